@@ -1,0 +1,115 @@
+package userns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/devbox-dev/devbox/internal/preflight"
+)
+
+// HelperArgs returns the argv for newuidmap/newgidmap:
+// [path, pid, inside host count, ...].
+func HelperArgs(helper string, pid int, m []Mapping) []string {
+	args := []string{helper, strconv.Itoa(pid)}
+	for _, x := range m {
+		args = append(args,
+			strconv.FormatUint(uint64(x.Inside), 10),
+			strconv.FormatUint(uint64(x.Host), 10),
+			strconv.FormatUint(uint64(x.Count), 10))
+	}
+	return args
+}
+
+// MapFromParent installs the plan on the child pid, which must be in a new
+// user namespace whose maps are still unwritten. With Helpers it runs
+// newuidmap and newgidmap; otherwise it writes /proc/PID/uid_map,
+// /proc/PID/setgroups and /proc/PID/gid_map itself. Errors carry a
+// preflight hint where the fix is known.
+func (p Plan) MapFromParent(pid int) error {
+	if p.Helpers {
+		if err := runHelper(HelperArgs(p.NewUIDMap, pid, p.UID)); err != nil {
+			return err
+		}
+		return runHelper(HelperArgs(p.NewGIDMap, pid, p.GID))
+	}
+	return p.writeMaps(pid)
+}
+
+func runHelper(argv []string) error {
+	var stderr bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		return helperHint(argv[0], fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), err, msg), msg)
+	}
+	return nil
+}
+
+// helperHint attaches the fix for the helper failures we know by their
+// stderr (shadow's messages).
+func helperHint(helper string, err error, stderr string) error {
+	switch {
+	case strings.Contains(stderr, "Operation not permitted"):
+		// The helper ran without privilege: no setuid bit, no file
+		// capabilities, or a nosuid mount.
+		return preflight.Hint(err, "check that "+helper+" is setuid root: sudo chmod u+s "+helper)
+	case strings.Contains(stderr, "not allowed"):
+		// The range is not the user's in /etc/subuid or /etc/subgid.
+		return preflight.Hint(err, "check your ranges in /etc/subuid and /etc/subgid, then run 'devbox doctor'")
+	}
+	return err
+}
+
+// writeMaps writes the maps directly: allowed for root, and for anyone
+// mapping only their own id. An unprivileged writer must deny setgroups
+// before writing gid_map (user_namespaces(7)); root keeps it, so that
+// programs inside can drop supplementary groups.
+func (p Plan) writeMaps(pid int) error {
+	proc := "/proc/" + strconv.Itoa(pid)
+	if err := writeProc(proc+"/uid_map", formatMap(p.UID)); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		if err := writeProc(proc+"/setgroups", "deny"); err != nil {
+			return err
+		}
+	}
+	return writeProc(proc+"/gid_map", formatMap(p.GID))
+}
+
+// writeProc writes s in one write(2), as the kernel requires for id maps.
+func writeProc(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	_, err = f.Write([]byte(s))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return writeHint(fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
+}
+
+func writeHint(err error) error {
+	if os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
+		return preflight.Hint(err, "an unprivileged user can map only their own id: install newuidmap/newgidmap (package uidmap) and add subordinate ids, then run 'devbox doctor'")
+	}
+	return err
+}
+
+func formatMap(m []Mapping) string {
+	var b strings.Builder
+	for _, x := range m {
+		fmt.Fprintf(&b, "%d %d %d\n", x.Inside, x.Host, x.Count)
+	}
+	return b.String()
+}

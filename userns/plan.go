@@ -1,0 +1,170 @@
+// Package userns is the parent side of the sandbox's id mapping: it reads
+// the invoking user's subordinate ids, decides the uid and gid maps, and
+// installs them on the child, through the setuid helpers newuidmap and
+// newgidmap or by writing /proc/PID/uid_map itself.
+//
+// It runs on the host, in the parent, after the child has been cloned into
+// its new user namespace and before the parent sends IDMapped.
+package userns
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/subid"
+)
+
+// Range is one subordinate id range.
+type Range struct {
+	Start, Count uint32
+}
+
+// ParseSubIDs parses /etc/subuid or /etc/subgid content and returns the
+// ranges for the user given by name or by numeric id, in file order.
+// Malformed lines are skipped (like shadow does), counts of 0 skipped.
+func ParseSubIDs(data []byte, name string, id uint32) []Range {
+	var out []Range
+	for _, r := range subid.For(data, name, id) {
+		out = append(out, Range{Start: r.Start, Count: r.Count})
+	}
+	return out
+}
+
+// Mapping is one line of /proc/PID/uid_map: inside id, host id, count.
+type Mapping struct {
+	Inside, Host, Count uint32
+}
+
+// Plan is the id mapping for one sandbox.
+type Plan struct {
+	UID, GID []Mapping
+	// Helpers is true when newuidmap/newgidmap write the maps; false when
+	// devbox writes them itself (single-id, or running as root).
+	Helpers bool
+	// NewUIDMap and NewGIDMap are the resolved helper paths when Helpers.
+	NewUIDMap, NewGIDMap string
+	// Warning is non-empty for the single-id fallback: what will not work
+	// and the command that fixes it.
+	Warning string
+}
+
+// Size returns the number of ids mapped (uid side).
+func (p Plan) Size() uint32 {
+	var n uint64
+	for _, m := range p.UID {
+		n += uint64(m.Count)
+	}
+	return uint32(min(n, math.MaxUint32))
+}
+
+// rootDefault is what root maps above 0 when it has no subordinate ids:
+// the ids a distribution image uses, each to itself.
+var rootDefault = []Range{{Start: 1, Count: 65535}}
+
+// NewPlan decides the mapping for the invoking user from /etc/subuid,
+// /etc/subgid and the helpers in PATH. See NewPlanFrom.
+func NewPlan(uid, gid uint32, username string) (Plan, error) {
+	subuid, err := readSubIDFile("/etc/subuid")
+	if err != nil {
+		return Plan{}, err
+	}
+	subgid, err := readSubIDFile("/etc/subgid")
+	if err != nil {
+		return Plan{}, err
+	}
+	return NewPlanFrom(uid, gid, username, subuid, subgid, exec.LookPath), nil
+}
+
+func readSubIDFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read subordinate ids: %w", err)
+	}
+	return b, nil
+}
+
+// NewPlanFrom is NewPlan with the file contents and helper lookup injected.
+//
+// The user becomes root inside; their subordinate ranges follow
+// consecutively at 1..N. Without ranges or helpers, only their own id is
+// mapped and Warning says so. Root writes the maps itself: 0 to 0, then its
+// own subordinate ranges, or else ids 1-65535 to themselves.
+func NewPlanFrom(uid, gid uint32, username string, subuid, subgid []byte, lookPath func(string) (string, error)) Plan {
+	uids := ParseSubIDs(subuid, username, uid)
+	gids := ParseSubIDs(subgid, username, uid)
+	if uid == 0 {
+		return Plan{UID: rootMapping(uids), GID: rootMapping(gids)}
+	}
+	newuidmap, errU := lookPath("newuidmap")
+	newgidmap, errG := lookPath("newgidmap")
+	if len(uids) == 0 || len(gids) == 0 || errU != nil || errG != nil {
+		p := singleID(uid, gid)
+		p.Warning = singleIDWarning(username, subuid, subgid, len(uids) == 0, len(gids) == 0, errU != nil || errG != nil)
+		return p
+	}
+	return Plan{
+		UID:       stack(uid, uids),
+		GID:       stack(gid, gids),
+		Helpers:   true,
+		NewUIDMap: newuidmap,
+		NewGIDMap: newgidmap,
+	}
+}
+
+func rootMapping(ranges []Range) []Mapping {
+	if len(ranges) == 0 {
+		ranges = rootDefault
+	}
+	return stack(0, ranges)
+}
+
+func singleID(uid, gid uint32) Plan {
+	return Plan{UID: []Mapping{{0, uid, 1}}, GID: []Mapping{{0, gid, 1}}}
+}
+
+// stack maps own to 0 inside and the ranges consecutively from 1. Ranges
+// that would run past the 32-bit inside id space are dropped.
+func stack(own uint32, ranges []Range) []Mapping {
+	m := []Mapping{{Inside: 0, Host: own, Count: 1}}
+	next := uint64(1)
+	for _, r := range ranges {
+		if next+uint64(r.Count) > math.MaxUint32 {
+			break
+		}
+		m = append(m, Mapping{Inside: uint32(next), Host: r.Start, Count: r.Count})
+		next += uint64(r.Count)
+	}
+	return m
+}
+
+// singleIDWarning says what the single-id fallback breaks and how to fix it.
+func singleIDWarning(name string, subuid, subgid []byte, noUIDs, noGIDs, noHelpers bool) string {
+	var why, fix []string
+	if noHelpers {
+		why = append(why, "newuidmap/newgidmap not found in PATH")
+		fix = append(fix, "sudo apt-get install uidmap (Debian/Ubuntu) or sudo dnf install shadow-utils (Fedora)")
+	}
+	if noUIDs || noGIDs {
+		why = append(why, fmt.Sprintf("no subordinate ids for %s in %s", name, missingFiles(noUIDs, noGIDs)))
+		fix = append(fix, preflight.UsermodFix(name, subuid, subgid, noUIDs, noGIDs))
+	}
+	return strings.Join(why, " and ") + ": only your own id is mapped (to root inside).\n" +
+		"Programs that switch users will fail, such as package managers that drop privileges (apt's _apt) and multi-user services (postgres).\n" +
+		"Fix: " + strings.Join(fix, "\n     ")
+}
+
+func missingFiles(uids, gids bool) string {
+	switch {
+	case uids && gids:
+		return "/etc/subuid and /etc/subgid"
+	case uids:
+		return "/etc/subuid"
+	}
+	return "/etc/subgid"
+}

@@ -1,0 +1,219 @@
+package userns
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseSubIDs(t *testing.T) {
+	const file = `# /etc/subuid
+alice:100000:65536
+
+bob:165536:65536
+1000:231072:1000
+alice:300000:0
+alice:notanumber:10
+alice:400000
+alice:500000:10
+	carol:600000:10	
+dave:-1:10
+`
+	tests := []struct {
+		name string
+		user string
+		id   uint32
+		want []Range
+	}{
+		{"name with multiple ranges in file order", "alice", 1001, []Range{{100000, 65536}, {500000, 10}}},
+		{"numeric id and name", "eve", 1000, []Range{{231072, 1000}}},
+		{"name and numeric id both", "alice", 1000, []Range{{100000, 65536}, {231072, 1000}, {500000, 10}}},
+		{"surrounding blanks trimmed", "carol", 1002, []Range{{600000, 10}}},
+		{"negative start skipped", "dave", 1003, nil},
+		{"absent", "zed", 1004, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ParseSubIDs([]byte(file), tt.user, tt.id); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseSubIDs(%q, %d) = %v, want %v", tt.user, tt.id, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseSubIDs(f *testing.F) {
+	f.Add([]byte("alice:100000:65536\n"), "alice", uint32(1000))
+	f.Add([]byte("1000:1:4294967295\n#x\n\n::\n"), "", uint32(1000))
+	f.Add([]byte("a:4294967295:1\na:4294967294:2"), "a", uint32(0))
+	f.Fuzz(func(t *testing.T, data []byte, name string, id uint32) {
+		for _, r := range ParseSubIDs(data, name, id) {
+			if r.Count == 0 {
+				t.Fatalf("zero count range %v", r)
+			}
+			if uint64(r.Start)+uint64(r.Count) > 1<<32 {
+				t.Fatalf("range %v runs past 2^32", r)
+			}
+		}
+	})
+}
+
+func lookPathAll(name string) (string, error) { return "/usr/bin/" + name, nil }
+
+func lookPathNone(string) (string, error) { return "", errors.New("not found") }
+
+func TestNewPlanFrom(t *testing.T) {
+	const aliceRanges = "alice:100000:65536\nalice:300000:1000\n"
+	tests := []struct {
+		name           string
+		uid, gid       uint32
+		user           string
+		subuid, subgid string
+		lookPath       func(string) (string, error)
+		want           Plan
+		warn           bool
+	}{
+		{"root without ranges", 0, 0, "root", "alice:100000:65536\n", "", lookPathNone,
+			Plan{UID: []Mapping{{0, 0, 1}, {1, 1, 65535}}, GID: []Mapping{{0, 0, 1}, {1, 1, 65535}}}, false},
+		{"root with ranges", 0, 0, "root", "root:1000000:65536\n", "0:2000000:65536\n", lookPathAll,
+			Plan{UID: []Mapping{{0, 0, 1}, {1, 1000000, 65536}}, GID: []Mapping{{0, 0, 1}, {1, 2000000, 65536}}}, false},
+		{"user with ranges", 1000, 1000, "alice", aliceRanges, aliceRanges, lookPathAll,
+			Plan{
+				UID:     []Mapping{{0, 1000, 1}, {1, 100000, 65536}, {65537, 300000, 1000}},
+				GID:     []Mapping{{0, 1000, 1}, {1, 100000, 65536}, {65537, 300000, 1000}},
+				Helpers: true, NewUIDMap: "/usr/bin/newuidmap", NewGIDMap: "/usr/bin/newgidmap",
+			}, false},
+		{"user with different gid", 1000, 50, "alice", aliceRanges, "alice:700000:10\n", lookPathAll,
+			Plan{
+				UID:     []Mapping{{0, 1000, 1}, {1, 100000, 65536}, {65537, 300000, 1000}},
+				GID:     []Mapping{{0, 50, 1}, {1, 700000, 10}},
+				Helpers: true, NewUIDMap: "/usr/bin/newuidmap", NewGIDMap: "/usr/bin/newgidmap",
+			}, false},
+		{"user without ranges", 1000, 1000, "alice", "", "", lookPathAll,
+			Plan{UID: []Mapping{{0, 1000, 1}}, GID: []Mapping{{0, 1000, 1}}}, true},
+		{"user without subgid", 1000, 1000, "alice", aliceRanges, "", lookPathAll,
+			Plan{UID: []Mapping{{0, 1000, 1}}, GID: []Mapping{{0, 1000, 1}}}, true},
+		{"user without helpers", 1000, 1000, "alice", aliceRanges, aliceRanges, lookPathNone,
+			Plan{UID: []Mapping{{0, 1000, 1}}, GID: []Mapping{{0, 1000, 1}}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := NewPlanFrom(tt.uid, tt.gid, tt.user, []byte(tt.subuid), []byte(tt.subgid), tt.lookPath)
+			if (got.Warning != "") != tt.warn {
+				t.Errorf("Warning = %q, want warning: %v", got.Warning, tt.warn)
+			}
+			got.Warning = ""
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("plan = %+v\nwant   %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanSize(t *testing.T) {
+	tests := []struct {
+		p    Plan
+		want uint32
+	}{
+		{Plan{}, 0},
+		{Plan{UID: []Mapping{{0, 1000, 1}}}, 1},
+		{Plan{UID: []Mapping{{0, 1000, 1}, {1, 100000, 65536}}, GID: []Mapping{{0, 1, 1}}}, 65537},
+		{Plan{UID: []Mapping{{0, 0, 4294967295}, {0, 0, 10}}}, 4294967295},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Size(); got != tt.want {
+			t.Errorf("Size(%v) = %d, want %d", tt.p.UID, got, tt.want)
+		}
+	}
+}
+
+func TestStackDropsRangesPastIDSpace(t *testing.T) {
+	got := stack(1000, []Range{{100000, 4294967000}, {1, 1000}})
+	if len(got) != 2 {
+		t.Errorf("stack = %v, want the second range dropped", got)
+	}
+}
+
+func TestSingleIDWarning(t *testing.T) {
+	const others = "bob:100000:65536\n"
+	tests := []struct {
+		name           string
+		subuid, subgid string
+		lookPath       func(string) (string, error)
+		want           []string
+		notWant        []string
+	}{
+		{"no ranges", others, others, lookPathAll, []string{
+			"no subordinate ids for alice in /etc/subuid and /etc/subgid",
+			"only your own id is mapped", "apt's _apt", "postgres",
+			"Fix: sudo usermod --add-subuids 165536-231071 --add-subgids 165536-231071 alice",
+		}, []string{"uidmap"}},
+		{"no subgid", "alice:200000:65536\n", "", lookPathAll, []string{
+			"in /etc/subgid:", "sudo usermod --add-subgids 265536-331071 alice",
+		}, []string{"--add-subuids"}},
+		{"no helpers", "alice:200000:65536\n", "alice:200000:65536\n", lookPathNone, []string{
+			"newuidmap/newgidmap not found in PATH", "sudo apt-get install uidmap", "sudo dnf install shadow-utils",
+		}, []string{"usermod"}},
+		{"neither", "", "", lookPathNone, []string{
+			"not found in PATH and no subordinate ids", "apt-get install uidmap",
+			"--add-subuids 100000-165535 --add-subgids 100000-165535 alice",
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := NewPlanFrom(1000, 1000, "alice", []byte(tt.subuid), []byte(tt.subgid), tt.lookPath).Warning
+			for _, s := range tt.want {
+				if !strings.Contains(w, s) {
+					t.Errorf("warning lacks %q:\n%s", s, w)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(w, s) {
+					t.Errorf("warning has %q:\n%s", s, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHelperArgs(t *testing.T) {
+	tests := []struct {
+		m    []Mapping
+		want []string
+	}{
+		{nil, []string{"/usr/bin/newuidmap", "4242"}},
+		{[]Mapping{{0, 1000, 1}}, []string{"/usr/bin/newuidmap", "4242", "0", "1000", "1"}},
+		{[]Mapping{{0, 1000, 1}, {1, 100000, 65536}}, []string{"/usr/bin/newuidmap", "4242", "0", "1000", "1", "1", "100000", "65536"}},
+		{[]Mapping{{4294967294, 4294967295, 1}}, []string{"/usr/bin/newuidmap", "4242", "4294967294", "4294967295", "1"}},
+	}
+	for _, tt := range tests {
+		if got := HelperArgs("/usr/bin/newuidmap", 4242, tt.m); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("HelperArgs(%v) = %v, want %v", tt.m, got, tt.want)
+		}
+	}
+}
+
+func TestFormatMap(t *testing.T) {
+	got := formatMap([]Mapping{{0, 1000, 1}, {1, 100000, 65536}})
+	if want := "0 1000 1\n1 100000 65536\n"; got != want {
+		t.Errorf("formatMap = %q, want %q", got, want)
+	}
+}
+
+func TestHelperHint(t *testing.T) {
+	base := errors.New("run newuidmap: exit status 1")
+	tests := []struct{ stderr, want string }{
+		{"newuidmap: write to uid_map failed: Operation not permitted", "sudo chmod u+s /usr/bin/newuidmap"},
+		{"newuidmap: uid range [1-65537) -> [100000-165536) not allowed", "/etc/subuid"},
+		{"newuidmap: Could not open proc directory for target 4242", ""},
+	}
+	for _, tt := range tests {
+		err := helperHint("/usr/bin/newuidmap", base, tt.stderr)
+		if h := hintOf(err); !strings.Contains(h, tt.want) || (h == "") != (tt.want == "") {
+			t.Errorf("hint for %q = %q, want it to contain %q", tt.stderr, h, tt.want)
+		}
+		if !errors.Is(err, base) {
+			t.Error("hint lost the cause")
+		}
+	}
+}
