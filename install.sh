@@ -1,0 +1,222 @@
+#!/bin/sh
+# install.sh: build devbox from this checkout, install it, and check the host.
+#
+# As root it installs the host packages devbox uses and, with --user NAME,
+# gives NAME subordinate ids. As anyone else it changes nothing outside the
+# install directory and prints the sudo commands for what is missing.
+# It ends by running `devbox doctor`.
+set -eu
+
+usage() {
+	cat <<'EOF'
+Usage: ./install.sh [--prefix DIR] [--user NAME] [--no-deps]
+
+Build devbox and install it to /usr/local/bin (root), ~/.local/bin (others),
+or DIR/bin with --prefix. Then check the host and run 'devbox doctor'.
+
+  --prefix DIR  install DIR/bin/devbox
+  --user NAME   as root: add subordinate uid/gid ranges for NAME if missing
+  --no-deps     do not install or suggest host packages
+  -h, --help    show this help
+EOF
+}
+
+say() { printf '%s\n' "$*"; }
+die() {
+	printf 'install.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+prefix=
+user=
+deps=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--prefix)
+		[ $# -ge 2 ] || die "--prefix needs a directory"
+		prefix=$2
+		shift 2
+		;;
+	--prefix=*)
+		prefix=${1#--prefix=}
+		shift
+		;;
+	--user)
+		[ $# -ge 2 ] || die "--user needs a user name"
+		user=$2
+		shift 2
+		;;
+	--user=*)
+		user=${1#--user=}
+		shift
+		;;
+	--no-deps)
+		deps=0
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*) die "unknown option '$1'. Run './install.sh --help' for usage." ;;
+	esac
+done
+
+if [ -n "$user" ] && ! id -u "$user" >/dev/null 2>&1; then
+	die "no such user: $user"
+fi
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# sudo prefixes the commands printed for a non-root user.
+sudo=
+is_root || sudo='sudo '
+
+src=$(cd "$(dirname "$0")" && pwd)
+
+find_go() {
+	if command -v go >/dev/null 2>&1; then
+		command -v go
+	elif [ -x /usr/local/go/bin/go ]; then
+		say /usr/local/go/bin/go
+	else
+		want=$(sed -n 's/^go //p' "$src/go.mod")
+		die "Go $want or newer is needed to build devbox: install it from https://go.dev/doc/install (to /usr/local/go), then run ./install.sh again"
+	fi
+}
+
+bin_dir() {
+	if [ -n "$prefix" ]; then
+		say "$prefix/bin"
+	elif is_root; then
+		say /usr/local/bin
+	else
+		say "$HOME/.local/bin"
+	fi
+}
+
+# build_and_install builds into a temporary directory, then installs the
+# binary mode 0755 (root-owned when root: a user-writable devbox could be
+# rewritten from inside a sandbox).
+build_and_install() {
+	go=$(find_go)
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	say "building devbox with $("$go" env GOVERSION)"
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -o "$tmp/devbox" ./cmd/devbox)
+	mkdir -p "$bindir"
+	if is_root; then
+		install -m 0755 -o root -g root "$tmp/devbox" "$bindir/devbox"
+	else
+		install -m 0755 "$tmp/devbox" "$bindir/devbox"
+	fi
+	say "installed $bindir/devbox"
+	is_root || say "note: you can rewrite this binary, and so could a sandbox escape; sudo ./install.sh installs a root-owned one"
+	case ":$PATH:" in
+	*":$bindir:"*) ;;
+	*) say "note: $bindir is not in PATH; add to your shell's rc: export PATH=\"$bindir:\$PATH\"" ;;
+	esac
+}
+
+# missing_packages prints the packages of the host's package manager that
+# are not installed, or nothing on an unknown distribution.
+missing_packages() {
+	if command -v apt-get >/dev/null 2>&1; then
+		for p in uidmap slirp4netns passt fuse-overlayfs iproute2; do
+			dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || printf '%s ' "$p"
+		done
+	elif command -v dnf >/dev/null 2>&1; then
+		for p in shadow-utils slirp4netns passt fuse-overlayfs iproute; do
+			rpm -q "$p" >/dev/null 2>&1 || printf '%s ' "$p"
+		done
+	fi
+}
+
+pkg_install_cmd() {
+	if command -v apt-get >/dev/null 2>&1; then
+		say "apt-get install -y $1"
+	else
+		say "dnf install -y $1"
+	fi
+}
+
+install_packages() {
+	missing=$(missing_packages)
+	missing=${missing% }
+	if [ -z "$missing" ]; then
+		say "host packages: all present"
+		return
+	fi
+	cmd=$(pkg_install_cmd "$missing")
+	if ! is_root; then
+		say "host packages missing; install them with: sudo $cmd"
+		return
+	fi
+	say "installing host packages: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	# Stale package lists are the usual failure: refresh once and retry.
+	# shellcheck disable=SC2086 # $cmd is a word list
+	if ! $cmd >/dev/null; then
+		command -v apt-get >/dev/null 2>&1 && apt-get update >/dev/null
+		$cmd >/dev/null || say "warning: could not install: $missing"
+	fi
+}
+
+# has_range FILE NAME UID: FILE has a non-empty range owned by NAME or UID.
+has_range() {
+	[ -r "$1" ] || return 1
+	awk -F: -v n="$2" -v u="$3" '
+		($1 == n || $1 == u) && NF == 3 && $3 > 0 { found = 1 }
+		END { exit !found }' "$1"
+}
+
+# next_free prints the start of a free 65536-id block at or above 100000,
+# after the highest range in use in /etc/subuid and /etc/subgid.
+next_free() {
+	cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '
+		BEGIN { next_id = 100000 }
+		NF == 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $2 + $3 > next_id { next_id = $2 + $3 }
+		END { printf "%.0f\n", next_id }'
+}
+
+# subids NAME gives NAME subordinate ids when missing (as root), or prints
+# the command that does.
+subids() {
+	name=$1
+	uid=$(id -u "$name")
+	flags=
+	start=$(next_free)
+	range="$start-$((start + 65535))"
+	has_range /etc/subuid "$name" "$uid" || flags="--add-subuids $range"
+	has_range /etc/subgid "$name" "$uid" || flags="$flags --add-subgids $range"
+	if [ -z "$flags" ]; then
+		say "subordinate ids for $name: present"
+		return
+	fi
+	flags=${flags# }
+	if ! is_root; then
+		say "no subordinate ids for $name (only one id will be mapped); fix: ${sudo}usermod $flags $name"
+		return
+	fi
+	# shellcheck disable=SC2086 # $flags is a word list
+	usermod $flags "$name"
+	say "subordinate ids for $name: added $range"
+}
+
+check_subids() {
+	if [ -n "$user" ]; then
+		subids "$user"
+	elif ! is_root; then
+		subids "$(id -un)"
+	elif [ -n "${SUDO_USER:-}" ] && ! has_range /etc/subuid "$SUDO_USER" "$(id -u "$SUDO_USER")"; then
+		say "note: $SUDO_USER has no subordinate ids; run again with --user $SUDO_USER to add them"
+	fi
+}
+
+bindir=$(bin_dir)
+build_and_install
+[ "$deps" -eq 0 ] || install_packages
+check_subids
+say ""
+say "running devbox doctor:"
+"$bindir/devbox" doctor || true
