@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newEnterCmd(a *app) *cobra.Command {
+	var f sandboxFlags
+	cmd := &cobra.Command{
+		Use:   "enter [flags] [-- CMD [ARG...]]",
+		Short: "Open a shell in the project's sandbox",
+		Long: `Open an interactive login shell on a terminal in the project's sandbox, or run
+CMD on a terminal. The sandbox starts if it is not running, or is joined when
+it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
+		Example: `  devbox enter
+  devbox enter --name scratch
+  devbox enter -- htop`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(cmd, a)
+			if err != nil {
+				return err
+			}
+			req := f.spawnRequest(opts, args)
+			req.TTY = true
+			if len(args) == 0 {
+				req.Shell, req.Login = true, true
+			}
+			return runSession(opts, req, false)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}

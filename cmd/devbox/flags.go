@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/shellinit"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// sandboxFlags are the flags run and enter share.
+type sandboxFlags struct {
+	name        string
+	hostname    string
+	network     string
+	idleTimeout time.Duration
+	env         []string
+	workdir     string
+}
+
+func (f *sandboxFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
+	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the sandbox name)")
+	fl.StringVar(&f.network, "network", "none", "network: none (loopback only) or host")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session (KEY=VALUE, repeatable)")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
+	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"none\tloopback only", "host\tthe host's network"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// options validates the flags and resolves the project and sandbox name.
+func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return sandbox.Options{}, fmt.Errorf("read current directory: %w", err)
+	}
+	dir, err := project.Find(cwd)
+	if err != nil {
+		return sandbox.Options{}, err
+	}
+	opts := sandbox.Options{Project: dir, Network: f.network, IdleTimeout: f.idleTimeout, Warn: a.stderr, Explicit: map[string]bool{}}
+	cmd.Flags().Visit(func(fl *pflag.Flag) { opts.Explicit[fl.Name] = true })
+	opts.Name = f.name
+	if opts.Name == "" {
+		opts.Name = project.Name(dir)
+	}
+	if err := f.validate(opts); err != nil {
+		return opts, err
+	}
+	opts.Hostname = f.hostname
+	if opts.Hostname == "" {
+		opts.Hostname = project.Hostname(opts.Name)
+	}
+	return opts, nil
+}
+
+func (f *sandboxFlags) validate(opts sandbox.Options) error {
+	if err := project.ValidateName(opts.Name); err != nil {
+		return usageError{err}
+	}
+	if f.hostname != "" {
+		if err := project.ValidateHostname(f.hostname); err != nil {
+			return usageError{err}
+		}
+	}
+	switch f.network {
+	case "none", "host":
+	default:
+		return usageError{fmt.Errorf("invalid --network %q: valid choices are none, host", f.network)}
+	}
+	if f.idleTimeout < 0 {
+		return usageError{fmt.Errorf("invalid --idle-timeout %s: must be 0 or more", f.idleTimeout)}
+	}
+	for _, kv := range f.env {
+		if k, _, ok := cutEnv(kv); !ok || k == "" {
+			return usageError{fmt.Errorf("invalid --env %q: want KEY=VALUE", kv)}
+		}
+	}
+	return nil
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}
+
+// spawnRequest builds the session request: environment and working
+// directory (the current directory, which the project bind makes valid).
+func (f *sandboxFlags) spawnRequest(opts sandbox.Options, argv []string) proto.Spawn {
+	home := os.Getenv("HOME")
+	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
+		home = u.HomeDir
+	}
+	shell := os.Getenv("SHELL")
+	cwd, _ := os.Getwd()
+	if f.workdir != "" {
+		cwd = f.workdir
+	}
+	env := shellinit.Env(os.Environ(), shellinit.Session{Name: opts.Name, Project: opts.Project, Home: home, Shell: shell}, f.env)
+	return proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
+)
+
+func newPsCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "ps",
+		Aliases: []string{"ls", "list"},
+		Short:   "List running sandboxes",
+		Example: "  devbox ps\n  devbox ps --json | jq -r '.[].name'",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			list, err := sandbox.List()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if list == nil {
+					list = []sandbox.Info{}
+				}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(list)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tPROJECT\tINIT PID\tSESSIONS\tUPTIME")
+			for _, s := range list {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", s.Name, s.Project, s.InitPID, s.Sessions, s.Uptime)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// currentName is the sandbox name of the project in the current directory.
+func currentName() (string, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	dir, err := project.Find(cwd)
+	if err != nil {
+		return "", err
+	}
+	return project.Name(dir), nil
+}
+
+// completeRunning completes names of running sandboxes.
+func completeRunning(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	list, _ := sandbox.List()
+	var names []string
+	for _, s := range list {
+		names = append(names, s.Name+"\t"+s.Project)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+func newStopCmd(a *app) *cobra.Command {
+	var all bool
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:               "stop [NAME|--all]",
+		Short:             "Stop a sandbox",
+		Long:              "Send SIGTERM to the sandbox's processes, and SIGKILL after the grace period.",
+		Example:           "  devbox stop            # this project's sandbox\n  devbox stop --all --time 2s",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeRunning,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grace < 0 {
+				return usageError{fmt.Errorf("invalid --time %s: must be 0 or more", grace)}
+			}
+			names, err := stopTargets(args, all)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, n := range names {
+				if err := sandbox.Stop(n, grace); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, n)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "stop every running sandbox")
+	cmd.Flags().DurationVarP(&grace, "time", "t", 10*time.Second, "grace period before SIGKILL")
+	return cmd
+}
+
+func stopTargets(args []string, all bool) ([]string, error) {
+	if all && len(args) > 0 {
+		return nil, usageError{errors.New("give a NAME or --all, not both")}
+	}
+	if all {
+		list, err := sandbox.List()
+		var names []string
+		for _, s := range list {
+			names = append(names, s.Name)
+		}
+		return names, err
+	}
+	if len(args) == 1 {
+		return args, nil
+	}
+	n, err := currentName()
+	return []string{n}, err
+}
+
+func newRmCmd(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:               "rm [NAME...]",
+		Short:             "Delete a stopped sandbox's persistent data (its home)",
+		Example:           "  devbox rm              # this project's sandbox\n  devbox rm -f myapp-1a2b3c",
+		ValidArgsFunction: completeRunning,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				n, err := currentName()
+				if err != nil {
+					return err
+				}
+				args = []string{n}
+			}
+			var errs []error
+			for _, n := range args {
+				if force {
+					sandbox.Stop(n, 0)
+				}
+				if err := sandbox.Remove(n); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.stdout, n)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "stop the sandbox first if it is running")
+	return cmd
+}
+
+func newDoctorCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "doctor",
+		Short:   "Check the host for what devbox needs, with a fix for each problem",
+		Example: "  devbox doctor\n  devbox doctor --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			checks := preflight.Run()
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(checks); err != nil {
+					return err
+				}
+			} else {
+				preflight.Format(a.stdout, checks)
+			}
+			if preflight.Failed(checks) {
+				return &sandbox.ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

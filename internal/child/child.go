@@ -1,0 +1,163 @@
+// Package child is the sandbox side of the fork: it runs inside the new user,
+// mount, PID, UTS, IPC, network and cgroup namespaces, builds the root
+// filesystem, and then becomes the sandbox's PID 1 (package initproc).
+//
+// The child never prints errors: it sends proto.Error to the supervisor, which
+// prints one message (runc's procError pattern).
+package child
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/initproc"
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// Environment variables private to devbox's own processes.
+const (
+	envChild = "_DEVBOX_CHILD"
+	envStage = "_DEVBOX_STAGE"
+)
+
+// Inherited descriptors in the child.
+const (
+	fdParent   = 3 // SEQPACKET socketpair to the supervisor
+	fdListener = 4 // the sandbox socket clients dial
+)
+
+// parentFile keeps fd 3 open (an *os.File closes its fd when collected); the
+// Conn works on a close-on-exec dup of it.
+var parentFile *os.File
+
+// IsChild reports whether this process was started as a sandbox child.
+func IsChild() bool { return os.Getenv(envChild) != "" }
+
+// Env returns the environment for starting the child's first stage.
+func Env() []string { return []string{envChild + "=1", envStage + "=1"} }
+
+// Main runs the child and returns the process exit status.
+func Main() int {
+	// Inherited fds are not close-on-exec; sessions must never see them.
+	unix.CloseOnExec(fdParent)
+	unix.CloseOnExec(fdListener)
+	parentFile = os.NewFile(fdParent, "parent")
+	parent, err := proto.FileConn(parentFile)
+	if err != nil {
+		return 125
+	}
+	if os.Getenv(envStage) == "1" {
+		err = stageOne(parent)
+	} else {
+		err = stageTwo(parent)
+	}
+	if err != nil {
+		parent.Send(proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
+		return 125
+	}
+	return 0
+}
+
+// stageOne runs in the new user namespace before its id maps exist: it says
+// Hello, waits for the supervisor to map ids, and re-execs itself so that
+// execve computes full capabilities for uid 0 in the namespace.
+func stageOne(parent *proto.Conn) error {
+	if err := parent.Send(proto.Hello{}); err != nil {
+		return err
+	}
+	if _, err := proto.RecvAs[proto.IDMapped](parent); err != nil {
+		return err
+	}
+	// fd 3 must survive the exec; the Conn's dup of it is close-on-exec.
+	if _, err := unix.FcntlInt(fdParent, unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("keep parent socket across exec: %w", err)
+	}
+	if _, err := unix.FcntlInt(fdListener, unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("keep sandbox socket across exec: %w", err)
+	}
+	env := append(os.Environ()[:0:0], envChild+"=1", envStage+"=2")
+	err := unix.Exec("/proc/self/exe", []string{"devbox-init"}, env)
+	return fmt.Errorf("re-exec child with capabilities: %w", err)
+}
+
+// stageTwo runs as uid 0 with full capabilities in the user namespace. It
+// builds the sandbox and then serves as its init.
+func stageTwo(parent *proto.Conn) error {
+	if err := becomeRoot(); err != nil {
+		return err
+	}
+	if err := parent.Send(proto.UserNSReady{}); err != nil {
+		return err
+	}
+	nr, err := proto.RecvAs[proto.NetReady](parent)
+	if err != nil {
+		return err
+	}
+	if err := setupSandbox(nr.Spec); err != nil {
+		return err
+	}
+	if err := parent.Send(proto.Ready{}); err != nil {
+		return err
+	}
+	if _, err := proto.RecvAs[proto.Go](parent); err != nil {
+		return err
+	}
+	listener := os.NewFile(fdListener, "sandbox-socket")
+	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
+}
+
+// becomeRoot drops the host's supplementary groups, which show as nobody
+// inside. setgroups is denied in the single-id mapping; that is fine.
+func becomeRoot() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("child runs as uid %d after id mapping, want 0 (uid_map: %s)", os.Geteuid(), readMap("uid_map"))
+	}
+	if err := unix.Setgroups(nil); err != nil && !errors.Is(err, syscall.EPERM) {
+		return fmt.Errorf("drop supplementary groups: %w", err)
+	}
+	return nil
+}
+
+func readMap(name string) string {
+	b, _ := os.ReadFile("/proc/self/" + name)
+	return strconv.Quote(string(b))
+}
+
+// setupSandbox is the ordered list of steps inside the namespaces.
+func setupSandbox(spec proto.Spec) error {
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+	}
+	if spec.Network != "host" {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	return buildRoot(spec)
+}
+
+// loopbackUp brings up lo in the new network namespace.
+func loopbackUp() error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("read lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,363 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// oldRoot is where the host's root stays reachable while the new root is
+// built. Every bind source is read through it, so paths hidden by the new
+// tree (a project under /tmp, say) still resolve. See bubblewrap's "oldroot".
+const oldRoot = "/oldroot"
+
+// buildRoot makes the host view: a tmpfs root holding read-only binds of the
+// host's system directories, private /tmp, /proc, /dev, the persistent home
+// and the project directory, then drops the old root.
+func buildRoot(spec proto.Spec) error {
+	if spec.ProjectDir == "/" {
+		return errors.New("project dir is /: run devbox from a project directory, or pass --name with a narrower directory")
+	}
+	steps := []struct {
+		name string
+		fn   func(proto.Spec) error
+	}{
+		{"make mounts private", func(proto.Spec) error { return mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, "") }},
+		{"pivot to a new root", pivotToTmpfs},
+		{"bind system directories", bindSystem},
+		{"mount /tmp and /run", mountScratch},
+		{"write /etc overrides", bindEtcFiles},
+		{"mount /proc", mountProc},
+		{"mount /sys", mountSys},
+		{"populate /dev", mountDev},
+		{"bind home", bindHome},
+		{"bind project", bindProject},
+		{"bind extra mounts", bindExtra},
+		{"drop the old root", dropOldRoot},
+	}
+	for _, s := range steps {
+		if err := s.fn(spec); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if err := os.Chdir(spec.ProjectDir); err != nil {
+		return fmt.Errorf("enter project dir: %w", err)
+	}
+	return nil
+}
+
+func mount(src, target, fstype string, flags uintptr, data string) error {
+	if err := unix.Mount(src, target, fstype, flags, data); err != nil {
+		return &os.PathError{Op: "mount " + fstype, Path: target, Err: err}
+	}
+	return nil
+}
+
+// pivotToTmpfs mounts a tmpfs on StateDir/root and pivots into it, leaving
+// the host's root at /oldroot.
+func pivotToTmpfs(spec proto.Spec) error {
+	newRoot := filepath.Join(spec.StateDir, "root")
+	if err := os.MkdirAll(newRoot, 0o700); err != nil {
+		return err
+	}
+	if err := mount("devbox", newRoot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+		return err
+	}
+	if err := os.Mkdir(newRoot+oldRoot, 0o700); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(newRoot, newRoot+oldRoot); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", newRoot, err)
+	}
+	return os.Chdir("/")
+}
+
+// bindSystem binds /usr, /opt, /etc and the merged-usr entry points read-only.
+// /bin, /sbin and /lib* are symlinks on merged-usr systems; they stay links.
+func bindSystem(proto.Spec) error {
+	for _, d := range []string{"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "opt", "etc"} {
+		if err := mirror("/" + d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mirror reproduces host path p inside: a symlink stays a symlink, a
+// directory becomes a read-only recursive bind; an absent path is skipped.
+func mirror(p string) error {
+	fi, err := os.Lstat(oldRoot + p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(oldRoot + p)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(target, p)
+	}
+	return bindDir(oldRoot+p, p, true)
+}
+
+// bindDir binds src on target recursively, creating target.
+func bindDir(src, target string, readOnly bool) error {
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	if err := mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if readOnly {
+		return makeReadOnly(target)
+	}
+	return nil
+}
+
+// bindFile binds file src onto target, creating an empty target file.
+func bindFile(src, target string, readOnly bool) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	if err := mount(src, target, "", unix.MS_BIND, ""); err != nil {
+		return err
+	}
+	if readOnly {
+		return makeReadOnly(target)
+	}
+	return nil
+}
+
+// makeReadOnly makes a bind mount and everything below it read-only. The
+// kernel keeps locked flags (nosuid, nodev, noexec) of mounts inherited from
+// the host, so only MOUNT_ATTR_RDONLY is set. Kernels before 5.12 lack
+// mount_setattr; there only the top mount is remounted.
+func makeReadOnly(target string) error {
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, &attr)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, syscall.ENOSYS) {
+		return &os.PathError{Op: "make read-only", Path: target, Err: err}
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(target, &st); err != nil {
+		return &os.PathError{Op: "statfs", Path: target, Err: err}
+	}
+	keep := uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_NODIRATIME)
+	return mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, "")
+}
+
+// bindEtcFiles puts the sandbox's hostname, hosts and resolv.conf over the
+// host's, from files the supervisor wrote into the state dir.
+func bindEtcFiles(spec proto.Spec) error {
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		src := oldRoot + filepath.Join(spec.StateDir, "etc", name)
+		target, err := etcTarget("/etc/" + name)
+		if err != nil {
+			return err
+		}
+		if err := bindFile(src, target, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// etcTarget returns where to bind over an /etc file. /etc is read-only here,
+// so a missing file or a symlink into /run (systemd-resolved's
+// stub-resolv.conf) is resolved to a path on the sandbox's own /run tmpfs.
+func etcTarget(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if err == nil && fi.Mode().IsRegular() {
+		return p, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		link, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(p), link)
+		}
+		link = filepath.Clean(link)
+		if strings.HasPrefix(link, "/run/") {
+			return link, nil
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s is missing or a dangling link on the host, and /etc is read-only inside", p)
+}
+
+// mountScratch gives the sandbox private, writable /tmp, /var/tmp and /run.
+// It runs before the /etc overrides, which may land on /run.
+func mountScratch(proto.Spec) error {
+	for _, d := range []struct{ path, mode string }{{"/tmp", "1777"}, {"/var/tmp", "1777"}, {"/run", "0755"}} {
+		if err := os.MkdirAll(d.path, 0o755); err != nil {
+			return err
+		}
+		if err := mount("tmpfs", d.path, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode="+d.mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountProc mounts a proc instance of the new PID namespace, so only the
+// sandbox's processes show.
+func mountProc(proto.Spec) error {
+	if err := os.MkdirAll("/proc", 0o555); err != nil {
+		return err
+	}
+	err := mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	if errors.Is(err, syscall.EPERM) {
+		return preflight.Hint(err, "the kernel refuses a new /proc when the host's /proc is partly masked (as in many container-based CI runners); run devbox on the host or in a VM, or give the runner an unmasked /proc (docker run --security-opt systempaths=unconfined)")
+	}
+	return err
+}
+
+// mountSys mounts a read-only sysfs for the sandbox's network namespace; with
+// the host network the kernel refuses that, so the host's /sys is bound.
+func mountSys(spec proto.Spec) error {
+	if err := os.MkdirAll("/sys", 0o555); err != nil {
+		return err
+	}
+	flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if spec.Network != "host" {
+		if err := mount("sysfs", "/sys", "sysfs", flags, ""); err == nil {
+			return nil
+		}
+	}
+	return bindDir(oldRoot+"/sys", "/sys", true)
+}
+
+// mountDev builds a minimal /dev: binds of the harmless host nodes (a user
+// namespace cannot mknod), a new devpts instance whose ptmx the sandbox's
+// terminals come from, shm and mqueue.
+func mountDev(spec proto.Spec) error {
+	if err := os.MkdirAll("/dev", 0o755); err != nil {
+		return err
+	}
+	if err := mount("devbox-dev", "/dev", "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755"); err != nil {
+		return err
+	}
+	for _, n := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
+		if err := bindFile(oldRoot+"/dev/"+n, "/dev/"+n, false); err != nil {
+			return err
+		}
+	}
+	if err := mountDevpts(spec); err != nil {
+		return err
+	}
+	if err := mountShmAndMqueue(); err != nil {
+		return err
+	}
+	return devLinks()
+}
+
+func mountDevpts(spec proto.Spec) error {
+	if err := os.Mkdir("/dev/pts", 0o755); err != nil {
+		return err
+	}
+	opts := "newinstance,ptmxmode=0666,mode=0620"
+	if !spec.SingleID {
+		opts += ",gid=5" // tty group; unmapped in the single-id case
+	}
+	if err := mount("devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, opts); err != nil {
+		return err
+	}
+	return os.Symlink("pts/ptmx", "/dev/ptmx")
+}
+
+func mountShmAndMqueue() error {
+	if err := os.Mkdir("/dev/shm", 0o1777); err != nil {
+		return err
+	}
+	if err := mount("shm", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
+		return err
+	}
+	if err := os.Mkdir("/dev/mqueue", 0o1777); err != nil {
+		return err
+	}
+	return mount("mqueue", "/dev/mqueue", "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+func devLinks() error {
+	links := [][2]string{
+		{"/proc/self/fd", "/dev/fd"},
+		{"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"},
+		{"/proc/self/fd/2", "/dev/stderr"},
+	}
+	for _, l := range links {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bindHome binds the sandbox's persistent home at the user's home path.
+func bindHome(spec proto.Spec) error {
+	if spec.Home == "" || spec.HomeSource == "" {
+		return nil
+	}
+	return bindDir(oldRoot+spec.HomeSource, spec.Home, false)
+}
+
+// bindProject binds the project read-write at its own path.
+func bindProject(spec proto.Spec) error {
+	return bindDir(oldRoot+spec.ProjectDir, spec.ProjectDir, false)
+}
+
+func bindExtra(spec proto.Spec) error {
+	for _, m := range spec.Mounts {
+		fi, err := os.Stat(oldRoot + m.Source)
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			err = bindDir(oldRoot+m.Source, m.Target, m.ReadOnly)
+		} else {
+			err = bindFile(oldRoot+m.Source, m.Target, m.ReadOnly)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropOldRoot detaches the host's root and makes the new root read-only.
+func dropOldRoot(proto.Spec) error {
+	if err := unix.Unmount(oldRoot, unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "unmount", Path: oldRoot, Err: err}
+	}
+	if err := os.Remove(oldRoot); err != nil {
+		return err
+	}
+	return mount("", "/", "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, "")
+}

@@ -1,0 +1,204 @@
+// Package initproc is the sandbox's PID 1. It runs inside every namespace of
+// the sandbox, after the root filesystem is built: it serves the sandbox
+// socket (spawning sessions for clients), reaps every orphan, forwards
+// signals to the sessions, and ends the sandbox on Stop, SIGTERM, idle
+// timeout, or the supervisor's death.
+//
+// A PID 1 gets no default signal actions, so every signal it should act on has
+// a handler here; when it exits, the kernel kills everything in the namespace.
+package initproc
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// Config is what the child hands its init.
+type Config struct {
+	Spec     proto.Spec
+	Parent   *proto.Conn // supervisor; EOF means it died
+	Listener *os.File    // listening SEQPACKET socket
+}
+
+// firstSessionWait is how long a sandbox with idle timeout 0 waits for its
+// first session.
+const firstSessionWait = 30 * time.Second
+
+// defaultGrace is the stop grace period for SIGTERM sent to init itself.
+const defaultGrace = 10 * time.Second
+
+type initState struct {
+	cfg     Config
+	started time.Time
+
+	mu       sync.Mutex
+	sessions map[int]*session // by pid
+	stopping bool
+
+	idle *time.Timer
+	done chan struct{}
+}
+
+// Run serves the sandbox until it stops. It returns only on a setup error; a
+// normal stop exits the process.
+func Run(cfg Config) error {
+	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{})}
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	ln, err := listen(cfg.Listener)
+	if err != nil {
+		return err
+	}
+	st.armIdle(firstSessionWait)
+	go st.watchParent()
+	go st.serve(ln)
+	st.loop(sigs)
+	return nil
+}
+
+// loop handles signals until the sandbox is done.
+func (st *initState) loop(sigs chan os.Signal) {
+	for {
+		select {
+		case s := <-sigs:
+			st.handleSignal(s.(syscall.Signal))
+		case <-st.done:
+			st.finish()
+		}
+	}
+}
+
+func (st *initState) handleSignal(sig syscall.Signal) {
+	switch sig {
+	case unix.SIGCHLD:
+		st.reap()
+	case unix.SIGTERM:
+		st.forward(sig)
+		go st.stop(defaultGrace)
+	default:
+		st.forward(sig)
+	}
+}
+
+// forward sends sig to every session's process group.
+func (st *initState) forward(sig syscall.Signal) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for pid := range st.sessions {
+		unix.Kill(-pid, sig)
+	}
+}
+
+// reap collects every exited child: sessions report their status, orphans
+// reparented to PID 1 are simply collected.
+func (st *initState) reap() {
+	for {
+		st.mu.Lock()
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			st.mu.Unlock()
+			return
+		}
+		s := st.sessions[pid]
+		delete(st.sessions, pid)
+		n := len(st.sessions)
+		st.mu.Unlock()
+		if s != nil {
+			s.exited(ws)
+			st.sessionsChanged(n)
+		}
+	}
+}
+
+// sessionsChanged arms the idle timer when the last session is gone.
+func (st *initState) sessionsChanged(n int) {
+	if n > 0 {
+		st.idle.Stop()
+		return
+	}
+	if st.cfg.Spec.IdleTimeout == 0 {
+		st.armIdle(time.Millisecond)
+		return
+	}
+	st.armIdle(st.cfg.Spec.IdleTimeout)
+}
+
+func (st *initState) armIdle(d time.Duration) {
+	if st.idle == nil {
+		st.idle = time.AfterFunc(d, st.idleExpired)
+		return
+	}
+	st.idle.Reset(d)
+}
+
+func (st *initState) idleExpired() {
+	st.mu.Lock()
+	n := len(st.sessions)
+	st.mu.Unlock()
+	if n == 0 {
+		st.stop(defaultGrace)
+	}
+}
+
+// watchParent ends the sandbox when the supervisor goes away (kill -9 of the
+// supervisor must leave nothing behind).
+func (st *initState) watchParent() {
+	for {
+		if _, _, err := st.cfg.Parent.Recv(); err != nil {
+			unix.Kill(-1, unix.SIGKILL)
+			os.Exit(1)
+		}
+	}
+}
+
+// stop ends the sandbox: SIGTERM to every process, SIGKILL after grace.
+func (st *initState) stop(grace time.Duration) {
+	st.mu.Lock()
+	if st.stopping {
+		st.mu.Unlock()
+		return
+	}
+	st.stopping = true
+	st.mu.Unlock()
+	unix.Kill(-1, unix.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) && hasChildren() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(st.done)
+}
+
+// hasChildren reports whether any process but init is left. Children are
+// reaped by the signal loop, so count what /proc still lists.
+func hasChildren() bool {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	for _, n := range names {
+		if n != "1" && n[0] >= '0' && n[0] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// finish kills what is left and exits; the kernel tears down the namespaces.
+func (st *initState) finish() {
+	unix.Kill(-1, unix.SIGKILL)
+	st.mu.Lock()
+	for _, s := range st.sessions {
+		s.exited(unix.WaitStatus(uint32(unix.SIGKILL)))
+	}
+	st.mu.Unlock()
+	os.Exit(0)
+}

@@ -1,0 +1,205 @@
+package initproc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+func listen(f *os.File) (*net.UnixListener, error) {
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("serve sandbox socket: %w", err)
+	}
+	f.Close()
+	ul, ok := l.(*net.UnixListener)
+	if !ok {
+		return nil, errors.New("serve sandbox socket: not a unix socket")
+	}
+	return ul, nil
+}
+
+func (st *initState) serve(ln *net.UnixListener) {
+	for {
+		uc, err := ln.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		go st.handle(proto.NewConn(uc))
+	}
+}
+
+// handle serves one client connection: one request, then for a session its
+// signals until the session exits.
+func (st *initState) handle(c *proto.Conn) {
+	if err := checkPeer(c); err != nil {
+		c.Send(proto.Error{Msg: err.Error(), Code: 125})
+		c.Close()
+		return
+	}
+	msg, files, err := c.Recv()
+	if err != nil {
+		c.Close()
+		return
+	}
+	switch m := msg.(type) {
+	case proto.Spawn:
+		st.spawnSession(c, m, files)
+	case proto.Info:
+		st.mu.Lock()
+		n := len(st.sessions)
+		st.mu.Unlock()
+		c.Send(proto.InfoReply{Name: st.cfg.Spec.Name, Project: st.cfg.Spec.ProjectDir, Sessions: n, StartedAt: st.started})
+		c.Close()
+	case proto.Stop:
+		c.Send(proto.Stopping{})
+		c.Close()
+		st.stop(m.Grace)
+	default:
+		closeFiles(files)
+		c.Send(proto.Error{Msg: fmt.Sprintf("unexpected request %q", msg.Kind()), Code: 125})
+		c.Close()
+	}
+}
+
+// checkPeer admits only the sandbox's owner: the invoking user is uid 0 in
+// this user namespace, and any other host user shows as an unmapped id.
+func checkPeer(c *proto.Conn) error {
+	raw, err := c.Unix().SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if cerr != nil {
+		return fmt.Errorf("read peer credentials: %w", cerr)
+	}
+	if cred.Uid != 0 {
+		return fmt.Errorf("permission denied: this sandbox belongs to another user")
+	}
+	return nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// spawnSession starts a session for a client and relays its signals and exit.
+func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
+	defer closeFiles(files)
+	s := &session{conn: c, exit: make(chan proto.Exit, 1)}
+	st.mu.Lock()
+	if st.stopping {
+		st.mu.Unlock()
+		c.Send(proto.Error{Msg: "the sandbox is stopping; try again in a moment", Code: 125})
+		c.Close()
+		return
+	}
+	pid, master, err := start(req, files)
+	if err == nil {
+		s.pid = pid
+		st.sessions[pid] = s
+	}
+	st.mu.Unlock()
+	if err != nil {
+		c.Send(spawnError(err))
+		c.Close()
+		return
+	}
+	st.sessionsChanged(1)
+	s.run(master)
+}
+
+// spawnError maps a start failure to the exit codes shells use: 127 for a
+// command that is not found, 126 for one that cannot be executed.
+func spawnError(err error) proto.Error {
+	var nf *notFoundError
+	if errors.As(err, &nf) {
+		return proto.Error{Msg: err.Error(), Code: 127}
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.ENOEXEC) {
+		return proto.Error{Msg: err.Error(), Code: 126}
+	}
+	return proto.Error{Msg: err.Error(), Code: 126}
+}
+
+// session is one client's process.
+type session struct {
+	pid  int
+	conn *proto.Conn
+	exit chan proto.Exit
+}
+
+// run confirms the start, forwards the client's signals, and reports the
+// exit. A client that disconnects early hangs up its session, as a closed
+// terminal would.
+func (s *session) run(master *os.File) {
+	var err error
+	if master != nil {
+		err = s.conn.Send(proto.Started{PID: s.pid}, int(master.Fd()))
+		master.Close()
+	} else {
+		err = s.conn.Send(proto.Started{PID: s.pid})
+	}
+	gone := make(chan struct{})
+	if err == nil {
+		go s.relaySignals(gone)
+	} else {
+		close(gone)
+	}
+	select {
+	case e := <-s.exit:
+		s.conn.Send(e)
+	case <-gone:
+		unix.Kill(-s.pid, unix.SIGHUP)
+		unix.Kill(-s.pid, unix.SIGCONT)
+		<-s.exit
+	}
+	s.conn.Close()
+}
+
+func (s *session) relaySignals(gone chan struct{}) {
+	defer close(gone)
+	for {
+		msg, files, err := s.conn.Recv()
+		closeFiles(files)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return
+			}
+			return
+		}
+		if sig, ok := msg.(proto.Signal); ok && sig.Sig > 0 && sig.Sig < 65 {
+			unix.Kill(-s.pid, syscall.Signal(sig.Sig))
+		}
+	}
+}
+
+// exited records the wait status.
+func (s *session) exited(ws unix.WaitStatus) {
+	e := proto.Exit{Code: ws.ExitStatus()}
+	if ws.Signaled() {
+		e = proto.Exit{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
+	}
+	select {
+	case s.exit <- e:
+	default:
+	}
+}

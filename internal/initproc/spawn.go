@@ -1,0 +1,165 @@
+package initproc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// notFoundError is a command missing from the sandbox (exit 127).
+type notFoundError struct{ name string }
+
+func (e *notFoundError) Error() string { return e.name + ": command not found" }
+
+// start forks the session. With a terminal, it opens a pty from the sandbox's
+// own devpts, makes the slave the session's controlling terminal and returns
+// the master for the client. Without one, the client's stdio fds are used
+// directly, so pipes and files behave as on the host.
+func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
+	argv, err := resolveArgv(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	path, err := lookPath(argv[0], envValue(req.Env, "PATH"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if req.Shell {
+		path = argv[0]
+		if req.Login {
+			argv[0] = "-" + filepath.Base(path)
+		}
+	}
+	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
+	if !req.TTY {
+		if len(files) != 3 {
+			return 0, nil, fmt.Errorf("spawn: want 3 stdio fds, got %d", len(files))
+		}
+		attr.Files = []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()}
+		pid, err := syscall.ForkExec(path, argv, attr)
+		return pid, nil, execError(argv[0], err)
+	}
+	master, slave, err := openPty(req.Rows, req.Cols)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer slave.Close()
+	attr.Files = []uintptr{slave.Fd(), slave.Fd(), slave.Fd()}
+	attr.Sys.Setctty = true
+	attr.Sys.Ctty = 0
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		master.Close()
+		return 0, nil, execError(argv[0], err)
+	}
+	return pid, master, nil
+}
+
+func execError(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ENOENT) {
+		return &notFoundError{name: name}
+	}
+	return fmt.Errorf("%s: cannot execute: %w", name, err)
+}
+
+// sessionDir is the requested working directory if it exists inside, else /.
+func sessionDir(cwd string) string {
+	if fi, err := os.Stat(cwd); err == nil && fi.IsDir() {
+		return cwd
+	}
+	return "/"
+}
+
+// resolveArgv picks the shell for shell sessions: the user's $SHELL if this
+// root has it, else bash, else sh.
+func resolveArgv(req proto.Spawn) ([]string, error) {
+	if !req.Shell {
+		if len(req.Argv) == 0 || req.Argv[0] == "" {
+			return nil, errors.New("spawn: empty command")
+		}
+		return append([]string(nil), req.Argv...), nil
+	}
+	for _, sh := range []string{req.ShellHint, "/bin/bash", "/bin/sh"} {
+		if sh != "" && isExecutable(sh) {
+			return append([]string{sh}, req.Argv...), nil
+		}
+	}
+	return nil, &notFoundError{name: "shell (tried $SHELL, /bin/bash, /bin/sh)"}
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// lookPath resolves name in the session's PATH (not init's), as a shell
+// would: names with a slash are used as given.
+func lookPath(name, pathEnv string) (string, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return "", &notFoundError{name: name}
+		}
+		return name, nil
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		fi, err := os.Stat(p)
+		if err != nil || fi.IsDir() {
+			continue
+		}
+		if fi.Mode()&0o111 == 0 {
+			denied = fmt.Errorf("%s: cannot execute: permission denied", p)
+			continue
+		}
+		return p, nil
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", &notFoundError{name: name}
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// openPty opens a new pty pair in the sandbox's devpts instance. The slave is
+// opened through the master (TIOCGPTPEER), so no path lookup can be raced.
+func openPty(rows, cols uint16) (*os.File, *os.File, error) {
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	master := os.NewFile(uintptr(m), "pty-master")
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	s, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno != 0 {
+		master.Close()
+		return nil, nil, fmt.Errorf("open pty slave: %w", errno)
+	}
+	if rows > 0 && cols > 0 {
+		unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+	}
+	return master, os.NewFile(s, "pty-slave"), nil
+}

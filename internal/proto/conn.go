@@ -1,0 +1,143 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxFDs bounds the descriptors accepted with one message.
+const maxFDs = 8
+
+// Conn sends and receives one frame per packet on a SOCK_SEQPACKET socket.
+type Conn struct {
+	uc *net.UnixConn
+}
+
+// NewConn wraps a connected unixpacket socket.
+func NewConn(uc *net.UnixConn) *Conn { return &Conn{uc: uc} }
+
+// FileConn wraps an inherited socket file (for example fd 3 in the child).
+func FileConn(f *os.File) (*Conn, error) {
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("wrap socket fd %d: %w", f.Fd(), err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("wrap socket fd %d: not a unix socket", f.Fd())
+	}
+	return &Conn{uc: uc}, nil
+}
+
+// Dial connects to a sandbox socket.
+func Dial(path string) (*Conn, error) {
+	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{uc: uc}, nil
+}
+
+// Socketpair returns a connected SEQPACKET pair as files, close-on-exec.
+func Socketpair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "devbox-parent"), os.NewFile(uintptr(fds[1]), "devbox-child"), nil
+}
+
+// Unix returns the underlying socket.
+func (c *Conn) Unix() *net.UnixConn { return c.uc }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.uc.Close() }
+
+// Send writes msg as one packet, with fds attached when given.
+func (c *Conn) Send(msg Message, fds ...int) error {
+	b, err := Marshal(msg)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if _, _, err := c.uc.WriteMsgUnix(b, oob, nil); err != nil {
+		return fmt.Errorf("send %s: %w", msg.Kind(), err)
+	}
+	return nil
+}
+
+// Recv reads one packet and returns its message and any attached fds, which
+// the caller owns. io.EOF means the peer closed the connection.
+func (c *Conn) Recv() (Message, []*os.File, error) {
+	buf := make([]byte, MaxFrame+4)
+	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
+	n, oobn, flags, _, err := c.uc.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, ferr := parseRights(oob[:oobn])
+	if n == 0 && oobn == 0 {
+		return nil, nil, errEOF()
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		closeAll(files)
+		return nil, nil, errors.New("receive message: truncated")
+	}
+	if ferr != nil {
+		closeAll(files)
+		return nil, nil, ferr
+	}
+	msg, err := Unmarshal(buf[:n])
+	if err != nil {
+		closeAll(files)
+		return nil, nil, err
+	}
+	return msg, files, nil
+}
+
+// RecvAs reads one message and requires it to be a T; fds are closed.
+func RecvAs[T Message](c *Conn) (T, error) {
+	msg, files, err := c.Recv()
+	closeAll(files)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("wait for %s: %w", zero.Kind(), err)
+	}
+	return As[T](msg)
+}
+
+func parseRights(oob []byte) ([]*os.File, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("parse control message: %w", err)
+	}
+	var files []*os.File
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+			files = append(files, os.NewFile(uintptr(fd), "received"))
+		}
+	}
+	return files, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}

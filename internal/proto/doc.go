@@ -1,0 +1,40 @@
+// Package proto defines the messages devbox processes exchange and how they
+// are framed. It runs on both sides of the fork: the supervisor and the
+// sandbox child share one socketpair, and clients talk to the sandbox's init
+// over the sandbox socket.
+//
+// Every message is one frame: a 4-byte big-endian length followed by that many
+// bytes of JSON, {"type": "...", ...}. Frames travel one per packet on
+// SOCK_SEQPACKET sockets, so file descriptors (SCM_RIGHTS) attach to exactly
+// one message. Decode reads with io.ReadFull, so a short packet is an error,
+// never a partial message.
+//
+// Supervisor and child (socketpair, child end is fd 3 in the child):
+//
+//	supervisor (host)                      child (new user/mount/pid/... ns)
+//	  start /proc/self/exe (memfd copy)
+//	  with CLONE_NEW* -------------------->
+//	                          <------------  Hello        in userns, unmapped, no caps
+//	  newuidmap/newgidmap <pid>
+//	  IDMapped  -------------------------->
+//	                                         re-exec self: now uid 0 with caps
+//	                          <------------  UserNSReady
+//	  network driver attaches (or none)
+//	  NetReady{Spec, Lease} -------------->
+//	                                         mounts, hostname, pivot_root
+//	                          <------------  Ready
+//	  state.json written
+//	  Go ---------------------------------->
+//	                                         serve the sandbox socket as PID 1
+//	either side: Error{Msg, Hint}, then exit
+//
+// Client and init (the sandbox socket, SO_PEERCRED checked by init):
+//
+//	client                                 init (PID 1 inside)
+//	  Spawn{argv, env, cwd, tty} [+ stdio fds when no tty] -->
+//	                          <--  Started{pid} [+ pty master fd when tty]
+//	  Signal{sig} (no tty: forwarded signals) -->
+//	                          <--  Exit{code, signal}
+//	  Info -->                <--  InfoReply{sessions, ...}
+//	  Stop{grace} -->         <--  Stopping
+package proto

@@ -1,0 +1,162 @@
+package proto
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Spec is everything the child needs to build the sandbox. The supervisor
+// computes it on the host and sends it in NetReady, so nothing is replayed
+// through argv.
+type Spec struct {
+	Name     string `json:"name"`
+	Hostname string `json:"hostname"`
+	// ProjectDir is bound read-write at the same absolute path.
+	ProjectDir string `json:"project_dir"`
+	// Home is the home path inside; HomeSource the host directory bound there.
+	Home       string `json:"home"`
+	HomeSource string `json:"home_source"`
+	// StateDir is the sandbox's runtime directory on the host: etc files live
+	// there and the new root is mounted on StateDir/root.
+	StateDir string `json:"state_dir"`
+	Network  string `json:"network"`
+	// SingleID is true when only one id is mapped (no subordinate range).
+	SingleID bool `json:"single_id"`
+	// IdleTimeout stops the sandbox after this long without sessions; 0 stops
+	// it with the last session.
+	IdleTimeout time.Duration `json:"idle_timeout"`
+	// Mounts are extra binds, resolved to absolute host paths.
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Mount is an extra bind mount into the sandbox.
+type Mount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only"`
+}
+
+// Lease is what the network driver hands the child (see slirpnet).
+type Lease struct {
+	Dev     string   `json:"dev,omitempty"`
+	Addr    string   `json:"addr,omitempty"`
+	Gateway string   `json:"gateway,omitempty"`
+	DNS     []string `json:"dns,omitempty"`
+	MTU     int      `json:"mtu,omitempty"`
+}
+
+// Supervisor <-> child messages, in protocol order.
+type (
+	Hello       struct{}
+	IDMapped    struct{}
+	UserNSReady struct{}
+	NetReady    struct {
+		Spec  Spec  `json:"spec"`
+		Lease Lease `json:"lease"`
+	}
+	Ready struct{}
+	Go    struct{}
+)
+
+// Error ends a conversation. Code is the exit status the client should use
+// (125 for devbox's own failures, 126/127 for a command that cannot run).
+type Error struct {
+	Msg  string `json:"msg"`
+	Hint string `json:"hint,omitempty"`
+	Code int    `json:"code,omitempty"`
+}
+
+// Warning is a message for the user, sent by the supervisor while it starts
+// a sandbox (for example the single-id fallback).
+type Warning struct {
+	Msg string `json:"msg"`
+}
+
+// Spawn asks init to start a session.
+type Spawn struct {
+	Argv []string `json:"argv,omitempty"`
+	// Shell asks init to pick the shell: ShellHint if the root has it, else
+	// bash, else sh. Login makes it a login shell.
+	Shell     bool     `json:"shell,omitempty"`
+	ShellHint string   `json:"shell_hint,omitempty"`
+	Login     bool     `json:"login,omitempty"`
+	Env       []string `json:"env"`
+	Cwd       string   `json:"cwd"`
+	// TTY asks for a terminal opened inside the sandbox's devpts; the master
+	// comes back with Started. Without TTY, the client's stdin, stdout and
+	// stderr travel with Spawn and the session uses them directly.
+	TTY  bool   `json:"tty,omitempty"`
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+}
+
+// Started confirms a session; the pty master fd travels with it for TTY.
+type Started struct {
+	PID int `json:"pid"`
+}
+
+// Signal forwards a signal to the session (no-tty sessions).
+type Signal struct {
+	Sig int `json:"sig"`
+}
+
+// Exit reports how the session ended.
+type Exit struct {
+	Code   int `json:"code"`
+	Signal int `json:"signal,omitempty"`
+}
+
+// Info asks init for its state.
+type Info struct{}
+
+// InfoReply answers Info.
+type InfoReply struct {
+	Name      string    `json:"name"`
+	Project   string    `json:"project"`
+	Sessions  int       `json:"sessions"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// Stop asks init to end the sandbox: SIGTERM to sessions, SIGKILL after Grace.
+type Stop struct {
+	Grace time.Duration `json:"grace"`
+}
+
+// Stopping acknowledges Stop.
+type Stopping struct{}
+
+func (Hello) Kind() string       { return "Hello" }
+func (IDMapped) Kind() string    { return "IDMapped" }
+func (UserNSReady) Kind() string { return "UserNSReady" }
+func (NetReady) Kind() string    { return "NetReady" }
+func (Ready) Kind() string       { return "Ready" }
+func (Go) Kind() string          { return "Go" }
+func (Error) Kind() string       { return "Error" }
+func (Spawn) Kind() string       { return "Spawn" }
+func (Warning) Kind() string     { return "Warning" }
+func (Started) Kind() string     { return "Started" }
+func (Signal) Kind() string      { return "Signal" }
+func (Exit) Kind() string        { return "Exit" }
+func (Info) Kind() string        { return "Info" }
+func (InfoReply) Kind() string   { return "InfoReply" }
+func (Stop) Kind() string        { return "Stop" }
+func (Stopping) Kind() string    { return "Stopping" }
+
+var registry = map[string]func(json.RawMessage) (Message, error){
+	"Hello":       decoderFor[Hello](),
+	"IDMapped":    decoderFor[IDMapped](),
+	"UserNSReady": decoderFor[UserNSReady](),
+	"NetReady":    decoderFor[NetReady](),
+	"Ready":       decoderFor[Ready](),
+	"Go":          decoderFor[Go](),
+	"Error":       decoderFor[Error](),
+	"Spawn":       decoderFor[Spawn](),
+	"Warning":     decoderFor[Warning](),
+	"Started":     decoderFor[Started](),
+	"Signal":      decoderFor[Signal](),
+	"Exit":        decoderFor[Exit](),
+	"Info":        decoderFor[Info](),
+	"InfoReply":   decoderFor[InfoReply](),
+	"Stop":        decoderFor[Stop](),
+	"Stopping":    decoderFor[Stopping](),
+}

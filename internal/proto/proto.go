@@ -1,0 +1,146 @@
+package proto
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxFrame bounds one message. Spawn requests carry the environment, so allow
+// generous room, but never trust a length prefix beyond this.
+const MaxFrame = 256 << 10
+
+// Message is implemented by every message type.
+type Message interface{ Kind() string }
+
+// envelope is the JSON form of a frame.
+type envelope struct {
+	Type string          `json:"type"`
+	Body json.RawMessage `json:"body,omitempty"`
+}
+
+// Encode writes msg as one frame.
+func Encode(w io.Writer, msg Message) error {
+	b, err := Marshal(msg)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// Marshal returns msg as one frame: length prefix plus JSON.
+func Marshal(msg Message) ([]byte, error) {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
+	}
+	env, err := json.Marshal(envelope{Type: msg.Kind(), Body: body})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
+	}
+	if len(env) > MaxFrame {
+		return nil, fmt.Errorf("encode %s: message of %d bytes exceeds %d", msg.Kind(), len(env), MaxFrame)
+	}
+	out := make([]byte, 4+len(env))
+	binary.BigEndian.PutUint32(out, uint32(len(env)))
+	copy(out[4:], env)
+	return out, nil
+}
+
+// ErrFrameTooLarge is returned for a length prefix beyond MaxFrame.
+var ErrFrameTooLarge = errors.New("frame too large")
+
+// Decode reads one frame and returns the decoded message.
+func Decode(r io.Reader) (Message, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > MaxFrame {
+		return nil, fmt.Errorf("read frame of %d bytes: %w", n, ErrFrameTooLarge)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("read frame body: %w", err)
+	}
+	return unmarshal(buf)
+}
+
+// Unmarshal decodes one whole frame held in b (one SEQPACKET packet).
+func Unmarshal(b []byte) (Message, error) {
+	return Decode(bytes.NewReader(b))
+}
+
+func unmarshal(buf []byte) (Message, error) {
+	var env envelope
+	if err := json.Unmarshal(buf, &env); err != nil {
+		return nil, fmt.Errorf("decode frame: %w", err)
+	}
+	dec, ok := registry[env.Type]
+	if !ok {
+		return nil, fmt.Errorf("decode frame: unknown message type %q", env.Type)
+	}
+	return dec(env.Body)
+}
+
+// decoderFor returns the body decoder for message type T.
+func decoderFor[T Message]() func(json.RawMessage) (Message, error) {
+	return func(body json.RawMessage) (Message, error) {
+		var m T
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &m); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", m.Kind(), err)
+			}
+		}
+		return m, nil
+	}
+}
+
+// UnexpectedError reports a message that arrived out of order.
+type UnexpectedError struct{ Got, Want string }
+
+func (e *UnexpectedError) Error() string {
+	return fmt.Sprintf("unexpected message %q, want %q", e.Got, e.Want)
+}
+
+// As converts a decoded message to T. An Error message becomes a *RemoteError;
+// any other type is an *UnexpectedError.
+func As[T Message](msg Message) (T, error) {
+	var zero T
+	if m, ok := msg.(T); ok {
+		return m, nil
+	}
+	if e, ok := msg.(Error); ok {
+		return zero, &RemoteError{Msg: e.Msg, Hint: e.Hint, Code: e.Code}
+	}
+	return zero, &UnexpectedError{Got: msg.Kind(), Want: zero.Kind()}
+}
+
+// Expect reads one frame from r and requires it to be a T.
+func Expect[T Message](r io.Reader) (T, error) {
+	msg, err := Decode(r)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("wait for %s: %w", zero.Kind(), err)
+	}
+	return As[T](msg)
+}
+
+// RemoteError is an Error message received from the other side.
+type RemoteError struct {
+	Msg  string
+	Hint string
+	Code int
+}
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+func errEOF() error { return io.EOF }

@@ -1,0 +1,176 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// Info describes a running sandbox for `devbox ps`.
+type Info struct {
+	Name       string    `json:"name"`
+	Project    string    `json:"project"`
+	InitPID    int       `json:"init_pid"`
+	Supervisor int       `json:"supervisor_pid"`
+	Sessions   int       `json:"sessions"`
+	Network    string    `json:"network"`
+	Created    time.Time `json:"created"`
+	Uptime     string    `json:"uptime"`
+}
+
+// List returns the running sandboxes and removes the state of dead ones.
+func List() ([]Info, error) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("list sandboxes: %w", err)
+	}
+	var out []Info
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if info, ok := inspect(root, e.Name()); ok {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// inspect asks a sandbox's init for its state; a sandbox that does not answer
+// and whose supervisor is gone is stale and cleaned up under its lock.
+func inspect(root, name string) (Info, bool) {
+	dir := filepath.Join(root, name)
+	st, err := state.Read(dir)
+	c, derr := proto.Dial(filepath.Join(dir, state.SocketFile))
+	if derr != nil {
+		cleanIfStale(root, name)
+		return Info{}, false
+	}
+	defer c.Close()
+	info := Info{Name: name, Project: st.Project, InitPID: st.Init, Supervisor: st.Supervisor, Network: st.Network, Created: st.Created}
+	if err != nil {
+		return info, true
+	}
+	if c.Send(proto.Info{}) == nil {
+		if r, err := proto.RecvAs[proto.InfoReply](c); err == nil {
+			info.Sessions = r.Sessions
+		}
+	}
+	info.Uptime = time.Since(st.Created).Round(time.Second).String()
+	return info, true
+}
+
+func cleanIfStale(root, name string) {
+	unlock, err := state.Lock(filepath.Join(root, name+".lock"))
+	if err != nil {
+		return
+	}
+	defer unlock()
+	dir := filepath.Join(root, name)
+	if probe(filepath.Join(dir, state.SocketFile)) {
+		return
+	}
+	if st, err := state.Read(dir); err == nil && st.Alive() {
+		return // still starting or stopping
+	}
+	os.RemoveAll(dir)
+}
+
+// ErrNotRunning is returned for a sandbox that is not running.
+var ErrNotRunning = errors.New("sandbox is not running")
+
+// Stop ends a sandbox: init sends SIGTERM to every process and SIGKILL after
+// grace; Stop returns when the supervisor has removed the runtime state.
+func Stop(name string, grace time.Duration) error {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, name)
+	st, serr := state.Read(dir)
+	c, err := proto.Dial(filepath.Join(dir, state.SocketFile))
+	if err != nil {
+		if serr == nil && st.Alive() {
+			syscall.Kill(st.Supervisor, syscall.SIGKILL)
+		}
+		cleanIfStale(root, name)
+		return fmt.Errorf("stop %s: %w", name, ErrNotRunning)
+	}
+	err = c.Send(proto.Stop{Grace: grace})
+	if err == nil {
+		_, err = proto.RecvAs[proto.Stopping](c)
+	}
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	return waitStopped(dir, st, grace+5*time.Second)
+}
+
+// waitStopped waits for the supervisor to exit and remove the state dir.
+func waitStopped(dir string, st state.State, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if st.Supervisor > 0 && !st.Alive() {
+			os.RemoveAll(dir)
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st.Alive() {
+		syscall.Kill(st.Supervisor, syscall.SIGKILL)
+		waitGone(st, 2*time.Second)
+	}
+	os.RemoveAll(dir)
+	return nil
+}
+
+// Remove deletes a stopped sandbox's persistent data.
+func Remove(name string) error {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return err
+	}
+	if probe(filepath.Join(root, name, state.SocketFile)) {
+		return fmt.Errorf("remove %s: the sandbox is running; run 'devbox stop %s' first, or 'devbox rm --force %s'", name, name, name)
+	}
+	data, err := state.DataRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(data, "sandboxes", name)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("remove %s: no such sandbox (see 'devbox ls')", name)
+	}
+	if err := removeTree(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	return nil
+}
+
+// removeTree deletes dir, first making read-only directories writable (tools
+// like the Go module cache leave them so).
+func removeTree(dir string) error {
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.IsDir() && fi.Mode().Perm()&0o200 == 0 {
+			os.Chmod(p, fi.Mode().Perm()|0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,193 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// ExitError carries a status to pass through: the session's own, or 126/127
+// when its command could not run.
+type ExitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ExitError) Error() string { return e.Msg }
+
+// forwarded are the signals a session without a terminal receives from the
+// client; with a terminal, the line discipline delivers them.
+var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// Exec runs one session in the sandbox and returns its exit status: the
+// command's code, or 128+N when signal N killed it.
+func (h *Handle) Exec(req proto.Spawn) (int, error) {
+	c, err := proto.Dial(h.Socket())
+	if err != nil {
+		return 0, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
+	}
+	defer c.Close()
+	if req.TTY {
+		return execTTY(c, req)
+	}
+	return execPlain(c, req)
+}
+
+// execPlain hands the client's own stdin, stdout and stderr to the session
+// and forwards signals.
+func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	if err := c.Send(req, 0, 1, 2); err != nil {
+		return 0, err
+	}
+	if err := awaitStarted(c, nil); err != nil {
+		return 0, err
+	}
+	go func() {
+		for s := range sigs {
+			c.Send(proto.Signal{Sig: int(s.(unix.Signal))})
+		}
+	}()
+	return awaitExit(c)
+}
+
+// awaitStarted reads Started; the pty master, if any, is stored in *master.
+func awaitStarted(c *proto.Conn, master **os.File) error {
+	msg, files, err := c.Recv()
+	if err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	if _, err := proto.As[proto.Started](msg); err != nil {
+		closeFiles(files)
+		return sessionError(err)
+	}
+	if master != nil {
+		if len(files) != 1 {
+			closeFiles(files)
+			return errors.New("start session: no terminal received")
+		}
+		// A non-blocking master joins Go's poller, so reads can time out.
+		fd, err := unix.Dup(int(files[0].Fd()))
+		files[0].Close()
+		if err != nil {
+			return fmt.Errorf("start session: %w", err)
+		}
+		unix.CloseOnExec(fd)
+		unix.SetNonblock(fd, true)
+		*master = os.NewFile(uintptr(fd), "pty-master")
+		return nil
+	}
+	closeFiles(files)
+	return nil
+}
+
+// sessionError maps init's refusal to a pass-through status (126, 127) or a
+// devbox failure (125).
+func sessionError(err error) error {
+	var re *proto.RemoteError
+	if errors.As(err, &re) && (re.Code == 126 || re.Code == 127) {
+		return &ExitError{Code: re.Code, Msg: "devbox: " + re.Msg}
+	}
+	return fmt.Errorf("start session: %w", err)
+}
+
+func awaitExit(c *proto.Conn) (int, error) {
+	msg, files, err := c.Recv()
+	closeFiles(files)
+	if err != nil {
+		return 0, fmt.Errorf("wait for session: the sandbox went away: %w", err)
+	}
+	e, err := proto.As[proto.Exit](msg)
+	if err != nil {
+		return 0, fmt.Errorf("wait for session: %w", err)
+	}
+	return e.Code, nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// execTTY runs a session on a terminal opened inside the sandbox: the client
+// copies between its own terminal (raw mode) and the pty master, and follows
+// SIGWINCH by resizing the master.
+func execTTY(c *proto.Conn, req proto.Spawn) (int, error) {
+	in := int(os.Stdin.Fd())
+	size := terminalSize()
+	req.Rows, req.Cols = size.Row, size.Col
+	if err := c.Send(req); err != nil {
+		return 0, err
+	}
+	var master *os.File
+	if err := awaitStarted(c, &master); err != nil {
+		return 0, err
+	}
+	defer master.Close()
+	if term.IsTerminal(in) {
+		old, err := term.MakeRaw(in)
+		if err == nil {
+			defer term.Restore(in, old)
+		}
+	}
+	stopResize := followResize(master)
+	defer stopResize()
+	out := pump(master)
+	code, err := awaitExit(c)
+	drain(master, out)
+	return code, err
+}
+
+// terminalSize returns the client terminal's size, or 24x80.
+func terminalSize() *unix.Winsize {
+	for _, fd := range []int{1, 0, 2} {
+		if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {
+			return ws
+		}
+	}
+	return &unix.Winsize{Row: 24, Col: 80}
+}
+
+func followResize(master *os.File) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, unix.SIGWINCH)
+	go func() {
+		for range ch {
+			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, terminalSize())
+		}
+	}()
+	return func() { signal.Stop(ch); close(ch) }
+}
+
+// pump copies stdin to the master and the master to stdout; the returned
+// channel closes when the master reports EOF or EIO (the session's side is
+// closed).
+func pump(master *os.File) chan struct{} {
+	done := make(chan struct{})
+	go io.Copy(master, os.Stdin)
+	go func() {
+		io.Copy(os.Stdout, master)
+		close(done)
+	}()
+	return done
+}
+
+// drain waits briefly for output the session wrote just before exiting. A
+// background process may keep the terminal open, so the wait is bounded.
+func drain(master *os.File, out chan struct{}) {
+	select {
+	case <-out:
+	case <-time.After(200 * time.Millisecond):
+		master.SetReadDeadline(time.Now())
+	}
+}

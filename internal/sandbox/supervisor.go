@@ -1,0 +1,347 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/child"
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/userns"
+	"golang.org/x/sys/unix"
+)
+
+// envSupervise carries the supervisor's configuration (JSON) from the client.
+const envSupervise = "_DEVBOX_SUPERVISE"
+
+// fdReady is the pipe on which the supervisor reports Warning, then Ready or
+// Error, to the client that started it.
+const fdReady = 3
+
+// handshakeTimeout bounds the whole parent/child setup.
+const handshakeTimeout = 30 * time.Second
+
+// supervisorConfig is everything the supervisor needs, computed by the client.
+type supervisorConfig struct {
+	Spec     proto.Spec `json:"spec"`
+	UID      uint32     `json:"uid"`
+	GID      uint32     `json:"gid"`
+	User     string     `json:"user"`
+	Ephemeral bool       `json:"ephemeral,omitempty"`
+}
+
+// IsSupervisor reports whether this process was started as a supervisor.
+func IsSupervisor() bool { return os.Getenv(envSupervise) != "" }
+
+// SuperviseMain runs the supervisor and returns its exit status.
+func SuperviseMain() int {
+	ready := os.NewFile(fdReady, "ready")
+	var cfg supervisorConfig
+	if err := json.Unmarshal([]byte(os.Getenv(envSupervise)), &cfg); err != nil {
+		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode supervisor config: %v", err), Code: 125})
+		return 125
+	}
+	os.Unsetenv(envSupervise)
+	s := &supervisor{cfg: cfg, ready: ready}
+	defer s.cleanup()
+	if err := s.start(); err != nil {
+		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
+		return 125
+	}
+	return s.wait()
+}
+
+// supervisor is the host side of one running sandbox.
+type supervisor struct {
+	cfg    supervisorConfig
+	ready  *os.File
+	ln     *net.UnixListener
+	cmd    *exec.Cmd
+	parent *proto.Conn
+	exited chan error
+	plan   userns.Plan
+}
+
+// start is the supervisor's sequence up to a serving sandbox.
+func (s *supervisor) start() error {
+	steps := []func() error{
+		s.writeEtcFiles,
+		s.listen,
+		s.planIDs,
+		s.startChild,
+		s.handshake,
+		s.writeState,
+		s.release,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *supervisor) dir() string { return s.cfg.Spec.StateDir }
+
+// writeEtcFiles writes the hostname, hosts and resolv.conf the child binds
+// over the host's /etc.
+func (s *supervisor) writeEtcFiles() error {
+	etc := filepath.Join(s.dir(), "etc")
+	if err := os.MkdirAll(etc, 0o700); err != nil {
+		return fmt.Errorf("create etc dir: %w", err)
+	}
+	h := s.cfg.Spec.Hostname
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		resolv = nil // no resolver on the host; an empty file inside
+	}
+	files := map[string]string{
+		"hostname":    h + "\n",
+		"hosts":       hostsFile(h),
+		"resolv.conf": string(resolv),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(content), 0o644); err != nil {
+			return fmt.Errorf("write etc/%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func hostsFile(hostname string) string {
+	return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"
+}
+
+// listen creates the sandbox socket; init inherits the listener.
+func (s *supervisor) listen() error {
+	path := filepath.Join(s.dir(), state.SocketFile)
+	os.Remove(path)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return fmt.Errorf("listen on sandbox socket: %w", err)
+	}
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("restrict sandbox socket: %w", err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// planIDs decides the id mapping and reports the single-id fallback once.
+func (s *supervisor) planIDs() error {
+	plan, err := userns.NewPlan(s.cfg.UID, s.cfg.GID, s.cfg.User)
+	if err != nil {
+		return err
+	}
+	s.plan = plan
+	s.cfg.Spec.SingleID = plan.Size() <= 1
+	if plan.Warning != "" {
+		return proto.Encode(s.ready, proto.Warning{Msg: plan.Warning})
+	}
+	return nil
+}
+
+// startChild starts the sandbox child in new namespaces from a sealed copy of
+// this binary. The OS thread that starts it stays locked for the child's
+// lifetime: Pdeathsig fires when that thread exits.
+func (s *supervisor) startChild() error {
+	exe, err := sealedSelf()
+	if err != nil {
+		return err
+	}
+	parentEnd, childEnd, err := proto.Socketpair()
+	if err != nil {
+		return err
+	}
+	lnFile, err := s.ln.File()
+	if err != nil {
+		return fmt.Errorf("pass sandbox socket: %w", err)
+	}
+	s.cmd = &exec.Cmd{
+		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args:       []string{"devbox-init"},
+		Env:        child.Env(),
+		ExtraFiles: []*os.File{childEnd, lnFile},
+		Stderr:     os.Stderr,
+		SysProcAttr: &unix.SysProcAttr{
+			Cloneflags: cloneFlags(s.cfg.Spec.Network),
+			Pdeathsig:  unix.SIGKILL,
+		},
+	}
+	started := make(chan error, 1)
+	s.exited = make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: see Pdeathsig
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		s.exited <- s.cmd.Wait()
+	}()
+	err = <-started
+	childEnd.Close()
+	lnFile.Close()
+	exe.Close()
+	if err != nil {
+		parentEnd.Close()
+		return startError(err)
+	}
+	s.parent, err = proto.FileConn(parentEnd)
+	parentEnd.Close()
+	return err
+}
+
+func cloneFlags(network string) uintptr {
+	f := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
+	if network != "host" {
+		f |= unix.CLONE_NEWNET
+	}
+	return uintptr(f)
+}
+
+// startError explains the usual reasons a user namespace cannot be created.
+func startError(err error) error {
+	if perr := preflight.ProbeUserNS(); perr != nil {
+		return perr
+	}
+	if errors.Is(err, unix.ENOSPC) {
+		return preflight.Hint(fmt.Errorf("create namespaces: %w", err), "the per-user namespace limit is reached; raise it with 'sudo sysctl -w user.max_user_namespaces=28633'")
+	}
+	return fmt.Errorf("create namespaces: %w", err)
+}
+
+// handshake drives the child through the protocol steps (see package proto).
+func (s *supervisor) handshake() error {
+	s.parent.Unix().SetDeadline(time.Now().Add(handshakeTimeout))
+	defer s.parent.Unix().SetDeadline(time.Time{})
+	if _, err := proto.RecvAs[proto.Hello](s.parent); err != nil {
+		return s.childError(err)
+	}
+	if err := s.plan.MapFromParent(s.cmd.Process.Pid); err != nil {
+		return err
+	}
+	if err := s.parent.Send(proto.IDMapped{}); err != nil {
+		return err
+	}
+	if _, err := proto.RecvAs[proto.UserNSReady](s.parent); err != nil {
+		return s.childError(err)
+	}
+	if err := s.parent.Send(proto.NetReady{Spec: s.cfg.Spec}); err != nil {
+		return err
+	}
+	if _, err := proto.RecvAs[proto.Ready](s.parent); err != nil {
+		return s.childError(err)
+	}
+	return nil
+}
+
+// childError turns a child's Error into one message with its hint.
+func (s *supervisor) childError(err error) error {
+	var re *proto.RemoteError
+	if errors.As(err, &re) {
+		return preflight.Hint(fmt.Errorf("set up sandbox: %s", re.Msg), re.Hint)
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("set up sandbox: the sandbox process exited during setup (see %s)", filepath.Join(s.dir(), state.LogFile))
+	}
+	return fmt.Errorf("set up sandbox: %w", err)
+}
+
+func (s *supervisor) writeState() error {
+	start, err := state.StartTime(os.Getpid())
+	if err != nil {
+		return fmt.Errorf("read own start time: %w", err)
+	}
+	spec := s.cfg.Spec
+	return state.Write(s.dir(), state.State{
+		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
+		IdleTimeout: spec.IdleTimeout, Ephemeral: s.cfg.Ephemeral,
+		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
+		Created: time.Now().UTC(), BootID: state.BootID(),
+	})
+}
+
+// release lets init serve and tells the client the sandbox is ready.
+func (s *supervisor) release() error {
+	if err := s.parent.Send(proto.Go{}); err != nil {
+		return err
+	}
+	s.ln.Close()
+	proto.Encode(s.ready, proto.Ready{})
+	s.ready.Close()
+	return nil
+}
+
+// wait supervises the running sandbox: a SIGTERM, SIGINT or SIGHUP to the
+// supervisor becomes a graceful stop of init; init's exit ends the sandbox.
+func (s *supervisor) wait() int {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
+	for {
+		select {
+		case <-sigs:
+			s.cmd.Process.Signal(unix.SIGTERM)
+		case <-s.exited:
+			return 0
+		}
+	}
+}
+
+// cleanup kills a child that is still there and removes the runtime state.
+func (s *supervisor) cleanup() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		select {
+		case <-s.exited:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	os.RemoveAll(s.dir())
+}
+
+// sealedSelf copies this binary into a sealed memfd. Init runs from it, so
+// code in the sandbox cannot rewrite the devbox binary the host runs through
+// /proc/1/exe (the CVE-2019-5736 class), whoever owns the installed file.
+func sealedSelf() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("open own binary: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("devbox", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("create sealed binary: %w", err)
+	}
+	// Keep the memfd far above the fds the child inherits (3, 4).
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
+	unix.Close(fd)
+	if err != nil {
+		return nil, fmt.Errorf("create sealed binary: %w", err)
+	}
+	mem := os.NewFile(uintptr(high), "devbox-sealed")
+	if _, err := io.Copy(mem, src); err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("copy own binary: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("seal binary copy: %w", err)
+	}
+	return mem, nil
+}

@@ -1,0 +1,25 @@
+package shellinit
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestEnv(t *testing.T) {
+	host := []string{"TERM=screen", "LC_ALL=C.UTF-8", "SECRET=x", "PATH=/host/bin", "LANG=de_DE.UTF-8", "bogus"}
+	got := Env(host, Session{Name: "app-1", Project: "/p", Home: "/home/a", Shell: "/bin/zsh"}, []string{"FOO=bar", "LANG=C"})
+	want := []string{
+		"DEVBOX_NAME=app-1", "DEVBOX_PROJECT=/p", "FOO=bar", "HOME=/home/a", "LANG=C", "LC_ALL=C.UTF-8",
+		"LOGNAME=root", "PATH=" + DefaultPath, "SHELL=/bin/zsh", "TERM=screen", "USER=root", "container=devbox",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Env =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestEnvDefaultsTerm(t *testing.T) {
+	got := Env(nil, Session{Home: "/root"}, nil)
+	if !slices.Contains(got, "TERM=xterm") {
+		t.Errorf("Env without TERM = %q, want TERM=xterm", got)
+	}
+}
