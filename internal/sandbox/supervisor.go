@@ -33,10 +33,10 @@ const handshakeTimeout = 30 * time.Second
 
 // supervisorConfig is everything the supervisor needs, computed by the client.
 type supervisorConfig struct {
-	Spec     proto.Spec `json:"spec"`
-	UID      uint32     `json:"uid"`
-	GID      uint32     `json:"gid"`
-	User     string     `json:"user"`
+	Spec      proto.Spec `json:"spec"`
+	UID       uint32     `json:"uid"`
+	GID       uint32     `json:"gid"`
+	User      string     `json:"user"`
 	Ephemeral bool       `json:"ephemeral,omitempty"`
 }
 
