@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/preflight"
@@ -88,6 +89,11 @@ func stageOne(parent *proto.Conn) error {
 // stageTwo runs as uid 0 with full capabilities in the user namespace. It
 // builds the sandbox and then serves as its init.
 func stageTwo(parent *proto.Conn) error {
+	// Gaining capabilities on exec cleared the parent-death signal; the
+	// socket's EOF covers a supervisor that died before this line.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set parent-death signal: %w", err)
+	}
 	if err := becomeRoot(); err != nil {
 		return err
 	}
@@ -107,6 +113,7 @@ func stageTwo(parent *proto.Conn) error {
 	if _, err := proto.RecvAs[proto.Go](parent); err != nil {
 		return err
 	}
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("devbox-init\x00")[0])), 0, 0, 0)
 	listener := os.NewFile(fdListener, "sandbox-socket")
 	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
 }

@@ -294,6 +294,7 @@ func (s *supervisor) wait() int {
 		case <-sigs:
 			s.cmd.Process.Signal(unix.SIGTERM)
 		case <-s.exited:
+			s.cmd = nil // already reaped
 			return 0
 		}
 	}

@@ -143,8 +143,13 @@ func (st State) Alive() bool {
 	if st.Supervisor <= 0 || st.BootID != BootID() {
 		return false
 	}
-	start, err := StartTime(st.Supervisor)
-	return err == nil && start == st.SupervisorStart
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(st.Supervisor) + "/stat")
+	if err != nil {
+		return false
+	}
+	state, start, err := ParseStat(b)
+	// A zombie has exited; on hosts whose PID 1 reaps slowly it lingers.
+	return err == nil && start == st.SupervisorStart && state != 'Z' && state != 'X'
 }
 
 // StartTime returns a process's start time in clock ticks since boot.
@@ -153,28 +158,29 @@ func StartTime(pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return ParseStartTime(b)
+	_, start, err := ParseStat(b)
+	return start, err
 }
 
-// ParseStartTime extracts field 22 (starttime) from /proc/PID/stat content.
-// The command name (field 2) may hold spaces and parentheses, so fields are
-// counted after the last ')'.
-func ParseStartTime(stat []byte) (uint64, error) {
+// ParseStat extracts the state (field 3) and start time (field 22) from
+// /proc/PID/stat content. The command name (field 2) may hold spaces and
+// parentheses, so fields are counted after the last ')'.
+func ParseStat(stat []byte) (byte, uint64, error) {
 	s := string(stat)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("parse /proc stat: no command name")
+		return 0, 0, errors.New("parse /proc stat: no command name")
 	}
 	fields := strings.Fields(s[i+1:])
 	// fields[0] is field 3 (state); starttime is field 22.
-	if len(fields) < 20 {
-		return 0, errors.New("parse /proc stat: too few fields")
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return 0, 0, errors.New("parse /proc stat: too few fields")
 	}
 	v, err := strconv.ParseUint(fields[19], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("parse /proc stat starttime: %w", err)
+		return 0, 0, fmt.Errorf("parse /proc stat starttime: %w", err)
 	}
-	return v, nil
+	return fields[0][0], v, nil
 }
 
 // BootID identifies the current boot, so state from before a reboot is stale.

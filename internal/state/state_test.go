@@ -6,22 +6,23 @@ import (
 	"testing"
 )
 
-func TestParseStartTime(t *testing.T) {
+func TestParseStat(t *testing.T) {
 	tests := []struct {
-		in   string
-		want uint64
-		ok   bool
+		in    string
+		state byte
+		want  uint64
+		ok    bool
 	}{
-		{"1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 42 1000 1", 42, true},
-		{"7 (a b) c)) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 5 1", 99, true},
-		{"7 (x) R 1 2", 0, false},
-		{"garbage", 0, false},
-		{"1 (x) S 0 1 1 0 -1 0 1 2 3 4 5 6 7 8 20 0 1 0 nope 1", 0, false},
+		{"1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 42 1000 1", 'S', 42, true},
+		{"7 (a b) c)) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 5 1", 'Z', 99, true},
+		{"7 (x) R 1 2", 0, 0, false},
+		{"garbage", 0, 0, false},
+		{"1 (x) S 0 1 1 0 -1 0 1 2 3 4 5 6 7 8 20 0 1 0 nope 1", 0, 0, false},
 	}
 	for _, tt := range tests {
-		got, err := ParseStartTime([]byte(tt.in))
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseStartTime(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
+		state, got, err := ParseStat([]byte(tt.in))
+		if (err == nil) != tt.ok || got != tt.want || state != tt.state {
+			t.Errorf("ParseStat(%q) = %c, %d, %v; want %c, %d ok=%v", tt.in, state, got, err, tt.state, tt.want, tt.ok)
 		}
 	}
 	if _, err := StartTime(os.Getpid()); err != nil {
