@@ -116,7 +116,11 @@ func Stop(name string, grace time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	return waitStopped(dir, st, grace+5*time.Second)
+	err = waitStopped(dir, st, grace+5*time.Second)
+	if st.Ephemeral {
+		os.Remove(filepath.Join(root, name+".lock")) // nobody else uses a --rm name
+	}
+	return err
 }
 
 // waitStopped waits for the supervisor to exit and remove the state dir.

@@ -135,12 +135,13 @@ func waitGone(st state.State, d time.Duration) bool {
 // startSupervisor starts the detached supervisor and waits for Ready or Error
 // on a pipe; warnings it sends on the way are printed once.
 func startSupervisor(dir string, opts Options) error {
-	cfg, err := supervisorConfigFor(dir, opts)
-	if err != nil {
-		return err
-	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create sandbox state dir: %w", err)
+	}
+	cfg, err := supervisorConfigFor(dir, opts)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
 	}
 	cmd, readyR, err := spawnSupervisor(dir, cfg)
 	if err != nil {
