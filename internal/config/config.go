@@ -1,0 +1,174 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FileName is the per-project configuration file.
+const FileName = "devbox.toml"
+
+// Config is the effective, validated configuration of one sandbox.
+type Config struct {
+	// Image is the OCI image of the root filesystem; empty means the host
+	// view (the host's own root, read-only).
+	Image    string
+	Hostname string
+	// Network, Ports and AllowHostLoopback are parsed and checked here; the
+	// network drivers interpret them.
+	Network           string
+	Ports             []string
+	AllowHostLoopback bool
+	// Env is applied last in every session, over devbox's own variables.
+	Env    map[string]string
+	Mounts []Mount
+	// Home is "private" (a persistent per-sandbox home), "host" (the real
+	// home bound read-write) or "ro" (the real home read-only).
+	Home   string
+	Limits Limits
+	// Shell is the login shell inside; empty picks $SHELL, bash, then sh.
+	Shell string
+	// Workdir is the session's directory inside; empty is the current one.
+	Workdir     string
+	IdleTimeout time.Duration
+	// Setup commands run once, in order, as root inside (sh -c).
+	Setup           []string
+	ForwardSSHAgent bool
+	GUI             bool
+	// User is "root" (the invoking user is uid 0 inside) or "self" (the
+	// invoking user keeps their uid and name inside).
+	User string
+}
+
+// Mount is an extra bind mount; Source is an absolute host path.
+type Mount struct {
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// Limits is the [limits] table. Zero values mean "no limit".
+type Limits struct {
+	Memory     int64   // bytes
+	MemorySwap int64   // bytes
+	Pids       int64   // maximum number of processes
+	CPUs       float64 // CPU bandwidth, in CPUs
+	CPUWeight  uint64  // 1-10000, relative share
+	// Required makes a host that cannot enforce the limits an error rather
+	// than a warning.
+	Required bool
+}
+
+// Home modes and user modes.
+const (
+	HomePrivate = "private"
+	HomeHost    = "host"
+	HomeRO      = "ro"
+	UserRoot    = "root"
+	UserSelf    = "self"
+)
+
+// DefaultIdleTimeout stops an unused sandbox after this long.
+const DefaultIdleTimeout = 15 * time.Minute
+
+// NetworkModes are the valid values of network. The network drivers extend
+// this list as they land.
+var NetworkModes = []string{"none", "host"}
+
+// Defaults returns the configuration used where neither the file nor a flag
+// says otherwise.
+func Defaults() Config {
+	return Config{
+		Network:     "none",
+		Home:        HomePrivate,
+		User:        UserRoot,
+		IdleTimeout: DefaultIdleTimeout,
+		Env:         map[string]string{},
+	}
+}
+
+// sessionKeys take effect in each new session, so a running sandbox never
+// needs a restart for them.
+var sessionKeys = map[string]bool{"env": true, "shell": true, "workdir": true, "idle_timeout": true}
+
+// SandboxValues returns the canonical value of every key that shapes the
+// sandbox when it starts (not the per-session ones), for recording in the
+// sandbox's state and comparing on join.
+func (c Config) SandboxValues() map[string]string {
+	all := c.values()
+	for k := range sessionKeys {
+		delete(all, k)
+	}
+	return all
+}
+
+func (c Config) values() map[string]string {
+	var mounts []string
+	for _, m := range c.Mounts {
+		s := m.Source + ":" + m.Target
+		if m.ReadOnly {
+			s += ":ro"
+		}
+		mounts = append(mounts, s)
+	}
+	var env []string
+	for k, v := range c.Env {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	l := c.Limits
+	return map[string]string{
+		"image":               c.Image,
+		"hostname":            c.Hostname,
+		"network":             c.Network,
+		"ports":               strings.Join(c.Ports, ","),
+		"allow_host_loopback": fmt.Sprint(c.AllowHostLoopback),
+		"env":                 strings.Join(env, " "),
+		"mounts":              strings.Join(mounts, ","),
+		"home":                c.Home,
+		"limits":              fmt.Sprintf("memory=%d memory_swap=%d pids=%d cpus=%g cpu_weight=%d required=%t", l.Memory, l.MemorySwap, l.Pids, l.CPUs, l.CPUWeight, l.Required),
+		"shell":               c.Shell,
+		"workdir":             c.Workdir,
+		"idle_timeout":        c.IdleTimeout.String(),
+		"setup":               strings.Join(c.Setup, "\n"),
+		"forward_ssh_agent":   fmt.Sprint(c.ForwardSSHAgent),
+		"gui":                 fmt.Sprint(c.GUI),
+		"user":                c.User,
+	}
+}
+
+// Hash is a short digest of canonical key values.
+func Hash(values map[string]string) string {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%q\n", k, values[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Changed lists the keys whose values differ between two SandboxValues
+// maps, sorted.
+func Changed(old, cur map[string]string) []string {
+	var out []string
+	for k, v := range cur {
+		if old[k] != v {
+			out = append(out, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,321 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/project"
+)
+
+// Context is what resolving paths needs: the project directory (relative
+// paths) and the invoking user's home (~).
+type Context struct {
+	Project string
+	Home    string
+}
+
+// key is one configuration key: how a value (from TOML or a flag string)
+// becomes part of a Config. Errors are problems with the value; the caller
+// adds the position.
+type key struct {
+	name string
+	set  func(c *Config, v any, ctx Context) error
+}
+
+// keys is every top-level key, in documentation order.
+var keys = []key{
+	{"image", func(c *Config, v any, _ Context) error { return setString(&c.Image, v, nonEmpty) }},
+	{"hostname", func(c *Config, v any, _ Context) error { return setString(&c.Hostname, v, project.ValidateHostname) }},
+	{"network", func(c *Config, v any, _ Context) error { return setString(&c.Network, v, oneOf(NetworkModes)) }},
+	{"ports", setPorts},
+	{"allow_host_loopback", func(c *Config, v any, _ Context) error { return setBool(&c.AllowHostLoopback, v) }},
+	{"env", setEnv},
+	{"mounts", setMounts},
+	{"home", func(c *Config, v any, _ Context) error {
+		return setString(&c.Home, v, oneOf([]string{HomePrivate, HomeHost, HomeRO}))
+	}},
+	{"limits", setLimits},
+	{"shell", func(c *Config, v any, _ Context) error { return setString(&c.Shell, v, absolute) }},
+	{"workdir", setWorkdir},
+	{"idle_timeout", setIdleTimeout},
+	{"setup", setSetup},
+	{"forward_ssh_agent", func(c *Config, v any, _ Context) error { return setBool(&c.ForwardSSHAgent, v) }},
+	{"gui", func(c *Config, v any, _ Context) error { return setBool(&c.GUI, v) }},
+	{"user", func(c *Config, v any, _ Context) error {
+		return setString(&c.User, v, oneOf([]string{UserRoot, UserSelf}))
+	}},
+}
+
+// Keys returns the valid top-level key names.
+func Keys() []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	return out
+}
+
+func lookupKey(name string) (key, bool) {
+	for _, k := range keys {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return key{}, false
+}
+
+// typeName names a decoded TOML value's type for messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func wrongType(want string, v any) error {
+	return fmt.Errorf("want %s, got %s", want, typeName(v))
+}
+
+// flagValue is a value typed on the command line. Keys that take a table in
+// the file (env, mounts, limits) take one entry of it as a flag string.
+type flagValue string
+
+// plain unwraps a flag value into the string a TOML file would give.
+func plain(v any) any {
+	if f, ok := v.(flagValue); ok {
+		return string(f)
+	}
+	return v
+}
+
+func setString(dst *string, v any, check func(string) error) error {
+	s, ok := plain(v).(string)
+	if !ok {
+		return wrongType("a string", v)
+	}
+	if err := check(s); err != nil {
+		return err
+	}
+	*dst = s
+	return nil
+}
+
+// setBool takes a TOML boolean, or "true"/"false" from a flag.
+func setBool(dst *bool, v any) error {
+	switch b := plain(v).(type) {
+	case bool:
+		*dst = b
+		return nil
+	case string:
+		p, err := strconv.ParseBool(b)
+		if err != nil {
+			return fmt.Errorf("invalid value %q: valid choices are true, false", b)
+		}
+		*dst = p
+		return nil
+	}
+	return wrongType("a boolean (true or false)", v)
+}
+
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func absolute(s string) error {
+	if !filepath.IsAbs(s) {
+		return fmt.Errorf("invalid value %q: want an absolute path", s)
+	}
+	return nil
+}
+
+func oneOf(choices []string) func(string) error {
+	return func(s string) error {
+		if slices.Contains(choices, s) {
+			return nil
+		}
+		msg := fmt.Sprintf("invalid value %q: valid choices are %s", s, strings.Join(choices, ", "))
+		if best := closest(s, choices); best != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		return errors.New(msg)
+	}
+}
+
+// stringList returns a TOML array of strings (or a single flag string).
+func stringList(v any, what string) ([]string, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		if s, ok := v.(flagValue); ok {
+			return []string{string(s)}, nil
+		}
+		return nil, wrongType("an array of "+what, v)
+	}
+	out := make([]string, 0, len(arr))
+	for i, x := range arr {
+		s, ok := x.(string)
+		if !ok {
+			if n, isInt := x.(int64); isInt && what == "port specs" {
+				s = strconv.FormatInt(n, 10)
+			} else {
+				return nil, fmt.Errorf("element %d: %w", i+1, wrongType("a string", x))
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func setPorts(c *Config, v any, _ Context) error {
+	ports, err := stringList(v, "port specs")
+	if err != nil {
+		return err
+	}
+	for _, p := range ports {
+		if err := ValidatePort(p); err != nil {
+			return err
+		}
+	}
+	c.Ports = ports
+	return nil
+}
+
+// ValidatePort checks a port spec: [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp].
+func ValidatePort(spec string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid port %q: %s; want [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp], e.g. \"8080\", \"8080:80\" or \"127.0.0.1:5432:5432/tcp\"", spec, why)
+	}
+	rest, proto, hasProto := strings.Cut(spec, "/")
+	if hasProto && proto != "tcp" && proto != "udp" {
+		return bad("protocol " + strconv.Quote(proto) + " is not tcp or udp")
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) == 3 {
+		if !validIP(parts[0]) {
+			return bad("host address " + strconv.Quote(parts[0]) + " is not an IP address")
+		}
+		parts = parts[1:]
+	}
+	if len(parts) > 2 {
+		return bad("too many ':'")
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return bad(strconv.Quote(p) + " is not a port number 1-65535")
+		}
+	}
+	return nil
+}
+
+func validIP(s string) bool {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF.:", r) {
+			return false
+		}
+	}
+	return strings.Count(s, ".") == 3 || strings.Contains(s, ":")
+}
+
+// setEnv merges a table (file) or a KEY=VALUE string (flag) into Env.
+func setEnv(c *Config, v any, _ Context) error {
+	if c.Env == nil {
+		c.Env = map[string]string{}
+	}
+	if s, ok := v.(flagValue); ok {
+		k, val, found := strings.Cut(string(s), "=")
+		if !found || k == "" {
+			return fmt.Errorf("invalid value %q: want KEY=VALUE", s)
+		}
+		c.Env[k] = val
+		return nil
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		return wrongType("a table of NAME = \"value\"", v)
+	}
+	for _, k := range sortedKeys(t) {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return fmt.Errorf("invalid variable name %q", k)
+		}
+		switch x := t[k].(type) {
+		case string:
+			c.Env[k] = x
+		case int64, float64, bool:
+			c.Env[k] = fmt.Sprint(x)
+		default:
+			return fmt.Errorf("%s: %w", k, wrongType("a string", x))
+		}
+	}
+	return nil
+}
+
+func setWorkdir(c *Config, v any, ctx Context) error {
+	var s string
+	if err := setString(&s, v, nonEmpty); err != nil {
+		return err
+	}
+	if !filepath.IsAbs(s) {
+		s = filepath.Join(ctx.Project, s)
+	}
+	c.Workdir = filepath.Clean(s)
+	return nil
+}
+
+func setIdleTimeout(c *Config, v any, _ Context) error {
+	var s string
+	if err := setString(&s, v, nonEmpty); err != nil {
+		return fmt.Errorf("%w (a duration such as \"15m\", \"1h\" or \"0\")", err)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("invalid duration %q: want a duration of 0 or more such as \"15m\", \"1h30m\" or \"0\" (stop with the last session)", s)
+	}
+	c.IdleTimeout = d
+	return nil
+}
+
+func setSetup(c *Config, v any, _ Context) error {
+	steps, err := stringList(v, "commands")
+	if err != nil {
+		return err
+	}
+	for i, s := range steps {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("step %d is empty", i+1)
+		}
+	}
+	c.Setup = steps
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Error is one problem in the configuration: in the file at Line:Col, or in
+// a flag when File is empty.
+type Error struct {
+	File      string
+	Line, Col int
+	Flag      string
+	Key       string
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("--%s: %s", e.Flag, e.Msg)
+	}
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+	}
+	if e.Key == "" {
+		return loc + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+}
+
+// Override is a value from the command line for a key: flags use the same
+// parsing and checks as the file. Value is a string, as typed.
+type Override struct {
+	Flag  string
+	Key   string
+	Value string
+}
+
+// Load builds the Config for a project: defaults, then devbox.toml in the
+// project directory if there is one, then the overrides in order. name is how
+// the file is shown in messages.
+func Load(name string, ctx Context, overrides []Override) (Config, error) {
+	c := Defaults()
+	data, err := os.ReadFile(filepath.Join(ctx.Project, FileName))
+	switch {
+	case err == nil:
+		if c, err = Parse(data, name, ctx); err != nil {
+			return c, err
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return c, fmt.Errorf("read %s: %w", name, err)
+	}
+	return c, Apply(&c, ctx, overrides)
+}
+
+// Apply sets the overrides on c, in order.
+func Apply(c *Config, ctx Context, overrides []Override) error {
+	var errs []error
+	for _, o := range overrides {
+		k, ok := lookupKey(o.Key)
+		if !ok {
+			return fmt.Errorf("apply --%s: no config key %q", o.Flag, o.Key)
+		}
+		if err := k.set(c, flagValue(o.Value), ctx); err != nil {
+			errs = append(errs, &Error{Flag: o.Flag, Msg: err.Error()})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Parse reads devbox.toml content over the defaults. Every problem is
+// reported, each with its position; nothing is returned half-configured.
+func Parse(data []byte, name string, ctx Context) (Config, error) {
+	c := Defaults()
+	var raw map[string]any
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		return Defaults(), syntaxError(err, name)
+	}
+	var errs []error
+	for _, k := range topLevel(md) {
+		key, ok := lookupKey(k)
+		if !ok {
+			errs = append(errs, posError(data, name, &md, []string{k}, 0, "", unknownKey(k, Keys()).Error()))
+			continue
+		}
+		if err := key.set(&c, raw[k], ctx); err != nil {
+			errs = append(errs, valueError(data, name, &md, k, err))
+		}
+	}
+	if len(errs) > 0 {
+		return Defaults(), errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// topLevel returns the top-level keys in file order.
+func topLevel(md toml.MetaData) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range md.Keys() {
+		if !seen[k[0]] {
+			seen[k[0]] = true
+			out = append(out, k[0])
+		}
+	}
+	return out
+}
+
+func syntaxError(err error, name string) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg += fmt.Sprintf(" (after key %q)", pe.LastKey)
+		}
+		return &Error{File: name, Line: pe.Position.Line, Col: max(pe.Position.Col, 1), Msg: "invalid TOML: " + msg}
+	}
+	return &Error{File: name, Msg: "invalid TOML: " + err.Error()}
+}
+
+// valueError points at the failing field of a table or array element when
+// the setter says which one, else at the key's value.
+func valueError(data []byte, name string, md *toml.MetaData, k string, err error) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		label := k + "." + fe.field
+		if fe.index > 0 {
+			label = fmt.Sprintf("%s[%d]", k, fe.index)
+			if fe.field != "" {
+				label += "." + fe.field
+			}
+		}
+		path := []string{k}
+		if fe.field != "" {
+			path = append(path, fe.field)
+		}
+		return posError(data, name, md, path, fe.index, label, fe.err.Error())
+	}
+	return posError(data, name, md, []string{k}, 0, k, err.Error())
+}
+
+func posError(data []byte, name string, md *toml.MetaData, path []string, index int, label, msg string) error {
+	line, col := locate(data, md, path, index)
+	return &Error{File: name, Line: line, Col: col, Key: label, Msg: msg}
+}
+
+// locate finds where a key's value is. The TOML decoder knows every key's
+// position but only reveals it in the errors it returns, so a probe type
+// that always fails to decode is placed at path. The decoder keeps one
+// position per key path, so for the Nth element of an array of tables the
+// Nth [[header]] is found by scanning instead.
+func locate(data []byte, md *toml.MetaData, path []string, index int) (int, int) {
+	if index > 0 && md.Type(path[0]) == "ArrayHash" {
+		if line, col := scanArrayTable(string(data), path, index); line > 0 {
+			return line, col
+		}
+	}
+	for len(path) > 0 {
+		if line, col, ok := probeAt(data, md, path); ok {
+			return line, col
+		}
+		path = path[:len(path)-1]
+	}
+	return 0, 0
+}
+
+type probe struct{}
+
+var errProbe = errors.New("probe")
+
+func (probe) UnmarshalTOML(any) error { return errProbe }
+
+func probeAt(data []byte, md *toml.MetaData, path []string) (int, int, bool) {
+	t := reflect.TypeOf(probe{})
+	for i := len(path) - 1; i >= 0; i-- {
+		if i < len(path)-1 && md.Type(path[:i+1]...) == "ArrayHash" {
+			t = reflect.SliceOf(t)
+		}
+		t = reflect.StructOf([]reflect.StructField{{
+			Name: "F", Type: t, Tag: reflect.StructTag("toml:" + strconv.Quote(path[i])),
+		}})
+	}
+	v := reflect.New(t)
+	_, err := toml.Decode(string(data), v.Interface())
+	var pe toml.ParseError
+	if errors.As(err, &pe) && pe.Position.Line > 0 {
+		col := max(pe.Position.Col, 1)
+		// A string's or array's position is just inside it; point at its start.
+		if s := pe.Position.Start; s > 0 && s <= len(data) && strings.IndexByte("\"'[", data[s-1]) >= 0 {
+			col = max(col-1, 1)
+		}
+		return pe.Position.Line, col, true
+	}
+	return 0, 0, false
+}
+
+// scanArrayTable finds the index-th [[name]] header and, when a field is
+// given, that field's line in the section.
+func scanArrayTable(src string, path []string, index int) (int, int) {
+	header := "[[" + path[0] + "]]"
+	lines := strings.Split(src, "\n")
+	n := 0
+	for i, l := range lines {
+		if strings.ReplaceAll(strings.TrimSpace(l), " ", "") != header {
+			continue
+		}
+		if n++; n != index {
+			continue
+		}
+		if len(path) == 1 {
+			return i + 1, strings.Index(l, "[") + 1
+		}
+		for j := i + 1; j < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[j]), "["); j++ {
+			t := strings.TrimSpace(lines[j])
+			if k, _, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == path[1] {
+				return j + 1, strings.Index(lines[j], "=") + 2 + countSpaces(lines[j][strings.Index(lines[j], "=")+1:])
+			}
+		}
+		return i + 1, strings.Index(l, "[") + 1
+	}
+	return 0, 0
+}
+
+func countSpaces(s string) int {
+	return len(s) - len(strings.TrimLeft(s, " \t"))
+}

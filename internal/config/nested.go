@@ -1,0 +1,304 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// fieldError is a problem with one field of a table value (a mount's source,
+// a limit); the loader points at that field rather than at the table.
+type fieldError struct {
+	index int    // 1-based element of an array, 0 for none
+	field string // key inside the table
+	err   error
+}
+
+func (e *fieldError) Error() string {
+	if e.index > 0 {
+		return fmt.Sprintf("[%d].%s: %v", e.index, e.field, e.err)
+	}
+	return fmt.Sprintf("%s: %v", e.field, e.err)
+}
+
+func (e *fieldError) Unwrap() error { return e.err }
+
+var mountFields = []string{"source", "target", "read_only"}
+
+// setMounts takes an array of tables {source, target, read_only} or of
+// "SOURCE:TARGET[:ro]" strings (the flag form).
+func setMounts(c *Config, v any, ctx Context) error {
+	var elems []any
+	switch x := v.(type) {
+	case []map[string]any:
+		for _, m := range x {
+			elems = append(elems, m)
+		}
+	case []any:
+		elems = x
+	case flagValue:
+		elems = []any{string(x)}
+	default:
+		return wrongType("an array of tables [[mounts]] with source, target and read_only", v)
+	}
+	var out []Mount
+	for i, e := range elems {
+		m, err := parseMount(e, ctx)
+		if err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				fe.index = i + 1
+				return fe
+			}
+			return fmt.Errorf("element %d: %w", i+1, err)
+		}
+		out = append(out, m)
+	}
+	c.Mounts = append(c.Mounts, out...)
+	return nil
+}
+
+func parseMount(e any, ctx Context) (Mount, error) {
+	var m Mount
+	switch x := e.(type) {
+	case string:
+		parts := strings.Split(x, ":")
+		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
+			return m, fmt.Errorf("invalid mount %q: want SOURCE:TARGET[:ro]", x)
+		}
+		m = Mount{Source: parts[0], Target: parts[1], ReadOnly: len(parts) == 3 && parts[2] == "ro"}
+	case map[string]any:
+		if err := mountTable(&m, x); err != nil {
+			return m, err
+		}
+	default:
+		return m, wrongType("a table with source, target and read_only", e)
+	}
+	return resolveMount(m, ctx)
+}
+
+func mountTable(m *Mount, t map[string]any) error {
+	for _, k := range sortedKeys(t) {
+		var err error
+		switch k {
+		case "source":
+			err = setString(&m.Source, t[k], nonEmpty)
+		case "target":
+			err = setString(&m.Target, t[k], nonEmpty)
+		case "read_only":
+			err = setBool(&m.ReadOnly, t[k])
+		default:
+			err = unknownKey(k, mountFields)
+		}
+		if err != nil {
+			return &fieldError{field: k, err: err}
+		}
+	}
+	for _, k := range []string{"source", "target"} {
+		if _, ok := t[k]; !ok {
+			return &fieldError{err: fmt.Errorf("missing %q (a mount needs source and target)", k)}
+		}
+	}
+	return nil
+}
+
+// resolveMount makes the source absolute (~ is the user's home, relative
+// paths are from the project directory), checks that it exists, and makes
+// the target absolute (~ is the home inside).
+func resolveMount(m Mount, ctx Context) (Mount, error) {
+	m.Source = expandPath(m.Source, ctx.Home, ctx.Project)
+	if _, err := os.Stat(m.Source); err != nil {
+		return m, &fieldError{field: "source", err: fmt.Errorf("mount source %s does not exist on the host", m.Source)}
+	}
+	if strings.HasPrefix(m.Target, "~") {
+		m.Target = expandPath(m.Target, ctx.Home, ctx.Project)
+	}
+	if !filepath.IsAbs(m.Target) {
+		return m, &fieldError{field: "target", err: fmt.Errorf("invalid target %q: want an absolute path inside, or ~/...", m.Target)}
+	}
+	m.Target = filepath.Clean(m.Target)
+	return m, nil
+}
+
+func expandPath(p, home, base string) string {
+	if p == "~" {
+		return home
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(home, rest)
+	}
+	if !filepath.IsAbs(p) {
+		return filepath.Join(base, p)
+	}
+	return filepath.Clean(p)
+}
+
+var limitFields = []string{"memory", "memory_swap", "pids", "cpus", "cpu_weight", "required"}
+
+// setLimits takes the [limits] table; each field may also come alone from a
+// flag as "field=value".
+func setLimits(c *Config, v any, _ Context) error {
+	if s, ok := v.(flagValue); ok {
+		k, val, _ := strings.Cut(string(s), "=")
+		v = map[string]any{k: val}
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		return wrongType("a table [limits]", v)
+	}
+	for _, k := range sortedKeys(t) {
+		if err := setLimit(&c.Limits, k, t[k]); err != nil {
+			return &fieldError{field: k, err: err}
+		}
+	}
+	return nil
+}
+
+func setLimit(l *Limits, k string, v any) error {
+	var err error
+	switch k {
+	case "memory":
+		l.Memory, err = sizeValue(v)
+	case "memory_swap":
+		l.MemorySwap, err = sizeValue(v)
+	case "pids":
+		l.Pids, err = intValue(v, 1, math.MaxInt32)
+	case "cpus":
+		l.CPUs, err = floatValue(v)
+	case "cpu_weight":
+		var n int64
+		n, err = intValue(v, 1, 10000)
+		l.CPUWeight = uint64(n)
+	case "required":
+		err = setBool(&l.Required, v)
+	default:
+		err = unknownKey(k, limitFields)
+	}
+	return err
+}
+
+// sizeValue takes bytes as an integer, or a string with a binary suffix:
+// "512m", "2G", "1.5g", "1024k", "100000" (b, k, m, g, t; KiB-style units).
+func sizeValue(v any) (int64, error) {
+	switch x := plain(v).(type) {
+	case int64:
+		if x <= 0 {
+			return 0, fmt.Errorf("invalid size %d: must be more than 0", x)
+		}
+		return x, nil
+	case string:
+		return ParseSize(x)
+	}
+	return 0, wrongType("a size such as \"512m\" or \"2g\"", v)
+}
+
+// ParseSize parses a size such as "512m" or "2g" into bytes.
+func ParseSize(s string) (int64, error) {
+	bad := fmt.Errorf("invalid size %q: want a number with an optional unit b, k, m, g or t, e.g. \"512m\" or \"2g\"", s)
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
+	mult := 1.0
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("kmgt", t[n-1]); i >= 0 {
+			mult = math.Pow(1024, float64(i+1))
+			t = t[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) || f*mult > math.MaxInt64/2 {
+		return 0, bad
+	}
+	return int64(f * mult), nil
+}
+
+func intValue(v any, lo, hi int64) (int64, error) {
+	var n int64
+	switch x := plain(v).(type) {
+	case int64:
+		n = x
+	case string:
+		p, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid number %q", x)
+		}
+		n = p
+	default:
+		return 0, wrongType("an integer", v)
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("invalid value %d: want %d to %d", n, lo, hi)
+	}
+	return n, nil
+}
+
+func floatValue(v any) (float64, error) {
+	var f float64
+	switch x := plain(v).(type) {
+	case int64:
+		f = float64(x)
+	case float64:
+		f = x
+	case string:
+		p, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid number %q", x)
+		}
+		f = p
+	default:
+		return 0, wrongType("a number of CPUs such as 2 or 0.5", v)
+	}
+	if !(f > 0) || f > 4096 {
+		return 0, fmt.Errorf("invalid value %g: want more than 0, such as 2 or 0.5", f)
+	}
+	return f, nil
+}
+
+// unknownKey is the error for a key that is not one of valid, with the
+// closest valid key as a suggestion.
+func unknownKey(k string, valid []string) error {
+	msg := fmt.Sprintf("unknown key %q", k)
+	if best := closest(k, valid); best != "" {
+		msg += fmt.Sprintf(": did you mean %q?", best)
+	}
+	return fmt.Errorf("%s (valid keys: %s)", msg, strings.Join(valid, ", "))
+}
+
+// closest returns the valid word nearest to s by edit distance, if it is
+// close enough to be a likely typo.
+func closest(s string, valid []string) string {
+	best, bestD := "", math.MaxInt
+	for _, v := range valid {
+		if d := levenshtein(strings.ToLower(s), v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if bestD <= max(2, len(s)/3) {
+		return best
+	}
+	return ""
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
