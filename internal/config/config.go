@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
 // FileName is the per-project configuration file.
@@ -51,13 +53,10 @@ type Mount struct {
 	ReadOnly bool
 }
 
-// Limits is the [limits] table. Zero values mean "no limit".
+// Limits is the [limits] table: the cgroup limits (zero is no limit) and
+// whether they must be enforced.
 type Limits struct {
-	Memory     int64   // bytes
-	MemorySwap int64   // bytes
-	Pids       int64   // maximum number of processes
-	CPUs       float64 // CPU bandwidth, in CPUs
-	CPUWeight  uint64  // 1-10000, relative share
+	cgroupv2.Limits
 	// Required makes a host that cannot enforce the limits an error rather
 	// than a warning.
 	Required bool
@@ -120,7 +119,6 @@ func (c Config) values() map[string]string {
 		env = append(env, k+"="+v)
 	}
 	sort.Strings(env)
-	l := c.Limits
 	return map[string]string{
 		"image":               c.Image,
 		"hostname":            c.Hostname,
@@ -130,7 +128,7 @@ func (c Config) values() map[string]string {
 		"env":                 strings.Join(env, " "),
 		"mounts":              strings.Join(mounts, ","),
 		"home":                c.Home,
-		"limits":              fmt.Sprintf("memory=%d memory_swap=%d pids=%d cpus=%g cpu_weight=%d required=%t", l.Memory, l.MemorySwap, l.Pids, l.CPUs, l.CPUWeight, l.Required),
+		"limits":              limitsValue(c.Limits),
 		"shell":               c.Shell,
 		"workdir":             c.Workdir,
 		"idle_timeout":        c.IdleTimeout.String(),
@@ -171,4 +169,12 @@ func Changed(old, cur map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func limitsValue(l Limits) string {
+	swap := "unset"
+	if l.MemorySwap != nil {
+		swap = fmt.Sprint(*l.MemorySwap)
+	}
+	return fmt.Sprintf("memory=%d memory_swap=%s pids=%d cpus=%g cpu_weight=%d required=%t", l.Memory, swap, l.Pids, l.CPUs, l.CPUWeight, l.Required)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
 func testContext(t *testing.T) Context {
@@ -59,6 +61,7 @@ read_only = true
 	if err != nil {
 		t.Fatal(err)
 	}
+	swap := int64(1 << 30)
 	want := Config{
 		Image: "docker.io/library/golang:1.23", Hostname: "api", Network: "host",
 		Ports: []string{"8080", "127.0.0.1:5432:5432/tcp", "9000"}, AllowHostLoopback: true,
@@ -68,7 +71,7 @@ read_only = true
 			{Source: filepath.Join(ctx.Home, ".gitconfig"), Target: filepath.Join(ctx.Home, ".gitconfig"), ReadOnly: true},
 		},
 		Home:   "ro",
-		Limits: Limits{Memory: 2 << 30, MemorySwap: 1 << 30, Pids: 512, CPUs: 1.5, CPUWeight: 200, Required: true},
+		Limits: Limits{Limits: cgroupv2.Limits{Memory: 2 << 30, MemorySwap: &swap, Pids: 512, CPUs: 1.5, CPUWeight: 200}, Required: true},
 		Shell:  "/bin/zsh", Workdir: filepath.Join(ctx.Project, "src"), IdleTimeout: time.Hour,
 		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self",
 	}
@@ -102,10 +105,10 @@ func TestParseErrors(t *testing.T) {
 			`devbox.toml:1:9: ports: invalid port "80/sctp": protocol "sctp" is not tcp or udp; want [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp], e.g. "8080", "8080:80" or "127.0.0.1:5432:5432/tcp"`},
 		{"ports not array", "ports = 8080\n", `devbox.toml:1:9: ports: want an array of port specs, got an integer`},
 		{"bad size", "[limits]\nmemory = \"12x\"\n",
-			`devbox.toml:2:10: limits.memory: invalid size "12x": want a number with an optional unit b, k, m, g or t, e.g. "512m" or "2g"`},
+			`devbox.toml:2:10: limits.memory: invalid size "12x": want a number of bytes with an optional suffix k, m, g or t (512m, 2g), or max`},
 		{"limit typo", "[limits]\nmemroy = \"1g\"\n",
 			`devbox.toml:2:10: limits.memroy: unknown key "memroy": did you mean "memory"? (valid keys: memory, memory_swap, pids, cpus, cpu_weight, required)`},
-		{"limit range", "[limits]\ncpu_weight = 0\n", `devbox.toml:2:14: limits.cpu_weight: invalid value 0: want 1 to 10000`},
+		{"limit range", "[limits]\ncpu_weight = 0\n", `devbox.toml:2:14: limits.cpu_weight: invalid CPU weight "0": want 1 to 10000 (the default is 100)`},
 		{"limits not table", "limits = 3\n", `devbox.toml:1:10: limits: want a table [limits], got an integer`},
 		{"missing mount source", "[[mounts]]\nsource = \"/\"\ntarget = \"/x\"\n\n[[mounts]]\nsource = \"/nonexistent-devbox\"\ntarget = \"/y\"\n",
 			`devbox.toml:6:10: mounts[2].source: mount source /nonexistent-devbox does not exist on the host`},
@@ -165,25 +168,6 @@ func TestLoadWithoutFile(t *testing.T) {
 	c, err := Load("devbox.toml", testContext(t), nil)
 	if err != nil || !reflect.DeepEqual(c, Defaults()) {
 		t.Errorf("Load without a file = %+v, %v; want defaults", c, err)
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-	}{
-		{"100", 100}, {"1k", 1024}, {"512m", 512 << 20}, {"2G", 2 << 30}, {"1.5g", 3 << 29}, {"1GiB", 1 << 30}, {"10mb", 10 << 20},
-	}
-	for _, tt := range tests {
-		if got, err := ParseSize(tt.in); err != nil || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"", "g", "-1m", "0", "1x", "NaN", "1e400"} {
-		if _, err := ParseSize(bad); err == nil {
-			t.Errorf("ParseSize(%q) = nil error", bad)
-		}
 	}
 }
 

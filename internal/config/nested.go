@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
 // fieldError is a problem with one field of a table value (a mount's source,
@@ -159,102 +161,45 @@ func setLimits(c *Config, v any, _ Context) error {
 }
 
 func setLimit(l *Limits, k string, v any) error {
-	var err error
+	if k == "required" {
+		return setBool(&l.Required, v)
+	}
+	text, err := limitText(v)
+	if err != nil {
+		return err
+	}
 	switch k {
 	case "memory":
-		l.Memory, err = sizeValue(v)
+		l.Memory, err = cgroupv2.ParseSize(text)
 	case "memory_swap":
-		l.MemorySwap, err = sizeValue(v)
-	case "pids":
-		l.Pids, err = intValue(v, 1, math.MaxInt32)
-	case "cpus":
-		l.CPUs, err = floatValue(v)
-	case "cpu_weight":
 		var n int64
-		n, err = intValue(v, 1, 10000)
-		l.CPUWeight = uint64(n)
-	case "required":
-		err = setBool(&l.Required, v)
+		if n, err = cgroupv2.ParseSize(text); err == nil {
+			l.MemorySwap = &n
+		}
+	case "pids":
+		l.Pids, err = cgroupv2.ParseCount(text)
+	case "cpus":
+		l.CPUs, err = cgroupv2.ParseCPUs(text)
+	case "cpu_weight":
+		l.CPUWeight, err = cgroupv2.ParseCPUWeight(text)
 	default:
 		err = unknownKey(k, limitFields)
 	}
 	return err
 }
 
-// sizeValue takes bytes as an integer, or a string with a binary suffix:
-// "512m", "2G", "1.5g", "1024k", "100000" (b, k, m, g, t; KiB-style units).
-func sizeValue(v any) (int64, error) {
+// limitText turns a TOML number or string into the text form the cgroupv2
+// parsers check, so a flag and the file are validated by the same code.
+func limitText(v any) (string, error) {
 	switch x := plain(v).(type) {
-	case int64:
-		if x <= 0 {
-			return 0, fmt.Errorf("invalid size %d: must be more than 0", x)
-		}
+	case string:
 		return x, nil
-	case string:
-		return ParseSize(x)
-	}
-	return 0, wrongType("a size such as \"512m\" or \"2g\"", v)
-}
-
-// ParseSize parses a size such as "512m" or "2g" into bytes.
-func ParseSize(s string) (int64, error) {
-	bad := fmt.Errorf("invalid size %q: want a number with an optional unit b, k, m, g or t, e.g. \"512m\" or \"2g\"", s)
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
-	mult := 1.0
-	if n := len(t); n > 0 {
-		if i := strings.IndexByte("kmgt", t[n-1]); i >= 0 {
-			mult = math.Pow(1024, float64(i+1))
-			t = t[:n-1]
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) || f*mult > math.MaxInt64/2 {
-		return 0, bad
-	}
-	return int64(f * mult), nil
-}
-
-func intValue(v any, lo, hi int64) (int64, error) {
-	var n int64
-	switch x := plain(v).(type) {
 	case int64:
-		n = x
-	case string:
-		p, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid number %q", x)
-		}
-		n = p
-	default:
-		return 0, wrongType("an integer", v)
-	}
-	if n < lo || n > hi {
-		return 0, fmt.Errorf("invalid value %d: want %d to %d", n, lo, hi)
-	}
-	return n, nil
-}
-
-func floatValue(v any) (float64, error) {
-	var f float64
-	switch x := plain(v).(type) {
-	case int64:
-		f = float64(x)
+		return strconv.FormatInt(x, 10), nil
 	case float64:
-		f = x
-	case string:
-		p, err := strconv.ParseFloat(x, 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid number %q", x)
-		}
-		f = p
-	default:
-		return 0, wrongType("a number of CPUs such as 2 or 0.5", v)
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
 	}
-	if !(f > 0) || f > 4096 {
-		return 0, fmt.Errorf("invalid value %g: want more than 0, such as 2 or 0.5", f)
-	}
-	return f, nil
+	return "", wrongType("a number or a string such as \"512m\"", v)
 }
 
 // unknownKey is the error for a key that is not one of valid, with the
