@@ -174,3 +174,18 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Supported returns the limits whose controller is in controllers; the rest
+// are cleared.
+func (l Limits) Supported(controllers []string) Limits {
+	if !contains(controllers, "memory") {
+		l.Memory, l.MemorySwap = 0, nil
+	}
+	if !contains(controllers, "pids") {
+		l.Pids = 0
+	}
+	if !contains(controllers, "cpu") {
+		l.CPUs, l.CPUWeight = 0, 0
+	}
+	return l
+}

@@ -15,6 +15,10 @@ import (
 // warn and go on unless the user insisted on limits.
 var ErrNotDelegated = errors.New("cgroup v2 is not delegated to this user")
 
+// ErrNoControllers means the cgroup v2 hierarchy has no controllers: a
+// hybrid host, where cgroup v1 holds them all. It comes with ErrNotDelegated.
+var ErrNoControllers = errors.New("cgroup v1 holds the controllers")
+
 // Wanted are the controllers devbox uses, in the order it enables them.
 var Wanted = []string{"memory", "pids", "cpu"}
 
@@ -57,7 +61,7 @@ func Probe() (Delegation, error) {
 	}
 	d.Controllers = offered(d.Parent)
 	if len(d.Controllers) == 0 {
-		return d, fmt.Errorf("%w: %s offers none of the memory, pids and cpu controllers (cgroup v1 holds them?)", ErrNotDelegated, d.Parent)
+		return d, fmt.Errorf("%w: %s offers none of the memory, pids and cpu controllers: %w", ErrNotDelegated, d.Parent, ErrNoControllers)
 	}
 	return d, nil
 }

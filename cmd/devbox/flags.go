@@ -22,6 +22,7 @@ type sandboxFlags struct {
 	idleTimeout time.Duration
 	env         []string
 	workdir     string
+	limits      limitFlags
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
@@ -32,6 +33,7 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session (KEY=VALUE, repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
+	f.limits.register(fl, true)
 	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"none\tloopback only", "host\tthe host's network"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -56,6 +58,10 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := f.validate(opts); err != nil {
 		return opts, err
 	}
+	if opts.Limits, err = f.limits.parse(); err != nil {
+		return opts, err
+	}
+	opts.RequireLimits = f.limits.require
 	opts.Hostname = f.hostname
 	if opts.Hostname == "" {
 		opts.Hostname = project.Hostname(opts.Name)

@@ -36,6 +36,7 @@ func buildRoot(spec proto.Spec) error {
 		{"write /etc overrides", bindEtcFiles},
 		{"mount /proc", mountProc},
 		{"mount /sys", mountSys},
+		{"mount cgroup2", mountCgroup},
 		{"populate /dev", mountDev},
 		{"bind home", bindHome},
 		{"bind project", bindProject},

@@ -85,6 +85,7 @@ func cleanIfStale(root, name string) {
 	if st, err := state.Read(dir); err == nil && st.Alive() {
 		return // still starting or stopping
 	}
+	removeStaleCgroup(dir)
 	os.RemoveAll(dir)
 }
 
@@ -131,6 +132,7 @@ func waitStopped(dir string, st state.State, d time.Duration) error {
 			return nil
 		}
 		if st.Supervisor > 0 && !st.Alive() {
+			removeStaleCgroup(dir)
 			os.RemoveAll(dir)
 			return nil
 		}

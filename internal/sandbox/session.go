@@ -34,10 +34,11 @@ func (h *Handle) Exec(req proto.Spawn) (int, error) {
 		return 0, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
 	}
 	defer c.Close()
+	oom := h.watchOOM()
 	if req.TTY {
-		return execTTY(c, req)
+		return oom.check(execTTY(c, req))
 	}
-	return execPlain(c, req)
+	return oom.check(execPlain(c, req))
 }
 
 // execPlain hands the client's own stdin, stdout and stderr to the session

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -33,6 +34,10 @@ type Options struct {
 	// Explicit lists the options the user set on the command line, so a join
 	// can say which of them the running sandbox does not have.
 	Explicit map[string]bool
+	// Limits go to the sandbox's cgroup v2 group; RequireLimits turns the
+	// warning for limits that cannot be enforced into an error.
+	Limits        cgroupv2.Limits
+	RequireLimits bool
 	// Warn receives warnings (the single-id fallback, option mismatches).
 	Warn io.Writer
 }
@@ -115,6 +120,7 @@ func clearStale(dir string) error {
 			waitGone(st, 2*time.Second)
 		}
 	}
+	removeStaleCgroup(dir)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove stale sandbox state: %w", err)
 	}
@@ -235,6 +241,7 @@ func supervisorConfigFor(dir string, opts Options) (supervisorConfig, error) {
 			Network: opts.Network, IdleTimeout: opts.IdleTimeout,
 		},
 		UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
+		Limits: opts.Limits, RequireLimits: opts.RequireLimits,
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -38,6 +39,10 @@ type supervisorConfig struct {
 	GID       uint32     `json:"gid"`
 	User      string     `json:"user"`
 	Ephemeral bool       `json:"ephemeral,omitempty"`
+	// Limits go to the sandbox's cgroup; RequireLimits fails the start
+	// when they cannot be enforced.
+	Limits        cgroupv2.Limits `json:"limits"`
+	RequireLimits bool            `json:"require_limits,omitempty"`
 }
 
 // IsSupervisor reports whether this process was started as a supervisor.
@@ -70,6 +75,10 @@ type supervisor struct {
 	parent *proto.Conn
 	exited chan error
 	plan   userns.Plan
+	// cgroup is the sandbox's group (nil when not delegated); cgroupFD is
+	// its directory, for CLONE_INTO_CGROUP.
+	cgroup   *cgroupv2.Group
+	cgroupFD *os.File
 }
 
 // start is the supervisor's sequence up to a serving sandbox.
@@ -78,6 +87,7 @@ func (s *supervisor) start() error {
 		s.writeEtcFiles,
 		s.listen,
 		s.planIDs,
+		s.setupCgroup,
 		s.startChild,
 		s.handshake,
 		s.writeState,
@@ -179,6 +189,7 @@ func (s *supervisor) startChild() error {
 			Pdeathsig:  unix.SIGKILL,
 		},
 	}
+	s.intoCgroup(s.cmd.SysProcAttr)
 	started := make(chan error, 1)
 	s.exited = make(chan error, 1)
 	go func() {
@@ -269,7 +280,7 @@ func (s *supervisor) writeState() error {
 		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
 		IdleTimeout: spec.IdleTimeout, Ephemeral: s.cfg.Ephemeral,
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
-		Created: time.Now().UTC(), BootID: state.BootID(),
+		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
 	})
 }
 
@@ -312,6 +323,7 @@ func (s *supervisor) cleanup() {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	s.removeCgroup()
 	os.RemoveAll(s.dir())
 }
 

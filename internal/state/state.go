@@ -82,6 +82,8 @@ type State struct {
 	Init            int       `json:"init_pid"`
 	Created         time.Time `json:"created"`
 	BootID          string    `json:"boot_id"`
+	// Cgroup is the sandbox's cgroup v2 directory, "" when not delegated.
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // File names inside a sandbox's runtime directory.

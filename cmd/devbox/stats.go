@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
+)
+
+// statsInterval is the sampling interval for CPU % and --watch.
+const statsInterval = time.Second
+
+// sandboxStats is one row of `devbox stats`.
+type sandboxStats struct {
+	Name string `json:"name"`
+	cgroupv2.Stats
+	// CPUPercent is CPU use over the sampling interval, 100 per CPU.
+	CPUPercent float64 `json:"cpu_percent"`
+}
+
+func newStatsCmd(a *app) *cobra.Command {
+	var asJSON, watch bool
+	cmd := &cobra.Command{
+		Use:   "stats [NAME...]",
+		Short: "Show resource use of running sandboxes",
+		Long: `Show memory (current, peak, limit), CPU use and throttling, process count and
+OOM kills of running sandboxes, read from their cgroup v2 groups. Without NAME,
+every running sandbox that has a group.`,
+		Example:           "  devbox stats\n  devbox stats --watch myapp-1a2b3c\n  devbox stats --json | jq '.[].memory_current'",
+		ValidArgsFunction: completeRunning,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			groups, err := statsTargets(args)
+			if err != nil {
+				return err
+			}
+			print := func(rows []sandboxStats) error { return printStats(a.stdout, rows, asJSON) }
+			if !watch {
+				rows, err := sampleStats(groups, statsInterval/2)
+				if err != nil {
+					return err
+				}
+				return print(rows)
+			}
+			for {
+				rows, err := sampleStats(groups, statsInterval)
+				if err != nil {
+					return err
+				}
+				if !asJSON {
+					fmt.Fprint(a.stdout, "\x1b[H\x1b[2J")
+				}
+				if err := print(rows); err != nil {
+					return err
+				}
+			}
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (with --watch, one array per line)")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "refresh every second until interrupted")
+	return cmd
+}
+
+type namedGroup struct {
+	name string
+	g    *cgroupv2.Group
+}
+
+// statsTargets resolves the named sandboxes' groups, or every running
+// sandbox that has one.
+func statsTargets(args []string) ([]namedGroup, error) {
+	names := args
+	explicit := len(args) > 0
+	if !explicit {
+		list, err := sandbox.List()
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			names = append(names, s.Name)
+		}
+	}
+	var out []namedGroup
+	for _, n := range names {
+		g, err := sandbox.Cgroup(n)
+		if err != nil {
+			if explicit {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, namedGroup{n, g})
+	}
+	return out, nil
+}
+
+// sampleStats reads every group twice, interval apart, for CPU %.
+func sampleStats(groups []namedGroup, interval time.Duration) ([]sandboxStats, error) {
+	first := make([]cgroupv2.Stats, len(groups))
+	for i, ng := range groups {
+		first[i], _ = ng.g.Stats()
+	}
+	start := time.Now()
+	time.Sleep(interval)
+	rows := []sandboxStats{}
+	for i, ng := range groups {
+		s, err := ng.g.Stats()
+		if err != nil {
+			continue // stopped meanwhile
+		}
+		used := float64(s.CPUUsageUsec - min(first[i].CPUUsageUsec, s.CPUUsageUsec))
+		pct := used / float64(time.Since(start).Microseconds()) * 100
+		rows = append(rows, sandboxStats{Name: ng.name, Stats: s, CPUPercent: pct})
+	}
+	return rows, nil
+}
+
+func printStats(w io.Writer, rows []sandboxStats, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tMEM USAGE / LIMIT\tMEM PEAK\tCPU %\tCPU TIME\tTHROTTLED\tPIDS\tOOM KILLS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s / %s\t%s\t%.1f%%\t%s\t%s\t%d / %s\t%d\n", r.Name,
+			cgroupv2.FormatBytes(int64(r.MemoryCurrent)), cgroupv2.FormatBytes(r.MemoryMax),
+			cgroupv2.FormatBytes(int64(r.MemoryPeak)), r.CPUPercent, usec(r.CPUUsageUsec), usec(r.ThrottledUsec),
+			r.PidsCurrent, maxCount(r.PidsMax), r.OOMKills)
+	}
+	return tw.Flush()
+}
+
+func usec(v uint64) string {
+	return (time.Duration(v) * time.Microsecond).Round(time.Millisecond).String()
+}
+
+func maxCount(v int64) string {
+	if v == cgroupv2.Unlimited {
+		return "max"
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// limitFlags are the resource limit flags of run, enter and update.
+type limitFlags struct {
+	memory, memorySwap, pids, cpus, cpuWeight string
+	require                                   bool
+}
+
+func (f *limitFlags) register(fl *pflag.FlagSet, withRequire bool) {
+	fl.StringVar(&f.memory, "memory", "", "memory limit (memory.max): 512m, 2g, or max")
+	fl.StringVar(&f.memorySwap, "memory-swap", "", "swap limit (memory.swap.max): 0 for no swap, 1g, or max")
+	fl.StringVar(&f.pids, "pids", "", "process limit (pids.max): 512, or max")
+	fl.StringVar(&f.cpus, "cpus", "", "CPU quota (cpu.max) in CPUs: 1.5, or max")
+	fl.StringVar(&f.cpuWeight, "cpu-weight", "", "CPU weight (cpu.weight): 1 to 10000, default 100")
+	if withRequire {
+		fl.BoolVar(&f.require, "require-limits", false, "fail (exit 125) instead of warning when limits cannot be enforced")
+	}
+}
+
+// parse validates the set flags into Limits.
+func (f *limitFlags) parse() (cgroupv2.Limits, error) {
+	var l cgroupv2.Limits
+	var err error
+	fields := []struct {
+		flag, val string
+		set       func(string) error
+	}{
+		{"memory", f.memory, func(s string) (e error) { l.Memory, e = cgroupv2.ParseSize(s); return }},
+		{"memory-swap", f.memorySwap, func(s string) error {
+			v, e := cgroupv2.ParseSize(s)
+			l.MemorySwap = &v
+			return e
+		}},
+		{"pids", f.pids, func(s string) (e error) { l.Pids, e = cgroupv2.ParseCount(s); return }},
+		{"cpus", f.cpus, func(s string) (e error) { l.CPUs, e = cgroupv2.ParseCPUs(s); return }},
+		{"cpu-weight", f.cpuWeight, func(s string) (e error) { l.CPUWeight, e = cgroupv2.ParseCPUWeight(s); return }},
+	}
+	for _, fl := range fields {
+		if fl.val == "" {
+			continue
+		}
+		if err = fl.set(fl.val); err != nil {
+			return l, usageError{fmt.Errorf("--%s: %w", fl.flag, err)}
+		}
+	}
+	if l.Memory == 0 && f.memory != "" {
+		return l, usageError{errors.New("--memory: a limit of 0 bytes leaves nothing to run; use a size such as 512m, or max")}
+	}
+	return l, nil
+}
+
+func newUpdateCmd(a *app) *cobra.Command {
+	var f limitFlags
+	cmd := &cobra.Command{
+		Use:   "update [flags] [NAME]",
+		Short: "Change the resource limits of a running sandbox",
+		Long: `Change a running sandbox's cgroup v2 limits. They apply at once, to every
+process in the sandbox, until it stops; the next start uses the limits given then.`,
+		Example:           "  devbox update --memory 4g\n  devbox update --cpus 2 --pids max myapp-1a2b3c",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeRunning,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lim, err := f.parse()
+			if err != nil {
+				return err
+			}
+			if lim.IsZero() {
+				return usageError{errors.New("no limit given: use --memory, --memory-swap, --pids, --cpus or --cpu-weight")}
+			}
+			name, err := nameOrCurrent(args)
+			if err != nil {
+				return err
+			}
+			g, err := sandbox.Cgroup(name)
+			if err != nil {
+				return err
+			}
+			if err := g.Set(lim); err != nil {
+				return fmt.Errorf("update %s: %w", name, err)
+			}
+			return nil
+		},
+	}
+	f.register(cmd.Flags(), false)
+	return cmd
+}
+
+// nameOrCurrent is args[0], or the current project's sandbox.
+func nameOrCurrent(args []string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	return currentName()
+}

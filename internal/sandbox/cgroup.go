@@ -1,0 +1,167 @@
+package sandbox
+
+// The sandbox's cgroup, supervisor side: the group is a new leaf under the
+// nearest delegated ancestor of the supervisor's own group, the child starts
+// directly inside it (CLONE_INTO_CGROUP), and it is removed when the
+// sandbox stops, or by the next devbox command after a kill -9. The client
+// side reads it for OOM reports, `devbox stats` and `devbox update`.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"golang.org/x/sys/unix"
+)
+
+// delegateHint is how a user gets a delegated subtree without root.
+// unifiedHint is the fix on a hybrid host.
+const unifiedHint = "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line (cgroup v2 only), as current distributions do by default"
+
+const delegateHint = "run devbox in a delegated scope: 'systemd-run --user --scope -p Delegate=yes devbox ...' (needs a systemd user session); 'devbox doctor' shows what is delegated"
+
+// setupCgroup creates the sandbox's group and writes its limits. Limits that
+// cannot be enforced are named in one warning, or fail the start when the
+// user required them.
+func (s *supervisor) setupCgroup() error {
+	lim := s.cfg.Limits
+	d, err := cgroupv2.Probe()
+	if err != nil {
+		return s.notEnforced(lim.Flags(), err)
+	}
+	if miss := lim.Missing(d.Controllers); len(miss) > 0 {
+		reason := fmt.Errorf("%s offers only the controllers %s", d.Parent, strings.Join(d.Controllers, ", "))
+		if err := s.notEnforced(miss, reason); err != nil {
+			return err
+		}
+	}
+	g, err := cgroupv2.NewGroup(d, "devbox-"+s.cfg.Spec.Name)
+	if err != nil {
+		return s.notEnforced(lim.Flags(), err)
+	}
+	s.cgroup = g
+	if err := g.Set(lim.Supported(d.Controllers)); err != nil {
+		return err
+	}
+	s.cgroupFD, err = g.FD()
+	return err
+}
+
+// notEnforced reports limits that will not be enforced: a warning, or an
+// error with --require-limits. Without limits asked for, nothing is said
+// ('devbox doctor' tells about delegation).
+func (s *supervisor) notEnforced(flags []string, reason error) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
+	hint := delegateHint
+	if errors.Is(reason, cgroupv2.ErrNoControllers) {
+		hint = unifiedHint
+	}
+	if s.cfg.RequireLimits {
+		return preflight.Hint(fmt.Errorf("--require-limits: %s", msg), hint)
+	}
+	return proto.Encode(s.ready, proto.Warning{Msg: msg + "\nhint: " + hint})
+}
+
+// intoCgroup makes the child start inside the sandbox's group, so no process
+// of the sandbox ever runs outside its limits.
+func (s *supervisor) intoCgroup(attr *unix.SysProcAttr) {
+	if s.cgroupFD != nil {
+		attr.UseCgroupFD = true
+		attr.CgroupFD = int(s.cgroupFD.Fd())
+	}
+}
+
+// cgroupPath is the group's path for state.json, "" without a group.
+func (s *supervisor) cgroupPath() string {
+	if s.cgroup == nil {
+		return ""
+	}
+	return s.cgroup.Path
+}
+
+// removeCgroup removes the group when the sandbox ends.
+func (s *supervisor) removeCgroup() {
+	if s.cgroupFD != nil {
+		s.cgroupFD.Close()
+	}
+	if s.cgroup != nil {
+		if err := s.cgroup.Remove(); err != nil {
+			fmt.Fprintf(os.Stderr, "devbox: %v\n", err)
+		}
+	}
+}
+
+// removeStaleCgroup removes the group of a sandbox whose supervisor is gone
+// (kill -9), before its runtime dir goes.
+func removeStaleCgroup(dir string) {
+	st, err := state.Read(dir)
+	if err != nil || st.Cgroup == "" || st.Alive() {
+		return
+	}
+	if g, err := cgroupv2.Open(st.Cgroup); err == nil {
+		g.Remove()
+	}
+}
+
+// ErrNoCgroup means a running sandbox has no group of its own.
+var ErrNoCgroup = errors.New("the sandbox has no cgroup: cgroup v2 was not delegated when it started, so no limits apply")
+
+// Cgroup returns the running sandbox name's group.
+func Cgroup(name string) (*cgroupv2.Group, error) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, name)
+	if !probe(filepath.Join(dir, state.SocketFile)) {
+		return nil, fmt.Errorf("%s: %w", name, ErrNotRunning)
+	}
+	st, err := state.Read(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read %s state: %w", name, err)
+	}
+	if st.Cgroup == "" {
+		return nil, preflight.Hint(fmt.Errorf("%s: %w", name, ErrNoCgroup), delegateHint)
+	}
+	return cgroupv2.Open(st.Cgroup)
+}
+
+// oomWatch notes the group's OOM kill count before a session, so a session
+// that dies by SIGKILL can be blamed on the OOM killer when the count grew.
+type oomWatch struct {
+	g      *cgroupv2.Group
+	before uint64
+}
+
+func (h *Handle) watchOOM() oomWatch {
+	st, err := state.Read(h.Dir)
+	if err != nil || st.Cgroup == "" {
+		return oomWatch{}
+	}
+	g, err := cgroupv2.Open(st.Cgroup)
+	if err != nil {
+		return oomWatch{}
+	}
+	return oomWatch{g: g, before: g.OOMKills()}
+}
+
+// check turns a 137 after an OOM kill into a message saying so.
+func (w oomWatch) check(code int, err error) (int, error) {
+	if err != nil || w.g == nil || code != 128+int(unix.SIGKILL) || w.g.OOMKills() <= w.before {
+		return code, err
+	}
+	msg := "devbox: killed: out of memory"
+	if max := w.g.MemoryMax(); max != cgroupv2.Unlimited {
+		msg += " (limit " + cgroupv2.FormatBytes(max) + ")"
+	}
+	return code, &ExitError{Code: code, Msg: msg}
+}
