@@ -1,0 +1,242 @@
+#!/bin/sh
+# test.sh: devbox's one test command (.ci/run calls it).
+#
+# As a user: gofmt, go vet, build, unit tests, then the integration tests
+# against bin/devbox. As root (CI, fresh machine): install the host packages,
+# create the unprivileged test users, copy the tree where they can read it,
+# run everything above as devbox-test, then the tests that need root and the
+# single-id tests as devbox-nosub (a user without subordinate ids).
+#
+# DEVBOX_TEST_MUST_WORK=1 turns every skipped test into a failure.
+set -eu
+
+cd "$(dirname "$0")"
+started=$(date +%s)
+
+test_user=devbox-test     # unprivileged, with /etc/subuid and /etc/subgid ranges
+nosub_user=devbox-nosub   # unprivileged, no ranges: the single-id fallback
+ci_dir=/var/tmp/devbox-ci # world-readable copy of the tree, owned by test_user
+packages="uidmap slirp4netns passt fuse-overlayfs iproute2 busybox-static tmux procps util-linux user-mode-linux"
+
+section() { printf '\n==== %s ====\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+elapsed() { echo "$(($(date +%s) - started))s"; }
+
+# has_subids USER: the user owns a range in both /etc/subuid and /etc/subgid.
+has_subids() {
+	uid=$(id -u "$1")
+	for f in /etc/subuid /etc/subgid; do
+		grep -q -e "^$1:" -e "^$uid:" "$f" 2>/dev/null || return 1
+	done
+}
+
+# ---------------------------------------------------------------- as a user
+
+user_main() {
+	export CGO_ENABLED=0
+	command -v go >/dev/null || die "go not found in PATH"
+
+	section "gofmt"
+	unformatted=$(gofmt -l .)
+	if [ -n "$unformatted" ]; then
+		printf '%s\n' "$unformatted"
+		die "gofmt: the files above need gofmt -w"
+	fi
+	echo ok
+
+	section "go vet"
+	go vet ./...
+	go vet -tags integration ./test/integration/
+	echo ok
+
+	section "build"
+	go build -o bin/devbox ./cmd/devbox
+	go test -tags integration -c -o bin/integration.test ./test/integration/
+	ls -l bin/devbox
+
+	section "unit tests"
+	go test -count=1 ./...
+
+	# Root-only tests run in the root part; the no-subuid test needs a user
+	# without ranges (devbox-nosub in the root part).
+	skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop)$'
+	if has_subids "$(id -un)"; then
+		skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$'
+	fi
+	section "integration tests as $(id -un) (uid $(id -u))"
+	go test -tags integration -count=1 -timeout 10m -v -skip "$skip" \
+		./test/integration/ -devbox "$PWD/bin/devbox" 2>&1 | summarize
+}
+
+# summarize passes go test -v output through but keeps only the result lines
+# of passing tests, so failures and skips stand out; it keeps go test's status.
+summarize() {
+	awk '
+		/^(=== (RUN|PAUSE|CONT)|    --- PASS)/ { next }
+		{ print }
+		/^(--- FAIL|FAIL)/ { failed = 1 }
+		END { exit failed }
+	'
+}
+
+# ---------------------------------------------------------------- as root
+
+install_packages() {
+	missing=
+	for p in $packages; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -z "$missing" ]; then
+		echo "all present: $packages"
+		return
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	# shellcheck disable=SC2086
+	if ! apt-get install -y --no-install-recommends $missing; then
+		apt-get update
+		# shellcheck disable=SC2086
+		apt-get install -y --no-install-recommends $missing
+	fi
+}
+
+# next_free_subid: the start of a 65536-id block above every range in use.
+next_free_subid() {
+	cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '
+		NF == 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { end = $2 + $3; if (end > max) max = end }
+		END { if (max < 100000) max = 100000; print max }
+	'
+}
+
+setup_users() {
+	touch /etc/subuid /etc/subgid
+	if ! id "$test_user" >/dev/null 2>&1; then
+		useradd -m -s /bin/sh "$test_user"
+	fi
+	if ! has_subids "$test_user"; then
+		start=$(next_free_subid)
+		end=$((start + 65535))
+		grep -q "^$test_user:" /etc/subuid || usermod --add-subuids "$start-$end" "$test_user"
+		grep -q "^$test_user:" /etc/subgid || usermod --add-subgids "$start-$end" "$test_user"
+	fi
+	if ! id "$nosub_user" >/dev/null 2>&1; then
+		# useradd allocates subordinate ids itself unless told not to.
+		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$nosub_user"
+	fi
+	nosub_uid=$(id -u "$nosub_user")
+	for f in /etc/subuid /etc/subgid; do
+		if grep -q -e "^$nosub_user:" -e "^$nosub_uid:" "$f"; then
+			sed -i -e "/^$nosub_user:/d" -e "/^$nosub_uid:/d" "$f"
+		fi
+	done
+	grep -e "^$test_user:" /etc/subuid /etc/subgid
+	echo "$nosub_user: no subordinate ids"
+}
+
+setup_devices() {
+	if [ ! -e /dev/net/tun ]; then
+		mkdir -p /dev/net
+		mknod /dev/net/tun c 10 200
+	fi
+	if [ ! -e /dev/fuse ]; then
+		mknod /dev/fuse c 10 229
+	fi
+	# slirp4netns, pasta and fuse-overlayfs open these as the user.
+	chmod 0666 /dev/net/tun /dev/fuse
+	ls -l /dev/net/tun /dev/fuse
+}
+
+# copy_tree copies the tracked files as they are in the work tree (CI tests
+# a fresh clone, so untracked files are left out: git add them), or without
+# git everything but bin and .git, to $ci_dir/src.
+copy_tree() {
+	rm -rf "$ci_dir"
+	mkdir -p "$ci_dir/src"
+	if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# shellcheck disable=SC2016
+		git ls-files -z --cached |
+			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\n" "$f"; done' sh |
+			tar -cf - -T - | tar -xf - -C "$ci_dir/src"
+	else
+		tar --exclude=./bin --exclude=./.git -cf - . | tar -xf - -C "$ci_dir/src"
+	fi
+	chown -R "$test_user:" "$ci_dir"
+	chmod -R a+rX "$ci_dir"
+	echo "copied to $ci_dir/src"
+}
+
+# go_env_for USER HOME: env assignments to run go as USER.
+go_env_for() {
+	goproxy=$(go env GOPROXY)
+	# Reuse modules root already has, read-only, before the network proxy.
+	rootcache=$(go env GOMODCACHE)/cache/download
+	if [ -d "$rootcache" ]; then
+		goproxy="file://$rootcache,$goproxy"
+	fi
+	printf '%s\n' "GOPATH=$2/go" "GOMODCACHE=$2/go/pkg/mod" "GOCACHE=$2/.cache/go-build" \
+		"GOPROXY=$goproxy" "GOSUMDB=$(go env GOSUMDB)" "GOTOOLCHAIN=$(go env GOTOOLCHAIN)"
+	for v in GOFLAGS GONOSUMDB GOPRIVATE GOINSECURE GONOPROXY; do
+		val=$(go env "$v")
+		[ -z "$val" ] || printf '%s=%s\n' "$v" "$val"
+	done
+}
+
+root_main() {
+	if ! command -v go >/dev/null; then
+		[ -x /usr/local/go/bin/go ] || die "go not found in PATH or /usr/local/go/bin"
+		PATH=/usr/local/go/bin:$PATH
+	fi
+	godir=$(dirname "$(command -v go)")
+	must_work=${DEVBOX_TEST_MUST_WORK:-}
+
+	section "host setup (root)"
+	install_packages
+	setup_users
+	setup_devices
+	copy_tree
+
+	section "as $test_user: format, vet, build, unit and integration tests"
+	home=$(getent passwd "$test_user" | cut -d: -f6)
+	(
+		cd "$ci_dir/src"
+		# shellcheck disable=SC2046
+		runuser -u "$test_user" -- env -i \
+			HOME="$home" USER="$test_user" LOGNAME="$test_user" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+			PATH="$godir:/usr/local/bin:/usr/bin:/bin" \
+			$(go_env_for "$test_user" "$home") \
+			DEVBOX_TEST_MUST_WORK="$must_work" \
+			sh ./test.sh
+	)
+
+	bin=$ci_dir/src/bin
+	chmod -R a+rX "$bin"
+
+	section "integration tests as root"
+	(
+		cd "$ci_dir"
+		env -i HOME="${HOME:-/root}" USER=root LOGNAME=root LANG=C.UTF-8 PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
+			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_USER="$test_user" \
+			"$bin/integration.test" -test.count=1 -test.timeout=5m -test.v \
+			-test.run '^(TestRunAsRoot|TestOtherUserCannotJoinOrStop)$' -devbox "$bin/devbox" 2>&1 | summarize
+	)
+
+	section "single-id tests as $nosub_user"
+	nosub_home=$(getent passwd "$nosub_user" | cut -d: -f6)
+	(
+		cd "$ci_dir"
+		runuser -u "$nosub_user" -- env -i \
+			HOME="$nosub_home" USER="$nosub_user" LOGNAME="$nosub_user" LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
+			DEVBOX_TEST_MUST_WORK="$must_work" \
+			"$bin/integration.test" -test.count=1 -test.timeout=5m -test.v \
+			-test.run 'SingleID' -devbox "$bin/devbox" 2>&1 | summarize
+	)
+}
+
+# ---------------------------------------------------------------- main
+
+if [ "$(id -u)" = 0 ]; then
+	root_main
+else
+	user_main
+fi
+section "all tests passed ($(elapsed))"

@@ -1,0 +1,247 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestConcurrentRunsStartOneSandbox(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 20
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := e.command(ctx, "run", "--", "true")
+			var out, errb strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			results[i] = result{stdout: out.String(), stderr: errb.String()}
+			if err != nil {
+				results[i].code = -1
+				if cmd.ProcessState != nil {
+					results[i].code = cmd.ProcessState.ExitCode()
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("run %d of %d: %s", i, n, r)
+		}
+	}
+	sb := e.only()
+	if sups := sandboxProcs(sb.Name, ""); len(sups) != 1 {
+		t.Errorf("%d supervisors for %s, want 1: %+v", len(sups), sb.Name, sups)
+	}
+	ents, err := os.ReadDir(e.runtime + "/devbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, d := range ents {
+		if d.IsDir() {
+			dirs = append(dirs, d.Name())
+		}
+	}
+	if len(dirs) != 1 || dirs[0] != sb.Name {
+		t.Errorf("runtime dirs %v, want only %s", dirs, sb.Name)
+	}
+}
+
+// hostMounts returns the host's mount table without mount ids, so two reads
+// compare equal when nothing was mounted or unmounted.
+func hostMounts(t *testing.T) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 {
+			m[strings.Join(f[3:5], " ")]++ // root and mount point
+		}
+	}
+	return m
+}
+
+func mountsMentioning(m map[string]int, dirs ...string) []string {
+	var out []string
+	for k := range m {
+		for _, d := range dirs {
+			if strings.Contains(k, d) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// assertGone waits until no process of sandbox name (supervisor, or in pidNS)
+// is left on the host.
+func assertGone(t *testing.T, name, pidNS string) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() string {
+		if left := sandboxProcs(name, pidNS); len(left) > 0 {
+			return fmt.Sprintf("processes of sandbox %s left on the host: %+v", name, left)
+		}
+		return ""
+	})
+}
+
+func TestStopLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	before := hostMounts(t)
+	e.must("run", "--", "true")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bg := e.command(ctx, "run", "--", "sh", "-c", "sleep 300 & sleep 300 & wait")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Kill(); bg.Wait() }()
+	waitForInside(t, e, "sleep 300")
+	sb := e.only()
+	ns := pidNSOf(t, sb.Init)
+	if n := len(sandboxProcs(sb.Name, ns)); n < 4 {
+		t.Fatalf("found %d processes of the running sandbox, want supervisor, init, sh and sleeps", n)
+	}
+	if bad := mountsMentioning(hostMounts(t), e.runtime, e.project, e.data); len(bad) > 0 {
+		t.Errorf("sandbox mounts visible on the host while it runs: %v", bad)
+	}
+
+	e.must("stop", sb.Name, "--time", "1s")
+	assertGone(t, sb.Name, ns)
+	if _, err := os.Stat(e.stateDir(sb.Name)); !os.IsNotExist(err) {
+		t.Errorf("runtime dir %s still there after stop: %v", e.stateDir(sb.Name), err)
+	}
+	after := hostMounts(t)
+	for k, n := range after {
+		if before[k] < n {
+			t.Errorf("mount %q appeared on the host", k)
+		}
+	}
+	if list := e.ps(); len(list) != 0 {
+		t.Errorf("devbox ps after stop: %+v", list)
+	}
+	// The client of the stopped session ends too.
+	done := make(chan error, 1)
+	go func() { done <- bg.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("the client of a session in a stopped sandbox did not exit")
+	}
+}
+
+func TestKillSupervisorLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	testKillLeavesNothing(t, func(st stateInfo) int { return st.supervisor })
+}
+
+func TestKillInitLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	testKillLeavesNothing(t, func(st stateInfo) int { return st.init })
+}
+
+type stateInfo struct{ supervisor, init int }
+
+func testKillLeavesNothing(t *testing.T, victim func(stateInfo) int) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bg := e.command(ctx, "run", "--", "sleep", "300")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Kill(); bg.Wait() }()
+	waitForInside(t, e, "sleep 300")
+	sb := e.only()
+	st := e.readState(sb.Name)
+	if st.Supervisor != sb.Supervisor || st.Init != sb.Init {
+		t.Errorf("state.json pids %d/%d differ from devbox ps %d/%d", st.Supervisor, st.Init, sb.Supervisor, sb.Init)
+	}
+	ns := pidNSOf(t, st.Init)
+	pid := victim(stateInfo{st.Supervisor, st.Init})
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %d: %v", pid, err)
+	}
+	assertGone(t, sb.Name, ns)
+	if list := e.ps(); len(list) != 0 {
+		t.Errorf("devbox ps lists a dead sandbox: %+v", list)
+	}
+	if _, err := os.Stat(e.stateDir(sb.Name)); !os.IsNotExist(err) {
+		t.Errorf("devbox ps did not clean the stale runtime dir %s: %v", e.stateDir(sb.Name), err)
+	}
+	// The project starts afresh.
+	if out := strings.TrimSpace(e.must("run", "--", "echo", "again")); out != "again" {
+		t.Errorf("run after the crash: %q", out)
+	}
+}
+
+func TestRmFlagDestroysThrowawaySandbox(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if out := strings.TrimSpace(e.must("run", "--rm", "--", "echo", "once")); out != "once" {
+		t.Errorf("run --rm: %q", out)
+	}
+	eventually(t, 5*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("sandboxes left after run --rm: %+v", list)
+		}
+		ents, _ := os.ReadDir(e.runtime + "/devbox")
+		if len(ents) != 0 {
+			return fmt.Sprintf("runtime dirs left after run --rm: %v", ents)
+		}
+		return ""
+	})
+	if r := e.run("run", "--rm", "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Errorf("run --rm keeps the exit status: %s", r)
+	}
+}
+
+func TestIdleTimeoutZeroStopsWithLastSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.must("run", "--idle-timeout", "0", "--", "true")
+	eventually(t, 5*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("sandbox with --idle-timeout 0 still running after its only session: %+v", list)
+		}
+		return ""
+	})
+}
+
+func TestSandboxKeepsRunningBetweenSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.must("run", "--", "true")
+	first := e.only()
+	e.must("run", "--", "true")
+	second := e.only()
+	if first.Init != second.Init {
+		t.Errorf("second run started a new sandbox: init %d, then %d", first.Init, second.Init)
+	}
+	e.must("stop", "--all", "--time", "1s")
+	e.must("rm", first.Name)
+}

@@ -1,0 +1,162 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestExitStatusPassesThrough(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	notExec := filepath.Join(e.project, "not-executable")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\necho ran\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"zero", []string{"run", "--", "true"}, 0},
+		{"own code", []string{"run", "--", "sh", "-c", "exit 3"}, 3},
+		{"SIGTERM is 143", []string{"run", "--", "sh", "-c", "kill -TERM $$"}, 143},
+		{"SIGKILL is 137", []string{"run", "--", "sh", "-c", "kill -KILL $$"}, 137},
+		{"not executable is 126", []string{"run", "--", notExec}, 126},
+		{"directory is 126", []string{"run", "--", "/etc"}, 126},
+		{"not found is 127", []string{"run", "--", "devbox-no-such-command"}, 127},
+		{"missing path is 127", []string{"run", "--", "/nonexistent/cmd"}, 127},
+		{"bad flag is 125", []string{"run", "--no-such-flag", "--", "true"}, 125},
+		{"bad network is 125", []string{"run", "--network", "bogus", "--", "true"}, 125},
+		{"tty exit code", []string{"run", "-t", "--", "sh", "-c", "exit 5"}, 5},
+	} {
+		r := e.run(tt.args...)
+		if r.code != tt.want {
+			t.Errorf("%s: devbox %s: got exit %d, want %d\n%s", tt.name, strings.Join(tt.args, " "), r.code, tt.want, r)
+		}
+		if tt.want >= 125 && tt.want != 137 && tt.want != 143 && strings.TrimSpace(r.stderr) == "" {
+			t.Errorf("%s: exit %d without a message on stderr", tt.name, r.code)
+		}
+	}
+}
+
+func TestStdioPassesThrough(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.runInput("hello\nworld\n", "run", "--", "cat")
+	if r.code != 0 || r.stdout != "hello\nworld\n" {
+		t.Errorf("echo data | devbox run -- cat:\n%s", r)
+	}
+	r = e.run("run", "--", "sh", "-c", "echo to-out; echo to-err >&2")
+	if r.stdout != "to-out\n" || !strings.Contains(r.stderr, "to-err") || strings.Contains(r.stdout, "to-err") {
+		t.Errorf("stdout and stderr not kept apart:\n%s", r)
+	}
+	// A megabyte of binary data survives the trip both ways.
+	data := bytes.Repeat([]byte{0, 1, 2, 255, '\n', 'x'}, 1<<18/6*4)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--", "cat")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("devbox run -- cat with %d bytes: %v", len(data), err)
+	}
+	if sha256.Sum256(out) != sha256.Sum256(data) {
+		t.Errorf("cat inside returned %d bytes, different from the %d sent", len(out), len(data))
+	}
+	// EOF on stdin reaches the command.
+	r = e.runInput("three\nlines\nhere\n", "run", "--", "wc", "-l")
+	if strings.TrimSpace(r.stdout) != "3" {
+		t.Errorf("wc -l inside: %s", r)
+	}
+}
+
+func TestSignalToClientReachesSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.must("run", "--", "true")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForInside(t, e, "sleep 30")
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Errorf("devbox run -- sleep 30 after SIGTERM: %v, want exit 143", err)
+	}
+	waitGoneInside(t, e, "sleep 30")
+}
+
+func TestSecondSessionSeesFirstSessionsProcesses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := e.command(ctx, "run", "--", "sleep", "30")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Kill()
+		first.Wait()
+	}()
+	waitForInside(t, e, "sleep 30")
+	// Both sessions are children of the one init.
+	out := e.must("run", "--", "ps", "-e", "-o", "ppid=,args=")
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasSuffix(strings.TrimSpace(l), "sleep 30") && strings.Fields(l)[0] != "1" {
+			t.Errorf("first session is not a child of PID 1:\n%s", out)
+		}
+	}
+	if n := len(e.ps()); n != 1 {
+		t.Errorf("two sessions made %d sandboxes, want 1", n)
+	}
+}
+
+// waitForInside waits until a process whose args are args runs in the env's
+// sandbox, as a second session's ps sees it.
+func waitForInside(t *testing.T, e *env, args string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		r := e.run("run", "--", "ps", "-e", "-o", "args=")
+		if r.code == 0 && hasLine(r.stdout, args) {
+			return ""
+		}
+		return "no process " + args + " inside:\n" + r.String()
+	})
+}
+
+// waitGoneInside waits until no process with args runs in the sandbox.
+func waitGoneInside(t *testing.T, e *env, args string) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() string {
+		r := e.run("run", "--", "ps", "-e", "-o", "args=")
+		if r.code == 0 && !hasLine(r.stdout, args) {
+			return ""
+		}
+		return "process " + args + " still inside:\n" + r.String()
+	})
+}
+
+func hasLine(text, line string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) == line {
+			return true
+		}
+	}
+	return false
+}

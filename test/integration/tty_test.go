@@ -1,0 +1,217 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
+)
+
+var tmuxSeq atomic.Int64
+
+// tmux drives one detached tmux session on a private server socket, so
+// devbox runs on a real terminal whose size the test controls.
+type tmux struct {
+	t      *testing.T
+	socket string
+	conf   string
+	env    []string
+}
+
+// newTmux starts a w x h session running argv (devbox with args) in e's
+// project dir, with SHELL=/bin/sh so the prompt is predictable.
+func newTmux(t *testing.T, e *env, w, h int, args ...string) *tmux {
+	t.Helper()
+	testutil.RequireBinary(t, "tmux")
+	conf := filepath.Join(t.TempDir(), "tmux.conf")
+	// No status line (the pane is the whole window); keep the pane after the
+	// command exits so its last output can be read.
+	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\nset -g history-limit 1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tm := &tmux{
+		t:      t,
+		socket: fmt.Sprintf("dbx-%d-%d", os.Getpid(), tmuxSeq.Add(1)),
+		conf:   conf,
+		env:    append(e.environ(), "SHELL=/bin/sh", "TERM=xterm-256color", "ENV="),
+	}
+	cmdline := shellQuote(append([]string{devboxBin}, args...))
+	tm.cmd("new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-c", e.project, cmdline)
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
+	})
+	return tm
+}
+
+func (tm *tmux) cmd(args ...string) string {
+	tm.t.Helper()
+	c := exec.Command("tmux", append([]string{"-L", tm.socket, "-f", tm.conf}, args...)...)
+	c.Env = tm.env
+	out, err := c.CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// screen returns the pane with its scrollback: tmux may scroll the first
+// lines off a freshly sized pane.
+func (tm *tmux) screen() string {
+	tm.t.Helper()
+	return tm.cmd("capture-pane", "-p", "-S", "-200", "-t", "t")
+}
+
+// send types keys; literal text, then Enter when enter is true.
+func (tm *tmux) send(text string, enter bool) {
+	tm.t.Helper()
+	tm.cmd("send-keys", "-t", "t", "-l", text)
+	if enter {
+		tm.cmd("send-keys", "-t", "t", "Enter")
+	}
+}
+
+// key sends one named key, such as C-c.
+func (tm *tmux) key(k string) {
+	tm.t.Helper()
+	tm.cmd("send-keys", "-t", "t", k)
+}
+
+// waitFor waits until the pane matches re and returns the screen.
+func (tm *tmux) waitFor(re string, d time.Duration) string {
+	tm.t.Helper()
+	rx := regexp.MustCompile(re)
+	var scr string
+	deadline := time.Now().Add(d)
+	for {
+		scr = tm.screen()
+		if rx.MatchString(scr) {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("after %v the terminal does not match %q:\n%s", d, re, scr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// paneSize returns what tmux says the pane's rows and columns are.
+func (tm *tmux) paneSize() string {
+	tm.t.Helper()
+	return strings.TrimSpace(tm.cmd("display-message", "-p", "-t", "t", "#{pane_height} #{pane_width}"))
+}
+
+var marker atomic.Int64
+
+// roundTrip types an echo whose output differs from its input (shell
+// arithmetic) and waits for the output, proving the shell reads commands.
+func (tm *tmux) roundTrip(label string) string {
+	tm.t.Helper()
+	n := marker.Add(1) + 1000
+	tm.send(fmt.Sprintf("echo %s-$((%d+1))", label, n), true)
+	return tm.waitFor(fmt.Sprintf(`(?m)^%s-%d\s*$`, regexp.QuoteMeta(label), n+1), 10*time.Second)
+}
+
+const promptRE = `(?m)^.*[#$] ?$`
+
+func TestEnterShowsPromptAndRunsCommands(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTmux(t, e, 100, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	tm.roundTrip("ready")
+	tm.send("echo tty=$(tty) pid1=$(cat /proc/1/comm)", true)
+	tm.waitFor(`(?m)^tty=/dev/pts/\d+ pid1=devbox-init`, 10*time.Second)
+	tm.send("exit", true)
+	tm.waitFor(`Pane is dead`, 10*time.Second)
+}
+
+func TestCtrlCStopsForegroundJobNotShell(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTmux(t, e, 100, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	tm.roundTrip("before")
+	tm.send("sleep 100", true)
+	waitForInside(t, e, "sleep 100")
+	tm.key("C-c")
+	waitGoneInside(t, e, "sleep 100")
+	tm.roundTrip("alive")
+
+	// Job control: Ctrl-Z stops the foreground job and fg resumes it.
+	tm.send("sleep 101", true)
+	waitForInside(t, e, "sleep 101")
+	tm.key("C-z")
+	tm.waitFor(`(?i)stopped`, 10*time.Second)
+	tm.roundTrip("after-stop")
+	out := e.must("run", "--", "ps", "-e", "-o", "stat=,args=")
+	if !regexp.MustCompile(`(?m)^\s*T\S*\s+sleep 101\s*$`).MatchString(out) {
+		t.Errorf("after Ctrl-Z, sleep 101 is not stopped:\n%s", out)
+	}
+	tm.send("fg", true)
+	eventually(t, 10*time.Second, func() string {
+		out := e.must("run", "--", "ps", "-e", "-o", "stat=,args=")
+		if regexp.MustCompile(`(?m)^\s*S\S*\s+sleep 101\s*$`).MatchString(out) {
+			return ""
+		}
+		return "after fg, sleep 101 is not running:\n" + out
+	})
+	tm.key("C-c")
+	waitGoneInside(t, e, "sleep 101")
+	tm.roundTrip("alive-again")
+}
+
+func TestTerminalSizeFollowsResize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTmux(t, e, 100, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	want := tm.paneSize()
+	if want != "30 100" {
+		t.Logf("tmux made a %s pane for a 100x30 session", want)
+	}
+	tm.send("stty size", true)
+	tm.waitFor(`(?m)^`+want+`\s*$`, 10*time.Second)
+
+	tm.cmd("resize-window", "-t", "t", "-x", "120", "-y", "40")
+	want2 := tm.paneSize()
+	if want2 == want {
+		t.Fatalf("tmux resize-window did not change the pane size (%s)", want)
+	}
+	tm.send("clear; stty size", true)
+	tm.waitFor(`(?m)^`+want2+`\s*$`, 10*time.Second)
+}
+
+func TestEnterWithCommandGetsTerminalSize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTmux(t, e, 90, 25, "enter", "--", "sh", "-c", "stty size; test -t 0 && echo stdin-is-a-tty; exit 4")
+	want := tm.paneSize()
+	scr := tm.waitFor(`Pane is dead`, 15*time.Second)
+	if !regexp.MustCompile(`(?m)^` + want + `\s*$`).MatchString(scr) {
+		t.Errorf("devbox enter -- stty size did not print %q:\n%s", want, scr)
+	}
+	if !strings.Contains(scr, "stdin-is-a-tty") {
+		t.Errorf("stdin of devbox enter -- CMD is not a terminal:\n%s", scr)
+	}
+	if status := strings.TrimSpace(tm.cmd("display-message", "-p", "-t", "t", "#{pane_dead_status}")); status != "4" {
+		t.Errorf("devbox enter -- CMD exit status %q, want 4", status)
+	}
+}
+
+// shellQuote quotes argv for sh -c.
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,168 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/devbox-dev/devbox/internal/subid"
+	"github.com/devbox-dev/devbox/internal/testutil"
+)
+
+// hasSubIDs reports whether the current user owns a range in both
+// /etc/subuid and /etc/subgid.
+func hasSubIDs(t *testing.T) bool {
+	t.Helper()
+	name, uid, gid := currentUser(t)
+	u, _ := os.ReadFile("/etc/subuid")
+	g, _ := os.ReadFile("/etc/subgid")
+	return len(subid.For(u, name, uid)) > 0 && len(subid.For(g, name, gid)) > 0
+}
+
+// checkSingleID runs uid_map in e's fresh sandbox and checks the one-line
+// map and the one warning; it returns the warning text.
+func checkSingleID(t *testing.T, e *env) string {
+	t.Helper()
+	r := e.run("run", "--", "cat", "/proc/self/uid_map", "/proc/self/gid_map")
+	if r.code != 0 {
+		t.Fatalf("devbox run in single-id mode failed: %s", r)
+	}
+	maps := mapLines(t, r.stdout)
+	want := [][3]uint64{{0, uint64(os.Getuid()), 1}, {0, uint64(os.Getgid()), 1}}
+	if len(maps) != 2 || maps[0] != want[0] || maps[1] != want[1] {
+		t.Errorf("uid_map and gid_map: got %v, want one line each %v", maps, want)
+	}
+	if n := strings.Count(r.stderr, "devbox: warning:"); n != 1 {
+		t.Errorf("want exactly one warning on sandbox creation, got %d:\n%s", n, r.stderr)
+	}
+	for _, s := range []string{"only your own id", "Fix:"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("warning lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	// Joining the running sandbox does not repeat the warning.
+	r2 := e.run("run", "--", "id", "-u")
+	if r2.code != 0 || strings.TrimSpace(r2.stdout) != "0" {
+		t.Errorf("id -u in single-id mode: %s", r2)
+	}
+	if strings.Contains(r2.stderr, "warning") {
+		t.Errorf("joining repeated the warning:\n%s", r2.stderr)
+	}
+	return r.stderr
+}
+
+func TestSingleIDWithoutSubordinateRange(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() == 0 {
+		testutil.Skip(t, "root writes its maps directly; run as a user without /etc/subuid ranges")
+	}
+	if hasSubIDs(t) {
+		testutil.Skip(t, "this user has subordinate ids; run as a user without /etc/subuid ranges (test.sh uses devbox-nosub)")
+	}
+	e := newEnv(t)
+	warn := checkSingleID(t, e)
+	for _, s := range []string{"no subordinate ids", "/etc/sub", "usermod"} {
+		if !strings.Contains(warn, s) {
+			t.Errorf("warning lacks %q:\n%s", s, warn)
+		}
+	}
+}
+
+func TestSingleIDWhenNewuidmapMissing(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() == 0 {
+		testutil.Skip(t, "root writes its maps directly without newuidmap (TestRunAsRoot covers it)")
+	}
+	e := newEnv(t)
+	// PATH is one directory, inside the project so the sandbox sees it too,
+	// with everything from the usual bin dirs except newuidmap/newgidmap.
+	e.path = fakeBinWithout(t, filepath.Join(e.project, ".bin"), "newuidmap", "newgidmap")
+	warn := checkSingleID(t, e)
+	for _, s := range []string{"newuidmap", "uidmap"} {
+		if !strings.Contains(warn, s) {
+			t.Errorf("warning lacks %q:\n%s", s, warn)
+		}
+	}
+}
+
+func TestRunAsRoot(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		testutil.Skip(t, "needs root: covers devbox invoked by root")
+	}
+	e := newEnv(t)
+	// Without newuidmap in PATH root still gets a full map: it writes the
+	// map files itself.
+	e.path = fakeBinWithout(t, filepath.Join(e.project, ".bin"), "newuidmap", "newgidmap")
+	r := e.run("run", "--", "sh", "-c", "id -u; cat /proc/self/uid_map")
+	if r.code != 0 {
+		t.Fatalf("devbox run as root: %s", r)
+	}
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("warning for root:\n%s", r.stderr)
+	}
+	id, mapText, _ := strings.Cut(r.stdout, "\n")
+	if id != "0" {
+		t.Errorf("id -u inside as root: %q, want 0", id)
+	}
+	maps := mapLines(t, mapText)
+	if len(maps) < 2 || maps[0] != [3]uint64{0, 0, 1} {
+		t.Errorf("uid_map as root: %v, want 0 0 1 plus a subordinate range", maps)
+	}
+	var total uint64
+	for _, m := range maps {
+		total += m[2]
+	}
+	if total < 65536 {
+		t.Errorf("uid_map as root maps %d ids, want at least 65536: %v", total, maps)
+	}
+	e.sh("touch by-root")
+	if owner := statUID(t, filepath.Join(e.project, "by-root")); owner != 0 {
+		t.Errorf("file made inside by root is owned by %d on the host, want 0", owner)
+	}
+}
+
+func statUID(t *testing.T, path string) uint32 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Uid
+}
+
+// fakeBinWithout fills dir with symlinks to every command in the usual bin
+// directories except the ones named, and returns dir.
+func fakeBinWithout(t *testing.T, dir string, without ...string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	skip := map[string]bool{}
+	for _, w := range without {
+		skip[w] = true
+	}
+	for _, src := range []string{"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"} {
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			continue
+		}
+		for _, d := range ents {
+			if skip[d.Name()] {
+				continue
+			}
+			link := filepath.Join(dir, d.Name())
+			if _, err := os.Lstat(link); err == nil {
+				continue
+			}
+			if err := os.Symlink(filepath.Join(src, d.Name()), link); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
