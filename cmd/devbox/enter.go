@@ -24,6 +24,7 @@ it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
 			req.TTY = true
 			if len(args) == 0 {
 				req.Shell, req.Login = true, true
+				welcome(a, opts)
 			}
 			return runSession(opts, req, false)
 		},

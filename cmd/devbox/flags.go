@@ -3,13 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/user"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -18,25 +16,24 @@ import (
 type sandboxFlags struct {
 	name        string
 	hostname    string
-	network     string
+	net         netFlags
 	idleTimeout time.Duration
 	env         []string
 	workdir     string
 	limits      limitFlags
+	image       imageFlags
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the sandbox name)")
-	fl.StringVar(&f.network, "network", "none", "network: none (loopback only) or host")
+	f.net.register(cmd, fl)
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session (KEY=VALUE, repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
 	f.limits.register(fl, true)
-	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"none\tloopback only", "host\tthe host's network"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	f.image.register(fl)
 }
 
 // options validates the flags and resolves the project and sandbox name.
@@ -49,7 +46,7 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err != nil {
 		return sandbox.Options{}, err
 	}
-	opts := sandbox.Options{Project: dir, Network: f.network, IdleTimeout: f.idleTimeout, Warn: a.stderr, Explicit: map[string]bool{}}
+	opts := sandbox.Options{Project: dir, IdleTimeout: f.idleTimeout, Warn: a.stderr, Explicit: map[string]bool{}}
 	cmd.Flags().Visit(func(fl *pflag.Flag) { opts.Explicit[fl.Name] = true })
 	opts.Name = f.name
 	if opts.Name == "" {
@@ -58,15 +55,22 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := f.validate(opts); err != nil {
 		return opts, err
 	}
+	if err := applyConfig(cmd, &opts); err != nil {
+		return opts, err
+	}
+	if opts.Net, err = f.net.config(); err != nil {
+		return opts, err
+	}
+	opts.Network = opts.Net.Driver
 	if opts.Limits, err = f.limits.parse(); err != nil {
 		return opts, err
 	}
 	opts.RequireLimits = f.limits.require
-	opts.Hostname = f.hostname
+	opts.Hostname = opts.Config.Hostname
 	if opts.Hostname == "" {
 		opts.Hostname = project.Hostname(opts.Name)
 	}
-	return opts, nil
+	return f.image.apply(a, opts)
 }
 
 func (f *sandboxFlags) validate(opts sandbox.Options) error {
@@ -77,11 +81,6 @@ func (f *sandboxFlags) validate(opts sandbox.Options) error {
 		if err := project.ValidateHostname(f.hostname); err != nil {
 			return usageError{err}
 		}
-	}
-	switch f.network {
-	case "none", "host":
-	default:
-		return usageError{fmt.Errorf("invalid --network %q: valid choices are none, host", f.network)}
 	}
 	if f.idleTimeout < 0 {
 		return usageError{fmt.Errorf("invalid --idle-timeout %s: must be 0 or more", f.idleTimeout)}
@@ -106,15 +105,7 @@ func cutEnv(kv string) (string, string, bool) {
 // spawnRequest builds the session request: environment and working
 // directory (the current directory, which the project bind makes valid).
 func (f *sandboxFlags) spawnRequest(opts sandbox.Options, argv []string) proto.Spawn {
-	home := os.Getenv("HOME")
-	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
-		home = u.HomeDir
-	}
-	shell := os.Getenv("SHELL")
-	cwd, _ := os.Getwd()
-	if f.workdir != "" {
-		cwd = f.workdir
-	}
-	env := shellinit.Env(os.Environ(), shellinit.Session{Name: opts.Name, Project: opts.Project, Home: home, Shell: shell}, f.env)
-	return proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell}
+	req := sessionRequest(opts, argv)
+	env, cwd, shell := req.Env, req.Cwd, req.ShellHint
+	return f.image.spawn(proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell})
 }

@@ -6,13 +6,27 @@ package main
 import (
 	"os"
 
+	"github.com/devbox-dev/devbox/internal/unshare"
+	"github.com/devbox-dev/devbox/storage"
+	"go.podman.io/storage/pkg/reexec"
+
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 func main() {
+	if reexec.Init() { // containers/storage's own re-execs (storage-untar ...)
+		return
+	}
+	if unshare.IsHelper() {
+		os.Exit(unshare.Main(storage.Ops()))
+	}
 	if child.IsChild() {
 		os.Exit(child.Main())
+	}
+	if slirpnet.IsWatcher() {
+		os.Exit(slirpnet.WatchMain())
 	}
 	if sandbox.IsSupervisor() {
 		os.Exit(sandbox.SuperviseMain())

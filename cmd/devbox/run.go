@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -66,6 +67,12 @@ func trimName(s string, n int) string {
 func runSession(opts sandbox.Options, req proto.Spawn, stopAfter bool) error {
 	h, err := sandbox.Ensure(opts)
 	if err != nil {
+		return err
+	}
+	if err := h.Provision(opts, req, os.Stderr); err != nil {
+		if stopAfter {
+			sandbox.Stop(h.Name, 2*time.Second)
+		}
 		return err
 	}
 	code, err := h.Exec(req)

@@ -9,14 +9,15 @@ package child
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"syscall"
-	"unsafe"
 
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,6 +105,12 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
+	if err := slirpnet.ConfigureInChild(nr.Lease); err != nil {
+		return err
+	}
+	if err := slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard); err != nil {
+		return err
+	}
 	if err := setupSandbox(nr.Spec); err != nil {
 		return err
 	}
@@ -113,7 +120,9 @@ func stageTwo(parent *proto.Conn) error {
 	if _, err := proto.RecvAs[proto.Go](parent); err != nil {
 		return err
 	}
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("devbox-init\x00")[0])), 0, 0, 0)
+	// The process name is the main thread's; PR_SET_NAME would only rename
+	// whichever thread this goroutine runs on.
+	os.WriteFile("/proc/self/comm", []byte("devbox-init"), 0)
 	listener := os.NewFile(fdListener, "sandbox-socket")
 	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
 }

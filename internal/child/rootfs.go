@@ -326,7 +326,7 @@ func bindHome(spec proto.Spec) error {
 	if spec.Home == "" || spec.HomeSource == "" {
 		return nil
 	}
-	return bindDir(oldRoot+spec.HomeSource, spec.Home, false)
+	return bindDir(oldRoot+spec.HomeSource, spec.Home, spec.HomeReadOnly)
 }
 
 // bindProject binds the project read-write at its own path.

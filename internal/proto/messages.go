@@ -27,6 +27,22 @@ type Spec struct {
 	IdleTimeout time.Duration `json:"idle_timeout"`
 	// Mounts are extra binds, resolved to absolute host paths.
 	Mounts []Mount `json:"mounts,omitempty"`
+	// HomeReadOnly binds the home read-only (home = "ro").
+	HomeReadOnly bool `json:"home_read_only,omitempty"`
+	// Image, when set, makes the root a writable layer on a stored image
+	// instead of the host view.
+	Image *ImageRoot `json:"image,omitempty"`
+}
+
+// ImageRoot is an image-backed root: the layer dirs in the store, read-only
+// ones top first, and the sandbox's writable layer.
+type ImageRoot struct {
+	Ref     string   `json:"ref"`
+	ImageID string   `json:"image_id"`
+	Driver  string   `json:"driver"` // overlay, fuse-overlayfs or vfs
+	Lower   []string `json:"lower,omitempty"`
+	Upper   string   `json:"upper"`
+	Work    string   `json:"work,omitempty"`
 }
 
 // Mount is an extra bind mount into the sandbox.
@@ -43,6 +59,9 @@ type Lease struct {
 	Gateway string   `json:"gateway,omitempty"`
 	DNS     []string `json:"dns,omitempty"`
 	MTU     int      `json:"mtu,omitempty"`
+	// ConfiguresInterface is true when the driver (pasta) sets the address
+	// and routes itself.
+	ConfiguresInterface bool `json:"configures_interface,omitempty"`
 }
 
 // Supervisor <-> child messages, in protocol order.
@@ -53,6 +72,8 @@ type (
 	NetReady    struct {
 		Spec  Spec  `json:"spec"`
 		Lease Lease `json:"lease"`
+		// PortOpaque configures the child side of the port driver.
+		PortOpaque map[string]string `json:"port_opaque,omitempty"`
 	}
 	Ready struct{}
 	Go    struct{}
@@ -125,6 +146,35 @@ type Stop struct {
 // Stopping acknowledges Stop.
 type Stopping struct{}
 
+// Port control messages, served by the supervisor on its control socket.
+type (
+	// PortAdd publishes a port given as -p text: [HOSTIP:]HOSTPORT:PORT[/proto].
+	PortAdd struct {
+		Spec string `json:"spec"`
+	}
+	// PortRemove stops publishing the port with this id.
+	PortRemove struct {
+		ID int `json:"id"`
+	}
+	// PortList asks for the published ports.
+	PortList struct{}
+	// PortReply answers the port messages.
+	PortReply struct {
+		Ports []PortEntry `json:"ports"`
+	}
+)
+
+// PortEntry is one published port.
+type PortEntry struct {
+	ID   int    `json:"id"`
+	Spec string `json:"spec"`
+}
+
+func (PortAdd) Kind() string    { return "PortAdd" }
+func (PortRemove) Kind() string { return "PortRemove" }
+func (PortList) Kind() string   { return "PortList" }
+func (PortReply) Kind() string  { return "PortReply" }
+
 func (Hello) Kind() string       { return "Hello" }
 func (IDMapped) Kind() string    { return "IDMapped" }
 func (UserNSReady) Kind() string { return "UserNSReady" }
@@ -152,6 +202,10 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"Error":       decoderFor[Error](),
 	"Spawn":       decoderFor[Spawn](),
 	"Warning":     decoderFor[Warning](),
+	"PortAdd":     decoderFor[PortAdd](),
+	"PortRemove":  decoderFor[PortRemove](),
+	"PortList":    decoderFor[PortList](),
+	"PortReply":   decoderFor[PortReply](),
 	"Started":     decoderFor[Started](),
 	"Signal":      decoderFor[Signal](),
 	"Exit":        decoderFor[Exit](),

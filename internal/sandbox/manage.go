@@ -85,8 +85,7 @@ func cleanIfStale(root, name string) {
 	if st, err := state.Read(dir); err == nil && st.Alive() {
 		return // still starting or stopping
 	}
-	removeStaleCgroup(dir)
-	os.RemoveAll(dir)
+	removeStale(dir)
 }
 
 // ErrNotRunning is returned for a sandbox that is not running.
@@ -162,6 +161,9 @@ func Remove(name string) error {
 	dir := filepath.Join(data, "sandboxes", name)
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("remove %s: no such sandbox (see 'devbox ls')", name)
+	}
+	if err := removeImageLayer(name); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	if err := removeTree(dir); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)

@@ -14,19 +14,23 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
 
 // Options describe the sandbox a command wants. They apply when the sandbox
 // is created; joining a running sandbox reports options that differ.
 type Options struct {
-	Name        string
-	Project     string
-	Hostname    string
-	Network     string // "none" or "host"
+	Name     string
+	Project  string
+	Hostname string
+	Network  string // the driver, as in Net.Driver
+	// Net is the network: driver, published ports, host loopback.
+	Net         NetworkConfig
 	IdleTimeout time.Duration
 	// Ephemeral sandboxes (--rm) keep their home in the runtime dir and leave
 	// no persistent data.
@@ -38,8 +42,13 @@ type Options struct {
 	// warning for limits that cannot be enforced into an error.
 	Limits        cgroupv2.Limits
 	RequireLimits bool
+	// Image, when set, roots the sandbox on this stored image (ImageID) in a
+	// writable layer instead of the host view.
+	Image, ImageID string
 	// Warn receives warnings (the single-id fallback, option mismatches).
 	Warn io.Writer
+	// Config is the project's effective configuration (see configureSpec).
+	Config config.Config
 }
 
 // Handle is a running sandbox.
@@ -94,6 +103,9 @@ func probe(sock string) bool {
 
 // checkJoin warns when options the user set differ from the running sandbox.
 func checkJoin(h *Handle, opts Options) error {
+	if err := checkConfig(h, opts); err != nil {
+		return err
+	}
 	st, err := state.Read(h.Dir)
 	if err != nil || opts.Warn == nil {
 		return nil
@@ -119,6 +131,15 @@ func clearStale(dir string) error {
 			syscall.Kill(st.Supervisor, syscall.SIGKILL)
 			waitGone(st, 2*time.Second)
 		}
+	}
+	return removeStale(dir)
+}
+
+// removeStale ends what a dead supervisor left: network helpers (Debian 12's
+// pasta outlives its namespace), the cgroup, and the runtime dir.
+func removeStale(dir string) error {
+	if st, err := state.Read(dir); err == nil {
+		slirpnet.KillHelpers(st.Helpers)
 	}
 	removeStaleCgroup(dir)
 	if err := os.RemoveAll(dir); err != nil {
@@ -146,6 +167,10 @@ func startSupervisor(dir string, opts Options) error {
 	}
 	cfg, err := supervisorConfigFor(dir, opts)
 	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	if err := configureSpec(&cfg, opts); err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
@@ -239,9 +264,10 @@ func supervisorConfigFor(dir string, opts Options) (supervisorConfig, error) {
 			Name: opts.Name, Hostname: opts.Hostname, ProjectDir: opts.Project,
 			Home: home, HomeSource: homeSrc, StateDir: dir,
 			Network: opts.Network, IdleTimeout: opts.IdleTimeout,
+			Image: imageRoot(opts),
 		},
 		UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
-		Limits: opts.Limits, RequireLimits: opts.RequireLimits,
+		Limits: opts.Limits, RequireLimits: opts.RequireLimits, Net: opts.Net,
 	}, nil
 }
 

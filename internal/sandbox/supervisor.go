@@ -18,6 +18,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
@@ -43,6 +44,7 @@ type supervisorConfig struct {
 	// when they cannot be enforced.
 	Limits        cgroupv2.Limits `json:"limits"`
 	RequireLimits bool            `json:"require_limits,omitempty"`
+	Net           NetworkConfig   `json:"net"`
 }
 
 // IsSupervisor reports whether this process was started as a supervisor.
@@ -79,6 +81,9 @@ type supervisor struct {
 	// its directory, for CLONE_INTO_CGROUP.
 	cgroup   *cgroupv2.Group
 	cgroupFD *os.File
+	// net is the user-mode network, nil for none and host.
+	net        *slirpnet.Network
+	portsReady chan struct{}
 }
 
 // start is the supervisor's sequence up to a serving sandbox.
@@ -87,9 +92,12 @@ func (s *supervisor) start() error {
 		s.writeEtcFiles,
 		s.listen,
 		s.planIDs,
+		s.prepareImage,
 		s.setupCgroup,
 		s.startChild,
 		s.handshake,
+		s.publishPorts,
+		s.serveControl,
 		s.writeState,
 		s.release,
 	}
@@ -249,7 +257,11 @@ func (s *supervisor) handshake() error {
 	if _, err := proto.RecvAs[proto.UserNSReady](s.parent); err != nil {
 		return s.childError(err)
 	}
-	if err := s.parent.Send(proto.NetReady{Spec: s.cfg.Spec}); err != nil {
+	nr, err := s.attachNetwork()
+	if err != nil {
+		return err
+	}
+	if err := s.parent.Send(nr); err != nil {
 		return err
 	}
 	if _, err := proto.RecvAs[proto.Ready](s.parent); err != nil {
@@ -280,6 +292,7 @@ func (s *supervisor) writeState() error {
 		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
 		IdleTimeout: spec.IdleTimeout, Ephemeral: s.cfg.Ephemeral,
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
+		Helpers: s.helperPIDs(),
 		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
 	})
 }
@@ -324,6 +337,7 @@ func (s *supervisor) cleanup() {
 		s.ln.Close()
 	}
 	s.removeCgroup()
+	s.removeEphemeralImage()
 	os.RemoveAll(s.dir())
 }
 
@@ -357,4 +371,11 @@ func sealedSelf() (*os.File, error) {
 		return nil, fmt.Errorf("seal binary copy: %w", err)
 	}
 	return mem, nil
+}
+
+func (s *supervisor) helperPIDs() []int {
+	if s.net == nil {
+		return nil
+	}
+	return s.net.Helpers
 }

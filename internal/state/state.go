@@ -77,11 +77,14 @@ type State struct {
 	Ephemeral   bool          `json:"ephemeral,omitempty"`
 	// Supervisor and Init are host pids; their start times (clock ticks since
 	// boot, /proc/PID/stat field 22) tell a live process from a reused pid.
-	Supervisor      int       `json:"supervisor_pid"`
-	SupervisorStart uint64    `json:"supervisor_start"`
-	Init            int       `json:"init_pid"`
-	Created         time.Time `json:"created"`
-	BootID          string    `json:"boot_id"`
+	Supervisor      int    `json:"supervisor_pid"`
+	SupervisorStart uint64 `json:"supervisor_start"`
+	Init            int    `json:"init_pid"`
+	// Helpers are host pids of network helpers (slirp4netns, pasta), ended
+	// by stale-state cleanup when the supervisor could not.
+	Helpers []int     `json:"helpers,omitempty"`
+	Created time.Time `json:"created"`
+	BootID  string    `json:"boot_id"`
 	// Cgroup is the sandbox's cgroup v2 directory, "" when not delegated.
 	Cgroup string `json:"cgroup,omitempty"`
 }

@@ -1,0 +1,203 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/slirpnet"
+	"golang.org/x/sys/unix"
+)
+
+// NetworkConfig is the network part of a sandbox's configuration.
+type NetworkConfig struct {
+	Driver            string   `json:"driver"`
+	AllowHostLoopback bool     `json:"allow_host_loopback,omitempty"`
+	Ports             []string `json:"ports,omitempty"`
+}
+
+// ControlSocket is the supervisor's socket for live changes (ports).
+const ControlSocket = "ctl.sock"
+
+// attachNetwork starts the driver on the child's network namespace, writes
+// resolv.conf and hosts for the lease, and returns the NetReady to send.
+// The port driver's parent side starts here, since the child's side blocks
+// until it runs.
+func (s *supervisor) attachNetwork() (proto.NetReady, error) {
+	nr := proto.NetReady{Spec: s.cfg.Spec}
+	if !slirpnet.Uses(s.cfg.Net.Driver) {
+		return nr, nil
+	}
+	n, err := slirpnet.StartFromParent(slirpnet.Options{
+		Driver: s.cfg.Net.Driver, AllowHostLoopback: s.cfg.Net.AllowHostLoopback,
+		StateDir: s.dir(), Log: os.Stderr,
+	}, s.cmd.Process.Pid)
+	if err != nil {
+		return nr, err
+	}
+	s.net = n
+	s.portsReady = make(chan struct{}, 1)
+	go n.RunPortsFromParent(s.portsReady)
+	nr.Lease, nr.PortOpaque = n.Lease, n.Opaque
+	return nr, s.writeNetEtc(n.Lease)
+}
+
+// writeNetEtc points resolv.conf at the driver's forwarder and adds
+// host.devbox.internal when host loopback is allowed.
+func (s *supervisor) writeNetEtc(l proto.Lease) error {
+	host, _ := os.ReadFile("/etc/resolv.conf")
+	upstream, _ := os.ReadFile("/run/systemd/resolve/resolv.conf")
+	etc := filepath.Join(s.dir(), "etc")
+	if err := os.WriteFile(filepath.Join(etc, "resolv.conf"), slirpnet.ResolvConf(host, upstream, l), 0o644); err != nil {
+		return fmt.Errorf("write etc/resolv.conf: %w", err)
+	}
+	hosts := hostsFile(s.cfg.Spec.Hostname) + slirpnet.HostsEntries(l, s.cfg.Net.AllowHostLoopback)
+	if err := os.WriteFile(filepath.Join(etc, "hosts"), []byte(hosts), 0o644); err != nil {
+		return fmt.Errorf("write etc/hosts: %w", err)
+	}
+	return nil
+}
+
+// publishPorts adds the ports asked for at creation, once the port driver
+// has finished its handshake with the child.
+func (s *supervisor) publishPorts() error {
+	if s.net == nil {
+		if len(s.cfg.Net.Ports) > 0 {
+			return fmt.Errorf("publish ports: --network %s has no port forwarding; use --network slirp4netns or pasta", s.cfg.Net.Driver)
+		}
+		return nil
+	}
+	select {
+	case <-s.portsReady:
+	case <-time.After(10 * time.Second):
+		return errors.New("publish ports: the port driver did not become ready within 10s")
+	}
+	for _, p := range s.cfg.Net.Ports {
+		if _, err := s.addPort(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *supervisor) addPort(text string) (int, error) {
+	spec, err := slirpnet.ParsePortSpec(text)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.net.AddPort(ctx, spec)
+}
+
+// serveControl answers port changes from `devbox port` on ctl.sock.
+func (s *supervisor) serveControl() error {
+	path := filepath.Join(s.dir(), ControlSocket)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return fmt.Errorf("listen on control socket: %w", err)
+	}
+	os.Chmod(path, 0o600)
+	go func() {
+		for {
+			uc, err := ln.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go s.handleControl(proto.NewConn(uc))
+		}
+	}()
+	return nil
+}
+
+func (s *supervisor) handleControl(c *proto.Conn) {
+	defer c.Close()
+	if !sameUser(c) {
+		c.Send(proto.Error{Msg: "permission denied: this sandbox belongs to another user", Code: 125})
+		return
+	}
+	msg, files, err := c.Recv()
+	closeFiles(files)
+	if err != nil {
+		return
+	}
+	if s.net == nil {
+		c.Send(proto.Error{Msg: fmt.Sprintf("sandbox %s uses --network %s, which has no published ports", s.cfg.Spec.Name, s.cfg.Net.Driver), Code: 125})
+		return
+	}
+	if err := s.applyControl(msg); err != nil {
+		c.Send(proto.Error{Msg: err.Error(), Code: 125})
+		return
+	}
+	c.Send(s.portReply())
+}
+
+func (s *supervisor) applyControl(msg proto.Message) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	switch m := msg.(type) {
+	case proto.PortAdd:
+		_, err := s.addPort(m.Spec)
+		return err
+	case proto.PortRemove:
+		if err := s.net.RemovePort(ctx, m.ID); err != nil {
+			return fmt.Errorf("remove port %d: %w", m.ID, err)
+		}
+	case proto.PortList:
+	default:
+		return fmt.Errorf("unexpected request %q", msg.Kind())
+	}
+	return nil
+}
+
+func (s *supervisor) portReply() proto.PortReply {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	list, _ := s.net.ListPorts(ctx)
+	r := proto.PortReply{Ports: []proto.PortEntry{}}
+	for _, p := range list {
+		r.Ports = append(r.Ports, proto.PortEntry{ID: p.ID, Spec: p.Spec.String()})
+	}
+	return r
+}
+
+// sameUser checks the peer is this supervisor's own user.
+func sameUser(c *proto.Conn) bool {
+	raw, err := c.Unix().SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	raw.Control(func(fd uintptr) {
+		cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+		ok = err == nil && int(cred.Uid) == os.Getuid()
+	})
+	return ok
+}
+
+// Ports sends one port request to a running sandbox's supervisor.
+func Ports(name string, req proto.Message) ([]proto.PortEntry, error) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	c, err := proto.Dial(filepath.Join(root, name, ControlSocket))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
+	}
+	defer c.Close()
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	r, err := proto.RecvAs[proto.PortReply](c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Ports, nil
+}
