@@ -25,6 +25,9 @@ func buildRoot(spec proto.Spec) error {
 	if spec.ProjectDir == "/" {
 		return errors.New("project dir is /: run devbox from a project directory, or pass --name with a narrower directory")
 	}
+	if spec.Image != nil {
+		return buildImageRoot(spec)
+	}
 	steps := []struct {
 		name string
 		fn   func(proto.Spec) error

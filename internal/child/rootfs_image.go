@@ -1,0 +1,139 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// buildImageRoot makes an image-backed root: the sandbox's writable layer
+// over the image's layers (overlay, fuse-overlayfs or a vfs copy), with the
+// same /proc, /dev, /sys, /tmp, home and project binds as the host view.
+// The root stays writable: changes persist in the layer until `devbox rm`.
+func buildImageRoot(spec proto.Spec) error {
+	steps := []struct {
+		name string
+		fn   func(proto.Spec) error
+	}{
+		{"make mounts private", func(proto.Spec) error { return mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, "") }},
+		{"mount the image root", pivotToImage},
+		{"mount /tmp and /run", mountScratch},
+		{"write /etc files", writeImageEtc},
+		{"mount /proc", mountProc},
+		{"mount /sys", mountSys},
+		{"mount cgroup2", mountCgroup},
+		{"populate /dev", mountDev},
+		{"bind home", bindHome},
+		{"bind project", bindProject},
+		{"bind extra mounts", bindExtra},
+		{"drop the old root", dropOldRootWritable},
+	}
+	for _, s := range steps {
+		if err := s.fn(spec); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if err := os.Chdir(spec.ProjectDir); err != nil {
+		return fmt.Errorf("enter project dir: %w", err)
+	}
+	return nil
+}
+
+// pivotToImage mounts the image root on StateDir/root and pivots into it,
+// leaving the host's root at /oldroot.
+func pivotToImage(spec proto.Spec) error {
+	newRoot := filepath.Join(spec.StateDir, "root")
+	if err := os.MkdirAll(newRoot, 0o700); err != nil {
+		return err
+	}
+	if err := mountImage(spec.Image, newRoot); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(newRoot+oldRoot, 0o700); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(newRoot, newRoot+oldRoot); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", newRoot, err)
+	}
+	return os.Chdir("/")
+}
+
+func mountImage(img *proto.ImageRoot, target string) error {
+	switch img.Driver {
+	case "vfs":
+		return mount(img.Upper, target, "", unix.MS_BIND, "")
+	case "fuse-overlayfs":
+		return fuseOverlay(img, target)
+	}
+	return kernelOverlay(img, target)
+}
+
+// kernelOverlay mounts native overlay with userxattr (the store marks
+// opaque dirs with user.overlay.*). Paths are given relative to the
+// store's overlay dir so that many layers fit in the one-page option.
+func kernelOverlay(img *proto.ImageRoot, target string) error {
+	dir := filepath.Dir(filepath.Dir(img.Upper))
+	rel := func(p string) string {
+		if r, err := filepath.Rel(dir, p); err == nil {
+			return r
+		}
+		return p
+	}
+	lower := make([]string, len(img.Lower))
+	for i, l := range img.Lower {
+		lower[i] = rel(l)
+	}
+	if len(lower) == 0 {
+		return errors.New("image has no layers")
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		return err
+	}
+	defer os.Chdir(wd)
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", strings.Join(lower, ":"), rel(img.Upper), rel(img.Work))
+	return mount("overlay", target, "overlay", 0, opts)
+}
+
+// fuseOverlay runs fuse-overlayfs, which daemonises into the sandbox: init
+// reaps it and it ends with the sandbox.
+func fuseOverlay(img *proto.ImageRoot, target string) error {
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(img.Lower, ":"), img.Upper, img.Work)
+	out, err := exec.Command("fuse-overlayfs", "-o", opts, target).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("run fuse-overlayfs: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// writeImageEtc binds the sandbox's hostname, hosts and resolv.conf over
+// the image's (replacing a symlink the image may have there).
+func writeImageEtc(spec proto.Spec) error {
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		target := "/etc/" + name
+		if fi, err := os.Lstat(target); err == nil && !fi.Mode().IsRegular() {
+			if err := os.Remove(target); err != nil {
+				return err
+			}
+		}
+		if err := bindFile(oldRoot+filepath.Join(spec.StateDir, "etc", name), target, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropOldRootWritable detaches the host's root; the image root stays
+// writable.
+func dropOldRootWritable(proto.Spec) error {
+	if err := unix.Unmount(oldRoot, unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "unmount", Path: oldRoot, Err: err}
+	}
+	return os.Remove(oldRoot)
+}

@@ -1,0 +1,271 @@
+// Package unshare runs a named operation inside a fresh user and mount
+// namespace with the invoking user's full subordinate id mapping, as root
+// with full capabilities there. containers/storage needs exactly that: it
+// must see the same ids the sandbox sees, and never re-exec into a user
+// namespace of its own.
+//
+// Run is called on the host (the client or the supervisor). It re-execs
+// devbox; Main is that re-exec's entry point, on the namespace side:
+//
+//	host: Run ----clone(NEWUSER|NEWNS)----> stage 1 (unmapped, no caps)
+//	host: Plan.MapFromParent(pid)  --"m"--> stage 1 re-execs itself
+//	                                        stage 2: uid 0, full caps
+//	                                        runs the op, writes Result on fd 3
+//	host: reads Result, waits
+//
+// The op's stderr is the caller's (progress output).
+package unshare
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/userns"
+	"golang.org/x/sys/unix"
+)
+
+// Private environment of the re-exec.
+const (
+	envOp    = "_DEVBOX_UNSHARE"
+	envStage = "_DEVBOX_UNSHARE_STAGE"
+	envArg   = "_DEVBOX_UNSHARE_ARG"
+)
+
+// containers/storage reads these: configured means "already in the user
+// namespace, do not re-exec into another one"; the rootless uid is the
+// host uid it runs for.
+const (
+	EnvUsernsConfigured = "_CONTAINERS_USERNS_CONFIGURED"
+	EnvRootlessUID      = "_CONTAINERS_ROOTLESS_UID"
+)
+
+// Inherited descriptors in the re-exec.
+const (
+	fdGo     = 3 // stage 1 reads one byte once the maps are written
+	fdResult = 4 // stage 2 writes the Result
+)
+
+// Op is an operation run inside the namespace. arg is the JSON the caller
+// passed; the returned value is sent back as JSON.
+type Op func(arg json.RawMessage) (any, error)
+
+// Result travels from the namespace back to Run.
+type Result struct {
+	Value json.RawMessage `json:"value,omitempty"`
+	Err   string          `json:"err,omitempty"`
+	Hint  string          `json:"hint,omitempty"`
+}
+
+// IsHelper reports whether this process is an unshare re-exec.
+func IsHelper() bool { return os.Getenv(envOp) != "" }
+
+// Run runs op inside a new user and mount namespace with the caller's full
+// id mapping and decodes its result into out (may be nil).
+func Run(op string, arg any, stderr io.Writer, out any) error {
+	blob, err := json.Marshal(arg)
+	if err != nil {
+		return fmt.Errorf("encode %s arguments: %w", op, err)
+	}
+	plan, err := planForCaller()
+	if err != nil {
+		return err
+	}
+	cmd, goW, resR, err := start(op, blob, stderr)
+	if err != nil {
+		return err
+	}
+	defer resR.Close()
+	if err := mapAndRelease(plan, cmd, goW); err != nil {
+		return err
+	}
+	res, rerr := readResult(resR)
+	werr := cmd.Wait()
+	if rerr != nil {
+		if werr != nil {
+			return fmt.Errorf("run %s in the user namespace: %w", op, werr)
+		}
+		return fmt.Errorf("run %s in the user namespace: %w", op, rerr)
+	}
+	if res.Err != "" {
+		return preflight.Hint(errors.New(res.Err), res.Hint)
+	}
+	if out != nil && len(res.Value) > 0 {
+		if err := json.Unmarshal(res.Value, out); err != nil {
+			return fmt.Errorf("decode %s result: %w", op, err)
+		}
+	}
+	return nil
+}
+
+// planForCaller is the id mapping a sandbox of this user gets: the same
+// plan, so store files carry the ids the sandbox sees.
+func planForCaller() (userns.Plan, error) {
+	u, err := user.Current()
+	if err != nil {
+		return userns.Plan{}, fmt.Errorf("look up current user: %w", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return userns.NewPlan(uint32(uid), uint32(gid), u.Username)
+}
+
+func start(op string, arg []byte, stderr io.Writer) (*exec.Cmd, *os.File, *os.File, error) {
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("create pipe: %w", err)
+	}
+	resR, resW, err := os.Pipe()
+	if err != nil {
+		goR.Close()
+		goW.Close()
+		return nil, nil, nil, fmt.Errorf("create pipe: %w", err)
+	}
+	defer goR.Close()
+	defer resW.Close()
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"devbox-unshare", op}
+	cmd.Env = append(os.Environ(), envOp+"="+op, envStage+"=1", envArg+"="+string(arg))
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	cmd.ExtraFiles = []*os.File{goR, resW}
+	cmd.SysProcAttr = &unix.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+		Pdeathsig:  unix.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		goW.Close()
+		resR.Close()
+		if perr := preflight.ProbeUserNS(); perr != nil {
+			return nil, nil, nil, perr
+		}
+		return nil, nil, nil, fmt.Errorf("create user namespace: %w", err)
+	}
+	return cmd, goW, resR, nil
+}
+
+// mapAndRelease writes the id maps and lets stage 1 go on; on failure the
+// re-exec is killed.
+func mapAndRelease(plan userns.Plan, cmd *exec.Cmd, goW *os.File) error {
+	defer goW.Close()
+	if err := plan.MapFromParent(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return err
+	}
+	if _, err := goW.Write([]byte("m")); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("release user namespace helper: %w", err)
+	}
+	return nil
+}
+
+func readResult(r io.Reader) (Result, error) {
+	var res Result
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return res, err
+	}
+	if len(b) == 0 {
+		return res, errors.New("the helper exited without a result")
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("decode result: %w", err)
+	}
+	return res, nil
+}
+
+// Main is the re-exec's entry point; it returns the exit status.
+func Main(ops map[string]Op) int {
+	if os.Getenv(envStage) == "1" {
+		return stageOne()
+	}
+	return stageTwo(ops)
+}
+
+// stageOne waits for the maps, then re-execs so that execve grants uid 0
+// full capabilities in the namespace.
+func stageOne() int {
+	b := make([]byte, 1)
+	if n, _ := unix.Read(fdGo, b); n != 1 {
+		return 125 // the caller failed to map ids and reports it
+	}
+	unix.Close(fdGo)
+	os.Setenv(envStage, "2")
+	err := unix.Exec("/proc/self/exe", os.Args, os.Environ())
+	writeResult(Result{Err: fmt.Sprintf("re-exec in user namespace: %v", err)})
+	return 125
+}
+
+// stageTwo runs the op as root in the namespace.
+func stageTwo(ops map[string]Op) int {
+	op := os.Getenv(envOp)
+	arg := json.RawMessage(os.Getenv(envArg))
+	for _, k := range []string{envOp, envStage, envArg} {
+		os.Unsetenv(k)
+	}
+	ConfigureStorageEnv("")
+	fn, ok := ops[op]
+	if !ok {
+		writeResult(Result{Err: fmt.Sprintf("unknown user namespace operation %q", op)})
+		return 125
+	}
+	// Mounts made here (overlay probes) must not reach the host.
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		writeResult(Result{Err: fmt.Sprintf("make mounts private: %v", err)})
+		return 125
+	}
+	v, err := fn(arg)
+	if err != nil {
+		writeResult(Result{Err: err.Error(), Hint: preflight.HintOf(err)})
+		return 125
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeResult(Result{Err: fmt.Sprintf("encode %s result: %v", op, err)})
+		return 125
+	}
+	writeResult(Result{Value: b})
+	return 0
+}
+
+// ConfigureStorageEnv tells containers/storage that this process already
+// is in the user namespace it needs, so it never re-execs into a second
+// one. hostUID is the uid outside; empty means read it from uid_map.
+func ConfigureStorageEnv(hostUID string) {
+	if hostUID == "" {
+		hostUID = strconv.Itoa(HostUIDOf0())
+	}
+	os.Setenv(EnvUsernsConfigured, "done")
+	os.Setenv(EnvRootlessUID, hostUID)
+}
+
+// HostUIDOf0 returns the host uid that uid 0 of this user namespace maps
+// to, from /proc/self/uid_map; 0 when it cannot tell.
+func HostUIDOf0() int {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return 0
+	}
+	return parseHostOf0(string(b))
+}
+
+func parseHostOf0(uidMap string) int {
+	var inside, host, count int
+	if n, _ := fmt.Sscan(uidMap, &inside, &host, &count); n == 3 && inside == 0 {
+		return host
+	}
+	return 0
+}
+
+func writeResult(r Result) {
+	f := os.NewFile(fdResult, "result")
+	json.NewEncoder(f).Encode(r)
+	f.Close()
+}

@@ -1,0 +1,11 @@
+// Package storage is devbox's image and rootfs store, built on
+// go.podman.io/storage, with pulls and imports through go-containerregistry
+// whose layers go into the store's PutLayer (layers are shared between
+// images by chain id).
+//
+// It runs on both sides of a fork. The exported client functions (Pull,
+// Import, List, Remove, Prune, PrepareContainer, RemoveContainer) run on the
+// host; each re-execs devbox through internal/unshare, and the store itself
+// is opened only inside that user namespace, with the caller's full
+// subordinate id mapping (Ops lists those namespace-side operations).
+package storage

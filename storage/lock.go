@@ -1,0 +1,60 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// LockFile is the name of the digest lock beside a project's devbox.toml.
+const LockFile = "devbox.lock"
+
+// Lock pins image references to manifest digests.
+type Lock struct {
+	Images map[string]string `json:"images"` // normalised ref -> sha256:...
+}
+
+// LockPath returns where a project's pins live: devbox.lock next to
+// devbox.toml, or the sandbox's data dir when the project has no config.
+func LockPath(project, sandbox string) (string, error) {
+	if _, err := os.Stat(filepath.Join(project, "devbox.toml")); err == nil {
+		return filepath.Join(project, LockFile), nil
+	}
+	data, err := state.DataRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(data, "sandboxes", sandbox, LockFile), nil
+}
+
+// ReadLock reads a lock file; a missing file is an empty lock.
+func ReadLock(path string) (Lock, error) {
+	l := Lock{Images: map[string]string{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, fmt.Errorf("read %s: %w (delete it to re-resolve)", path, err)
+	}
+	if l.Images == nil {
+		l.Images = map[string]string{}
+	}
+	return l, nil
+}
+
+// WriteLock writes l atomically.
+func WriteLock(path string, l Lock) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	b, _ := json.MarshalIndent(l, "", "  ")
+	return state.WriteFileAtomic(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,320 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/unshare"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	cstorage "go.podman.io/storage"
+)
+
+// Ops are the operations that run inside the user namespace; main passes
+// them to unshare.Main.
+func Ops() map[string]unshare.Op {
+	return map[string]unshare.Op{
+		"image-pull":        op(pullInNS),
+		"image-import":      op(importInNS),
+		"image-list":        op(listInNS),
+		"image-lookup":      op(lookupInNS),
+		"image-remove":      op(removeInNS),
+		"image-prune":       op(pruneInNS),
+		"container-prepare": op(prepareInNS),
+		"container-remove":  op(removeContainerInNS),
+	}
+}
+
+func op[A, R any](fn func(A) (R, error)) unshare.Op {
+	return func(raw json.RawMessage) (any, error) {
+		var a A
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("decode arguments: %w", err)
+		}
+		return fn(a)
+	}
+}
+
+// Image is one stored image, as `devbox image ls` shows it.
+type Image struct {
+	ID      string    `json:"id"`
+	Names   []string  `json:"names"`
+	Digest  string    `json:"digest,omitempty"`
+	Size    int64     `json:"size"`
+	Created time.Time `json:"created"`
+}
+
+// ListRequest is the argument of image-list.
+type ListRequest struct {
+	Config Config `json:"config"`
+}
+
+// Listing is image-list's result.
+type Listing struct {
+	Driver string  `json:"driver"`
+	Images []Image `json:"images"`
+}
+
+func listInNS(req ListRequest) (Listing, error) {
+	var out Listing
+	err := withStore(req.Config, func(s cstorage.Store, driver string) error {
+		out.Driver = driver
+		imgs, err := s.Images()
+		if err != nil {
+			return fmt.Errorf("list images: %w", err)
+		}
+		for _, img := range imgs {
+			size, _ := s.ImageSize(img.ID)
+			out.Images = append(out.Images, Image{ID: img.ID, Names: img.Names, Digest: string(img.Digest), Size: size, Created: img.Created})
+		}
+		return nil
+	})
+	sort.Slice(out.Images, func(i, j int) bool { return out.Images[i].Created.After(out.Images[j].Created) })
+	return out, err
+}
+
+// LookupRequest is the argument of image-lookup.
+type LookupRequest struct {
+	Config Config `json:"config"`
+	Ref    string `json:"ref"` // as the user typed it
+}
+
+// Lookup is image-lookup's result: the image and its config.
+type Lookup struct {
+	ImageRef
+	Found  bool      `json:"found"`
+	Config v1.Config `json:"config"`
+}
+
+func lookupInNS(req LookupRequest) (Lookup, error) {
+	var out Lookup
+	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+		img, err := findImage(s, req.Ref)
+		if errors.Is(err, cstorage.ErrImageUnknown) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out.Found, out.ID, out.Digest = true, img.ID, string(img.Digest)
+		out.Name = primaryName(img.Names)
+		out.Config, err = imageConfig(s, img.ID)
+		return err
+	})
+	return out, err
+}
+
+func primaryName(names []string) string {
+	for _, n := range names {
+		if !strings.Contains(n, "@") {
+			return n
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// findImage resolves what the user typed: an id (or its prefix), a full
+// name, or a short name matching exactly one stored repository.
+func findImage(s cstorage.Store, typed string) (*cstorage.Image, error) {
+	if img, err := s.Image(typed); err == nil {
+		return img, nil
+	}
+	ref, err := ParseRef(typed)
+	if err != nil {
+		return nil, err
+	}
+	if img, err := s.Image(ref.String()); err == nil {
+		return img, nil
+	}
+	if !ref.Short {
+		return nil, fmt.Errorf("%s: %w", ref, cstorage.ErrImageUnknown)
+	}
+	return findShort(s, typed, ref)
+}
+
+// findShort finds the images a short name could mean; more than one
+// repository is ambiguous, as in Podman's short-name mode.
+func findShort(s cstorage.Store, typed string, ref Ref) (*cstorage.Image, error) {
+	imgs, err := s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var hits []*cstorage.Image
+	var names []string
+	for i := range imgs {
+		for _, n := range imgs[i].Names {
+			r, err := ParseRef(n)
+			if err == nil && MatchShort(ref, r) {
+				hits = append(hits, &imgs[i])
+				names = append(names, n)
+				break
+			}
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, fmt.Errorf("%s: %w", ref, cstorage.ErrImageUnknown)
+	case 1:
+		return hits[0], nil
+	}
+	return nil, fmt.Errorf("short name %q is ambiguous: it matches %s; use a fully qualified name", typed, strings.Join(names, ", "))
+}
+
+// RemoveRequest is the argument of image-remove.
+type RemoveRequest struct {
+	Config Config   `json:"config"`
+	Refs   []string `json:"refs"`
+}
+
+func removeInNS(req RemoveRequest) ([]string, error) {
+	var removed []string
+	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+		for _, r := range req.Refs {
+			img, err := findImage(s, r)
+			if err != nil {
+				return fmt.Errorf("remove image %s: %w", r, err)
+			}
+			if _, err := s.DeleteImage(img.ID, true); err != nil {
+				return removeError(r, err)
+			}
+			removed = append(removed, img.ID)
+		}
+		return nil
+	})
+	return removed, err
+}
+
+func removeError(ref string, err error) error {
+	if errors.Is(err, cstorage.ErrImageUsedByContainer) {
+		return fmt.Errorf("remove image %s: a sandbox uses it; remove the sandbox first ('devbox rm NAME'): %w", ref, err)
+	}
+	return fmt.Errorf("remove image %s: %w", ref, err)
+}
+
+// pruneInNS removes images that have no name and no sandbox.
+func pruneInNS(req ListRequest) ([]string, error) {
+	var removed []string
+	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+		imgs, err := s.Images()
+		if err != nil {
+			return fmt.Errorf("list images: %w", err)
+		}
+		used, err := usedImages(s)
+		if err != nil {
+			return err
+		}
+		for _, img := range imgs {
+			if len(img.Names) > 0 || used[img.ID] {
+				continue
+			}
+			if _, err := s.DeleteImage(img.ID, true); err != nil {
+				return fmt.Errorf("prune image %s: %w", img.ID, err)
+			}
+			removed = append(removed, img.ID)
+		}
+		return nil
+	})
+	return removed, err
+}
+
+func usedImages(s cstorage.Store) (map[string]bool, error) {
+	cs, err := s.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox layers: %w", err)
+	}
+	used := map[string]bool{}
+	for _, c := range cs {
+		used[c.ImageID] = true
+	}
+	return used, nil
+}
+
+// ContainerRequest is the argument of container-prepare and
+// container-remove: Name is the sandbox's container, ImageID its image.
+type ContainerRequest struct {
+	Config  Config `json:"config"`
+	Name    string `json:"name"`
+	ImageID string `json:"image_id,omitempty"`
+}
+
+// Rootfs is what the sandbox child needs to mount an image root: the
+// layer directories, read-only ones top first.
+type Rootfs struct {
+	Driver  string   `json:"driver"`
+	ImageID string   `json:"image_id"`
+	Lower   []string `json:"lower"`
+	Upper   string   `json:"upper"`
+	Work    string   `json:"work,omitempty"`
+}
+
+// ContainerName is the store name of a sandbox's writable layer.
+func ContainerName(sandbox string) string { return "devbox-" + sandbox }
+
+// prepareInNS returns the sandbox's container, creating it on the image at
+// first start; it persists until the sandbox is removed.
+func prepareInNS(req ContainerRequest) (Rootfs, error) {
+	var out Rootfs
+	err := withStore(req.Config, func(s cstorage.Store, driver string) error {
+		c, err := s.Container(req.Name)
+		if errors.Is(err, cstorage.ErrContainerUnknown) {
+			c, err = s.CreateContainer(randomID(), []string{req.Name}, req.ImageID, "", "", nil)
+		}
+		if err != nil {
+			return fmt.Errorf("create sandbox layer: %w", err)
+		}
+		out, err = layerDirs(s, driver, c)
+		return err
+	})
+	return out, err
+}
+
+// layerDirs lists the container's layer directories as the drivers keep
+// them: overlay in GRAPH/overlay/ID/{diff,work}, vfs in GRAPH/vfs/dir/ID.
+func layerDirs(s cstorage.Store, driver string, c *cstorage.Container) (Rootfs, error) {
+	out := Rootfs{Driver: driver, ImageID: c.ImageID}
+	root := s.GraphRoot()
+	if driver == DriverVFS {
+		out.Upper = filepath.Join(root, "vfs", "dir", c.LayerID)
+		return out, nil
+	}
+	dir := filepath.Join(root, "overlay")
+	out.Upper = filepath.Join(dir, c.LayerID, "diff")
+	out.Work = filepath.Join(dir, c.LayerID, "work")
+	l, err := s.Layer(c.LayerID)
+	for err == nil && l.Parent != "" {
+		l, err = s.Layer(l.Parent)
+		if err == nil {
+			out.Lower = append(out.Lower, filepath.Join(dir, l.ID, "diff"))
+		}
+	}
+	if err != nil {
+		return out, fmt.Errorf("read layer chain: %w", err)
+	}
+	return out, nil
+}
+
+func removeContainerInNS(req ContainerRequest) (bool, error) {
+	removed := false
+	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+		c, err := s.Container(req.Name)
+		if errors.Is(err, cstorage.ErrContainerUnknown) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.DeleteContainer(c.ID); err != nil {
+			return fmt.Errorf("remove sandbox layer: %w", err)
+		}
+		removed = true
+		return nil
+	})
+	return removed, err
+}

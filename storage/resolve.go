@@ -1,0 +1,164 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// resolvedFile caches a sandbox's resolved image beside its home, so that
+// later commands in the sandbox resolve it without opening the store.
+const resolvedFile = "image.json"
+
+type resolved struct {
+	Typed  string `json:"typed"`
+	Lookup Lookup `json:"lookup"`
+}
+
+// Resolve turns the image a sandbox asks for into a stored image: the
+// digest pinned in the lock when there is one, else the tag, pulled when
+// missing and then pinned. Progress of a pull goes to o.Progress.
+func Resolve(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup, error) {
+	cache := filepath.Join(sandboxData(sandbox), resolvedFile)
+	if c, ok := readResolved(cache); ok && c.Typed == typed {
+		return c.Lookup, nil
+	}
+	lk, err := resolveUncached(cfg, project, sandbox, typed, o)
+	if err != nil {
+		return lk, err
+	}
+	b, _ := json.Marshal(resolved{Typed: typed, Lookup: lk})
+	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
+		state.WriteFileAtomic(cache, b, 0o600)
+	}
+	return lk, nil
+}
+
+// ForgetResolved drops a sandbox's cached resolution (image update, rm).
+func ForgetResolved(sandbox string) {
+	os.Remove(filepath.Join(sandboxData(sandbox), resolvedFile))
+}
+
+func sandboxData(sandbox string) string {
+	data, err := state.DataRoot()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(data, "sandboxes", sandbox)
+}
+
+func readResolved(path string) (resolved, bool) {
+	var r resolved
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &r) != nil || !r.Lookup.Found {
+		return r, false
+	}
+	return r, true
+}
+
+func resolveUncached(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup, error) {
+	ref, err := ParseRef(typed)
+	if err != nil {
+		return Lookup{}, err
+	}
+	lockPath, err := LockPath(project, sandbox)
+	if err != nil {
+		return Lookup{}, err
+	}
+	lock, err := ReadLock(lockPath)
+	if err != nil {
+		return Lookup{}, err
+	}
+	want := typed
+	if d, ok := lock.Images[ref.String()]; ok && ref.Digest == "" {
+		want = ref.Pinned(d).String()
+	}
+	lk, err := findOrPull(cfg, want, o)
+	if err != nil {
+		return lk, err
+	}
+	if ref.Digest == "" && lk.Digest != "" && lock.Images[ref.String()] != lk.Digest {
+		lock.Images[ref.String()] = lk.Digest
+		if err := WriteLock(lockPath, lock); err != nil {
+			return lk, err
+		}
+	}
+	return lk, nil
+}
+
+// findOrPull finds ref in the store, pulling it when absent and it names a
+// registry image.
+func findOrPull(cfg Config, ref string, o PullOptions) (Lookup, error) {
+	lk, err := Find(cfg, ref)
+	if err != nil || lk.Found {
+		return lk, err
+	}
+	r, _ := ParseRef(ref)
+	if r.Registry() == "localhost" {
+		return lk, fmt.Errorf("image %s not found: import it first ('devbox image import')", ref)
+	}
+	pulled, err := Pull(cfg, ref, o)
+	if err != nil {
+		return lk, err
+	}
+	return Find(cfg, pulled.ID)
+}
+
+// Change is what Update did to one pinned reference.
+type Change struct {
+	Ref      string `json:"ref"`
+	Old, New string
+}
+
+// Update re-resolves the lock's references (or only refs) against their
+// registries, pulls what changed and rewrites the lock.
+func Update(cfg Config, project, sandbox string, refs []string, o PullOptions) ([]Change, error) {
+	lockPath, err := LockPath(project, sandbox)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := ReadLock(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := updateTargets(lock, refs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	for _, r := range targets {
+		pulled, err := Pull(cfg, r, o)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Change{Ref: r, Old: lock.Images[r], New: pulled.Digest})
+		lock.Images[r] = pulled.Digest
+	}
+	ForgetResolved(sandbox)
+	return out, WriteLock(lockPath, lock)
+}
+
+func updateTargets(lock Lock, refs []string) ([]string, error) {
+	if len(refs) == 0 {
+		for r := range lock.Images {
+			refs = append(refs, r)
+		}
+		if len(refs) == 0 {
+			return nil, errors.New("update images: nothing is pinned yet; run the sandbox with --image first")
+		}
+		return refs, nil
+	}
+	var out []string
+	for _, t := range refs {
+		r, err := ParseRef(t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.String())
+	}
+	return out, nil
+}
