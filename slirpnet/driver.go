@@ -13,7 +13,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/network"
-	"github.com/rootless-containers/rootlesskit/v2/pkg/network/pasta"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/network/slirp4netns"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
@@ -83,24 +82,16 @@ type Network struct {
 // prepares the port driver. The child must then call ServePortsInChild, and
 // the parent WaitPorts, before ports are added.
 func StartFromParent(opts Options, childPID int) (*Network, error) {
-	drv, err := parentDriver(opts)
-	if err != nil {
-		return nil, err
+	n := &Network{quit: make(chan struct{})}
+	var err error
+	if opts.Driver == Pasta {
+		err = n.attachPasta(opts, childPID)
+	} else {
+		err = n.attachSlirp4netns(opts, childPID)
 	}
-	msg, cleanup, err := drv.ConfigureNetwork(childPID, opts.StateDir, "")
-	n := &Network{cleanup: cleanup, quit: make(chan struct{})}
 	if err != nil {
 		n.Close()
-		return nil, attachError(opts.Driver, err)
-	}
-	info, _ := childInfo(opts.Driver)
-	n.Lease = proto.Lease{
-		Dev: msg.Dev, Addr: fmt.Sprintf("%s/%d", msg.IP, msg.Netmask), Gateway: msg.Gateway,
-		DNS: msg.DNS, MTU: msg.MTU, ConfiguresInterface: info,
-	}
-	n.Helpers = helperPIDs(opts.Driver, childPID)
-	if opts.Driver == Pasta {
-		watchHelpers(n.Helpers)
+		return nil, err
 	}
 	if n.ports, err = builtin.NewParentDriver(opts.Log, opts.StateDir); err != nil {
 		n.Close()
@@ -110,33 +101,50 @@ func StartFromParent(opts Options, childPID int) (*Network, error) {
 	return n, nil
 }
 
-// parentDriver builds the rootlesskit driver with the features probed once.
-func parentDriver(opts Options) (network.ParentDriver, error) {
-	path, err := lookHelper(opts.Driver)
+func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
+	drv, err := slirp4netnsDriver(opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f, err := Probe(opts.Driver, path)
+	msg, cleanup, err := drv.ConfigureNetwork(childPID, opts.StateDir, "")
+	n.cleanup = cleanup
 	if err != nil {
-		return nil, err
+		return attachError(opts.Driver, err)
 	}
-	if opts.Driver == Pasta {
-		return pasta.NewParentDriver(opts.Log, path, MTU, nil, "tap0", !opts.AllowHostLoopback, false, false)
-	}
-	return slirp4netns.NewParentDriver(opts.Log, path, MTU, nil, "tap0", !opts.AllowHostLoopback, "", f.Sandbox, f.Seccomp && seccompWorks(), false)
+	n.Lease = proto.Lease{Dev: msg.Dev, Addr: fmt.Sprintf("%s/%d", msg.IP, msg.Netmask), Gateway: msg.Gateway, DNS: msg.DNS, MTU: msg.MTU}
+	n.Helpers = helperPIDs(opts.Driver, childPID)
+	return nil
 }
 
-// childInfo reports whether the driver configures the interface itself.
-func childInfo(driver string) (bool, error) {
-	var cd network.ChildDriver = slirp4netns.NewChildDriver()
-	if driver == Pasta {
-		cd = pasta.NewChildDriver()
-	}
-	info, err := cd.ChildDriverInfo()
+func (n *Network) attachPasta(opts Options, childPID int) error {
+	path, err := lookHelper(Pasta)
 	if err != nil {
-		return false, err
+		return err
 	}
-	return info.ConfiguresInterface, nil
+	if _, err := Probe(Pasta, path); err != nil {
+		return err
+	}
+	lease, pid, err := startPasta(opts, path, childPID)
+	if err != nil {
+		return err
+	}
+	n.Lease, n.Helpers = lease, []int{pid}
+	watchHelpers(n.Helpers)
+	return nil
+}
+
+// slirp4netnsDriver builds rootlesskit's driver with the features probed
+// once: sandbox and seccomp modes where the installed version has them.
+func slirp4netnsDriver(opts Options) (network.ParentDriver, error) {
+	path, err := lookHelper(Slirp4netns)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Probe(Slirp4netns, path)
+	if err != nil {
+		return nil, err
+	}
+	return slirp4netns.NewParentDriver(opts.Log, path, MTU, nil, "tap0", !opts.AllowHostLoopback, "", f.Sandbox, f.Seccomp && seccompWorks(), false)
 }
 
 // attachError explains the usual reasons a helper cannot attach.
