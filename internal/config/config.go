@@ -74,15 +74,14 @@ const (
 // DefaultIdleTimeout stops an unused sandbox after this long.
 const DefaultIdleTimeout = 15 * time.Minute
 
-// NetworkModes are the valid values of network. The network drivers extend
-// this list as they land.
-var NetworkModes = []string{"none", "host"}
+// NetworkModes are the valid values of network; empty picks the default
+// driver (see package slirpnet).
+var NetworkModes = []string{"slirp4netns", "pasta", "host", "none"}
 
 // Defaults returns the configuration used where neither the file nor a flag
 // says otherwise.
 func Defaults() Config {
 	return Config{
-		Network:     "none",
 		Home:        HomePrivate,
 		User:        UserRoot,
 		IdleTimeout: DefaultIdleTimeout,
@@ -90,9 +89,9 @@ func Defaults() Config {
 	}
 }
 
-// sessionKeys take effect in each new session, so a running sandbox never
-// needs a restart for them.
-var sessionKeys = map[string]bool{"env": true, "shell": true, "workdir": true, "idle_timeout": true}
+// sessionKeys take effect in each new session (setup re-runs by itself when
+// its steps change), so a running sandbox never needs a restart for them.
+var sessionKeys = map[string]bool{"env": true, "shell": true, "workdir": true, "setup": true}
 
 // SandboxValues returns the canonical value of every key that shapes the
 // sandbox when it starts (not the per-session ones), for recording in the

@@ -96,7 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
 			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user)`},
 		{"bad choice", "network = \"hots\"\n",
-			`devbox.toml:1:11: network: invalid value "hots": valid choices are none, host (did you mean "host"?)`},
+			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},
 		{"bad hostname", "hostname = \"a_b\"\n", `devbox.toml:1:12: hostname: invalid hostname "a_b": use letters, digits and '-' in dot-separated labels of at most 63 characters`},
 		{"bad port", "ports = [\"8080\", \"abc\"]\n",
@@ -129,7 +129,7 @@ func TestParseErrors(t *testing.T) {
 		{"env not table", "env = \"A=1\"\n", `devbox.toml:1:7: env: want a table of NAME = "value", got a string`},
 		{"env array value", "[env]\nA = [1]\n", `devbox.toml:1:1: env: A: want a string, got an array`},
 		{"two errors", "network = \"x\"\nuser = \"y\"\n",
-			"devbox.toml:1:11: network: invalid value \"x\": valid choices are none, host\ndevbox.toml:2:8: user: invalid value \"y\": valid choices are root, self"},
+			"devbox.toml:1:11: network: invalid value \"x\": valid choices are slirp4netns, pasta, host, none\ndevbox.toml:2:8: user: invalid value \"y\": valid choices are root, self"},
 	}
 	ctx := testContext(t)
 	for _, tt := range tests {
@@ -159,7 +159,7 @@ func TestLoadFlagsOverrideFile(t *testing.T) {
 		t.Errorf("Load = %+v; want network none (flag), idle 1h (file), A=file, B=flag", c)
 	}
 	_, err = Load("devbox.toml", ctx, []Override{{Flag: "network", Key: "network", Value: "bogus"}})
-	if err == nil || err.Error() != `--network: invalid value "bogus": valid choices are none, host` {
+	if err == nil || err.Error() != `--network: invalid value "bogus": valid choices are slirp4netns, pasta, host, none` {
 		t.Errorf("bad flag error = %v", err)
 	}
 }

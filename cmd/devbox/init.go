@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/spf13/cobra"
+)
+
+func newInitCmd(a *app) *cobra.Command {
+	var force bool
+	var from string
+	cmd := &cobra.Command{
+		Use:   "init [--force] [--from devcontainer.json]",
+		Short: "Write a commented devbox.toml for the project in the current directory",
+		Long: `Write devbox.toml in the current directory, with every key documented. It
+suggests an image for the language files it sees (go.mod, package.json,
+pyproject.toml, Cargo.toml) and keeps the host view as the working default.
+With --from, it maps a devcontainer.json (comments allowed): image,
+forwardPorts, containerEnv, remoteEnv, mounts, onCreateCommand and
+postCreateCommand (as setup) and remoteUser, and lists what it could not map.`,
+		Example: "  devbox init\n  devbox init --from .devcontainer/devcontainer.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := os.Getwd()
+			if err != nil {
+				return fmt.Errorf("read current directory: %w", err)
+			}
+			return writeInit(a, dir, from, force)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing devbox.toml")
+	cmd.Flags().StringVar(&from, "from", "", "import a devcontainer.json")
+	return cmd
+}
+
+func writeInit(a *app, dir, from string, force bool) error {
+	path := filepath.Join(dir, config.FileName)
+	if _, err := os.Stat(path); err == nil && !force {
+		return usageError{fmt.Errorf("%s already exists; pass --force to overwrite it", path)}
+	}
+	var im *config.Imported
+	if from != "" {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", from, err)
+		}
+		got, err := config.ImportDevcontainer(data)
+		if err != nil {
+			return err
+		}
+		im = &got
+	}
+	text := config.InitFile(dir, im, from)
+	if _, err := config.Parse([]byte(text), config.FileName, config.Context{Project: dir, Home: hostHome()}); err != nil {
+		var cerr *config.Error
+		if !errors.As(err, &cerr) {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "devbox: warning: the written file needs a fix before use:\n%v\n", err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(a.stderr, "wrote %s\n", path)
+	if im != nil {
+		for _, u := range im.Unmapped {
+			fmt.Fprintf(a.stderr, "not imported: %s\n", u)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/shellinit"
+)
+
+// configFile records, in a running sandbox's runtime dir, the config it was
+// started with: the hash and the canonical value of each sandbox-level key.
+const configFile = "config.json"
+
+// Paths inside the sandbox where devbox puts the host's sockets.
+const (
+	SSHAgentSocket = "/run/devbox/ssh-agent.sock"
+	waylandDir     = "/run/devbox"
+)
+
+type configRecord struct {
+	Hash   string            `json:"hash"`
+	Values map[string]string `json:"values"`
+}
+
+// configureSpec applies the project config to the child's Spec before the
+// supervisor starts: the home mode, extra mounts, the ssh-agent and display
+// sockets, and the shell rc files; and records the config for later joins.
+func configureSpec(sc *supervisorConfig, opts Options) error {
+	c := opts.Config
+	spec := &sc.Spec
+	if c.Home == config.HomeHost || c.Home == config.HomeRO {
+		spec.HomeSource = spec.Home
+		spec.HomeReadOnly = c.Home == config.HomeRO
+	}
+	rc, err := shellinit.WriteRC(filepath.Join(spec.StateDir, "shellinit"))
+	if err != nil {
+		return err
+	}
+	spec.Mounts = append(spec.Mounts, proto.Mount{Source: rc, Target: shellinit.RCDir, ReadOnly: true})
+	for _, m := range c.Mounts {
+		spec.Mounts = append(spec.Mounts, proto.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
+	return recordConfig(spec.StateDir, c)
+}
+
+// socketMounts binds the ssh agent's socket (forward_ssh_agent) and the X11
+// and Wayland sockets (gui) that the host session has.
+func socketMounts(c config.Config, warn interface{ Write([]byte) (int, error) }) []proto.Mount {
+	var out []proto.Mount
+	say := func(format string, args ...any) {
+		if warn != nil {
+			fmt.Fprintf(warn, "devbox: warning: "+format+"\n", args...)
+		}
+	}
+	if c.ForwardSSHAgent {
+		if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" && exists(sock) {
+			out = append(out, proto.Mount{Source: sock, Target: SSHAgentSocket})
+		} else {
+			say("forward_ssh_agent is set but no agent is running here (SSH_AUTH_SOCK is unset or gone); start one with 'eval $(ssh-agent)' and run 'devbox restart'")
+		}
+	}
+	if c.GUI {
+		gui := GUIMounts(os.Getenv)
+		if len(gui) == 0 {
+			say("gui is set but neither DISPLAY nor WAYLAND_DISPLAY is set here; GUI programs will not find a display")
+		}
+		out = append(out, gui...)
+	}
+	return out
+}
+
+// GUIMounts returns the binds that give the sandbox the host's displays: the
+// X11 socket directory and the Wayland socket.
+func GUIMounts(getenv func(string) string) []proto.Mount {
+	var out []proto.Mount
+	if getenv("DISPLAY") != "" && exists("/tmp/.X11-unix") {
+		out = append(out, proto.Mount{Source: "/tmp/.X11-unix", Target: "/tmp/.X11-unix"})
+	}
+	if x := getenv("XAUTHORITY"); x != "" && exists(x) {
+		out = append(out, proto.Mount{Source: x, Target: x, ReadOnly: true})
+	}
+	if w := waylandSocket(getenv); w != "" && exists(w) {
+		out = append(out, proto.Mount{Source: w, Target: filepath.Join(waylandDir, filepath.Base(w))})
+	}
+	return out
+}
+
+func waylandSocket(getenv func(string) string) string {
+	w := getenv("WAYLAND_DISPLAY")
+	if w == "" || filepath.IsAbs(w) {
+		return w
+	}
+	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+		return filepath.Join(rt, w)
+	}
+	return ""
+}
+
+// GUIEnv returns the display variables a session needs for GUIMounts.
+func GUIEnv(getenv func(string) string) []string {
+	var out []string
+	if d := getenv("DISPLAY"); d != "" {
+		out = append(out, "DISPLAY="+d)
+	}
+	if x := getenv("XAUTHORITY"); x != "" {
+		out = append(out, "XAUTHORITY="+x)
+	}
+	if w := waylandSocket(getenv); w != "" {
+		out = append(out, "WAYLAND_DISPLAY="+filepath.Join(waylandDir, filepath.Base(w)))
+	}
+	return out
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func recordConfig(dir string, c config.Config) error {
+	v := c.SandboxValues()
+	b, _ := json.MarshalIndent(configRecord{Hash: config.Hash(v), Values: v}, "", "  ")
+	return state.WriteFileAtomic(filepath.Join(dir, configFile), b, 0o600)
+}
+
+// checkConfig refuses to join a sandbox started with a different config: it
+// names the changed keys and how to apply them, rather than silently running
+// the old config.
+func checkConfig(h *Handle, opts Options) error {
+	b, err := os.ReadFile(filepath.Join(h.Dir, configFile))
+	if err != nil {
+		return nil // started by a devbox without config records
+	}
+	var rec configRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil
+	}
+	cur := opts.Config.SandboxValues()
+	if config.Hash(cur) == rec.Hash {
+		return nil
+	}
+	return &ConfigChangedError{Name: h.Name, Keys: config.Changed(rec.Values, cur), Old: rec.Values, New: cur}
+}
+
+// ConfigChangedError says that the running sandbox has an older config.
+type ConfigChangedError struct {
+	Name     string
+	Keys     []string
+	Old, New map[string]string
+}
+
+func (e *ConfigChangedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sandbox %s is running with a different config; changed: %s", e.Name, strings.Join(e.Keys, ", "))
+	for _, k := range e.Keys {
+		fmt.Fprintf(&b, "\n  %s: %q -> %q", k, e.Old[k], e.New[k])
+	}
+	for _, k := range e.Keys {
+		if k == "image" {
+			return b.String() + "\nThe image changed: recreate the sandbox with 'devbox rm --force " + e.Name + "' (this deletes its private home), then enter again."
+		}
+	}
+	return b.String() + "\nRun 'devbox restart' to apply it (this ends the sandbox's running sessions)."
+}
