@@ -58,14 +58,14 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := applyConfig(cmd, &opts); err != nil {
 		return opts, err
 	}
-	if opts.Net, err = f.net.config(); err != nil {
+	if opts.Net, err = networkFor(&opts.Config); err != nil {
 		return opts, err
 	}
 	opts.Network = opts.Net.Driver
-	if opts.Limits, err = f.limits.parse(); err != nil {
+	if _, err = f.limits.parse(); err != nil { // flag syntax, named by flag
 		return opts, err
 	}
-	opts.RequireLimits = f.limits.require
+	opts.Limits, opts.RequireLimits = opts.Config.Limits.Limits, opts.Config.Limits.Required
 	opts.Hostname = opts.Config.Hostname
 	if opts.Hostname == "" {
 		opts.Hostname = project.Hostname(opts.Name)

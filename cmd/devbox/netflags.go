@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/spf13/cobra"
@@ -26,29 +27,32 @@ func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
 	})
 }
 
-// config validates the flags and picks the default driver.
-func (f *netFlags) config() (sandbox.NetworkConfig, error) {
-	c := sandbox.NetworkConfig{Driver: f.network, AllowHostLoopback: f.allowHostLoopback}
-	if c.Driver == "" {
+// networkFor turns the config's network keys (file plus flag overrides)
+// into the sandbox's network, picking the default driver. The resolved
+// driver is written back, so a sandbox started with the default and one
+// that names it have the same config.
+func networkFor(c *config.Config) (sandbox.NetworkConfig, error) {
+	n := sandbox.NetworkConfig{Driver: c.Network, AllowHostLoopback: c.AllowHostLoopback, Ports: c.Ports}
+	if n.Driver == "" {
 		d, err := slirpnet.Default()
 		if err != nil {
-			return c, err
+			return n, err
 		}
-		c.Driver = d
+		n.Driver = d
 	}
-	if !validDriver(c.Driver) {
-		return c, usageError{fmt.Errorf("invalid --network %q: valid choices are %s", f.network, strings.Join(slirpnet.Names, ", "))}
+	if !validDriver(n.Driver) {
+		return n, usageError{fmt.Errorf("invalid network %q: valid choices are %s", n.Driver, strings.Join(slirpnet.Names, ", "))}
 	}
-	for _, p := range f.publish {
+	for _, p := range n.Ports {
 		if _, err := slirpnet.ParsePortSpec(p); err != nil {
-			return c, usageError{err}
+			return n, usageError{err}
 		}
 	}
-	if len(f.publish) > 0 && !slirpnet.Uses(c.Driver) {
-		return c, usageError{fmt.Errorf("--publish needs --network slirp4netns or pasta, not %s", c.Driver)}
+	if len(n.Ports) > 0 && !slirpnet.Uses(n.Driver) {
+		return n, usageError{fmt.Errorf("published ports need network slirp4netns or pasta, not %s", n.Driver)}
 	}
-	c.Ports = f.publish
-	return c, nil
+	c.Network = n.Driver
+	return n, nil
 }
 
 func validDriver(d string) bool {
