@@ -32,6 +32,8 @@ type Stats struct {
 
 	PidsCurrent uint64 `json:"pids_current"`
 	PidsMax     int64  `json:"pids_max"`
+	// PidsRejected counts forks refused at pids.max (pids.events max).
+	PidsRejected uint64 `json:"pids_rejected"`
 }
 
 // Stats reads the group's statistics.
@@ -54,6 +56,7 @@ func (g *Group) Stats() (Stats, error) {
 	s.CPUWeight = g.readUint("cpu.weight")
 	s.PidsCurrent = g.readUint("pids.current")
 	s.PidsMax = g.readMax("pids.max")
+	s.PidsRejected = ParseKeyed(g.read("pids.events"))["max"]
 	return s, nil
 }
 

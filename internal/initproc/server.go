@@ -103,7 +103,7 @@ func closeFiles(files []*os.File) {
 // spawnSession starts a session for a client and relays its signals and exit.
 func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
 	defer closeFiles(files)
-	s := &session{conn: c, exit: make(chan proto.Exit, 1)}
+	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills()}
 	st.mu.Lock()
 	if st.stopping {
 		st.mu.Unlock()
@@ -145,6 +145,8 @@ type session struct {
 	pid  int
 	conn *proto.Conn
 	exit chan proto.Exit
+	// oomBefore is the sandbox's OOM kill count when the session started.
+	oomBefore uint64
 }
 
 // run confirms the start, forwards the client's signals, and reports the
@@ -197,6 +199,7 @@ func (s *session) exited(ws unix.WaitStatus) {
 	e := proto.Exit{Code: ws.ExitStatus()}
 	if ws.Signaled() {
 		e = proto.Exit{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
+		markOOM(&e, s.oomBefore)
 	}
 	select {
 	case s.exit <- e:

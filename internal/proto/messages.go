@@ -125,6 +125,11 @@ type Signal struct {
 type Exit struct {
 	Code   int `json:"code"`
 	Signal int `json:"signal,omitempty"`
+	// OOMKilled is set when the OOM killer ended the session (the
+	// sandbox's oom_kill count grew); MemoryMax is the limit then, -1 for
+	// none.
+	OOMKilled bool  `json:"oom_killed,omitempty"`
+	MemoryMax int64 `json:"memory_max,omitempty"`
 }
 
 // Info asks init for its state.

@@ -135,33 +135,11 @@ func Cgroup(name string) (*cgroupv2.Group, error) {
 	return cgroupv2.Open(st.Cgroup)
 }
 
-// oomWatch notes the group's OOM kill count before a session, so a session
-// that dies by SIGKILL can be blamed on the OOM killer when the count grew.
-type oomWatch struct {
-	g      *cgroupv2.Group
-	before uint64
-}
-
-func (h *Handle) watchOOM() oomWatch {
-	st, err := state.Read(h.Dir)
-	if err != nil || st.Cgroup == "" {
-		return oomWatch{}
-	}
-	g, err := cgroupv2.Open(st.Cgroup)
-	if err != nil {
-		return oomWatch{}
-	}
-	return oomWatch{g: g, before: g.OOMKills()}
-}
-
-// check turns a 137 after an OOM kill into a message saying so.
-func (w oomWatch) check(code int, err error) (int, error) {
-	if err != nil || w.g == nil || code != 128+int(unix.SIGKILL) || w.g.OOMKills() <= w.before {
-		return code, err
-	}
+// oomError says that the OOM killer ended a session, with the limit.
+func oomError(e proto.Exit) error {
 	msg := "devbox: killed: out of memory"
-	if max := w.g.MemoryMax(); max != cgroupv2.Unlimited {
-		msg += " (limit " + cgroupv2.FormatBytes(max) + ")"
+	if e.MemoryMax > 0 {
+		msg += " (limit " + cgroupv2.FormatBytes(e.MemoryMax) + ")"
 	}
-	return code, &ExitError{Code: code, Msg: msg}
+	return &ExitError{Code: e.Code, Msg: msg}
 }

@@ -34,11 +34,10 @@ func (h *Handle) Exec(req proto.Spawn) (int, error) {
 		return 0, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
 	}
 	defer c.Close()
-	oom := h.watchOOM()
 	if req.TTY {
-		return oom.check(execTTY(c, req))
+		return execTTY(c, req)
 	}
-	return oom.check(execPlain(c, req))
+	return execPlain(c, req)
 }
 
 // execPlain hands the client's own stdin, stdout and stderr to the session
@@ -110,6 +109,9 @@ func awaitExit(c *proto.Conn) (int, error) {
 	e, err := proto.As[proto.Exit](msg)
 	if err != nil {
 		return 0, fmt.Errorf("wait for session: %w", err)
+	}
+	if e.OOMKilled {
+		return e.Code, oomError(e)
 	}
 	return e.Code, nil
 }

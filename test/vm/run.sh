@@ -1,0 +1,64 @@
+#!/bin/sh
+# test/vm/run.sh: run the cgroup v2 suite (vm_test.go) on a real cgroup v2
+# kernel with a delegated subtree, which the hybrid development and CI hosts
+# cannot offer. The kernel is Debian's User-Mode Linux (6.1): a kernel run as
+# an ordinary process, no KVM, no root. Its root file system is the host's
+# root through hostfs, so it sees the binaries built here. One boot runs all
+# the tests; the guest prints a result marker on the console, and this
+# script exits with the tests' status. See /work/shared/VM.md.
+#
+# Environment: DEVBOX_VM_USER (default dbx-helper) is the unprivileged test
+# user, with /etc/subuid and /etc/subgid ranges; DEVBOX_VM_CACHE (default
+# ~/.cache/devbox-vm) keeps the unpacked kernel when the package is not
+# installed; DEVBOX_VM_RUN passes -test.run to the suite.
+set -eu
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+user=${DEVBOX_VM_USER:-dbx-helper}
+cache=${DEVBOX_VM_CACHE:-${HOME:-/root}/.cache/devbox-vm}
+
+# find_kernel prints the UML kernel: the installed one, or one fetched with
+# apt-get download and unpacked with dpkg -x into the cache (not installed).
+find_kernel() {
+	if [ -x /usr/bin/linux.uml ]; then
+		echo /usr/bin/linux.uml
+		return
+	fi
+	if [ ! -x "$cache/root/usr/bin/linux.uml" ]; then
+		mkdir -p "$cache"
+		(cd "$cache" && rm -f user-mode-linux_*.deb && apt-get download user-mode-linux >&2 &&
+			dpkg -x user-mode-linux_*.deb root)
+	fi
+	echo "$cache/root/usr/bin/linux.uml"
+}
+
+id "$user" >/dev/null 2>&1 || { echo "run.sh: test user $user does not exist (set DEVBOX_VM_USER)" >&2; exit 2; }
+kernel=$(find_kernel)
+
+# The work dir must not be under /tmp: the guest mounts its own tmpfs there.
+# It must be readable by the test user, who runs the binaries in it.
+work=$(mktemp -d /var/tmp/devbox-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/devbox" ./cmd/devbox &&
+	CGO_ENABLED=0 go test -c -tags vm -o "$work/vm.test" ./test/vm)
+cp "$repo/test/vm/guest-init.sh" "$work/init.sh"
+chmod 755 "$work/init.sh" "$work/devbox" "$work/vm.test"
+
+# Parameters the kernel does not know (without a dot) reach init's
+# environment. stdin is not the terminal: the console is output only.
+start=$(date +%s)
+timeout 240 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
+	init="$work/init.sh" con=null con0=fd:0,fd:1 \
+	DEVBOX_WORK="$work" DEVBOX_USER="$user" DEVBOX_RUN="${DEVBOX_VM_RUN:-.}" \
+	</dev/null >"$work/console.log" 2>&1 || true
+# Show the tests' own output, not the kernel's boot messages.
+sed -n '/^DEVBOX-VM-BEGIN/,/^DEVBOX-VM-RESULT/p' "$work/console.log" | tr -d '\r'
+rc=$(sed -n 's/^DEVBOX-VM-RESULT rc=\([0-9]*\).*/\1/p' "$work/console.log" | tr -d '\r' | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "run.sh: the guest printed no result; its console:" >&2
+	tail -n 40 "$work/console.log" >&2
+	exit 1
+fi
+echo "run.sh: cgroup v2 suite in UML ($("$kernel" --version 2>/dev/null | head -n 1)): exit $rc after $(($(date +%s) - start))s"
+exit "$rc"
