@@ -230,6 +230,13 @@ root_main() {
 			"$bin/integration.test" -test.count=1 -test.timeout=5m -test.v \
 			-test.run 'SingleID' -devbox "$bin/devbox" 2>&1 | summarize
 	)
+
+	# ---- cgroup v2 suite (test/vm): the hosts' cgroups are hybrid, so
+	# delegated limits are proven in a User-Mode Linux guest (Debian's 6.1
+	# kernel as a process, package user-mode-linux above), one boot, as
+	# $test_user with a delegated subtree. About 30 s.
+	section "cgroup v2 suite in User-Mode Linux (test/vm/run.sh)"
+	DEVBOX_VM_USER="$test_user" sh "$ci_dir/src/test/vm/run.sh"
 }
 
 # ---------------------------------------------------------------- main
