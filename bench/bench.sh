@@ -215,7 +215,7 @@ else
 fi
 if [[ -z $DEVBOX ]]; then
 	log "building devbox from ${REV:-the working tree}"
-	(cd "$SRC" && go build -o "$WORK/devbox" ./cmd/devbox)
+	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/devbox" ./cmd/devbox)
 else
 	COMMIT="$COMMIT (binary: $DEVBOX)"
 	install -m 0755 "$DEVBOX" "$WORK/devbox"
