@@ -12,10 +12,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Group is one sandbox's cgroup.
+// Group is one sandbox's cgroup. Its processes live in two leaves: InitLeaf
+// for the sandbox's init and SessionsLeaf for everything init spawns. The
+// group itself then holds no process, so its controllers stay enabled for
+// groups created inside (nested delegation, as systemd's init.scope). The
+// pids limit goes on the sessions leaf: a fork bomb there must not keep init
+// (a Go program, which needs new threads now and then) from running.
 type Group struct {
 	Path string
+	// controllers are enabled below the group by Settle.
+	controllers []string
 }
+
+// The leaves of a sandbox group.
+const (
+	InitLeaf     = "init"
+	SessionsLeaf = "sessions"
+)
 
 // supervisorLeaf is where a caller sitting in the delegated group itself
 // moves, so that group may enable controllers (no internal processes).
@@ -36,7 +49,7 @@ func NewGroup(d Delegation, name string) (*Group, error) {
 	if err := enable(d.Parent, d.Controllers); err != nil {
 		return nil, err
 	}
-	g := &Group{Path: filepath.Join(d.Parent, name)}
+	g := &Group{Path: filepath.Join(d.Parent, name), controllers: d.Controllers}
 	if _, err := os.Stat(g.Path); err == nil {
 		if err := g.Remove(); err != nil {
 			return nil, fmt.Errorf("remove leftover cgroup: %w", err)
@@ -46,6 +59,31 @@ func NewGroup(d Delegation, name string) (*Group, error) {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
 	return g, nil
+}
+
+// Settle moves the sandbox's init (started in the group itself, so that its
+// cgroup namespace's root is the group) into the init leaf, creates the
+// sessions leaf and enables the controllers below the group, now empty.
+func (g *Group) Settle(initPID int) error {
+	if err := os.Mkdir(filepath.Join(g.Path, SessionsLeaf), 0o755); err != nil {
+		return fmt.Errorf("create cgroup leaf: %w", err)
+	}
+	if err := moveInto(filepath.Join(g.Path, InitLeaf), initPID); err != nil {
+		return err
+	}
+	return enable(g.Path, g.controllers)
+}
+
+// fileFor is where a limit file lives: pids.max on the sessions leaf when
+// the group has one, everything else on the group.
+func (g *Group) fileFor(name string) string {
+	if strings.HasPrefix(name, "pids.") && name != "pids.current" {
+		leaf := filepath.Join(g.Path, SessionsLeaf)
+		if _, err := os.Stat(filepath.Join(leaf, name)); err == nil {
+			return filepath.Join(leaf, name)
+		}
+	}
+	return filepath.Join(g.Path, name)
 }
 
 // Open returns the existing group at path.
@@ -94,7 +132,7 @@ func enable(dir string, controllers []string) error {
 // Set writes the set limits.
 func (g *Group) Set(l Limits) error {
 	for _, s := range l.settings() {
-		err := writeFile(filepath.Join(g.Path, s.File), s.Value)
+		err := writeFile(g.fileFor(s.File), s.Value)
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("set %s: the %s controller is not enabled for %s", s.Flag, s.Controller, g.Path)
 		}
@@ -105,15 +143,20 @@ func (g *Group) Set(l Limits) error {
 	return nil
 }
 
-// FD opens the group's directory for SysProcAttr.CgroupFD
-// (CLONE_INTO_CGROUP). The caller closes it. O_PATH would not do: clone3
-// ignores O_PATH descriptors.
+// FD opens the group for SysProcAttr.CgroupFD (CLONE_INTO_CGROUP). The
+// caller closes it.
 func (g *Group) FD() (*os.File, error) {
-	fd, err := unix.Open(g.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	return OpenDir(g.Path)
+}
+
+// OpenDir opens a group directory for SysProcAttr.CgroupFD. O_PATH would
+// not do: clone3 ignores O_PATH descriptors.
+func OpenDir(dir string) (*os.File, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open cgroup %s: %w", g.Path, err)
+		return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
 	}
-	return os.NewFile(uintptr(fd), g.Path), nil
+	return os.NewFile(uintptr(fd), dir), nil
 }
 
 // Remove kills what is left in the group and its sub-groups (nested

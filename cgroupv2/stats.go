@@ -2,7 +2,6 @@ package cgroupv2
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -32,7 +31,8 @@ type Stats struct {
 
 	PidsCurrent uint64 `json:"pids_current"`
 	PidsMax     int64  `json:"pids_max"`
-	// PidsRejected counts forks refused at pids.max (pids.events max).
+	// PidsRejected counts forks refused at pids.max (pids.events max; the
+	// sessions leaf's, where the limit is).
 	PidsRejected uint64 `json:"pids_rejected"`
 }
 
@@ -69,7 +69,7 @@ func (g *Group) OOMKills() uint64 {
 func (g *Group) MemoryMax() int64 { return g.readMax("memory.max") }
 
 func (g *Group) read(name string) []byte {
-	b, _ := os.ReadFile(filepath.Join(g.Path, name))
+	b, _ := os.ReadFile(g.fileFor(name))
 	return b
 }
 

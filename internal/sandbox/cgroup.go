@@ -46,11 +46,28 @@ func (s *supervisor) setupCgroup() error {
 		return s.notEnforced(lim.Flags(), err)
 	}
 	s.cgroup = g
-	if err := g.Set(lim.Supported(d.Controllers)); err != nil {
+	// pids.max goes on the sessions leaf, which settleCgroup makes.
+	early := lim.Supported(d.Controllers)
+	s.pidsLimit, early.Pids = early.Pids, 0
+	if err := g.Set(early); err != nil {
 		return err
 	}
 	s.cgroupFD, err = g.FD()
 	return err
+}
+
+// settleCgroup runs once the child exists: it moves the child from the
+// group itself (the root of its cgroup namespace) into the init leaf, and
+// sets the pids limit on the sessions leaf, so a fork bomb in a session
+// cannot keep init from creating threads.
+func (s *supervisor) settleCgroup() error {
+	if s.cgroup == nil {
+		return nil
+	}
+	if err := s.cgroup.Settle(s.cmd.Process.Pid); err != nil {
+		return err
+	}
+	return s.cgroup.Set(cgroupv2.Limits{Pids: s.pidsLimit})
 }
 
 // notEnforced reports limits that will not be enforced: a warning, or an

@@ -79,8 +79,9 @@ type supervisor struct {
 	plan   userns.Plan
 	// cgroup is the sandbox's group (nil when not delegated); cgroupFD is
 	// its directory, for CLONE_INTO_CGROUP.
-	cgroup   *cgroupv2.Group
-	cgroupFD *os.File
+	cgroup    *cgroupv2.Group
+	cgroupFD  *os.File
+	pidsLimit int64
 	// net is the user-mode network, nil for none and host.
 	net        *slirpnet.Network
 	portsReady chan struct{}
@@ -95,6 +96,7 @@ func (s *supervisor) start() error {
 		s.prepareImage,
 		s.setupCgroup,
 		s.startChild,
+		s.settleCgroup,
 		s.handshake,
 		s.publishPorts,
 		s.serveControl,

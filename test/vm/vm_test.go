@@ -165,6 +165,7 @@ func TestPidsMax_StopsForkBomb(t *testing.T) {
 	if r.code == 0 {
 		t.Fatalf("want the shell to fail to fork under pids.max 20:\n%s", r)
 	}
+	// The sandbox outlives the bomb: init is outside the limited leaf.
 	if s := e.stats("pids"); s.PidsRejected == 0 || s.PidsMax != 20 {
 		t.Fatalf("want forks refused at pids.max 20, got %+v", s)
 	}
@@ -228,9 +229,11 @@ func TestGroupRemoved_AfterStopAndKill9(t *testing.T) {
 
 func TestNestedGroups_Inside(t *testing.T) {
 	e := newEnv(t)
-	script := `mkdir /sys/fs/cgroup/inner && echo $$ > /sys/fs/cgroup/inner/cgroup.procs && cat /proc/self/cgroup`
+	// Sessions start in /sessions, init sits in /init: the root holds no
+	// process, so groups made inside get controllers.
+	script := `cat /proc/self/cgroup; mkdir /sys/fs/cgroup/inner && echo $$ > /sys/fs/cgroup/inner/cgroup.procs && cat /proc/self/cgroup /sys/fs/cgroup/inner/cgroup.controllers`
 	r := e.run("run", "--name", "nest", "--", "sh", "-c", script)
-	if r.code != 0 || strings.TrimSpace(r.stdout) != "0::/inner" {
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "0::/sessions\n0::/inner\ncpu memory pids" {
 		t.Fatalf("want a nested group inside:\n%s", r)
 	}
 	cg := e.state("nest").Cgroup

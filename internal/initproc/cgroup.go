@@ -2,6 +2,8 @@ package initproc
 
 import (
 	"os"
+	"sync"
+	"syscall"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -28,4 +30,23 @@ func markOOM(e *proto.Exit, before uint64) {
 	e.OOMKilled = true
 	b, _ := os.ReadFile(cgroupRoot + "/memory.max")
 	e.MemoryMax, _ = cgroupv2.ParseMax(b)
+}
+
+// sessionsDir is an open fd of the sandbox group's sessions leaf, nil
+// without one; opened once, kept for every spawn.
+var sessionsDir = sync.OnceValue(func() *os.File {
+	f, err := cgroupv2.OpenDir(cgroupRoot + "/" + cgroupv2.SessionsLeaf)
+	if err != nil {
+		return nil
+	}
+	return f
+})
+
+// intoSessions starts a session in the sessions leaf (CLONE_INTO_CGROUP),
+// where the pids limit applies, apart from init itself.
+func intoSessions(attr *syscall.SysProcAttr) {
+	if f := sessionsDir(); f != nil {
+		attr.UseCgroupFD = true
+		attr.CgroupFD = int(f.Fd())
+	}
 }
