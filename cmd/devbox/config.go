@@ -37,6 +37,15 @@ var flagKeys = map[string]struct{ key, prefix string }{
 // loadConfig builds the one validated Config: defaults, then the project's
 // devbox.toml, then the flags the user set.
 func loadConfig(cmd *cobra.Command, dir string) (config.Config, error) {
+	return config.Load(configName(dir), configContext(dir), flagOverrides(cmd))
+}
+
+func configContext(dir string) config.Context {
+	return config.Context{Project: dir, Home: hostHome()}
+}
+
+// flagOverrides lists the config keys the user set with flags.
+func flagOverrides(cmd *cobra.Command) []config.Override {
 	var over []config.Override
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		fk, ok := flagKeys[fl.Name]
@@ -47,7 +56,7 @@ func loadConfig(cmd *cobra.Command, dir string) (config.Config, error) {
 			over = append(over, config.Override{Flag: fl.Name, Key: fk.key, Value: fk.prefix + v})
 		}
 	})
-	return config.Load(configName(dir), config.Context{Project: dir, Home: hostHome()}, over)
+	return over
 }
 
 // flagValues returns every value of a repeatable flag, or the one value.
@@ -86,6 +95,15 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 		return err
 	}
 	opts.Config = c
+	// The file alone (already validated above) and the keys flags set, so a
+	// join tells a changed devbox.toml from flags it does not repeat.
+	if opts.FileConfig, err = config.Load(configName(opts.Project), configContext(opts.Project), nil); err != nil {
+		return err
+	}
+	opts.FlagKeys = map[string]bool{}
+	for _, o := range flagOverrides(cmd) {
+		opts.FlagKeys[o.Key] = true
+	}
 	opts.Network = c.Network
 	opts.IdleTimeout = c.IdleTimeout
 	return nil

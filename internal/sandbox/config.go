@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
@@ -23,9 +24,13 @@ const (
 	waylandDir     = "/run/devbox"
 )
 
+// configRecord is the config a sandbox was started with: the effective
+// values (file plus flags) and the file's own, so a later join can tell a
+// changed devbox.toml from flags it simply does not repeat.
 type configRecord struct {
-	Hash   string            `json:"hash"`
-	Values map[string]string `json:"values"`
+	Hash       string            `json:"hash"`
+	Values     map[string]string `json:"values"`
+	FileValues map[string]string `json:"file_values"`
 }
 
 // configureSpec applies the project config to the child's Spec before the
@@ -47,7 +52,7 @@ func configureSpec(sc *supervisorConfig, opts Options) error {
 		spec.Mounts = append(spec.Mounts, proto.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
-	return recordConfig(spec.StateDir, c)
+	return recordConfig(spec.StateDir, c, opts.FileConfig)
 }
 
 // socketMounts binds the ssh agent's socket (forward_ssh_agent) and the X11
@@ -123,15 +128,18 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func recordConfig(dir string, c config.Config) error {
+func recordConfig(dir string, c, file config.Config) error {
 	v := c.SandboxValues()
-	b, _ := json.MarshalIndent(configRecord{Hash: config.Hash(v), Values: v}, "", "  ")
+	rec := configRecord{Hash: config.Hash(v), Values: v, FileValues: file.SandboxValues()}
+	b, _ := json.MarshalIndent(rec, "", "  ")
 	return state.WriteFileAtomic(filepath.Join(dir, configFile), b, 0o600)
 }
 
 // checkConfig refuses to join a sandbox started with a different config: it
 // names the changed keys and how to apply them, rather than silently running
-// the old config.
+// the old config. A key counts as changed when devbox.toml changed it, or
+// when a flag given now asks for another value; flags given at creation and
+// not repeated now are not a change.
 func checkConfig(h *Handle, opts Options) error {
 	b, err := os.ReadFile(filepath.Join(h.Dir, configFile))
 	if err != nil {
@@ -142,10 +150,32 @@ func checkConfig(h *Handle, opts Options) error {
 		return nil
 	}
 	cur := opts.Config.SandboxValues()
-	if config.Hash(cur) == rec.Hash {
+	keys := changedKeys(rec, opts.FileConfig.SandboxValues(), cur, opts.FlagKeys)
+	if len(keys) == 0 {
 		return nil
 	}
-	return &ConfigChangedError{Name: h.Name, Keys: config.Changed(rec.Values, cur), Old: rec.Values, New: cur}
+	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: cur}
+}
+
+func changedKeys(rec configRecord, file, cur map[string]string, flagKeys map[string]bool) []string {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range config.Changed(rec.FileValues, file) {
+		add(k)
+	}
+	for _, k := range config.Changed(rec.Values, cur) {
+		if flagKeys[k] {
+			add(k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // ConfigChangedError says that the running sandbox has an older config.

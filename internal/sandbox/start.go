@@ -47,8 +47,12 @@ type Options struct {
 	Image, ImageID string
 	// Warn receives warnings (the single-id fallback, option mismatches).
 	Warn io.Writer
-	// Config is the project's effective configuration (see configureSpec).
-	Config config.Config
+	// Config is the project's effective configuration (see configureSpec);
+	// FileConfig is the same without flag overrides, and FlagKeys the config
+	// keys that flags set, for the config check on join.
+	Config     config.Config
+	FileConfig config.Config
+	FlagKeys   map[string]bool
 }
 
 // Handle is a running sandbox.
