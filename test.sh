@@ -17,6 +17,8 @@ test_user=devbox-test     # unprivileged, with /etc/subuid and /etc/subgid range
 nosub_user=devbox-nosub   # unprivileged, no ranges: the single-id fallback
 ci_dir=/var/tmp/devbox-ci # world-readable copy of the tree, owned by test_user
 packages="uidmap slirp4netns passt fuse-overlayfs iproute2 busybox-static tmux procps util-linux user-mode-linux"
+# config tests (issue 6): ssh-agent, ssh-add and ssh-keygen for agent forwarding
+packages="$packages openssh-client"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
