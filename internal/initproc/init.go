@@ -11,6 +11,7 @@ package initproc
 import (
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -56,6 +57,10 @@ func Run(cfg Config) error {
 		return err
 	}
 	st.armIdle(firstSessionWait)
+	// An idle init should hold little: collect garbage more eagerly and
+	// return setup's heap to the kernel.
+	debug.SetGCPercent(25)
+	debug.FreeOSMemory()
 	go st.watchParent()
 	go st.serve(ln)
 	st.loop(sigs)

@@ -77,7 +77,7 @@ func (c *Conn) Send(msg Message, fds ...int) error {
 // Recv reads one packet and returns its message and any attached fds, which
 // the caller owns. io.EOF means the peer closed the connection.
 func (c *Conn) Recv() (Message, []*os.File, error) {
-	buf := make([]byte, MaxFrame+4)
+	buf := make([]byte, c.nextSize())
 	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
 	n, oobn, flags, _, err := c.uc.ReadMsgUnix(buf, oob)
 	if err != nil {
@@ -101,6 +101,32 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 		return nil, nil, err
 	}
 	return msg, files, nil
+}
+
+// nextSize returns the size of the next packet (MSG_PEEK|MSG_TRUNC), so a
+// long-lived init does not allocate MaxFrame for every small message. It
+// blocks until a packet arrives; on any error it returns MaxFrame+4 and lets
+// the real read report the problem.
+func (c *Conn) nextSize() int {
+	raw, err := c.uc.SyscallConn()
+	if err != nil {
+		return MaxFrame + 4
+	}
+	size := MaxFrame + 4
+	raw.Read(func(fd uintptr) bool {
+		n, _, err := unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err == unix.EAGAIN {
+			return false // wait in the poller
+		}
+		if err == nil && n >= 0 && n <= MaxFrame+4 {
+			size = n
+		}
+		return true
+	})
+	if size == 0 {
+		size = 1 // an empty packet (EOF) still needs a buffer to read
+	}
+	return size
 }
 
 // RecvAs reads one message and requires it to be a T; fds are closed.

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
@@ -315,6 +316,8 @@ func (s *supervisor) release() error {
 func (s *supervisor) wait() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
+	debug.SetGCPercent(25) // idle for hours: keep the heap small
+	debug.FreeOSMemory()
 	for {
 		select {
 		case <-sigs:
@@ -352,6 +355,9 @@ func sealedSelf() (*os.File, error) {
 		return nil, fmt.Errorf("open own binary: %w", err)
 	}
 	defer src.Close()
+	if !writableFromSandbox(src) {
+		return highFD(src)
+	}
 	fd, err := unix.MemfdCreate("devbox", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("create sealed binary: %w", err)
@@ -380,4 +386,32 @@ func (s *supervisor) helperPIDs() []int {
 		return nil
 	}
 	return s.net.Helpers
+}
+
+// writableFromSandbox reports whether code in the sandbox could open the
+// binary for writing through /proc/1/exe. Inside, the sandbox's root is this
+// user, with capabilities over files whose owner is mapped (this user, the
+// subordinate ids; all of them when root runs devbox). A root-owned binary
+// this user cannot write (an install in /usr/local/bin) is safe to run as
+// it is, which saves the copy: time at every start, and memory for as long
+// as the sandbox runs (a memfd is unswappable shmem).
+func writableFromSandbox(f *os.File) bool {
+	var st unix.Stat_t
+	if os.Getuid() == 0 || unix.Fstat(int(f.Fd()), &st) != nil {
+		return true
+	}
+	if st.Uid != 0 || st.Mode&0o022 != 0 {
+		return true
+	}
+	return unix.Faccessat(unix.AT_FDCWD, "/proc/self/exe", unix.W_OK, unix.AT_EACCESS) == nil
+}
+
+// highFD duplicates f above the fds the child inherits (3, 4), since the
+// child execs it by /proc/self/fd/N.
+func highFD(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate own binary fd: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
