@@ -8,6 +8,7 @@
 # single-id tests as devbox-nosub (a user without subordinate ids).
 #
 # DEVBOX_TEST_MUST_WORK=1 turns every skipped test into a failure.
+# DEVBOX_TEST_SOURCE=HEAD (root only) tests the last commit, not the work tree.
 set -eu
 
 cd "$(dirname "$0")"
@@ -148,31 +149,34 @@ setup_devices() {
 	ls -l /dev/net/tun /dev/fuse
 }
 
-# copy_tree copies the tracked files as they are in the work tree (CI tests
-# a fresh clone, so untracked files are left out: git add them), or without
-# git everything but bin and .git, to $ci_dir/src.
+# copy_tree copies the source to $ci_dir/src: the work tree (tracked and
+# untracked files git does not ignore; without git, everything but bin and
+# .git), or with DEVBOX_TEST_SOURCE=HEAD the last commit only.
 copy_tree() {
 	rm -rf "$ci_dir"
 	mkdir -p "$ci_dir/src"
-	if command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	if [ "${DEVBOX_TEST_SOURCE:-}" = HEAD ]; then
+		git archive HEAD | tar -xf - -C "$ci_dir/src"
+	elif command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		# shellcheck disable=SC2016
-		git ls-files -z --cached |
-			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\n" "$f"; done' sh |
+		git ls-files -z --cached --others --exclude-standard |
+			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\n" "$f"; done; true' sh |
 			tar -cf - -T - | tar -xf - -C "$ci_dir/src"
 	else
 		tar --exclude=./bin --exclude=./.git -cf - . | tar -xf - -C "$ci_dir/src"
 	fi
 	chown -R "$test_user:" "$ci_dir"
 	chmod -R a+rX "$ci_dir"
-	echo "copied to $ci_dir/src"
+	echo "copied ${DEVBOX_TEST_SOURCE:-the work tree} to $ci_dir/src"
 }
 
 # go_env_for USER HOME: env assignments to run go as USER.
 go_env_for() {
 	goproxy=$(go env GOPROXY)
-	# Reuse modules root already has, read-only, before the network proxy.
+	# Reuse the modules root already has before the network proxy, when the
+	# user can read root's cache.
 	rootcache=$(go env GOMODCACHE)/cache/download
-	if [ -d "$rootcache" ]; then
+	if [ -d "$rootcache" ] && runuser -u "$1" -- test -r "$rootcache" -a -x "$rootcache"; then
 		goproxy="file://$rootcache,$goproxy"
 	fi
 	printf '%s\n' "GOPATH=$2/go" "GOMODCACHE=$2/go/pkg/mod" "GOCACHE=$2/.cache/go-build" \
@@ -206,7 +210,7 @@ root_main() {
 			HOME="$home" USER="$test_user" LOGNAME="$test_user" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 			PATH="$godir:/usr/local/bin:/usr/bin:/bin" \
 			$(go_env_for "$test_user" "$home") \
-			DEVBOX_TEST_MUST_WORK="$must_work" \
+			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_NESTED=1 \
 			sh ./test.sh
 	)
 
@@ -248,4 +252,8 @@ if [ "$(id -u)" = 0 ]; then
 else
 	user_main
 fi
-section "all tests passed ($(elapsed))"
+if [ -n "${DEVBOX_TEST_NESTED:-}" ]; then
+	section "tests as $(id -un) passed ($(elapsed))"
+else
+	section "all tests passed ($(elapsed))"
+fi

@@ -138,10 +138,16 @@ func TestOtherUserCannotJoinOrStop(t *testing.T) {
 		t.Fatalf("devbox ps as %s: %s", ownerName, list)
 	}
 	ents, err := os.ReadDir(filepath.Join(rt, "devbox"))
-	if err != nil || len(ents) != 1 {
+	var names []string
+	for _, d := range ents {
+		if d.IsDir() {
+			names = append(names, d.Name())
+		}
+	}
+	if err != nil || len(names) != 1 {
 		t.Fatalf("want one sandbox dir in %s: %v %v", rt, ents, err)
 	}
-	name := ents[0].Name()
+	name := names[0]
 	dir := filepath.Join(rt, "devbox", name)
 	sock := filepath.Join(dir, state.SocketFile)
 	for _, d := range []string{filepath.Join(rt, "devbox"), dir} {

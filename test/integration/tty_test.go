@@ -44,7 +44,10 @@ func newTmux(t *testing.T, e *env, w, h int, args ...string) *tmux {
 		conf:   conf,
 		env:    append(e.environ(), "SHELL=/bin/sh", "TERM=xterm-256color", "ENV="),
 	}
-	cmdline := shellQuote(append([]string{devboxBin}, args...))
+	// The pane's shell reports devbox's exit status itself: tmux was seen to
+	// leave a dead pane's process unreaped (and the pane not marked dead) for
+	// seconds, so "Pane is dead" is not a reliable signal.
+	cmdline := shellQuote(append([]string{devboxBin}, args...)) + `; echo "devbox-exit=$?"`
 	tm.cmd("new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-c", e.project, cmdline)
 	t.Cleanup(func() {
 		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
@@ -130,8 +133,8 @@ func TestEnterShowsPromptAndRunsCommands(t *testing.T) {
 	tm.roundTrip("ready")
 	tm.send("echo tty=$(tty) pid1=$(cat /proc/1/comm)", true)
 	tm.waitFor(`(?m)^tty=/dev/pts/\d+ pid1=devbox-init`, 10*time.Second)
-	tm.send("exit", true)
-	tm.waitFor(`Pane is dead`, 10*time.Second)
+	tm.send("exit 6", true)
+	tm.waitFor(`(?m)^devbox-exit=6\s*$`, 10*time.Second)
 }
 
 func TestCtrlCStopsForegroundJobNotShell(t *testing.T) {
@@ -195,15 +198,15 @@ func TestEnterWithCommandGetsTerminalSize(t *testing.T) {
 	e := newEnv(t)
 	tm := newTmux(t, e, 90, 25, "enter", "--", "sh", "-c", "stty size; test -t 0 && echo stdin-is-a-tty; exit 4")
 	want := tm.paneSize()
-	scr := tm.waitFor(`Pane is dead`, 15*time.Second)
+	scr := tm.waitFor(`(?m)^devbox-exit=\d+\s*$`, 15*time.Second)
 	if !regexp.MustCompile(`(?m)^` + want + `\s*$`).MatchString(scr) {
 		t.Errorf("devbox enter -- stty size did not print %q:\n%s", want, scr)
 	}
 	if !strings.Contains(scr, "stdin-is-a-tty") {
 		t.Errorf("stdin of devbox enter -- CMD is not a terminal:\n%s", scr)
 	}
-	if status := strings.TrimSpace(tm.cmd("display-message", "-p", "-t", "t", "#{pane_dead_status}")); status != "4" {
-		t.Errorf("devbox enter -- CMD exit status %q, want 4", status)
+	if !regexp.MustCompile(`(?m)^devbox-exit=4\s*$`).MatchString(scr) {
+		t.Errorf("devbox enter -- CMD: want exit status 4:\n%s", scr)
 	}
 }
 
