@@ -85,7 +85,8 @@ func TestOtherUserCannotJoinOrStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(pub)
+	// Registered first, so it runs after the owner's stop below.
+	t.Cleanup(func() { os.RemoveAll(pub) })
 	os.Chmod(pub, 0o755)
 	bin := filepath.Join(pub, "devbox")
 	copyFile(t, devboxBin, bin)
