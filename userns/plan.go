@@ -168,3 +168,25 @@ func missingFiles(uids, gids bool) string {
 	}
 	return "/etc/subgid"
 }
+
+// KeepIDMap is the map of a user namespace nested in the sandbox's, in which
+// a session keeps the invoking user's own id (user = "self", like Podman's
+// keep-id). The sandbox's namespace maps its id 0 to the user and 1..size-1
+// to the subordinate range; the nested one maps id to 0 (so the user's files
+// stay theirs on the host), 0..id-1 to 1..id, and the rest of the range
+// through unchanged. Inside/Host are nested and sandbox ids. With a single
+// id mapped (no subordinate range) only the user's own id exists.
+func KeepIDMap(id, size uint32) []Mapping {
+	m := []Mapping{{Inside: id, Host: 0, Count: 1}}
+	if size <= 1 {
+		return m
+	}
+	low := min(id, size-1)
+	if low > 0 {
+		m = append(m, Mapping{Inside: 0, Host: 1, Count: low})
+	}
+	if size > id+1 {
+		m = append(m, Mapping{Inside: id + 1, Host: id + 1, Count: size - id - 1})
+	}
+	return m
+}

@@ -130,12 +130,19 @@ func sessionRequest(opts sandbox.Options, argv []string) proto.Spawn {
 	if c.GUI {
 		extra = append(extra, sandbox.GUIEnv(os.Getenv)...)
 	}
+	var keep *proto.KeepID
+	if c.User == config.UserSelf {
+		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+		if u, err := user.Current(); err == nil {
+			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
+		}
+	}
 	for k, v := range c.Env {
 		extra = append(extra, k+"="+v)
 	}
 	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: hostHome(), Shell: shell}
 	env := shellinit.Env(os.Environ(), s, extra)
-	return proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell}
+	return proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell, KeepID: keep}
 }
 
 // welcome prints the one-line welcome of an interactive shell, on stderr.

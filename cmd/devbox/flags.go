@@ -105,7 +105,5 @@ func cutEnv(kv string) (string, string, bool) {
 // spawnRequest builds the session request: environment and working
 // directory (the current directory, which the project bind makes valid).
 func (f *sandboxFlags) spawnRequest(opts sandbox.Options, argv []string) proto.Spawn {
-	req := sessionRequest(opts, argv)
-	env, cwd, shell := req.Env, req.Cwd, req.ShellHint
-	return f.image.spawn(proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell})
+	return f.image.spawn(sessionRequest(opts, argv))
 }

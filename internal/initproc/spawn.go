@@ -38,6 +38,11 @@ func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
 	}
 	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
 	intoSessions(attr.Sys)
+	if req.KeepID != nil {
+		if err := keepID(attr.Sys, req.KeepID); err != nil {
+			return 0, nil, err
+		}
+	}
 	if !req.TTY {
 		if len(files) != 3 {
 			return 0, nil, fmt.Errorf("spawn: want 3 stdio fds, got %d", len(files))

@@ -109,6 +109,15 @@ type Spawn struct {
 	TTY  bool   `json:"tty,omitempty"`
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
+	// KeepID runs the session as the invoking user's own uid and gid
+	// (user = "self"), in a user namespace nested in the sandbox's.
+	KeepID *KeepID `json:"keep_id,omitempty"`
+}
+
+// KeepID is the host uid and gid a session keeps inside.
+type KeepID struct {
+	UID uint32 `json:"uid"`
+	GID uint32 `json:"gid"`
 }
 
 // Started confirms a session; the pty master fd travels with it for TTY.

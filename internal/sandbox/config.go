@@ -39,11 +39,6 @@ type configRecord struct {
 func configureSpec(sc *supervisorConfig, opts Options) error {
 	c := opts.Config
 	spec := &sc.Spec
-	if c.User == config.UserSelf {
-		// Keeping the user's uid inside needs a nested user namespace for
-		// sessions (init must stay uid 0 to build the sandbox); not built yet.
-		return fmt.Errorf(`user = "self" is not supported yet: remove it from devbox.toml (the default, user = "root", maps you to uid 0 inside and files you create keep your uid on the host)`)
-	}
 	if c.Home == config.HomeHost || c.Home == config.HomeRO {
 		spec.HomeSource = spec.Home
 		spec.HomeReadOnly = c.Home == config.HomeRO
