@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// PortSpec is one published port: -p [HOSTIP:]HOSTPORT:PORT[/tcp|/udp].
+// PortSpec is one published port: -p [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp].
 type PortSpec struct {
 	HostIP   netip.Addr `json:"host_ip"`
 	HostPort int        `json:"host_port"`
@@ -30,8 +30,10 @@ func (p PortSpec) String() string {
 	return fmt.Sprintf("%s:%d:%d/%s", host, p.HostPort, p.Port, p.Proto)
 }
 
-// ParsePortSpec parses [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]. IPv6 host
-// addresses are written in brackets: [::1]:8080:80.
+// ParsePortSpec parses [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]. A bare PORT
+// publishes the same number on the host (as devcontainer.json's
+// forwardPorts does), not a random one. IPv6 host addresses are written in
+// brackets: [::1]:8080:80.
 func ParsePortSpec(s string) (PortSpec, error) {
 	spec := PortSpec{HostIP: DefaultHostIP, Proto: "tcp"}
 	rest := s
@@ -55,7 +57,7 @@ func ParsePortSpec(s string) (PortSpec, error) {
 	}
 	hp, cp, ok := strings.Cut(ports, ":")
 	if !ok {
-		return spec, fmt.Errorf("invalid port %q: want [HOSTIP:]HOSTPORT:PORT[/tcp|/udp], e.g. 8080:80", s)
+		hp, cp = ports, ports
 	}
 	if spec.HostPort, err = parsePort(hp); err != nil {
 		return spec, fmt.Errorf("invalid port %q: host port: %w", s, err)
@@ -76,13 +78,13 @@ func splitHost(s string) (string, string, error) {
 		return s[1:end], s[end+2:], nil
 	}
 	switch strings.Count(s, ":") {
-	case 1:
+	case 0, 1:
 		return "", s, nil
 	case 2:
 		i := strings.IndexByte(s, ':')
 		return s[:i], s[i+1:], nil
 	}
-	return "", "", errors.New("want [HOSTIP:]HOSTPORT:PORT[/tcp|/udp], e.g. 8080:80")
+	return "", "", errors.New("want [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp], e.g. 8080:80")
 }
 
 func parsePort(s string) (int, error) {

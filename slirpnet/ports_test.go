@@ -17,14 +17,15 @@ func TestParsePortSpec(t *testing.T) {
 		{"8080:80/udp", PortSpec{lo, 8080, 80, "udp"}, ""},
 		{"0.0.0.0:8080:80", PortSpec{netip.MustParseAddr("0.0.0.0"), 8080, 80, "tcp"}, ""},
 		{"[::1]:5353:53/udp", PortSpec{netip.MustParseAddr("::1"), 5353, 53, "udp"}, ""},
-		{"80", PortSpec{}, "want [HOSTIP:]HOSTPORT:PORT"},
+		{"3000", PortSpec{lo, 3000, 3000, "tcp"}, ""},
+		{"5353/udp", PortSpec{lo, 5353, 5353, "udp"}, ""},
 		{"8080:80/sctp", PortSpec{}, `protocol "sctp"`},
 		{"x:8080:80", PortSpec{}, "not an IP address"},
 		{"8080:0", PortSpec{}, "sandbox port"},
 		{"70000:80", PortSpec{}, "host port"},
-		{"a:b:c:d", PortSpec{}, "want [HOSTIP:]HOSTPORT:PORT"},
+		{"a:b:c:d", PortSpec{}, "want [[HOSTIP:]HOSTPORT:]PORT"},
 		{"[::1:80:80", PortSpec{}, "unterminated"},
-		{"", PortSpec{}, "want [HOSTIP:]HOSTPORT:PORT"},
+		{"", PortSpec{}, "not a port number"},
 	}
 	for _, tt := range tests {
 		got, err := ParsePortSpec(tt.in)

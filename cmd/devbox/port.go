@@ -30,7 +30,7 @@ func newPortCmd(a *app) *cobra.Command {
 		return currentName()
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "add [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]",
+		Use:   "add [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]",
 		Short: "Publish a port on a running sandbox",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
