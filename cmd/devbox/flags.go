@@ -105,5 +105,5 @@ func cutEnv(kv string) (string, string, bool) {
 // spawnRequest builds the session request: environment and working
 // directory (the current directory, which the project bind makes valid).
 func (f *sandboxFlags) spawnRequest(opts sandbox.Options, argv []string) proto.Spawn {
-	return f.image.spawn(sessionRequest(opts, argv))
+	return f.image.spawn(opts, sessionRequest(opts, argv))
 }

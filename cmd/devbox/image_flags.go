@@ -25,14 +25,18 @@ func (f *imageFlags) register(fl *pflag.FlagSet) {
 
 // apply resolves the image (pulling it when missing) into opts.
 func (f *imageFlags) apply(a *app, opts sandbox.Options) (sandbox.Options, error) {
-	if f.ref == "" {
+	ref := f.ref
+	if ref == "" {
+		ref = opts.Config.Image // image = in devbox.toml
+	}
+	if ref == "" {
 		return opts, nil
 	}
 	cfg, err := storage.DefaultConfig()
 	if err != nil {
 		return opts, err
 	}
-	lk, err := storage.Resolve(cfg, opts.Project, opts.Name, f.ref, storage.PullOptions{TLSVerify: f.tlsVerify, Progress: a.stderr})
+	lk, err := storage.Resolve(cfg, opts.Project, opts.Name, ref, storage.PullOptions{TLSVerify: f.tlsVerify, Progress: a.stderr})
 	if err != nil {
 		return opts, err
 	}
@@ -41,10 +45,15 @@ func (f *imageFlags) apply(a *app, opts sandbox.Options) (sandbox.Options, error
 	return opts, nil
 }
 
-// spawn applies the image's Env (over the host's) and default shell.
-func (f *imageFlags) spawn(req proto.Spawn) proto.Spawn {
+// spawn applies the image's Env (over the host's), default shell, and
+// WorkingDir: a session without a workdir starts in the current directory
+// when the sandbox shows it (the project), else in WorkingDir.
+func (f *imageFlags) spawn(opts sandbox.Options, req proto.Spawn) proto.Spawn {
 	if f.resolved == nil {
 		return req
+	}
+	if opts.Config.Workdir == "" {
+		req.DefaultCwd = f.resolved.Config.WorkingDir
 	}
 	req.Env = overlayEnv(req.Env, f.resolved.Config.Env)
 	if sh := defaultShell(f.resolved.Config.Cmd); sh != "" {

@@ -36,7 +36,7 @@ func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
 			argv[0] = "-" + filepath.Base(path)
 		}
 	}
-	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
+	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd, req.DefaultCwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
 	intoSessions(attr.Sys)
 	if req.KeepID != nil {
 		if err := keepID(attr.Sys, req.KeepID); err != nil {
@@ -77,10 +77,13 @@ func execError(name string, err error) error {
 	return fmt.Errorf("%s: cannot execute: %w", name, err)
 }
 
-// sessionDir is the requested working directory if it exists inside, else /.
-func sessionDir(cwd string) string {
-	if fi, err := os.Stat(cwd); err == nil && fi.IsDir() {
-		return cwd
+// sessionDir is the requested working directory if it exists inside, else
+// the default (an image's WorkingDir), else /.
+func sessionDir(cwd, def string) string {
+	for _, d := range []string{cwd, def} {
+		if fi, err := os.Stat(d); d != "" && err == nil && fi.IsDir() {
+			return d
+		}
 	}
 	return "/"
 }

@@ -103,6 +103,9 @@ type Spawn struct {
 	Login     bool     `json:"login,omitempty"`
 	Env       []string `json:"env"`
 	Cwd       string   `json:"cwd"`
+	// DefaultCwd is where the session starts when Cwd does not exist
+	// inside (an image's WorkingDir); empty means /.
+	DefaultCwd string `json:"default_cwd,omitempty"`
 	// TTY asks for a terminal opened inside the sandbox's devpts; the master
 	// comes back with Started. Without TTY, the client's stdin, stdout and
 	// stderr travel with Spawn and the session uses them directly.
