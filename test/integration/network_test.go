@@ -3,13 +3,14 @@
 package integration
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -279,27 +280,48 @@ func TestNetwork_NoHelperLeftAfterStopOrKill(t *testing.T) {
 	}
 }
 
-// hostResolvableName returns a name from the host's /etc/hosts that the
-// host's DNS server also resolves, or "" when there is none.
+// hostResolvableName returns a name from the host's own configuration
+// (its /etc/hosts, its apt sources, its Go module proxy) that the host's DNS
+// server resolves, or "" when there is none.
 func hostResolvableName(t *testing.T) string {
-	f, err := os.Open("/etc/hosts")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 || strings.HasPrefix(fields[0], "#") || strings.HasPrefix(fields[0], "127.") || strings.Contains(fields[0], ":") {
-			continue
-		}
-		for _, name := range fields[1:] {
-			if strings.Contains(name, ".") && lookupOnHost(name) {
-				return name
-			}
+	for _, name := range configuredNames() {
+		if lookupOnHost(name) {
+			return name
 		}
 	}
 	return ""
+}
+
+var urlHost = regexp.MustCompile(`(?:https?|ftp)://([A-Za-z0-9.-]+\.[A-Za-z]{2,})`)
+
+// configuredNames lists host names the host's configuration mentions.
+func configuredNames() []string {
+	var names []string
+	if b, err := os.ReadFile("/etc/hosts"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || strings.HasPrefix(f[0], "#") || strings.HasPrefix(f[0], "127.") || strings.Contains(f[0], ":") {
+				continue
+			}
+			for _, n := range f[1:] {
+				if strings.Contains(n, ".") {
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	files, _ := filepath.Glob("/etc/apt/sources.list.d/*")
+	files = append([]string{"/etc/apt/sources.list"}, files...)
+	text := os.Getenv("GOPROXY")
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil {
+			text += "\n" + string(b)
+		}
+	}
+	for _, m := range urlHost.FindAllStringSubmatch(text, -1) {
+		names = append(names, m[1])
+	}
+	return names
 }
 
 // lookupOnHost asks the host's DNS server (not /etc/hosts) for name, with
