@@ -14,7 +14,7 @@ Usage: ./install.sh [--prefix DIR] [--user NAME] [--no-deps]
 Build devbox and install it to /usr/local/bin (root), ~/.local/bin (others),
 or DIR/bin with --prefix. Then check the host and run 'devbox doctor'.
 
-  --prefix DIR  install DIR/bin/devbox
+  --prefix DIR  install DIR/bin/devbox (and DIR/bin/devbox-init)
   --user NAME   as root: add subordinate uid/gid ranges for NAME if missing
   --no-deps     do not install or suggest host packages
   -h, --help    show this help
@@ -103,14 +103,18 @@ build_and_install() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	say "building devbox with $("$go" env GOVERSION)"
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -o "$tmp/devbox" ./cmd/devbox)
+	# devbox-init is the sandbox's PID 1 alone: smaller, so it starts faster
+	# and an idle sandbox holds less memory. devbox finds it next to itself.
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -o "$tmp/" ./cmd/devbox ./cmd/devbox-init)
 	mkdir -p "$bindir"
-	if is_root; then
-		install -m 0755 -o root -g root "$tmp/devbox" "$bindir/devbox"
-	else
-		install -m 0755 "$tmp/devbox" "$bindir/devbox"
-	fi
-	say "installed $bindir/devbox"
+	for b in devbox devbox-init; do
+		if is_root; then
+			install -m 0755 -o root -g root "$tmp/$b" "$bindir/$b"
+		else
+			install -m 0755 "$tmp/$b" "$bindir/$b"
+		fi
+	done
+	say "installed $bindir/devbox and $bindir/devbox-init"
 	is_root || say "note: you can rewrite this binary, and so could a sandbox escape; sudo ./install.sh installs a root-owned one"
 	case ":$PATH:" in
 	*":$bindir:"*) ;;

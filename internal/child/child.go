@@ -69,7 +69,7 @@ func Main() int {
 // Hello, waits for the supervisor to map ids, and re-execs itself so that
 // execve computes full capabilities for uid 0 in the namespace.
 func stageOne(parent *proto.Conn) error {
-	if err := parent.Send(proto.Hello{}); err != nil {
+	if err := parent.Send(proto.Hello{Version: proto.ProtocolVersion}); err != nil {
 		return err
 	}
 	if _, err := proto.RecvAs[proto.IDMapped](parent); err != nil {

@@ -64,9 +64,16 @@ type Lease struct {
 	ConfiguresInterface bool `json:"configures_interface,omitempty"`
 }
 
+// ProtocolVersion changes whenever a message changes incompatibly.
+const ProtocolVersion = 2
+
 // Supervisor <-> child messages, in protocol order.
 type (
-	Hello       struct{}
+	Hello struct {
+		// Version is the child's ProtocolVersion: devbox-init may come
+		// from another build than the devbox that starts it.
+		Version int `json:"version"`
+	}
 	IDMapped    struct{}
 	UserNSReady struct{}
 	NetReady    struct {

@@ -177,7 +177,7 @@ func (s *supervisor) planIDs() error {
 // this binary. The OS thread that starts it stays locked for the child's
 // lifetime: Pdeathsig fires when that thread exits.
 func (s *supervisor) startChild() error {
-	exe, err := sealedSelf()
+	exe, err := sealedInit()
 	if err != nil {
 		return err
 	}
@@ -248,8 +248,13 @@ func startError(err error) error {
 func (s *supervisor) handshake() error {
 	s.parent.Unix().SetDeadline(time.Now().Add(handshakeTimeout))
 	defer s.parent.Unix().SetDeadline(time.Time{})
-	if _, err := proto.RecvAs[proto.Hello](s.parent); err != nil {
+	hello, err := proto.RecvAs[proto.Hello](s.parent)
+	if err != nil {
 		return s.childError(err)
+	}
+	if hello.Version != proto.ProtocolVersion {
+		return preflight.Hint(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", initBinary(), hello.Version, proto.ProtocolVersion),
+			"reinstall both from one checkout: ./install.sh")
 	}
 	if err := s.plan.MapFromParent(s.cmd.Process.Pid); err != nil {
 		return err
@@ -346,16 +351,16 @@ func (s *supervisor) cleanup() {
 	os.RemoveAll(s.dir())
 }
 
-// sealedSelf copies this binary into a sealed memfd. Init runs from it, so
+// sealedInit copies the init binary into a sealed memfd. Init runs from it, so
 // code in the sandbox cannot rewrite the devbox binary the host runs through
 // /proc/1/exe (the CVE-2019-5736 class), whoever owns the installed file.
-func sealedSelf() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
+func sealedInit() (*os.File, error) {
+	src, err := os.Open(initBinary())
 	if err != nil {
-		return nil, fmt.Errorf("open own binary: %w", err)
+		return nil, fmt.Errorf("open init binary: %w", err)
 	}
 	defer src.Close()
-	if !writableFromSandbox(src) {
+	if !writableFromSandbox(src, src.Name()) {
 		return highFD(src)
 	}
 	fd, err := unix.MemfdCreate("devbox", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
@@ -395,7 +400,7 @@ func (s *supervisor) helperPIDs() []int {
 // this user cannot write (an install in /usr/local/bin) is safe to run as
 // it is, which saves the copy: time at every start, and memory for as long
 // as the sandbox runs (a memfd is unswappable shmem).
-func writableFromSandbox(f *os.File) bool {
+func writableFromSandbox(f *os.File, path string) bool {
 	var st unix.Stat_t
 	if os.Getuid() == 0 || unix.Fstat(int(f.Fd()), &st) != nil {
 		return true
@@ -403,7 +408,25 @@ func writableFromSandbox(f *os.File) bool {
 	if st.Uid != 0 || st.Mode&0o022 != 0 {
 		return true
 	}
-	return unix.Faccessat(unix.AT_FDCWD, "/proc/self/exe", unix.W_OK, unix.AT_EACCESS) == nil
+	return unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS) == nil
+}
+
+// InitName is the sandbox init binary installed next to devbox.
+const InitName = "devbox-init"
+
+// initBinary returns devbox-init from devbox's own directory when it is
+// there (smaller: faster to start, less memory while idle), else devbox
+// itself, which can serve as the init too.
+func initBinary() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "/proc/self/exe"
+	}
+	p := filepath.Join(filepath.Dir(self), InitName)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return p
+	}
+	return "/proc/self/exe"
 }
 
 // highFD duplicates f above the fds the child inherits (3, 4), since the

@@ -81,7 +81,7 @@ func locateBinary() (string, func(), error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin = filepath.Join(dir, "devbox")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/devbox")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/devbox", "./cmd/devbox-init")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

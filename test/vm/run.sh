@@ -40,10 +40,10 @@ kernel=$(find_kernel)
 work=$(mktemp -d /var/tmp/devbox-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-(cd "$repo" && CGO_ENABLED=0 go build -o "$work/devbox" ./cmd/devbox &&
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/" ./cmd/devbox ./cmd/devbox-init &&
 	CGO_ENABLED=0 go test -c -tags vm -o "$work/vm.test" ./test/vm)
 cp "$repo/test/vm/guest-init.sh" "$work/init.sh"
-chmod 755 "$work/init.sh" "$work/devbox" "$work/vm.test"
+chmod 755 "$work/init.sh" "$work/devbox" "$work/devbox-init" "$work/vm.test"
 
 # Parameters the kernel does not know (without a dot) reach init's
 # environment. stdin is not the terminal: the console is output only.
