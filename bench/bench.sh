@@ -215,10 +215,13 @@ else
 fi
 if [[ -z $DEVBOX ]]; then
 	log "building devbox from ${REV:-the working tree}"
-	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/devbox" ./cmd/devbox)
+	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./cmd/devbox ./cmd/devbox-init)
 else
 	COMMIT="$COMMIT (binary: $DEVBOX)"
 	install -m 0755 "$DEVBOX" "$WORK/devbox"
+	if [[ -x $(dirname "$DEVBOX")/devbox-init ]]; then
+		install -m 0755 "$(dirname "$DEVBOX")/devbox-init" "$WORK/devbox-init"
+	fi
 fi
 chmod 0755 "$WORK/devbox"
 cp "$REPO/bench/bench.sh" "$WORK/bench.sh"
