@@ -71,13 +71,13 @@ func runSession(opts sandbox.Options, req proto.Spawn, stopAfter bool) error {
 	}
 	if err := h.Provision(opts, req, os.Stderr); err != nil {
 		if stopAfter {
-			sandbox.Stop(h.Name, 2*time.Second)
+			sandbox.Discard(h.Name, 2*time.Second)
 		}
 		return err
 	}
 	code, err := h.Exec(req)
 	if stopAfter {
-		sandbox.Stop(h.Name, 2*time.Second)
+		sandbox.Discard(h.Name, 2*time.Second)
 	}
 	if err != nil {
 		return err

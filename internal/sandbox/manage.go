@@ -102,7 +102,9 @@ func Stop(name string, grace time.Duration) error {
 	st, serr := state.Read(dir)
 	c, err := proto.Dial(filepath.Join(dir, state.SocketFile))
 	if err != nil {
-		if serr == nil && st.Alive() {
+		// A supervisor without a socket is finishing on its own (init has
+		// ended); let it clean up, and end it only if it hangs.
+		if serr == nil && st.Alive() && !waitGone(st, 3*time.Second) {
 			syscall.Kill(st.Supervisor, syscall.SIGKILL)
 		}
 		cleanIfStale(root, name)
@@ -116,11 +118,7 @@ func Stop(name string, grace time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	err = waitStopped(dir, st, grace+5*time.Second)
-	if st.Ephemeral {
-		os.Remove(filepath.Join(root, name+".lock")) // nobody else uses a --rm name
-	}
-	return err
+	return waitStopped(dir, st, grace+5*time.Second)
 }
 
 // waitStopped waits for the supervisor to exit and remove the state dir.
@@ -181,4 +179,21 @@ func removeTree(dir string) error {
 		return nil
 	})
 	return os.RemoveAll(dir)
+}
+
+// Discard ends a throwaway (--rm) sandbox and removes everything it had,
+// its start lock included: nobody else uses a --rm name. The sandbox may
+// already be gone (idle timeout 0 ends it with its session); then Discard
+// waits for the supervisor to finish removing it.
+func Discard(name string, grace time.Duration) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return
+	}
+	dir := filepath.Join(root, name)
+	st, serr := state.Read(dir)
+	if err := Stop(name, grace); errors.Is(err, ErrNotRunning) && serr == nil {
+		waitStopped(dir, st, 5*time.Second)
+	}
+	os.Remove(filepath.Join(root, name+".lock"))
 }
