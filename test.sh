@@ -20,6 +20,9 @@ ci_dir=/var/tmp/devbox-ci # world-readable copy of the tree, owned by test_user
 packages="uidmap slirp4netns passt fuse-overlayfs iproute2 busybox-static tmux procps util-linux user-mode-linux"
 # config tests (issue 6): ssh-agent, ssh-add and ssh-keygen for agent forwarding
 packages="$packages openssh-client"
+# gui = true: a real X server (Xvfb) and an X client (xdpyinfo); python3 for
+# the UDP echo server and host-loopback probes of the network tests
+packages="$packages xvfb x11-utils python3"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
@@ -147,6 +150,8 @@ setup_devices() {
 	# slirp4netns, pasta and fuse-overlayfs open these as the user.
 	chmod 0666 /dev/net/tun /dev/fuse
 	ls -l /dev/net/tun /dev/fuse
+	# X11's socket directory, as a desktop session has it (the gui test)
+	mkdir -p /tmp/.X11-unix && chown root:root /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix
 }
 
 # copy_tree copies the source to $ci_dir/src: the work tree (tracked and
