@@ -20,7 +20,7 @@ func main() {
 		return
 	}
 	if unshare.IsHelper() {
-		os.Exit(unshare.Main(storage.Ops()))
+		os.Exit(unshare.Main(mergeOps(storage.Ops(), sandbox.Ops())))
 	}
 	if child.IsChild() {
 		os.Exit(child.Main())
@@ -32,4 +32,15 @@ func main() {
 		os.Exit(sandbox.SuperviseMain())
 	}
 	os.Exit(execute(os.Args[1:]))
+}
+
+// mergeOps joins the operations packages run inside a user namespace.
+func mergeOps(sets ...map[string]unshare.Op) map[string]unshare.Op {
+	all := map[string]unshare.Op{}
+	for _, s := range sets {
+		for k, v := range s {
+			all[k] = v
+		}
+	}
+	return all
 }
