@@ -7,28 +7,44 @@
 #   unshare unshare --user --map-auto --map-root-user --mount --pid --fork --uts --ipc true
 #   bwrap   bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true   (host view)
 #   podman  podman --runtime runc run --rm --network none localhost/devbox-bench-busybox true
-# plus the RSS of an idle sandbox (supervisor + init) and the Go benchmarks of
-# internal/proto.
+#   cold-net devbox run --rm -- true                (default network, slirp4netns)
+# plus the RSS (and PSS) of an idle sandbox (supervisor + init), the Go
+# benchmarks of internal/proto, and iperf3 throughput (-t 5, both directions,
+# 3 interleaved rounds):
+#   sandbox -> host loopback: devbox --network slirp4netns|pasta
+#       --allow-host-loopback vs slirp4netns and pasta run by hand on a bare
+#       unshare --user --map-root-user --net namespace;
+#   host -> sandbox, published port: devbox run -p vs rootlesskit's CLI with
+#       --net=slirp4netns --port-driver=builtin.
 #
-# Usage: bench/bench.sh [--user NAME] [--rev REV | --devbox PATH] [--out FILE] [--keep]
+# Usage: bench/bench.sh [--user NAME] [--rev REV | --devbox PATH] [--rootlesskit PATH]
+#                       [--out FILE] [--keep]
 #   --user NAME    as root: the unprivileged user to benchmark as (default dbx-helper;
 #                  it needs a subuid/subgid range)
 #   --rev REV      build devbox (and run the Go benchmarks) from a clean export of
 #                  git revision REV instead of the working tree
 #   --devbox PATH  benchmark this binary instead of building ./cmd/devbox
+#   --rootlesskit PATH  rootlesskit binary for the published-port baseline
+#                  (default: rootlesskit in PATH, else built with go install at
+#                  the version in go.mod into the temporary work directory)
 #   --out FILE     report path (default docs/benchmarks.md in the repo)
 #   --keep         keep the work directory (hyperfine JSON, logs)
 #
 # Needs: hyperfine, bubblewrap, uidmap (newuidmap), util-linux unshare >= 2.38,
 # python3, go; podman + runc + busybox-static for the podman line (skipped
-# with a note when podman is missing). No network access is needed: the podman
-# image is imported from Debian's /bin/busybox.
+# with a note when podman is missing); iperf3, slirp4netns, passt (pasta) and
+# nsenter for the network lines. Run as root, it apt-get installs the missing
+# Debian packages among hyperfine, bubblewrap, iperf3, slirp4netns, passt.
+# No internet access is needed: the podman image is imported from Debian's
+# /bin/busybox, rootlesskit comes through the Go module proxy (or its cache),
+# and network traffic goes only to 127.0.0.1 and into namespaces made here.
 set -euo pipefail
 
 BENCH_USER=dbx-helper
 DEVBOX=
 REV=
 OUT=
+ROOTLESSKIT=
 KEEP=0
 PHASE=main
 WORK=
@@ -41,6 +57,8 @@ while [[ $# -gt 0 ]]; do
 	--rev=*) REV=${1#*=}; shift ;;
 	--devbox) DEVBOX=$2; shift 2 ;;
 	--devbox=*) DEVBOX=${1#*=}; shift ;;
+	--rootlesskit) ROOTLESSKIT=$2; shift 2 ;;
+	--rootlesskit=*) ROOTLESSKIT=${1#*=}; shift ;;
 	--out) OUT=$2; shift 2 ;;
 	--out=*) OUT=${1#*=}; shift ;;
 	--keep) KEEP=1; shift ;;
@@ -65,6 +83,8 @@ SLOW_RUNS=10   # minimum runs for podman
 user_phase() {
 	local out=$WORK/out proj=$WORK/proj
 	[[ $(id -u) -ne 0 ]] || die "user phase must not run as root"
+	trap user_cleanup EXIT
+	trap "exit 130" INT TERM
 	mkdir -p "$out" "$proj"
 	cd "$proj"
 	local status=$out/status.txt
@@ -97,18 +117,19 @@ for s in json.load(sys.stdin) or []:
         print(s["name"]); break
 ' "$proj")
 	[[ -n $name ]] || die "the sandbox for $proj is not in devbox ps --json"
-	# shellcheck disable=SC2064
-	trap "\"$DEVBOX\" stop '$name' >/dev/null 2>&1 || true" EXIT
+	STOP_SANDBOXES+=("$name")
 	sleep 1
 	rss "$name" idle-start >"$out/rss-start.json"
 	hf join "$FAST_RUNS" "$DEVBOX" run -- true
 	sleep 2 # let it settle: an idle sandbox after a burst of sessions
 	rss "$name" idle-after-joins >"$out/rss.json"
 
-	# 2. cold throwaway sandbox (the warm one keeps running; --rm has its own).
+	# 2. cold throwaway sandbox (the warm one keeps running; --rm has its own),
+	# without and with the default network: the difference is the network's
+	# setup cost.
 	hf cold "$FAST_RUNS" "$DEVBOX" run --rm --network none -- true
+	hf cold-net "$FAST_RUNS" "$DEVBOX" run --rm -- true
 	"$DEVBOX" stop "$name" >/dev/null 2>&1 || true
-	trap - EXIT
 
 	# 3. bare namespaces, the floor for any sandbox.
 	hf unshare "$FAST_RUNS" unshare --user --map-auto --map-root-user --mount --pid --fork --uts --ipc true
@@ -124,6 +145,26 @@ for s in json.load(sys.stdin) or []:
 	else
 		hf podman "$SLOW_RUNS" podman --runtime runc run --rm --network none "$IMAGE" true
 	fi
+
+	# 6. network throughput.
+	net_phase
+}
+
+# Everything the user phase starts in the background is listed here and
+# ended on exit, whatever happens.
+BG_PIDS=()
+STOP_SANDBOXES=()
+user_cleanup() {
+	local pid name
+	for name in "${STOP_SANDBOXES[@]}"; do
+		"$DEVBOX" stop "$name" >/dev/null 2>&1 || true
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
 }
 
 # rss NAME LABEL: JSON with VmRSS (and Pss when readable) of the supervisor
@@ -147,7 +188,11 @@ procs = {}
 for role, key in (("supervisor", "supervisor_pid"), ("init", "init_pid")):
     pid = st[key]
     procs[role] = {"pid": pid, "vmrss_kb": kb(pid, "status", "VmRSS"),
-                   "pss_kb": kb(pid, "smaps_rollup", "Pss")}
+                   "rssanon_kb": kb(pid, "status", "RssAnon"),
+                   "rssfile_kb": kb(pid, "status", "RssFile"),
+                   "pss_kb": kb(pid, "smaps_rollup", "Pss"),
+                   "pss_anon_kb": kb(pid, "smaps_rollup", "Pss_Anon"),
+                   "pss_file_kb": kb(pid, "smaps_rollup", "Pss_File")}
 json.dump({"label": label, "state": path, "procs": procs}, sys.stdout, indent=1)
 PY
 }
@@ -179,8 +224,229 @@ podman_image() {
 	tar -C "$root" -c . | podman import - "$IMAGE" >/dev/null
 }
 
+# ---------------------------------------------------------------------------
+# Network phase (part of the user phase): iperf3 through devbox's drivers and
+# through the same helpers run by hand. Traffic goes only to 127.0.0.1 and to
+# addresses inside namespaces made here. Results: $WORK/out/net/*.json.
+# ---------------------------------------------------------------------------
+NET_SECS=5   # iperf3 -t
+NET_ROUNDS=3 # interleaved rounds per pair; the report takes the median
+NS=
+PUB_NAME=
+NET_SANDBOXES=()
+
+net_phase() {
+	local net=$WORK/out/net status=$WORK/out/status.txt
+	mkdir -p "$net" "$WORK/proj/net"
+	for tool in iperf3 slirp4netns pasta nsenter; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "network benchmarks skipped: $tool is not installed" >>"$status"
+			return 0
+		fi
+	done
+	local ports srv_port pub_port rk_port
+	ports=$(free_ports 3)
+	read -r srv_port pub_port rk_port <<<"$ports"
+	echo "$srv_port $pub_port $rk_port" >"$net/ports.txt"
+	echo "{\"secs\": $NET_SECS, \"rounds\": $NET_ROUNDS}" >"$net/params.json"
+
+	# The host's iperf3 server, on loopback only.
+	iperf3 -s -B 127.0.0.1 -p "$srv_port" >"$net/server.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_port "$srv_port" || { echo "network benchmarks failed: host iperf3 server did not listen" >>"$status"; return 0; }
+
+	local raw_s4='' raw_pasta='' pub_name=''
+	raw_slirp4netns && raw_s4=$NS
+	raw_pasta "$srv_port" && raw_pasta=$NS
+	devbox_published "$pub_port" && pub_name=$PUB_NAME
+	rootlesskit_published "$rk_port" || rk_port=
+
+	local round dir r
+	for round in $(seq "$NET_ROUNDS"); do
+		for dir in fwd rev; do
+			r=()
+			[[ $dir == fwd ]] || r=(-R)
+			log "iperf3 round $round/$NET_ROUNDS, $dir"
+			# 1. sandbox -> host loopback.
+			(cd "$WORK/proj/net" && iperf "devbox-slirp4netns" "$dir" "$round" \
+				"$DEVBOX" run --rm --network slirp4netns --allow-host-loopback -- \
+				iperf3 -c host.devbox.internal -p "$srv_port" -t "$NET_SECS" -J "${r[@]}")
+			[[ -z $raw_s4 ]] || iperf "raw-slirp4netns" "$dir" "$round" \
+				nsenter -t "$raw_s4" -U -n --preserve-credentials \
+				iperf3 -c 10.0.2.2 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
+			(cd "$WORK/proj/net" && iperf "devbox-pasta" "$dir" "$round" \
+				"$DEVBOX" run --rm --network pasta --allow-host-loopback -- \
+				iperf3 -c host.devbox.internal -p "$srv_port" -t "$NET_SECS" -J "${r[@]}")
+			if [[ -n $raw_pasta ]]; then
+				iperf "raw-pasta" "$dir" "$round" \
+					nsenter -t "$raw_pasta" -U -n --preserve-credentials \
+					iperf3 -c 10.0.2.2 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
+				iperf "raw-pasta-splice" "$dir" "$round" \
+					nsenter -t "$raw_pasta" -U -n --preserve-credentials \
+					iperf3 -c 127.0.0.1 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
+			fi
+			# 2. host -> sandbox through a published port.
+			[[ -z $pub_name ]] || iperf "devbox-published" "$dir" "$round" \
+				iperf3 -c 127.0.0.1 -p "$pub_port" -t "$NET_SECS" -J "${r[@]}"
+			[[ -z $rk_port ]] || iperf "rootlesskit-builtin" "$dir" "$round" \
+				iperf3 -c 127.0.0.1 -p "$rk_port" -t "$NET_SECS" -J "${r[@]}"
+		done
+	done
+	net_cleanup >"$net/left.txt"
+}
+
+# net_cleanup: end everything the network phase started, then list what is
+# still running of it (the recorded pids and their descendants taken before
+# the kill, and the sandboxes), which should be nothing.
+net_cleanup() {
+	local all=() pid name
+	local kids=()
+	for pid in "${BG_PIDS[@]}"; do
+		mapfile -t kids < <(descendants "$pid")
+		all+=("$pid" "${kids[@]}")
+	done
+	user_cleanup
+	BG_PIDS=()
+	STOP_SANDBOXES=()
+	sleep 0.5
+	for pid in "${all[@]}"; do
+		if kill -0 "$pid" 2>/dev/null && [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+			echo "pid $pid left running: $(tr '\0' ' ' <"/proc/$pid/cmdline"); killed"
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+	done
+	for name in "${NET_SANDBOXES[@]}"; do
+		if "$DEVBOX" ps --json | grep -q "\"$name\""; then
+			echo "sandbox $name left running"
+		fi
+	done
+}
+
+descendants() {
+	local c
+	# shellcheck disable=SC2013 # one pid per word
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# iperf KEY DIR ROUND CMD...: one iperf3 client run, its JSON kept.
+iperf() {
+	local key=$1 dir=$2 round=$3 f
+	shift 3
+	f=$WORK/out/net/$key-$dir-$round.json
+	if ! timeout $((NET_SECS + 25)) "$@" >"$f" 2>"$f.err"; then
+		echo "iperf3 $key $dir round $round failed (see net/$key-$dir-$round.json.err)" >>"$WORK/out/status.txt"
+		tail -5 "$f.err" | sed 's/^/    /' >&2
+	fi
+}
+
+# free_ports N: N free TCP ports on 127.0.0.1.
+free_ports() {
+	python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s).
+wait_port() {
+	python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# bare_netns: a user+net namespace holding a sleep; sets NS to its pid.
+bare_netns() {
+	unshare --user --map-root-user --net sleep 3600 >/dev/null 2>&1 &
+	NS=$!
+	BG_PIDS+=("$NS")
+	local _
+	for _ in $(seq 100); do
+		if [[ $(readlink "/proc/$NS/ns/net") != "$(readlink /proc/self/ns/net)" ]]; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
+}
+
+# wait_tap PID: until tap0 in PID's namespace has an IPv4 address (5 s).
+wait_tap() {
+	local _
+	for _ in $(seq 100); do
+		if nsenter -t "$1" -U -n --preserve-credentials ip -4 -o addr show dev tap0 2>/dev/null | grep -q inet; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# raw_slirp4netns: slirp4netns as its README runs it, on a bare namespace
+# (NS).
+raw_slirp4netns() {
+	bare_netns || return 1
+	slirp4netns --configure --mtu=65520 "$NS" tap0 >"$WORK/out/net/raw-slirp4netns.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_tap "$NS" || { log "raw slirp4netns did not configure tap0"; return 1; }
+}
+
+# raw_pasta PORT: pasta with devbox's addresses and host loopback through
+# its gateway (no --no-map-gw), plus -T PORT, the splice path from the
+# namespace's 127.0.0.1:PORT to the host's.
+raw_pasta() {
+	bare_netns || return 1
+	pasta -f --stderr --ns-ifname=tap0 --mtu=65520 --config-net \
+		--address=10.0.2.100 --netmask=24 --gateway=10.0.2.2 --dns-forward=10.0.2.3 --ipv4-only \
+		--tcp-ports=none --udp-ports=none --tcp-ns="$1" --udp-ns=none \
+		"$NS" >"$WORK/out/net/raw-pasta.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_tap "$NS" || { log "raw pasta did not configure tap0"; return 1; }
+}
+
+# devbox_published PORT: a sandbox (default network) serving iperf3 on 5201,
+# published on 127.0.0.1:PORT; sets PUB_NAME.
+devbox_published() {
+	local dir=$WORK/proj/pub
+	mkdir -p "$dir"
+	(cd "$dir" && "$DEVBOX" run --idle-timeout 10m -p "127.0.0.1:$1:5201" -- sh -c 'iperf3 -s -D') >&2 || return 1
+	PUB_NAME=$("$DEVBOX" ps --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin) or []:
+    if s.get("project") == sys.argv[1]:
+        print(s["name"]); break
+' "$dir")
+	[[ -n $PUB_NAME ]] || return 1
+	STOP_SANDBOXES+=("$PUB_NAME")
+	NET_SANDBOXES+=("$PUB_NAME")
+	wait_port "$1"
+}
+
+# rootlesskit_published PORT: rootlesskit's CLI with slirp4netns and its
+# builtin port driver, serving iperf3 on 127.0.0.1:PORT.
+rootlesskit_published() {
+	[[ -n $ROOTLESSKIT ]] || { echo "rootlesskit line skipped: no rootlesskit binary" >>"$WORK/out/status.txt"; return 1; }
+	"$ROOTLESSKIT" --net=slirp4netns --mtu=65520 --port-driver=builtin \
+		-p "127.0.0.1:$1:5201/tcp" iperf3 -s >"$WORK/out/net/rootlesskit.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_port "$1"
+}
+
 if [[ $PHASE == user ]]; then
 	[[ -n $WORK && -n $DEVBOX ]] || die "--phase user needs --work and --devbox"
+	[[ -z $ROOTLESSKIT || -x $ROOTLESSKIT ]] || ROOTLESSKIT=
 	user_phase
 	exit 0
 fi
@@ -188,8 +454,24 @@ fi
 # ---------------------------------------------------------------------------
 # Main phase: build, prepare, run the user phase, run the Go benchmarks, report.
 # ---------------------------------------------------------------------------
+# install_packages: as root, apt-get install the Debian packages the lines
+# need when their commands are missing.
+install_packages() {
+	[[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null || return 0
+	local missing=() tool pkg
+	for tool in hyperfine:hyperfine bwrap:bubblewrap iperf3:iperf3 slirp4netns:slirp4netns pasta:passt; do
+		pkg=${tool#*:}
+		command -v "${tool%%:*}" >/dev/null || missing+=("$pkg")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+	log "apt-get install -y ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 ||
+		log "warning: apt-get install ${missing[*]} failed"
+}
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$REPO/docs/benchmarks.md}
+install_packages
 for tool in hyperfine bwrap unshare python3; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
@@ -224,6 +506,23 @@ else
 	fi
 fi
 chmod 0755 "$WORK/devbox"
+if [[ -z $ROOTLESSKIT ]]; then
+	ROOTLESSKIT=$(command -v rootlesskit || true)
+fi
+if [[ -z $ROOTLESSKIT ]]; then
+	rkver=$(awk '$1 == "github.com/rootless-containers/rootlesskit/v2" { print $2 }' "$SRC/go.mod")
+	log "building rootlesskit ${rkver:-latest} (go install, outside the repo)"
+	if GOBIN=$WORK/rk CGO_ENABLED=0 go install "github.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit@${rkver:-latest}" >&2; then
+		ROOTLESSKIT=$WORK/rk/rootlesskit
+	else
+		log "warning: could not build rootlesskit; its line is skipped"
+	fi
+elif [[ -x $ROOTLESSKIT ]]; then
+	mkdir -p "$WORK/rk"
+	install -m 0755 "$ROOTLESSKIT" "$WORK/rk/rootlesskit"
+	ROOTLESSKIT=$WORK/rk/rootlesskit
+fi
+[[ -d $WORK/rk ]] && chmod 0755 "$WORK/rk"
 cp "$REPO/bench/bench.sh" "$WORK/bench.sh"
 chmod 0755 "$WORK/bench.sh"
 
@@ -243,11 +542,11 @@ if [[ $(id -u) -eq 0 ]]; then
 		HOME="$home" USER="$BENCH_USER" LOGNAME="$BENCH_USER" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 		LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-		bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox")
+		bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT")
 	RAN_AS=$BENCH_USER
 else
 	log "running the sandbox benchmarks as $(id -un)"
-	(bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox")
+	(bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT")
 	RAN_AS=$(id -un)
 fi
 
@@ -275,6 +574,10 @@ meta = {
     "unshare": "$(ver unshare --version)",
     "podman": "$(ver podman --version)",
     "runc": "$(ver runc --version)",
+    "iperf3": "$(ver iperf3 --version)",
+    "slirp4netns": "$(ver slirp4netns --version)",
+    "passt": "$(dpkg-query -W -f='${Version}' passt 2>/dev/null || true)",
+    "rootlesskit": "$([[ -n $ROOTLESSKIT ]] && ver "$ROOTLESSKIT" --version)",
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY

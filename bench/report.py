@@ -3,17 +3,20 @@
 
 Usage: report.py OUTDIR > docs/benchmarks.md
 
-OUTDIR holds one hyperfine --export-json file per line (join, cold, unshare,
-bwrap, podman), rss.json and rss-start.json, gobench.txt, meta.json and
-status.txt.
+OUTDIR holds one hyperfine --export-json file per line (join, cold, cold-net,
+unshare, bwrap, podman), rss.json and rss-start.json, gobench.txt, meta.json,
+status.txt, and net/KEY-DIR-ROUND.json, one iperf3 -J client run each.
 """
+import glob
 import json
 import os
+import statistics
 import sys
 
 LINES = [
     ("join", "`devbox run -- true` (running sandbox)"),
     ("cold", "`devbox run --rm --network none -- true` (cold)"),
+    ("cold-net", "`devbox run --rm -- true` (cold, default network: slirp4netns)"),
     ("unshare", "`unshare --user --map-auto --map-root-user --mount --pid --fork --uts --ipc true`"),
     ("bwrap", "`bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true`"),
     ("podman", "`podman --runtime runc run --rm --network none localhost/devbox-bench-busybox true`"),
@@ -23,6 +26,62 @@ JOIN_MAX_MS = 10.0
 JOIN_UNSHARE_MAX = 3.0
 COLD_PODMAN_MAX = 0.25
 RSS_MAX_MIB = 20.0
+NET_SETUP_MAX_MS = 25.0
+RAW_MIN = 0.95
+ROOTLESSKIT_MIN = 0.9
+
+# iperf3 lines: key, what, command. "fwd" is iperf3's default direction (the
+# client sends), "rev" is -R.
+NET_LINES = [
+    ("devbox-slirp4netns", "devbox, slirp4netns",
+     "`devbox run --rm --network slirp4netns --allow-host-loopback -- iperf3 -c host.devbox.internal`"),
+    ("raw-slirp4netns", "raw slirp4netns",
+     "`slirp4netns --configure --mtu=65520 PID tap0` on `unshare --user --map-root-user --net`; client to 10.0.2.2"),
+    ("devbox-pasta", "devbox, pasta",
+     "`devbox run --rm --network pasta --allow-host-loopback -- iperf3 -c host.devbox.internal`"),
+    ("raw-pasta", "raw pasta, gateway (tap)",
+     "`pasta -f --config-net --mtu=65520` with devbox's addresses on a bare namespace; client to the gateway 10.0.2.2"),
+    ("raw-pasta-splice", "raw pasta, -T splice",
+     "the same pasta with `-T PORT`; client to the namespace's 127.0.0.1:PORT"),
+    ("devbox-published", "devbox, published port",
+     "`devbox run -p 127.0.0.1:HP:5201 -- sh -c 'iperf3 -s -D'`; client on the host to 127.0.0.1:HP"),
+    ("rootlesskit-builtin", "rootlesskit builtin port",
+     "`rootlesskit --net=slirp4netns --mtu=65520 --port-driver=builtin -p 127.0.0.1:HP2:5201/tcp iperf3 -s`"),
+]
+PUBLISHED = {"devbox-published", "rootlesskit-builtin"}
+NET_RATIOS = [
+    ("devbox slirp4netns / raw slirp4netns", "devbox-slirp4netns", "raw-slirp4netns", RAW_MIN),
+    ("devbox pasta / raw pasta (gateway)", "devbox-pasta", "raw-pasta", RAW_MIN),
+    ("devbox published port / rootlesskit builtin", "devbox-published", "rootlesskit-builtin", ROOTLESSKIT_MIN),
+]
+
+
+def direction(key, d):
+    if key in PUBLISHED:
+        return "host → sandbox" if d == "fwd" else "sandbox → host (-R)"
+    return "sandbox → host" if d == "fwd" else "host → sandbox (-R)"
+
+
+def load_net(d):
+    """{(key, dir): [(sender_gbps, receiver_gbps, retransmits), ...]}"""
+    runs = {}
+    for f in sorted(glob.glob(os.path.join(d, "net", "*-*-*.json"))):
+        base = os.path.basename(f)[:-5]
+        key, dr, _ = base.rsplit("-", 2)
+        try:
+            j = json.load(open(f))
+            e = j["end"]
+            snd, rcv = e["sum_sent"], e["sum_received"]
+            runs.setdefault((key, dr), []).append(
+                (snd["bits_per_second"] / 1e9, rcv["bits_per_second"] / 1e9, snd.get("retransmits")))
+        except (OSError, ValueError, KeyError):
+            continue
+    return runs
+
+
+def net_median(runs, key, dr, i=1):
+    r = runs.get((key, dr))
+    return statistics.median(x[i] for x in r) if r else None
 
 
 def load(d, name):
@@ -37,6 +96,53 @@ def verdict(ok):
     if ok is None:
         return "n/a"
     return "PASS" if ok else "FAIL"
+
+
+def net_section(w, d, status):
+    runs = load_net(d)
+    w("## Network throughput (iperf3)")
+    w("")
+    if not runs:
+        w("Not run" + "".join(f"; {x}" for x in status if x.startswith("network")) + ".")
+        w("")
+        return
+    params = load(os.path.join(d, "net"), "params.json") or {}
+    rounds = params.get("rounds", max(len(v) for v in runs.values()))
+    w(f"iperf3 -t {params.get('secs', '?')}, {rounds} rounds interleaved (every line once per round, each")
+    w("direction), medians of the rounds in Gbit/s; the per-round receiver numbers")
+    w("follow. The host-side iperf3 server listens on 127.0.0.1 only; the raw lines run")
+    w("their client with `nsenter -t PID -U -n --preserve-credentials` in a bare namespace.")
+    w("Retransmits are the sender's (the median of the rounds). Sender and receiver are")
+    w("iperf3 -J's `end.sum_sent` and `end.sum_received`; ratios use the receiver medians.")
+    w("")
+    w("| Line | Direction | Sender | Receiver | Retransmits | Receiver per round |")
+    w("|---|---|---:|---:|---:|---|")
+    for key, what, _ in NET_LINES:
+        for dr in ("fwd", "rev"):
+            r = runs.get((key, dr))
+            if not r:
+                w(f"| {what} | {direction(key, dr)} | – | – | – | failed or skipped |")
+                continue
+            rt = [x[2] for x in r if x[2] is not None]
+            cells = [what, direction(key, dr),
+                     f"{net_median(runs, key, dr, 0):.2f}", f"{net_median(runs, key, dr, 1):.2f}",
+                     f"{statistics.median(rt):g}" if rt else "–",
+                     ", ".join(f"{x[1]:.2f}" for x in r)]
+            w("| " + " | ".join(cells) + " |")
+    w("")
+    w("The lines:")
+    w("")
+    for key, what, cmd in NET_LINES:
+        w(f"- {what}: {cmd}.")
+    w("")
+    x, y = net_median(runs, "devbox-pasta", "fwd"), net_median(runs, "raw-pasta-splice", "fwd")
+    if x is not None and y:
+        w(f"devbox's pasta reaches host loopback through pasta's gateway (tap) path, as")
+        w(f"`--allow-host-loopback` must map an address, not a fixed list of ports;")
+        w(f"Debian 12's pasta splice path (`-T`) did {y:.2f} Gbit/s sandbox → host here,")
+        w(f"{y / x:.0f}× devbox's pasta line, but forwards only listed ports to the")
+        w(f"namespace's own 127.0.0.1.")
+        w("")
 
 
 def main():
@@ -59,8 +165,11 @@ def main():
     w("# Benchmarks")
     w("")
     w("Generated by `bench/bench.sh` from hyperfine's JSON; do not edit by hand.")
-    w("The issue's targets: join ≤ 10 ms median and ≤ 3× the unshare line;")
-    w("cold ≤ 0.25× podman; supervisor + init RSS of an idle sandbox ≤ 20 MiB.")
+    w("The issues' targets: join ≤ 10 ms median and ≤ 3× the unshare line;")
+    w("cold ≤ 0.25× podman; supervisor + init RSS of an idle sandbox ≤ 20 MiB;")
+    w("network setup ≤ 25 ms over `--network none`; iperf3 throughput ≥ 0.95× the")
+    w("raw driver (slirp4netns, pasta) and ≥ 0.9× rootlesskit's builtin port driver")
+    w("for published ports.")
     w("")
     w("## Machine")
     w("")
@@ -69,7 +178,9 @@ def main():
                      ("load", "Load average (1, 5, 15 min)"),
                      ("user", "Benchmarked as"), ("commit", "devbox commit"),
                      ("go", "Go"), ("hyperfine", "hyperfine"), ("unshare", "unshare"),
-                     ("bwrap", "bubblewrap"), ("podman", "podman"), ("runc", "runc")]:
+                     ("bwrap", "bubblewrap"), ("podman", "podman"), ("runc", "runc"),
+                     ("iperf3", "iperf3"), ("slirp4netns", "slirp4netns"), ("passt", "passt (pasta)"),
+                     ("rootlesskit", "rootlesskit")]:
         if meta.get(k):
             w(f"- {label}: {meta[k]}")
     w("")
@@ -88,6 +199,9 @@ def main():
         w(f"| {label} | {ms(r['median']):.2f} | {ms(r['mean']):.2f} | {ms(r['stddev'] or 0):.2f} "
           f"| {ms(r['min']):.2f} | {ms(r['max']):.2f} | {len(r['times'])} |")
     w("")
+    left = os.path.join(d, "net", "left.txt")
+    if os.path.exists(left):
+        status += [l.strip() for l in open(left) if l.strip()]
     notes = [s for s in status if not s.endswith(" ok")]
     for s in notes:
         w(f"- Note: {s}.")
@@ -116,6 +230,18 @@ def main():
     r = cold / pod if cold is not None and pod else None
     rows.append(("Cold / podman (medians)", f"{r:.3f}×" if r is not None else "–", f"≤ {COLD_PODMAN_MAX:g}×",
                  verdict(None if r is None else r <= COLD_PODMAN_MAX)))
+    cn = med("cold-net")
+    setup = cn - cold if cn is not None and cold is not None else None
+    rows.append(("Network setup, cold `--rm` default network − `--network none` (medians)",
+                 f"{setup:.1f} ms" if setup is not None else "–", f"≤ {NET_SETUP_MAX_MS:g} ms",
+                 verdict(None if setup is None else setup <= NET_SETUP_MAX_MS)))
+    runs = load_net(d)
+    for label, a, b, lim in NET_RATIOS:
+        for dr in ("fwd", "rev"):
+            x, y = net_median(runs, a, dr), net_median(runs, b, dr)
+            r = x / y if x is not None and y else None
+            rows.append((f"{label}, {direction(a, dr)}", f"{r:.2f}×" if r is not None else "–",
+                         f"≥ {lim:g}×", verdict(None if r is None else r >= lim)))
     m = rss_mib(rss)
     rows.append(("Idle RSS, supervisor + init", f"{m:.1f} MiB" if m is not None else "–", f"≤ {RSS_MAX_MIB:g} MiB",
                  verdict(None if m is None else m <= RSS_MAX_MIB)))
@@ -136,25 +262,32 @@ def main():
 
     w("## Idle sandbox memory")
     w("")
-    w("VmRSS from `/proc/PID/status` of `supervisor_pid` and `init_pid` (the init's host pid)")
-    w("in the sandbox's `state.json`; Pss from `/proc/PID/smaps_rollup` when readable")
-    w("(RSS counts the shared pages of the two processes twice, Pss splits them).")
+    w("VmRSS (with its RssAnon / RssFile split) from `/proc/PID/status`, and Pss (with")
+    w("Pss_Anon / Pss_File) from `/proc/PID/smaps_rollup`, of `supervisor_pid` and")
+    w("`init_pid` (the init's host pid) in the sandbox's `state.json`. The file-backed")
+    w("part is the binaries' text and data in the page cache: shared with every other")
+    w("process mapping the same file (Pss divides those pages among the mappers) and")
+    w("reclaimable. The verdict uses the total VmRSS after the join runs; Pss is context.")
     w("")
-    w("| When | Supervisor VmRSS | Init VmRSS | Total VmRSS | Total Pss |")
-    w("|---|---:|---:|---:|---:|")
+    w("| When | Process | VmRSS | anon | file | Pss | Pss anon | Pss file |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|")
     fmt = lambda kb: f"{kb / 1024.0:.1f} MiB" if kb is not None else "n/a"
+    fields = ["vmrss_kb", "rssanon_kb", "rssfile_kb", "pss_kb", "pss_anon_kb", "pss_file_kb"]
     for label, r in [("just started", rss_start), ("idle after the join runs", rss)]:
         if not r:
-            w(f"| {label} | n/a | n/a | n/a | n/a |")
+            w(f"| {label} | – | n/a | n/a | n/a | n/a | n/a | n/a |")
             continue
-        s, i = r["procs"]["supervisor"], r["procs"]["init"]
-        tp = rss_mib(r, "pss_kb")
-        tv = rss_mib(r)
-        w(f"| {label} | {fmt(s['vmrss_kb'])} | {fmt(i['vmrss_kb'])} "
-          f"| {f'{tv:.1f} MiB' if tv is not None else 'n/a'} | {f'{tp:.1f} MiB' if tp is not None else 'n/a'} |")
+        procs = r["procs"]
+        for role in ("supervisor", "init"):
+            w(f"| {label} | {role} | " + " | ".join(fmt(procs[role].get(f)) for f in fields) + " |")
+        tot = []
+        for f in fields:
+            vals = [procs[role].get(f) for role in ("supervisor", "init")]
+            tot.append(None if any(v is None for v in vals) else sum(vals))
+        w(f"| {label} | **total** | " + " | ".join(f"**{fmt(v)}**" for v in tot) + " |")
     w("")
-    w("The verdict uses the total VmRSS after the join runs.")
-    w("")
+
+    net_section(w, d, status)
 
     w("## Go benchmarks (internal/proto)")
     w("")
@@ -175,7 +308,16 @@ def main():
     w("sudo bench/bench.sh --user alice    # another unprivileged user with a subuid range")
     w("bench/bench.sh                      # as an unprivileged user: benchmarks as yourself")
     w("bench/bench.sh --keep               # keep the hyperfine JSON and logs in /tmp/devbox-bench.*")
+    w("sudo bench/bench.sh --rootlesskit /path/to/rootlesskit   # the published-port baseline")
     w("```")
+    w("")
+    w("Network lines: iperf3, slirp4netns, passt and nsenter; rootlesskit is taken from")
+    w("PATH or `--rootlesskit PATH`, else built with `go install` at go.mod's version into")
+    w("the temporary work directory (never into the repo). Run as root, the script")
+    w("apt-get installs missing hyperfine, bubblewrap, iperf3, slirp4netns and passt.")
+    w("Every background process (host iperf3 server, bare namespaces, raw helpers,")
+    w("rootlesskit, the published-port sandbox) is ended on exit, and whatever of them is")
+    w("still running afterwards is listed as a note.")
     w("")
     w("Needs hyperfine, bubblewrap, uidmap, util-linux (unshare ≥ 2.38 for `--map-auto`),")
     w("python3 and Go; podman, runc and busybox-static for the podman line (it is skipped")
