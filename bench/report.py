@@ -135,6 +135,18 @@ def net_section(w, d, status):
     for key, what, cmd in NET_LINES:
         w(f"- {what}: {cmd}.")
     w("")
+    rng = {}
+    for k in ("devbox-pasta", "raw-pasta"):
+        v = [r[1] for r in runs.get((k, "fwd"), [])]
+        if v:
+            rng[k] = f"{min(v):.2f}–{max(v):.2f}"
+    if len(rng) == 2:
+        w(f"pasta's gateway (tap) path, sandbox → host, ran at {rng['devbox-pasta']} Gbit/s per round")
+        w(f"through devbox and {rng['raw-pasta']} Gbit/s for the raw helper, with retransmits")
+        w(f"in every run: Debian 12's pasta tap-path collapse (see DESIGN.md). On a collapsed")
+        w(f"path the rounds swing widely, so that ratio needs more rounds than the others to")
+        w(f"mean much. The reverse direction and the splice path do not collapse.")
+        w("")
     x, y = net_median(runs, "devbox-pasta", "fwd"), net_median(runs, "raw-pasta-splice", "fwd")
     if x is not None and y:
         w(f"devbox's pasta reaches host loopback through pasta's gateway (tap) path, as")
@@ -286,6 +298,21 @@ def main():
             tot.append(None if any(v is None for v in vals) else sum(vals))
         w(f"| {label} | **total** | " + " | ".join(f"**{fmt(v)}**" for v in tot) + " |")
     w("")
+    if rss and all(rss["procs"][r].get(f) is not None for r in ("supervisor", "init")
+                   for f in ("vmrss_kb", "pss_kb", "rssfile_kb")):
+        v = sum(rss["procs"][r]["vmrss_kb"] for r in ("supervisor", "init"))
+        p = sum(rss["procs"][r]["pss_kb"] for r in ("supervisor", "init"))
+        f = sum(rss["procs"][r]["rssfile_kb"] for r in ("supervisor", "init"))
+        if p >= 0.95 * v:
+            w(f"Pss is about VmRSS here: the supervisor (devbox) and init (devbox-init) map")
+            w(f"different binaries and no other process maps either, so nothing is split. The")
+            w(f"{f / 1024.0:.1f} MiB file-backed part is page cache that a second sandbox, or a")
+            w(f"`devbox` client running at the same time, maps without a second copy; the")
+            w(f"anonymous part is what each sandbox adds.")
+        else:
+            w(f"Pss ({p / 1024.0:.1f} MiB) is below VmRSS ({v / 1024.0:.1f} MiB) because other")
+            w(f"processes map the same binaries; {f / 1024.0:.1f} MiB of VmRSS is file-backed.")
+        w("")
 
     net_section(w, d, status)
 
@@ -327,6 +354,8 @@ def main():
     w("makes /dev/net/tun and /dev/fuse mode 0666, and re-runs itself as the user with a")
     w("clean environment (no XDG_RUNTIME_DIR, so state lives in /tmp/devbox-UID).")
     w("Rootless podman uses `--runtime runc` because crun fails on hybrid cgroups here.")
+    w("The load average after the run includes the run's own iperf3 lines, which keep")
+    w("both ends of each transfer busy.")
     w("These are wall-clock numbers: other work on the machine during the run (see the")
     w("load average above) shows up as a larger stddev and max; compare medians.")
     print("\n".join(o))
