@@ -189,3 +189,25 @@ func (l Limits) Supported(controllers []string) Limits {
 	}
 	return l
 }
+
+// Merge returns l with the limits set in u replacing its own: the limits a
+// group has after `devbox update` wrote u.
+func (l Limits) Merge(u Limits) Limits {
+	if u.Memory != 0 {
+		l.Memory = u.Memory
+	}
+	if u.MemorySwap != nil {
+		v := *u.MemorySwap
+		l.MemorySwap = &v
+	}
+	if u.Pids != 0 {
+		l.Pids = u.Pids
+	}
+	if u.CPUs != 0 {
+		l.CPUs = u.CPUs
+	}
+	if u.CPUWeight != 0 {
+		l.CPUWeight = u.CPUWeight
+	}
+	return l
+}

@@ -92,3 +92,22 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitsMerge(t *testing.T) {
+	zero, one := int64(0), int64(1<<30)
+	tests := []struct {
+		name      string
+		old, upd  Limits
+		wantValue Limits
+	}{
+		{"empty update", Limits{Memory: 64 << 20, Pids: 50}, Limits{}, Limits{Memory: 64 << 20, Pids: 50}},
+		{"raise memory, add cpus", Limits{Memory: 64 << 20, Pids: 50}, Limits{Memory: 128 << 20, CPUs: 0.5}, Limits{Memory: 128 << 20, Pids: 50, CPUs: 0.5}},
+		{"lift to max", Limits{Pids: 50, CPUs: 1}, Limits{Pids: Unlimited, CPUs: -1}, Limits{Pids: Unlimited, CPUs: -1}},
+		{"swap 0 replaces 1g", Limits{MemorySwap: &one}, Limits{MemorySwap: &zero, CPUWeight: 200}, Limits{MemorySwap: &zero, CPUWeight: 200}},
+	}
+	for _, tt := range tests {
+		if got := tt.old.Merge(tt.upd); !reflect.DeepEqual(got, tt.wantValue) {
+			t.Errorf("%s: Merge = %+v, want %+v", tt.name, got, tt.wantValue)
+		}
+	}
+}

@@ -26,6 +26,7 @@ func TestParseProcCgroup(t *testing.T) {
 		{"cgroup-systemd-user", "/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-6b2f3c1e.scope", false},
 		{"cgroup-ssh-session", "/user.slice/user-1000.slice/session-4.scope", false},
 		{"cgroup-deleted", "/user.slice/u1001/gone", false},
+		{"cgroup-relative", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -47,6 +48,7 @@ func TestParseMountinfo(t *testing.T) {
 		{"mountinfo-unified", "/sys/fs/cgroup", "/", true},
 		{"mountinfo-systemd", "/sys/fs/cgroup", "/", true},
 		{"mountinfo-container-subtree", "/sys/fs/cgroup", "/docker/4f1a2b", true},
+		{"mountinfo-fake-dash", "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -131,3 +131,46 @@ func intersect(want, have []string) []string {
 	}
 	return out
 }
+
+// Reported are the controllers 'devbox doctor' reports on: those devbox
+// uses and those a user@.service drop-in can add.
+var Reported = []string{"memory", "pids", "cpu", "cpuset", "io"}
+
+// Controllers returns which of Reported dir's cgroup.controllers lists, and
+// which it lacks.
+func Controllers(dir string) (have, missing []string) {
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	listed := strings.Fields(string(b))
+	for _, c := range Reported {
+		if contains(listed, c) {
+			have = append(have, c)
+		} else {
+			missing = append(missing, c)
+		}
+	}
+	return have, missing
+}
+
+// ScopeHelps reports whether starting in a transient systemd user scope
+// with Delegate=yes would give a delegated group: the probe found this
+// process's subtree not delegated, the hierarchy has controllers (on a
+// hybrid host cgroup v1 holds them, and no scope helps), and a systemd user
+// manager is reachable.
+func ScopeHelps(probeErr error, userManager bool) bool {
+	return userManager && errors.Is(probeErr, ErrNotDelegated) && !errors.Is(probeErr, ErrNoControllers)
+}
+
+// UserManagerReachable reports whether a systemd user manager listens on its
+// private socket in runtimeDir ($XDG_RUNTIME_DIR), which systemd-run --user
+// connects to, and systemd-run is installed.
+func UserManagerReachable(runtimeDir string, lookPath func(string) (string, error)) bool {
+	if runtimeDir == "" {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(runtimeDir, "systemd", "private"))
+	if err != nil || fi.Mode().Type() != os.ModeSocket {
+		return false
+	}
+	_, err = lookPath("systemd-run")
+	return err == nil
+}

@@ -88,7 +88,7 @@ process in the sandbox, until it stops; the next start uses the limits given the
 			if err := g.Set(lim); err != nil {
 				return fmt.Errorf("update %s: %w", name, err)
 			}
-			return nil
+			return sandbox.RecordLimits(name, lim)
 		},
 	}
 	f.register(cmd.Flags(), false)

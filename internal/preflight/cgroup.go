@@ -1,132 +1,89 @@
 package preflight
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
+	"os/exec"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
 // notEnforced ends every cgroup warning: what the user loses.
 const notEnforced = "limits (memory, pids, cpu) will not be enforced"
 
-// ParseMountinfoCgroup2 returns the mount point of the first cgroup2 file
-// system in /proc/self/mountinfo content. Hybrid hosts mount it at
-// /sys/fs/cgroup/unified, unified hosts at /sys/fs/cgroup.
-func ParseMountinfoCgroup2(data []byte) (string, bool) {
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		// id parent major:minor root mountpoint options [optional...] - fstype source super
-		f := strings.Fields(string(line))
-		sep := indexOf(f, "-")
-		if sep < 6 || sep+1 >= len(f) || f[sep+1] != "cgroup2" {
-			continue
-		}
-		return unescapeMountinfo(f[4]), true
-	}
-	return "", false
+// unifiedFix is the fix on a host where cgroup v1 holds the controllers.
+const unifiedFix = "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2 only)"
+
+// delegateFix adds controllers to what systemd delegates to every user's
+// user@.service (Debian 12 delegates memory, pids and cpu).
+const delegateFix = `sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\nDelegate=cpu cpuset io memory pids\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl daemon-reload`
+
+// scopeFix gets a delegated group without a user@.service drop-in.
+const scopeFix = "log in through a systemd user session (ssh or a desktop login with systemd --user running), or run 'systemd-run --user --scope -p Delegate=yes -- devbox enter'"
+
+// cgroupFacts is what the cgroup check looks at, gathered on the host.
+type cgroupFacts struct {
+	d        cgroupv2.Delegation
+	probeErr error
+	// have and missing split cgroupv2.Reported by d.Parent's controllers.
+	have, missing []string
+	userManager   bool // a systemd user manager is reachable
 }
 
-func indexOf(f []string, s string) int {
-	for i, v := range f {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// ParseProcCgroup returns the process's cgroup v2 path from /proc/PID/cgroup
-// content: the "0::/path" line. It fails on a v1-only host.
-func ParseProcCgroup(data []byte) (string, error) {
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if p, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("0::")); ok {
-			if len(p) == 0 || p[0] != '/' {
-				return "", fmt.Errorf("parse cgroup line %q: path is not absolute", line)
-			}
-			return string(p), nil
-		}
-	}
-	return "", errors.New("parse /proc/self/cgroup: no cgroup v2 line (0::)")
-}
-
-// checkCgroup reports whether this process's own cgroup v2 group has
-// controllers and can be written, which is what a delegated subtree needs.
+// checkCgroup reports where the sandbox's group would go and which
+// controllers are delegated there, using the same probe as the supervisor.
 func checkCgroup() Check {
+	f := cgroupFacts{userManager: cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath)}
+	f.d, f.probeErr = cgroupv2.Probe()
+	if f.probeErr == nil {
+		f.have, f.missing = cgroupv2.Controllers(f.d.Parent)
+	}
+	return cgroupCheck(f)
+}
+
+// cgroupCheck turns the facts into the check: a warning names what is not
+// enforced and how to get it.
+func cgroupCheck(f cgroupFacts) Check {
 	c := Check{Name: "cgroup v2"}
-	dir, err := ownCgroup2Dir()
-	if err != nil {
-		return c.warn(err.Error()+": "+notEnforced, "boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2 only)")
+	switch {
+	case errors.Is(f.probeErr, cgroupv2.ErrNoControllers):
+		return c.warn(f.probeErr.Error()+": "+notEnforced, unifiedFix)
+	case cgroupv2.ScopeHelps(f.probeErr, f.userManager):
+		return c.ok(f.probeErr.Error() + "; devbox starts each sandbox in a transient systemd user scope with Delegate=yes")
+	case f.probeErr != nil && f.d.Own == "":
+		return c.warn(f.probeErr.Error()+": "+notEnforced, unifiedFix)
+	case f.probeErr != nil:
+		return c.warn(f.probeErr.Error()+": "+notEnforced, scopeFix)
 	}
-	ctrl := readSysctl(filepath.Join(dir, "cgroup.controllers"))
-	if miss := missingControllers(ctrl); len(miss) > 0 {
-		return c.warn(fmt.Sprintf("controllers %s not in %s (cgroup v1 holds them?): %s", strings.Join(miss, ", "), dir, notEnforced),
-			"boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2 only)")
+	detail := fmt.Sprintf("sandbox groups go under %s; delegated: %s", f.d.Parent, list(f.have))
+	lacking := missingWanted(f.missing)
+	if len(lacking) > 0 {
+		return c.warn(fmt.Sprintf("%s; not delegated: %s: limits on %s will not be enforced", detail, list(f.missing), list(lacking)), delegateFix)
 	}
-	for _, p := range []string{dir, filepath.Join(dir, "cgroup.procs"), filepath.Join(dir, "cgroup.subtree_control")} {
-		if err := unix.Access(p, unix.W_OK); err != nil {
-			return c.warn(fmt.Sprintf("%s is not writable (%v), so not delegated: %s", p, err, notEnforced),
-				"systemd-run --user --scope -p Delegate=yes -- devbox enter")
-		}
+	if len(f.missing) > 0 {
+		detail += fmt.Sprintf("; not delegated: %s (devbox does not need them; to add them: %s)", list(f.missing), delegateFix)
 	}
-	return c.ok(fmt.Sprintf("%s delegated, controllers: %s", dir, ctrl))
+	return c.ok(detail)
 }
 
-// ownCgroup2Dir returns the directory of this process's cgroup v2 group.
-// Inside a cgroup namespace the path is relative to the namespace's root,
-// which is also what the mount shows, so joining them is right.
-func ownCgroup2Dir() (string, error) {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", fmt.Errorf("read mountinfo: %w", err)
-	}
-	mnt, ok := ParseMountinfoCgroup2(mi)
-	if !ok {
-		return "", errors.New("no cgroup2 file system mounted")
-	}
-	pc, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return "", fmt.Errorf("read cgroup: %w", err)
-	}
-	p, err := ParseProcCgroup(pc)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(mnt, p), nil
-}
-
-// missingControllers returns which of memory, pids and cpu a
-// cgroup.controllers line lacks.
-func missingControllers(line string) []string {
-	have := strings.Fields(line)
-	var miss []string
-	for _, want := range []string{"memory", "pids", "cpu"} {
-		if indexOf(have, want) < 0 {
-			miss = append(miss, want)
+// missingWanted returns the controllers devbox uses among missing.
+func missingWanted(missing []string) []string {
+	var out []string
+	for _, m := range missing {
+		for _, w := range cgroupv2.Wanted {
+			if m == w {
+				out = append(out, m)
+			}
 		}
 	}
-	return miss
+	return out
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

@@ -7,13 +7,16 @@ package sandbox
 // side reads it for OOM reports, `devbox stats` and `devbox update`.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -77,6 +80,7 @@ func (s *supervisor) notEnforced(flags []string, reason error) error {
 	if len(flags) == 0 {
 		return nil
 	}
+	reason = scopeReason(reason, s.cfg.ScopeError)
 	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
 	hint := delegateHint
 	if errors.Is(reason, cgroupv2.ErrNoControllers) {
@@ -159,4 +163,43 @@ func oomError(e proto.Exit) error {
 		msg += " (limit " + cgroupv2.FormatBytes(e.MemoryMax) + ")"
 	}
 	return &ExitError{Code: e.Code, Msg: msg}
+}
+
+// RecordLimits records in the running sandbox name's config record that
+// 'devbox update' changed its limits to those of upd, so a later join that
+// asks for the limits now in effect is not refused as a config change.
+func RecordLimits(name string, upd cgroupv2.Limits) error {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(root, name, configFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // started by a devbox without config records
+	}
+	if err != nil {
+		return fmt.Errorf("read %s config record: %w", name, err)
+	}
+	var rec configRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return fmt.Errorf("decode %s config record: %w", name, err)
+	}
+	rec = updateLimits(rec, upd)
+	out, _ := json.MarshalIndent(rec, "", "  ")
+	return state.WriteFileAtomic(path, out, 0o600)
+}
+
+// updateLimits merges upd into rec's limits and recomputes the recorded
+// "limits" value and the hash from them.
+func updateLimits(rec configRecord, upd cgroupv2.Limits) configRecord {
+	rec.Limits.Limits = rec.Limits.Limits.Merge(upd)
+	key := "limits"
+	v := maps.Clone(rec.Values)
+	if v == nil {
+		v = map[string]string{}
+	}
+	v[key] = config.Config{Limits: rec.Limits}.SandboxValues()[key]
+	rec.Values, rec.Hash = v, config.Hash(v)
+	return rec
 }

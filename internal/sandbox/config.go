@@ -31,6 +31,9 @@ type configRecord struct {
 	Hash       string            `json:"hash"`
 	Values     map[string]string `json:"values"`
 	FileValues map[string]string `json:"file_values"`
+	// Limits are the [limits] in effect: those started with, then changed
+	// by 'devbox update' (RecordLimits).
+	Limits config.Limits `json:"limits"`
 }
 
 // configureSpec applies the project config to the child's Spec before the
@@ -130,7 +133,7 @@ func exists(p string) bool {
 
 func recordConfig(dir string, c, file config.Config) error {
 	v := c.SandboxValues()
-	rec := configRecord{Hash: config.Hash(v), Values: v, FileValues: file.SandboxValues()}
+	rec := configRecord{Hash: config.Hash(v), Values: v, FileValues: file.SandboxValues(), Limits: c.Limits}
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	return state.WriteFileAtomic(filepath.Join(dir, configFile), b, 0o600)
 }

@@ -178,23 +178,18 @@ func startSupervisor(dir string, opts Options) error {
 		os.RemoveAll(dir)
 		return err
 	}
-	cmd, readyR, err := spawnSupervisor(dir, cfg)
+	cmd, err := launchSupervisor(dir, cfg, opts.Warn)
 	if err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	defer readyR.Close()
-	err = awaitReady(readyR, opts.Warn)
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
 		return err
 	}
 	go cmd.Wait() // reap it if it ends while this client still runs
 	return nil
 }
 
-func spawnSupervisor(dir string, cfg supervisorConfig) (*exec.Cmd, *os.File, error) {
+// spawnSupervisor starts the supervisor, in a systemd user scope when scope
+// is set (scope.go), with its config in the environment and the write end
+// of the ready pipe as fd 3.
+func spawnSupervisor(dir string, cfg supervisorConfig, scope bool) (*exec.Cmd, *os.File, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find devbox binary: %w", err)
@@ -213,8 +208,9 @@ func spawnSupervisor(dir string, cfg supervisorConfig) (*exec.Cmd, *os.File, err
 		return nil, nil, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer readyW.Close()
-	cmd := exec.Command(self)
-	cmd.Args = []string{"devbox-supervisor", cfg.Spec.Name}
+	path, argv := supervisorArgv(self, cfg.Spec.Name, scope)
+	cmd := exec.Command(path)
+	cmd.Args = argv
 	cmd.Env = append(os.Environ(), envSupervise+"="+string(blob))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}

@@ -46,6 +46,9 @@ type supervisorConfig struct {
 	Limits        cgroupv2.Limits `json:"limits"`
 	RequireLimits bool            `json:"require_limits,omitempty"`
 	Net           NetworkConfig   `json:"net"`
+
+	// ScopeError is why the systemd user scope could not be made (scope.go).
+	ScopeError string `json:"scope_error,omitempty"`
 }
 
 // IsSupervisor reports whether this process was started as a supervisor.

@@ -1,0 +1,100 @@
+package sandbox
+
+// The systemd user scope fallback, client side. A process in a group that is
+// not delegated (an ssh or tty login's root-owned session-N.scope) cannot
+// make the sandbox's group: moving a process needs write access to the
+// common ancestor's cgroup.procs. When a systemd user manager runs, it can
+// hand out a delegated group anyway: the supervisor starts inside a
+// transient scope with Delegate=yes (systemd-run --user --scope), as podman
+// does rootless. systemd-run --scope creates the scope, moves itself into it
+// and execs the command, so the supervisor keeps this process's environment
+// and its ready pipe (fd 3, not close-on-exec) and its pid is the one
+// started here. When systemd-run fails before the supervisor reports, the
+// supervisor starts directly and says why in its not-delegated warning.
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// systemdRun is the program that makes the transient scope.
+const systemdRun = "systemd-run"
+
+// launchSupervisor spawns the supervisor, in a delegated user scope when
+// that is what gives the sandbox a cgroup, and waits for its report.
+func launchSupervisor(dir string, cfg supervisorConfig, warn io.Writer) (*exec.Cmd, error) {
+	_, probeErr := cgroupv2.Probe()
+	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
+	for {
+		cmd, readyR, err := spawnSupervisor(dir, cfg, useScope)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		r := &countingReader{r: readyR}
+		err = awaitReady(r, warn)
+		readyR.Close()
+		if err == nil {
+			return cmd, nil
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if !useScope || r.n > 0 {
+			return nil, err
+		}
+		// systemd-run failed before the supervisor ran: start it directly.
+		useScope = false
+		cfg.ScopeError = fmt.Sprintf("%s --user --scope failed: %s", systemdRun, lastLogLine(dir))
+	}
+}
+
+// supervisorArgv is the supervisor's command line: its own name and the
+// sandbox's for ps, or, in a scope, systemd-run's options and then the
+// binary (systemd-run execs it by path, so argv[0] is the path).
+func supervisorArgv(self, name string, scope bool) (path string, argv []string) {
+	if !scope {
+		return self, []string{"devbox-supervisor", name}
+	}
+	argv = []string{systemdRun, "--user", "--scope", "--quiet", "--collect",
+		"-p", "Delegate=yes", "--description=devbox sandbox " + name,
+		"--", self, "devbox-supervisor", name}
+	return systemdRun, argv
+}
+
+// lastLogLine is the last non-empty line of the supervisor log: systemd-run's
+// error when it failed.
+func lastLogLine(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, state.LogFile))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return last
+	}
+	return "no message"
+}
+
+// countingReader counts the bytes read: whether the supervisor said anything.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// scopeReason adds systemd-run's failure to a not-delegated reason.
+func scopeReason(reason error, scopeErr string) error {
+	if scopeErr == "" {
+		return reason
+	}
+	return fmt.Errorf("%w; %s", reason, scopeErr)
+}
