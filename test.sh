@@ -245,7 +245,8 @@ root_main() {
 	# ---- cgroup v2 suite (test/vm): the hosts' cgroups are hybrid, so
 	# delegated limits are proven in a User-Mode Linux guest (Debian's 6.1
 	# kernel as a process, package user-mode-linux above), one boot, as
-	# $test_user with a delegated subtree. About 30 s.
+	# $test_user with a delegated subtree (about 30 s); then, same boot, the
+	# rest of test/integration on that 6.1 kernel with MUST_WORK (about 3 min).
 	section "cgroup v2 suite in User-Mode Linux (test/vm/run.sh)"
 	DEVBOX_VM_USER="$test_user" sh "$ci_dir/src/test/vm/run.sh"
 }

@@ -10,7 +10,9 @@
 # Environment: DEVBOX_VM_USER (default dbx-helper) is the unprivileged test
 # user, with /etc/subuid and /etc/subgid ranges; DEVBOX_VM_CACHE (default
 # ~/.cache/devbox-vm) keeps the unpacked kernel when the package is not
-# installed; DEVBOX_VM_RUN passes -test.run to the suite.
+# installed; DEVBOX_VM_RUN passes -test.run to the cgroup suite;
+# DEVBOX_VM_INTEGRATION passes -test.run to the integration suite (default
+# ".", "none" leaves it out).
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +34,11 @@ find_kernel() {
 	echo "$cache/root/usr/bin/linux.uml"
 }
 
+# modules_dir KERNEL prints the kernel's module tree (.../modules/6.1.N).
+modules_dir() {
+	ls -d "$(dirname "$(dirname "$1")")"/lib/uml/modules/* | tail -n 1
+}
+
 id "$user" >/dev/null 2>&1 || { echo "run.sh: test user $user does not exist (set DEVBOX_VM_USER)" >&2; exit 2; }
 kernel=$(find_kernel)
 
@@ -42,15 +49,24 @@ trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 (cd "$repo" && CGO_ENABLED=0 go build -o "$work/" ./cmd/devbox ./cmd/devbox-init &&
 	CGO_ENABLED=0 go test -c -tags vm -o "$work/vm.test" ./test/vm)
+integration=${DEVBOX_VM_INTEGRATION:-.}
+if [ "$integration" != none ]; then
+	(cd "$repo" && CGO_ENABLED=0 go test -c -tags integration -o "$work/integration.test" ./test/integration)
+	chmod 755 "$work/integration.test"
+	echo "$integration" >"$work/integration.run"
+	# Root-only tests, and the single-id test (the test user has ranges).
+	echo '^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$' >"$work/integration.skip"
+fi
 cp "$repo/test/vm/guest-init.sh" "$work/init.sh"
 chmod 755 "$work/init.sh" "$work/devbox" "$work/devbox-init" "$work/vm.test"
+chmod 644 "$work"/integration.run "$work"/integration.skip 2>/dev/null || true
 
 # Parameters the kernel does not know (without a dot) reach init's
 # environment. stdin is not the terminal: the console is output only.
 start=$(date +%s)
-timeout 240 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
+timeout 300 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
 	init="$work/init.sh" con=null con0=fd:0,fd:1 \
-	DEVBOX_WORK="$work" DEVBOX_USER="$user" DEVBOX_RUN="${DEVBOX_VM_RUN:-.}" \
+	DEVBOX_WORK="$work" DEVBOX_USER="$user" DEVBOX_MODULES="$(modules_dir "$kernel")" DEVBOX_RUN="${DEVBOX_VM_RUN:-.}" \
 	</dev/null >"$work/console.log" 2>&1 || true
 # Show the tests' own output, not the kernel's boot messages.
 sed -n '/^DEVBOX-VM-BEGIN/,/^DEVBOX-VM-RESULT/p' "$work/console.log" | tr -d '\r'
@@ -60,5 +76,6 @@ if [ -z "$rc" ]; then
 	tail -n 40 "$work/console.log" >&2
 	exit 1
 fi
-echo "run.sh: cgroup v2 suite in UML ($("$kernel" --version 2>/dev/null | head -n 1)): exit $rc after $(($(date +%s) - start))s"
+grep -h '^DEVBOX-VM-SUITE' "$work/console.log" | tr -d '\r'
+echo "run.sh: suites in UML ($("$kernel" --version 2>/dev/null | head -n 1)): exit $rc after $(($(date +%s) - start))s"
 exit "$rc"

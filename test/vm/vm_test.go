@@ -192,8 +192,12 @@ func TestUpdateAndStats_LiveLimit(t *testing.T) {
 	}
 	// 80 MiB does not fit in 64m; after the update it does.
 	e.mustRun("update", "--memory", "128m", "--cpus", "0.5", "upd")
-	// The same flags as at the start: a join with other limits is refused.
-	r := e.run("run", "--name", "upd", "--memory", "64m", "--pids", "50", "--env", envAlloc+"=80", "--", e.alloc)
+	// The update is recorded: a join asking for the limits now in effect
+	// runs, one asking for those started with is refused as a change.
+	if r := e.run("run", "--name", "upd", "--memory", "64m", "--pids", "50", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "limits") {
+		t.Fatalf("want a join with the old limits refused:\n%s", r)
+	}
+	r := e.run("run", "--name", "upd", "--memory", "128m", "--pids", "50", "--cpus", "0.5", "--env", envAlloc+"=80", "--", e.alloc)
 	if r.code != 0 {
 		t.Fatalf("80 MiB under the raised limit:\n%s", r)
 	}
