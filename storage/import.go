@@ -52,8 +52,8 @@ func importInNS(req ImportRequest) (ImageRef, error) {
 		return ImageRef{}, err
 	}
 	var id string
-	err = withStore(req.Config, func(s cstorage.Store, _ string) error {
-		id, err = writeImage(s, img, names, readUncompressed, newProgress(os.Stderr, req.Quiet))
+	err = withStore(req.Config, func(s cstorage.Store, driver string) error {
+		id, err = writeImage(s, driver, img, names, readUncompressed, newProgress(os.Stderr, req.Quiet))
 		return err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/unshare"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/opencontainers/go-digest"
 	cstorage "go.podman.io/storage"
 )
 
@@ -133,10 +134,34 @@ func findImage(s cstorage.Store, typed string) (*cstorage.Image, error) {
 	if img, err := s.Image(ref.String()); err == nil {
 		return img, nil
 	}
+	if img := findByDigest(s, ref); img != nil {
+		return img, nil
+	}
 	if !ref.Short {
 		return nil, fmt.Errorf("%s: %w", ref, cstorage.ErrImageUnknown)
 	}
 	return findShort(s, typed, ref)
+}
+
+// findByDigest finds repo@digest among images stored under another name of
+// the same repository (an import names its image by tag only).
+func findByDigest(s cstorage.Store, ref Ref) *cstorage.Image {
+	if ref.Digest == "" {
+		return nil
+	}
+	d, err := digest.Parse(ref.Digest)
+	if err != nil {
+		return nil
+	}
+	imgs, _ := s.ImagesByDigest(d)
+	for _, img := range imgs {
+		for _, n := range img.Names {
+			if r, err := ParseRef(n); err == nil && r.Repo == ref.Repo {
+				return img
+			}
+		}
+	}
+	return nil
 }
 
 // findShort finds the images a short name could mean; more than one
@@ -198,7 +223,19 @@ func removeError(ref string, err error) error {
 	return fmt.Errorf("remove image %s: %w", ref, err)
 }
 
-// pruneInNS removes images that have no name and no sandbox.
+// tagged reports whether names hold a name other than a digest pin: an
+// image whose tag moved on keeps only repo@digest and is prunable, as
+// Podman's dangling images are.
+func tagged(names []string) bool {
+	for _, n := range names {
+		if !strings.Contains(n, "@") {
+			return true
+		}
+	}
+	return false
+}
+
+// pruneInNS removes images that have no tag and no sandbox.
 func pruneInNS(req ListRequest) ([]string, error) {
 	var removed []string
 	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
@@ -211,7 +248,7 @@ func pruneInNS(req ListRequest) ([]string, error) {
 			return err
 		}
 		for _, img := range imgs {
-			if len(img.Names) > 0 || used[img.ID] {
+			if tagged(img.Names) || used[img.ID] {
 				continue
 			}
 			if _, err := s.DeleteImage(img.ID, true); err != nil {

@@ -56,7 +56,11 @@ func (p *progress) reader(layer string, size int64, r io.Reader) io.Reader {
 		return r
 	}
 	if !p.tty {
-		fmt.Fprintf(p.w, "layer %s: copying %s\n", short(layer), human(size))
+		if size < 0 {
+			fmt.Fprintf(p.w, "layer %s: copying\n", short(layer))
+		} else {
+			fmt.Fprintf(p.w, "layer %s: copying %s\n", short(layer), human(size))
+		}
 		return r
 	}
 	return &barReader{p: p, layer: short(layer), size: size, r: r}

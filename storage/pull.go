@@ -55,8 +55,8 @@ func pullInNS(req PullRequest) (ImageRef, error) {
 		names = append(names, Ref{Repo: ref.Repo, Tag: ref.Tag}.String())
 	}
 	var id string
-	err = withStore(req.Config, func(s cstorage.Store, _ string) error {
-		id, err = writeImage(s, img, names, readCompressed, newProgress(os.Stderr, req.Quiet))
+	err = withStore(req.Config, func(s cstorage.Store, driver string) error {
+		id, err = writeImage(s, driver, img, names, readCompressed, newProgress(os.Stderr, req.Quiet))
 		return err
 	})
 	if err != nil {

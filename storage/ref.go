@@ -58,7 +58,8 @@ func ParseRef(s string) (Ref, error) {
 	short := !hasRegistry(s)
 	ref, err := name.ParseReference(s, name.WithDefaultRegistry(dockerHub))
 	if err != nil {
-		return Ref{}, fmt.Errorf("parse image reference %q: %w", s, err)
+		// go-containerregistry's message only repeats the input.
+		return Ref{}, fmt.Errorf("parse image reference %q: invalid reference format: want [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST], NAME in lowercase", s)
 	}
 	return fromName(ref, short), nil
 }

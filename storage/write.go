@@ -36,14 +36,14 @@ const (
 // writeImage stores img's layers (skipping those the store has, by chain
 // id) and records the image under names. It returns the image id, the id
 // of its config as Podman uses it.
-func writeImage(s cstorage.Store, img v1.Image, names []string, src layerSource, p *progress) (string, error) {
+func writeImage(s cstorage.Store, driver string, img v1.Image, names []string, src layerSource, p *progress) (string, error) {
 	layers, err := img.Layers()
 	if err != nil {
 		return "", fmt.Errorf("read image layers: %w", err)
 	}
 	top := ""
 	for _, l := range layers {
-		top, err = putLayer(s, l, top, src, p)
+		top, err = putLayer(s, driver, l, top, src, p)
 		if err != nil {
 			return "", err
 		}
@@ -60,7 +60,7 @@ func chainID(parent string, diffID v1.Hash) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func putLayer(s cstorage.Store, l v1.Layer, parent string, src layerSource, p *progress) (string, error) {
+func putLayer(s cstorage.Store, driver string, l v1.Layer, parent string, src layerSource, p *progress) (string, error) {
 	diffID, err := l.DiffID()
 	if err != nil {
 		return "", fmt.Errorf("read layer diff id: %w", err)
@@ -70,14 +70,14 @@ func putLayer(s cstorage.Store, l v1.Layer, parent string, src layerSource, p *p
 		p.skip(diffID.String())
 		return id, nil
 	}
-	rc, size, err := openLayer(l, src)
-	if err != nil {
-		return "", err
+	err = storeLayer(s, id, parent, l, src, p, nil)
+	if linkRetryable(err) && parent != "" {
+		// Maybe a hard link into a lower layer: see links.go.
+		dirs, derr := parentDirs(s, driver, parent)
+		if derr == nil {
+			err = storeLayer(s, id, parent, l, src, p, dirs)
+		}
 	}
-	defer rc.Close()
-	r := p.reader(diffID.String(), size, rc)
-	_, _, err = s.PutLayer(id, parent, nil, "", false, &cstorage.LayerOptions{UncompressedDigest: digestOf(diffID)}, r)
-	p.done(diffID.String(), err)
 	if errors.Is(err, cstorage.ErrDuplicateID) {
 		return id, nil // a concurrent pull stored it first
 	}
@@ -85,6 +85,26 @@ func putLayer(s cstorage.Store, l v1.Layer, parent string, src layerSource, p *p
 		return "", layerError(diffID, err)
 	}
 	return id, nil
+}
+
+// storeLayer streams layer l into the store as id; with lower dirs, hard
+// links to files below are stored as copies.
+func storeLayer(s cstorage.Store, id, parent string, l v1.Layer, src layerSource, p *progress, lower []string) error {
+	diffID, _ := l.DiffID()
+	rc, size, err := openLayer(l, src)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	r := p.reader(diffID.String(), size, rc)
+	if lower != nil {
+		fixed := copyCrossLayerLinks(r, lower)
+		defer fixed.Close()
+		r = fixed
+	}
+	_, _, err = s.PutLayer(id, parent, nil, "", false, &cstorage.LayerOptions{UncompressedDigest: digestOf(diffID)}, r)
+	p.done(diffID.String(), err)
+	return err
 }
 
 func openLayer(l v1.Layer, src layerSource) (io.ReadCloser, int64, error) {
@@ -165,7 +185,12 @@ func createImage(s cstorage.Store, img v1.Image, top string, names []string) (st
 		},
 	}
 	_, err = s.CreateImage(id, names, top, "", opts)
-	if errors.Is(err, cstorage.ErrDuplicateID) {
+	if errors.Is(err, cstorage.ErrDuplicateName) {
+		// A tag moved to this new image: create it unnamed, then AddNames
+		// takes the names from the image that had them.
+		_, err = s.CreateImage(id, nil, top, "", opts)
+	}
+	if err == nil || errors.Is(err, cstorage.ErrDuplicateID) {
 		err = s.AddNames(id, names)
 	}
 	if err != nil {

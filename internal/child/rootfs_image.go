@@ -105,11 +105,26 @@ func kernelOverlay(img *proto.ImageRoot, target string) error {
 // reaps it and it ends with the sandbox.
 func fuseOverlay(img *proto.ImageRoot, target string) error {
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(img.Lower, ":"), img.Upper, img.Work)
-	out, err := exec.Command("fuse-overlayfs", "-o", opts, target).CombinedOutput()
+	out, err := exec.Command(fuseOverlayfsBin(), "-o", opts, target).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("run fuse-overlayfs: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// fuseOverlayfsBin finds fuse-overlayfs: the child's PATH is not the
+// user's, so the usual install dirs are searched too.
+func fuseOverlayfsBin() string {
+	if p, err := exec.LookPath("fuse-overlayfs"); err == nil {
+		return p
+	}
+	for _, d := range []string{"/usr/local/bin", "/usr/bin", "/bin"} {
+		p := filepath.Join(d, "fuse-overlayfs")
+		if unix.Access(p, unix.X_OK) == nil {
+			return p
+		}
+	}
+	return "fuse-overlayfs"
 }
 
 // writeImageEtc binds the sandbox's hostname, hosts and resolv.conf over

@@ -89,6 +89,7 @@ func Run() []Check {
 		checkNetwork(exec.LookPath),
 		checkDevice("/dev/net/tun", "slirp4netns and pasta cannot create the sandbox's network device", "sudo modprobe tun"),
 		checkFuse(),
+		checkStorage(),
 		checkCgroup(),
 	)
 }

@@ -219,7 +219,7 @@ func TestRunStableOrder(t *testing.T) {
 		t.Errorf("order changed:\n%s\n%s", first, second)
 	}
 	if !strings.HasPrefix(first, "user namespaces,newuidmap,newgidmap,subordinate ids,") ||
-		!strings.HasSuffix(first, "runtime dir,network,/dev/net/tun,fuse-overlayfs,cgroup v2") {
+		!strings.HasSuffix(first, "runtime dir,network,/dev/net/tun,fuse-overlayfs,storage,cgroup v2") {
 		t.Errorf("unexpected order: %s", first)
 	}
 }

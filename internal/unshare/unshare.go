@@ -36,6 +36,7 @@ const (
 	envOp    = "_DEVBOX_UNSHARE"
 	envStage = "_DEVBOX_UNSHARE_STAGE"
 	envArg   = "_DEVBOX_UNSHARE_ARG"
+	envOwner = "_DEVBOX_UNSHARE_OWNER" // pid of the caller
 )
 
 // containers/storage reads these: configured means "already in the user
@@ -131,7 +132,7 @@ func start(op string, arg []byte, stderr io.Writer) (*exec.Cmd, *os.File, *os.Fi
 	defer resW.Close()
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"devbox-unshare", op}
-	cmd.Env = append(os.Environ(), envOp+"="+op, envStage+"=1", envArg+"="+string(arg))
+	cmd.Env = append(os.Environ(), envOp+"="+op, envStage+"=1", envArg+"="+string(arg), envOwner+"="+strconv.Itoa(os.Getpid()))
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	cmd.ExtraFiles = []*os.File{goR, resW}
 	cmd.SysProcAttr = &unix.SysProcAttr{
@@ -205,9 +206,13 @@ func stageOne() int {
 
 // stageTwo runs the op as root in the namespace.
 func stageTwo(ops map[string]Op) int {
+	if err := dieWithOwner(); err != nil {
+		writeResult(Result{Err: err.Error()})
+		return 125
+	}
 	op := os.Getenv(envOp)
 	arg := json.RawMessage(os.Getenv(envArg))
-	for _, k := range []string{envOp, envStage, envArg} {
+	for _, k := range []string{envOp, envStage, envArg, envOwner} {
 		os.Unsetenv(k)
 	}
 	ConfigureStorageEnv("")
@@ -233,6 +238,20 @@ func stageTwo(ops map[string]Op) int {
 	}
 	writeResult(Result{Value: b})
 	return 0
+}
+
+// dieWithOwner makes the caller's death kill this process again: the
+// parent-death signal set at clone does not survive stage one's re-exec
+// (measured: a pull outlived its killed client, holding the store lock).
+// If the caller already died, the process was reparented: give up.
+func dieWithOwner() error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set parent-death signal: %w", err)
+	}
+	if owner := os.Getenv(envOwner); owner != "" && owner != strconv.Itoa(os.Getppid()) {
+		return errors.New("the calling devbox exited")
+	}
+	return nil
 }
 
 // ConfigureStorageEnv tells containers/storage that this process already

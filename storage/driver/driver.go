@@ -1,0 +1,153 @@
+// Package driver decides which containers/storage driver devbox's image
+// store uses, without opening the store: the store (inside the user
+// namespace) tries drivers in this order, and `devbox doctor` (on the host)
+// reports the same decision.
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Drivers, in order of preference. Fuse is the overlay driver with
+// fuse-overlayfs as its mount program.
+const (
+	Overlay = "overlay"
+	Fuse    = "fuse-overlayfs"
+	VFS     = "vfs"
+)
+
+// All is every driver, best first.
+var All = []string{Overlay, Fuse, VFS}
+
+// Env forces a driver, for a home where native overlay misbehaves, and for
+// tests.
+const Env = "DEVBOX_STORAGE_DRIVER"
+
+// RecordFile (in the graph root) records the driver a store was created
+// with: layers written by one driver are invisible to another.
+const RecordFile = "devbox-driver"
+
+// Choice is the driver to use and why.
+type Choice struct {
+	Driver string
+	Why    string
+	// Fallback is set when native overlay was passed over.
+	Fallback bool
+}
+
+// Forced returns the driver $DEVBOX_STORAGE_DRIVER names, or "".
+func Forced() (string, error) {
+	d := os.Getenv(Env)
+	switch d {
+	case "", Overlay, Fuse, VFS:
+		return d, nil
+	}
+	return "", fmt.Errorf("invalid %s=%q: want overlay, fuse-overlayfs or vfs", Env, d)
+}
+
+// Recorded returns the driver the store at graphRoot was created with.
+func Recorded(graphRoot string) string {
+	b, _ := os.ReadFile(filepath.Join(graphRoot, RecordFile))
+	return strings.TrimSpace(string(b))
+}
+
+// Choose decides the driver for the store at graphRoot: forced, else
+// recorded, else native overlay when the kernel and file system allow it,
+// else fuse-overlayfs when usable, else vfs.
+func Choose(graphRoot string) (Choice, error) {
+	if d, err := Forced(); err != nil || d != "" {
+		return Choice{Driver: d, Why: "forced by " + Env, Fallback: d != Overlay}, err
+	}
+	if d := Recorded(graphRoot); d != "" {
+		return Choice{Driver: d, Why: "the store was created with it", Fallback: d != Overlay}, nil
+	}
+	overlayErr := NativeOverlay(graphRoot)
+	if overlayErr == nil {
+		return Choice{Driver: Overlay, Why: "native rootless overlay"}, nil
+	}
+	fuseErr := FuseUsable()
+	if fuseErr == nil {
+		return Choice{Driver: Fuse, Why: overlayErr.Error(), Fallback: true}, nil
+	}
+	return Choice{Driver: VFS, Why: overlayErr.Error() + "; " + fuseErr.Error(), Fallback: true}, nil
+}
+
+// Order lists the drivers to try for c: c's own, then the ones after it
+// unless it was forced or recorded.
+func Order(c Choice, graphRoot string) []string {
+	if d, _ := Forced(); d != "" {
+		return []string{d}
+	}
+	if Recorded(graphRoot) != "" {
+		return []string{c.Driver}
+	}
+	for i, d := range All {
+		if d == c.Driver {
+			return All[i:]
+		}
+	}
+	return All
+}
+
+// File systems on which the kernel refuses an overlay upper dir, or which
+// break it (NFS homes).
+var badUpperFS = map[int64]string{
+	0x6969:     "NFS",
+	0x65735546: "FUSE",
+	0x794c7630: "overlayfs",
+	0xf15f:     "eCryptfs",
+	0xff534d42: "CIFS",
+	0xfe534d42: "SMB2",
+}
+
+// NativeOverlay says why rootless native overlay cannot hold a store at
+// graphRoot: it needs kernel 5.13 (overlay in user namespaces, userxattr)
+// and an upper dir on a local file system.
+func NativeOverlay(graphRoot string) error {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil {
+		rel := unix.ByteSliceToString(u.Release[:])
+		var major, minor int
+		fmt.Sscanf(rel, "%d.%d", &major, &minor)
+		if major < 5 || major == 5 && minor < 13 {
+			return fmt.Errorf("kernel %s is older than 5.13: no rootless overlay", rel)
+		}
+	}
+	dir := existingAncestor(graphRoot)
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", dir, err)
+	}
+	if name, bad := badUpperFS[int64(st.Type)]; bad {
+		return fmt.Errorf("%s is on %s, where overlay upper dirs do not work", dir, name)
+	}
+	return nil
+}
+
+func existingAncestor(p string) string {
+	for {
+		if _, err := os.Stat(p); err == nil || p == "/" || p == "." {
+			return p
+		}
+		p = filepath.Dir(p)
+	}
+}
+
+// FuseUsable says why fuse-overlayfs cannot be used, or nil.
+func FuseUsable() error {
+	if _, err := exec.LookPath("fuse-overlayfs"); err != nil {
+		return errors.New("fuse-overlayfs not found in PATH (install package fuse-overlayfs)")
+	}
+	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	return f.Close()
+}
