@@ -50,6 +50,16 @@ func (p *progress) skip(layer string) {
 	fmt.Fprintf(p.w, "layer %s: already present\n", short(layer))
 }
 
+func (p *progress) note(layer, msg string) {
+	if p == nil {
+		return
+	}
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "layer %s: %s\n", short(layer), msg)
+}
+
 // reader wraps r so that reads advance the layer's bar.
 func (p *progress) reader(layer string, size int64, r io.Reader) io.Reader {
 	if p == nil {

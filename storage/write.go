@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/subid"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/stringid"
@@ -75,6 +77,7 @@ func putLayer(s cstorage.Store, driver string, l v1.Layer, parent string, src la
 		// Maybe a hard link into a lower layer: see links.go.
 		dirs, derr := parentDirs(s, driver, parent)
 		if derr == nil {
+			p.note(diffID.String(), "retrying with hard links into lower layers copied up")
 			err = storeLayer(s, id, parent, l, src, p, dirs)
 		}
 	}
@@ -142,8 +145,21 @@ func layerError(diffID v1.Hash, err error) error {
 		id = gid
 	}
 	msg := fmt.Errorf("store layer %s: %s is owned by id %d (uid:gid %d:%d), beyond the %d ids mapped in the sandbox (0-%d: your own id and your subordinate range)", diffID, m[3], id, uid, gid, size, size-1)
-	need := id + 1 - size + 1
-	return preflight.Hint(msg, fmt.Sprintf("add a larger subordinate range covering at least %d more ids, e.g. 'sudo usermod --add-subuids 200000-%d --add-subgids 200000-%d $USER', then pull again", need, 200000+max(need, 65536)-1, 200000+max(need, 65536)-1))
+	need := id + 1 - size
+	return preflight.Hint(msg, fmt.Sprintf("add a subordinate range of at least %d more ids, e.g. %s, then pull again", need, usermodFor(need)))
+}
+
+// usermodFor is a usermod command adding need ids (at least a block of
+// 65536) above every range in /etc/subuid and /etc/subgid.
+func usermodFor(need uint64) string {
+	uids, _ := os.ReadFile("/etc/subuid")
+	gids, _ := os.ReadFile("/etc/subgid")
+	start, ok := subid.NextFree(uids, gids)
+	if !ok {
+		return "'sudo usermod --add-subuids START-END --add-subgids START-END $USER' with a free range"
+	}
+	end := uint64(start) + max(need, subid.BlockSize) - 1
+	return fmt.Sprintf("'sudo usermod --add-subuids %d-%d --add-subgids %d-%d $USER'", start, end, start, end)
 }
 
 // mappedSize is the number of uids mapped in this user namespace.

@@ -101,13 +101,48 @@ func kernelOverlay(img *proto.ImageRoot, target string) error {
 	return mount("overlay", target, "overlay", 0, opts)
 }
 
-// fuseOverlay runs fuse-overlayfs, which daemonises into the sandbox: init
-// reaps it and it ends with the sandbox.
+// fuseOverlay mounts fuse-overlayfs on target. The child mounts the FUSE
+// file system itself on a /dev/fuse fd and hands the fd to fuse-overlayfs
+// (libfuse's /dev/fd/N mount point), which runs in a mount namespace of
+// its own: pivot_root moves the root of every process in the child's
+// namespace, and a daemon whose root became its own mount deadlocks on its
+// first absolute path. It daemonises into the sandbox; init reaps it.
 func fuseOverlay(img *proto.ImageRoot, target string) error {
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(img.Lower, ":"), img.Upper, img.Work)
-	out, err := exec.Command(fuseOverlayfsBin(), "-o", opts, target).CombinedOutput()
+	dev, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("run fuse-overlayfs: %w: %s", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	defer dev.Close()
+	data := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other", dev.Fd())
+	if err := mount("fuse-overlayfs", target, "fuse.fuse-overlayfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
+		return err
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(img.Lower, ":"), img.Upper, img.Work)
+	cmd := exec.Command(fuseOverlayfsBin(), "-o", opts, "/dev/fd/3")
+	cmd.ExtraFiles = []*os.File{dev}
+	cmd.SysProcAttr = &unix.SysProcAttr{Unshareflags: unix.CLONE_NEWNS}
+	if err := runWithOutput(cmd); err != nil {
+		unix.Unmount(target, unix.MNT_DETACH)
+		return fmt.Errorf("run fuse-overlayfs: %w", err)
+	}
+	return nil
+}
+
+// runWithOutput runs cmd with its output in a memfd, not a pipe: a daemon
+// keeps its stdout and stderr, so reading a pipe to EOF would wait for the
+// sandbox's end. The output ends up in the error.
+func runWithOutput(cmd *exec.Cmd) error {
+	fd, err := unix.MemfdCreate("output", unix.MFD_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("create memfd: %w", err)
+	}
+	out := os.NewFile(uintptr(fd), "output")
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		msg := make([]byte, 4096)
+		n, _ := out.ReadAt(msg, 0)
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(msg[:n])))
 	}
 	return nil
 }

@@ -1,0 +1,716 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// The test image, built here from Debian's busybox-static:
+//
+//	layer 1: /bin/busybox and applet links, /etc/passwd, /etc/version,
+//	         /etc/gone, /data/opaque/{old1,old2}, /data/hl-target
+//	layer 2: whiteout of /etc/gone, /data/opaque made opaque with new1,
+//	         /data/hl hard-linked to layer 1's /data/hl-target, the symlink
+//	         /data/sym, /home/user/owned owned by 1000:1000
+//	config:  Env FOO=from-image, WorkingDir /data, Cmd /bin/sh
+//
+// version is written to /etc/version so that pins can tell images apart.
+
+const busyboxPath = "/bin/busybox"
+
+var applets = []string{"sh", "ls", "cat", "stat", "id", "readlink", "test", "echo", "true", "touch", "chown", "pwd", "env", "wc", "rm", "mkdir", "sleep"}
+
+type tarEntry struct {
+	name     string
+	typ      byte
+	mode     int64
+	uid, gid int
+	body     []byte
+	link     string
+}
+
+func dirEntry(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeDir, mode: 0o755} }
+func fileEntry(name, body string) tarEntry {
+	return tarEntry{name: name, typ: tar.TypeReg, mode: 0o644, body: []byte(body)}
+}
+
+func tarBytes(t *testing.T, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Uid: e.uid, Gid: e.gid, Linkname: e.link, Size: int64(len(e.body)), ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if e.typ == tar.TypeReg {
+			tw.Write(e.body)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func layerOf(t *testing.T, b []byte) v1.Layer {
+	t.Helper()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// baseEntries is layer 1's content.
+func baseEntries(t *testing.T) []tarEntry {
+	t.Helper()
+	bb, err := os.ReadFile(busyboxPath)
+	if err != nil {
+		testutil.Skip(t, "busybox-static not installed (%v): apt-get install busybox-static", err)
+	}
+	es := []tarEntry{dirEntry("bin"), dirEntry("etc"), dirEntry("tmp"), dirEntry("root"), dirEntry("home"), dirEntry("data"), dirEntry("data/opaque"),
+		{name: "bin/busybox", typ: tar.TypeReg, mode: 0o755, body: bb}}
+	es[2].mode = 0o1777
+	for _, a := range applets {
+		es = append(es, tarEntry{name: "bin/" + a, typ: tar.TypeSymlink, mode: 0o777, link: "busybox"})
+	}
+	return append(es,
+		fileEntry("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"),
+		fileEntry("etc/group", "root:x:0:\nuser:x:1000:\n"),
+		fileEntry("etc/gone", "this file is whited out by layer 2\n"),
+		fileEntry("data/opaque/old1", "hidden by the opaque dir\n"),
+		fileEntry("data/opaque/old2", "hidden by the opaque dir\n"),
+		fileEntry("data/hl-target", "hard linked\n"),
+	)
+}
+
+// topEntries is layer 2's content.
+func topEntries(version string) []tarEntry {
+	return []tarEntry{
+		dirEntry("etc"), dirEntry("data"), dirEntry("data/opaque"), dirEntry("home"),
+		{name: "etc/.wh.gone", typ: tar.TypeReg, mode: 0o644},
+		{name: "data/opaque/.wh..wh..opq", typ: tar.TypeReg, mode: 0o644},
+		fileEntry("data/opaque/new1", "new\n"),
+		{name: "data/hl", typ: tar.TypeLink, link: "data/hl-target"},
+		{name: "data/sym", typ: tar.TypeSymlink, mode: 0o777, link: "../etc/version"},
+		{name: "home/user", typ: tar.TypeDir, mode: 0o755, uid: 1000, gid: 1000},
+		{name: "home/user/owned", typ: tar.TypeReg, mode: 0o644, uid: 1000, gid: 1000, body: []byte("mine\n")},
+		fileEntry("etc/version", version+"\n"),
+	}
+}
+
+// testImage builds the two-layer test image (plus extra layers).
+func testImage(t *testing.T, version string, extra ...[]tarEntry) v1.Image {
+	t.Helper()
+	layers := []v1.Layer{layerOf(t, tarBytes(t, baseEntries(t))), layerOf(t, tarBytes(t, topEntries(version)))}
+	for _, es := range extra {
+		layers = append(layers, layerOf(t, tarBytes(t, es)))
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Config.Env = []string{"PATH=/bin", "FOO=from-image"}
+	cf.Config.WorkingDir = "/data"
+	cf.Config.Cmd = []string{"/bin/sh"}
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// testRegistry is an in-process registry on 127.0.0.1. A blob digest put in
+// stall is served half and then held until the client goes away.
+type testRegistry struct {
+	srv     *httptest.Server
+	host    string
+	mu      sync.Mutex
+	stall   map[string]bool
+	stalled chan string
+}
+
+func newRegistry(t *testing.T) *testRegistry {
+	t.Helper()
+	r := &testRegistry{stall: map[string]bool{}, stalled: make(chan string, 4)}
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if d := r.stalledBlob(req); d != "" {
+			r.serveHalf(w, req, inner, d)
+			return
+		}
+		inner.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	r.host = strings.TrimPrefix(r.srv.URL, "http://")
+	return r
+}
+
+func (r *testRegistry) stalledBlob(req *http.Request) string {
+	if req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/blobs/") {
+		return ""
+	}
+	d := req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stall[d] {
+		return d
+	}
+	return ""
+}
+
+func (r *testRegistry) serveHalf(w http.ResponseWriter, req *http.Request, inner http.Handler, d string) {
+	rec := httptest.NewRecorder()
+	inner.ServeHTTP(rec, req)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	body := rec.Body.Bytes()
+	w.Write(body[:len(body)/2])
+	w.(http.Flusher).Flush()
+	r.stalled <- d
+	select { // until the client goes; bounded so that Close never hangs
+	case <-req.Context().Done():
+	case <-time.After(30 * time.Second):
+	}
+}
+
+func (r *testRegistry) push(t *testing.T, repoTag string, img v1.Image) string {
+	t.Helper()
+	ref, err := name.ParseReference(r.host+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	d, _ := img.Digest()
+	return d.String()
+}
+
+// newStoreEnv is newEnv whose image store is removed at the end: its files
+// belong to subordinate ids, so removing them takes a user namespace with
+// the same mapping (util-linux unshare --map-auto).
+func newStoreEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	t.Cleanup(func() {
+		e.run("stop", "--all", "--time", "1s")
+		store := filepath.Join(e.data, "devbox", "storage")
+		if out, err := exec.Command("unshare", "--map-root-user", "--map-auto", "rm", "-rf", store).CombinedOutput(); err != nil {
+			t.Logf("remove image store: %v: %s", err, out)
+		}
+	})
+	return e
+}
+
+// imageEnv is an env with its own store, a registry and the test image
+// pushed as test/bb:1.
+func imageEnv(t *testing.T) (*env, *testRegistry, string) {
+	t.Helper()
+	e := newStoreEnv(t)
+	reg := newRegistry(t)
+	ref := reg.host + "/test/bb:1"
+	reg.push(t, "test/bb:1", testImage(t, "v1"))
+	return e, reg, ref
+}
+
+// mustFail runs devbox, wants exit 125 and stderr containing each of want.
+func (e *env) mustFail(want []string, args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code != 125 {
+		e.t.Fatalf("devbox %s: want exit 125, got %s", strings.Join(args, " "), r)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			e.t.Fatalf("devbox %s: stderr lacks %q:\n%s", strings.Join(args, " "), w, r.stderr)
+		}
+	}
+	return r
+}
+
+func (e *env) images() []imageEntry {
+	e.t.Helper()
+	out := e.must("image", "ls", "--json")
+	var list []imageEntry
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		e.t.Fatalf("devbox image ls --json: %v\n%s", err, out)
+	}
+	return list
+}
+
+type imageEntry struct {
+	ID     string   `json:"id"`
+	Names  []string `json:"names"`
+	Digest string   `json:"digest"`
+}
+
+// checkImageContent checks the test image's layers as the sandbox sees
+// them: contents, whiteout, opaque dir, hard link, symlink, ownership.
+func checkImageContent(t *testing.T, e *env, args ...string) {
+	t.Helper()
+	script := `set -e
+cat /etc/version
+test ! -e /etc/gone && echo gone-whited-out
+echo opaque: $(ls /data/opaque)
+echo links=$(stat -c %h /data/hl) same=$(test "$(stat -c %i /data/hl)" = "$(stat -c %i /data/hl-target)" && echo yes)
+readlink /data/sym
+cat /data/sym
+stat -c %u:%g /home/user/owned
+stat -c %u:%g /bin/busybox
+echo FOO=$FOO`
+	out := e.must(append(append([]string{"run"}, args...), "--", "/bin/sh", "-c", script)...)
+	for _, want := range []string{"gone-whited-out", "links=2 same=yes", "../etc/version", "1000:1000", "0:0", "FOO=from-image"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("image content: want %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "old1") || !strings.Contains(out, "new1") {
+		t.Errorf("opaque dir: want only new1 in /data/opaque:\n%s", out)
+	}
+}
+
+// subuidBase is the first subordinate uid of the current user.
+func subuidBase(t *testing.T) int {
+	t.Helper()
+	name, uid, _ := currentUser(t)
+	b, _ := os.ReadFile("/etc/subuid")
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 3 && (f[0] == name || f[0] == strconv.Itoa(int(uid))) {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	testutil.Skip(t, "no subuid range for %s: image ownership needs one", name)
+	return 0
+}
+
+func ownerOf(t *testing.T, path string) int {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		t.Fatalf("stat %s: %v", path, err)
+	}
+	return int(st.Uid)
+}
+
+// storeFile finds rel (e.g. "home/user/owned") in a layer of the env's
+// store; "" when no layer has it.
+func storeFile(e *env, rel string) string {
+	for _, pat := range []string{"overlay/*/diff/", "vfs/dir/*/"} {
+		m, _ := filepath.Glob(filepath.Join(e.data, "devbox", "storage", pat, rel))
+		if len(m) > 0 {
+			return m[0]
+		}
+	}
+	return ""
+}
+
+func TestImage_PullRunContentsOwnershipWhiteouts(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	base := subuidBase(t)
+	r := e.run("image", "pull", ref)
+	if r.code != 0 {
+		t.Fatalf("pull: %s", r)
+	}
+	// Not a terminal: one line per layer, then the name and digest.
+	if strings.Count(r.stderr, "layer ") < 2 || strings.Contains(r.stderr, "\r") || strings.Contains(r.stderr, "\033[") {
+		t.Errorf("pull progress off a terminal: want plain lines per layer:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "sha256:") {
+		t.Errorf("pull: want the digest on stdout: %s", r)
+	}
+	checkImageContent(t, e, "--image", ref)
+
+	// A file made as uid 1000 inside lands in the sandbox's upper layer as
+	// subuid-base+999 on the host.
+	e.must("run", "--image", ref, "--", "/bin/sh", "-c", "echo x > /upper-owned && chown 1000:1000 /upper-owned")
+	if got := ownerOf(t, storeFile(e, "home/user/owned")); got != base+999 {
+		t.Errorf("image file owned by 1000: host uid %d, want %d", got, base+999)
+	}
+	if p := storeFile(e, "upper-owned"); p == "" {
+		t.Errorf("upper-owned not found in any layer of the store")
+	} else if got := ownerOf(t, p); got != base+999 {
+		t.Errorf("upper layer file chowned to 1000: host uid %d, want %d", got, base+999)
+	}
+	// Changes persist across stop and start; rm frees the layer.
+	name := e.only().Name
+	e.must("stop", name)
+	if out := e.must("run", "--image", ref, "--", "cat", "/upper-owned"); out != "x\n" {
+		t.Errorf("after stop and start: /upper-owned = %q, want x", out)
+	}
+	e.must("stop", name)
+	e.must("rm", name)
+	if p := storeFile(e, "upper-owned"); p != "" {
+		t.Errorf("devbox rm left the sandbox layer: %s", p)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.data, "devbox", "storage", "overlay-containers", "containers.json")); strings.Contains(string(b), "devbox-"+name) {
+		t.Errorf("devbox rm left the container record:\n%s", b)
+	}
+	// The image is now free to remove.
+	e.must("image", "rm", ref)
+	if imgs := e.images(); len(imgs) != 0 {
+		t.Errorf("after image rm: %+v", imgs)
+	}
+}
+
+func TestImage_WorkingDir(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	if out := e.must("run", "--image", ref, "--", "pwd"); strings.TrimSpace(out) != e.project {
+		t.Errorf("from the project dir: pwd %q, want %q", out, e.project)
+	}
+	name := e.only().Name
+	// From a directory the sandbox cannot see, the image's WorkingDir.
+	other := t.TempDir()
+	cmd := e.command(context.Background(), "run", "--name", name, "--image", ref, "--", "pwd")
+	cmd.Dir = other
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("run from %s: %v", other, err)
+	}
+	if strings.TrimSpace(string(out)) != "/data" {
+		t.Errorf("from outside the project: pwd %q, want the image's WorkingDir /data", out)
+	}
+}
+
+func TestImage_ImportEachKind(t *testing.T) {
+	t.Parallel()
+	e := newStoreEnv(t)
+	img := testImage(t, "imported")
+	dir := t.TempDir()
+
+	ociDir := filepath.Join(dir, "oci")
+	p, err := layout.Write(ociDir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "test/oci:1"})); err != nil {
+		t.Fatal(err)
+	}
+	ociTar := filepath.Join(dir, "oci.tar")
+	if out, err := exec.Command("tar", "-C", ociDir, "-cf", ociTar, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	dockerTar := filepath.Join(dir, "docker.tar")
+	tag, _ := name.NewTag("test/docker:1")
+	if err := tarball.WriteToFile(dockerTar, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(dir, "rootfs.tar")
+	os.WriteFile(rootfs, tarBytes(t, append(baseEntries(t), fileEntry("etc/version", "rootfs\n"))), 0o644)
+
+	cases := []struct{ path, name, ref, version string }{
+		{ociDir, "", "localhost/test/oci:1", "imported"},
+		{ociTar, "test/ocitar:1", "localhost/test/ocitar:1", "imported"},
+		{dockerTar, "", "localhost/test/docker:1", "imported"},
+		{rootfs, "test/rootfs", "localhost/test/rootfs:latest", "rootfs"},
+	}
+	for _, c := range cases {
+		args := []string{"image", "import", c.path}
+		if c.name != "" {
+			args = append(args, "--name", c.name)
+		}
+		if out := e.must(args...); !strings.HasPrefix(out, c.ref+" ") {
+			t.Errorf("import %s: got %q, want %s", filepath.Base(c.path), out, c.ref)
+		}
+		if out := e.must("run", "--rm", "--image", c.ref, "--", "cat", "/etc/version"); strings.TrimSpace(out) != c.version {
+			t.Errorf("run %s: /etc/version %q, want %q", c.ref, out, c.version)
+		}
+	}
+	checkImageContent(t, e, "--rm", "--image", "localhost/test/docker:1")
+	// The three archives of one image share its layers.
+	// (A --rm sandbox's layer goes when its supervisor exits.)
+	eventually(t, 5*time.Second, func() string {
+		n, _ := filepath.Glob(filepath.Join(e.data, "devbox", "storage", "overlay", "*", "diff"))
+		if len(n) != 3 {
+			return fmt.Sprintf("store holds %d layers, want 3 (two shared + rootfs)", len(n))
+		}
+		return ""
+	})
+	// A plain rootfs tarball needs a name.
+	e.mustFail([]string{"--name"}, "image", "import", rootfs)
+	// A short name matching two different stored images is ambiguous (two
+	// names of one image are not).
+	e.must("image", "import", dockerTar, "--name", "other.example/test/docker:1")
+	e.must("run", "--rm", "--image", "test/docker:1", "--", "true")
+	e.must("image", "import", rootfs, "--name", "third.example/test/docker:1")
+	// (A sandbox that resolved the name before keeps its pin: ask another.)
+	e.mustFail([]string{"ambiguous", "third.example/test/docker:1"}, "run", "--rm", "--name", "amb", "--image", "test/docker:1", "--", "true")
+}
+
+func TestImage_Errors(t *testing.T) {
+	t.Parallel()
+	e := newStoreEnv(t)
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.tar")
+	good := tarBytes(t, baseEntries(t))
+	os.WriteFile(corrupt, good[:len(good)/3], 0o644)
+	e.mustFail([]string{"corrupt"}, "image", "import", "--name", "x", corrupt)
+	garbage := filepath.Join(dir, "garbage.tar.gz")
+	os.WriteFile(garbage, []byte{0x1f, 0x8b, 8, 0, 1, 2, 3}, 0o644)
+	e.mustFail([]string{"corrupt"}, "image", "import", "--name", "x", garbage)
+
+	e.mustFail([]string{"invalid reference"}, "image", "pull", "Bad//Ref::x")
+	e.mustFail([]string{"invalid reference"}, "run", "--rm", "--image", "UPPER/case", "--", "true")
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	r := e.mustFail([]string{"unreachable", closed}, "image", "pull", closed+"/test/bb:1")
+	t.Logf("unreachable registry:\n%s", r.stderr)
+	if imgs := e.images(); len(imgs) != 0 {
+		t.Errorf("failed imports and pulls left images: %+v", imgs)
+	}
+}
+
+func TestImage_BeyondSubordinateRange(t *testing.T) {
+	t.Parallel()
+	e := newStoreEnv(t)
+	subuidBase(t)
+	reg := newRegistry(t)
+	big := []tarEntry{{name: "far", typ: tar.TypeReg, mode: 0o644, uid: 70000, gid: 70000, body: []byte("x")}}
+	reg.push(t, "test/far:1", testImage(t, "far", big))
+	r := e.mustFail([]string{"70000", "0-65536", "usermod --add-subuids"}, "image", "pull", reg.host+"/test/far:1")
+	t.Logf("beyond the range:\n%s", r.stderr)
+}
+
+func TestImage_ConcurrentPulls(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	var wg sync.WaitGroup
+	res := make([]result, 3)
+	for i := range res {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = e.run("image", "pull", "-q", ref)
+		}()
+	}
+	wg.Wait()
+	for i, r := range res {
+		if r.code != 0 {
+			t.Errorf("pull %d: %s", i, r)
+		}
+	}
+	if imgs := e.images(); len(imgs) != 1 {
+		t.Errorf("after concurrent pulls: want 1 image, got %+v", imgs)
+	}
+	checkImageContent(t, e, "--rm", "--image", ref)
+}
+
+func TestImage_KilledPullThenRepull(t *testing.T) {
+	t.Parallel()
+	e := newStoreEnv(t)
+	reg := newRegistry(t)
+	// A third layer big enough to be caught half way.
+	blob := bytes.Repeat([]byte("0123456789abcdef"), 1<<18)
+	img := testImage(t, "big", []tarEntry{{name: "big", typ: tar.TypeReg, mode: 0o644, body: blob}})
+	ref := reg.host + "/test/big:1"
+	reg.push(t, "test/big:1", img)
+	layers, _ := img.Layers()
+	d, _ := layers[2].Digest()
+	reg.mu.Lock()
+	reg.stall[d.String()] = true
+	reg.mu.Unlock()
+
+	cmd := e.command(context.Background(), "image", "pull", ref)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reg.stalled:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("pull never reached the big layer:\n%s", stderr.String())
+	}
+	helpers := childrenOf(cmd.Process.Pid)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	eventually(t, 10*time.Second, func() string {
+		for _, pid := range helpers {
+			if alive(pid) {
+				return fmt.Sprintf("pull helper %d outlived the killed pull", pid)
+			}
+		}
+		return ""
+	})
+
+	reg.mu.Lock()
+	reg.stall = map[string]bool{}
+	reg.mu.Unlock()
+	if imgs := e.images(); len(imgs) != 0 {
+		t.Errorf("after a killed pull: want no image, got %+v", imgs)
+	}
+	e.must("image", "pull", ref)
+	imgs := e.images()
+	if len(imgs) != 1 || !contains(imgs[0].Names, ref) {
+		t.Errorf("after re-pull: want one image named %s, got %+v", ref, imgs)
+	}
+	if out := e.must("run", "--rm", "--image", ref, "--", "wc", "-c", "/big"); !strings.Contains(out, strconv.Itoa(len(blob))) {
+		t.Errorf("big layer after re-pull: %q", out)
+	}
+}
+
+func childrenOf(pid int) []int {
+	var out []int
+	for _, p := range hostProcs() {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, p.pid)
+		}
+	}
+	return out
+}
+
+// alive: the process exists and is not a zombie (host PID 1 here does not
+// reap).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func TestImage_LockPinsAndUpdate(t *testing.T) {
+	t.Parallel()
+	e, reg, ref := imageEnv(t)
+	os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(fmt.Sprintf("image = %q\n", ref)), 0o644)
+	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v1\n" {
+		t.Fatalf("image from devbox.toml: /etc/version %q, want v1", out)
+	}
+	lock, err := os.ReadFile(filepath.Join(e.project, "devbox.lock"))
+	if err != nil {
+		t.Fatalf("devbox.lock next to devbox.toml: %v", err)
+	}
+	old := e.images()[0].Digest
+	if !strings.Contains(string(lock), old) {
+		t.Errorf("devbox.lock lacks %s:\n%s", old, lock)
+	}
+	// A new image under the same tag: the pin holds.
+	newDigest := reg.push(t, "test/bb:1", testImage(t, "v2"))
+	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v1\n" {
+		t.Errorf("pinned: /etc/version %q, want v1", out)
+	}
+	out := e.must("image", "update")
+	if !strings.Contains(out, old) || !strings.Contains(out, newDigest) {
+		t.Errorf("image update: want %s -> %s in:\n%s", old, newDigest, out)
+	}
+	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v2\n" {
+		t.Errorf("after update: /etc/version %q, want v2", out)
+	}
+	if out := e.must("image", "update"); !strings.Contains(out, "unchanged") {
+		t.Errorf("second update: want unchanged:\n%s", out)
+	}
+	// The old image lost its tag: prune removes it.
+	if out := e.must("image", "prune"); strings.Count(out, "removed") != 1 {
+		t.Errorf("image prune: want the old image removed:\n%s", out)
+	}
+	if imgs := e.images(); len(imgs) != 1 || imgs[0].Digest != newDigest {
+		t.Errorf("after prune: %+v", imgs)
+	}
+}
+
+func TestImage_FuseOverlayFallback(t *testing.T) {
+	t.Parallel()
+	if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
+		testutil.Skip(t, "fuse-overlayfs needs /dev/fuse read-write for this user (%v): sudo chmod 0666 /dev/fuse", err)
+	} else {
+		f.Close()
+	}
+	testutil.RequireBinary(t, "fuse-overlayfs")
+	for _, driver := range []string{"fuse-overlayfs", "vfs"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e, _, ref := imageEnv(t)
+			e.extra = append(e.extra, "DEVBOX_STORAGE_DRIVER="+driver)
+			e.must("image", "pull", "-q", ref)
+			checkImageContent(t, e, "--image", ref)
+			e.must("run", "--image", ref, "--", "touch", "/persisted")
+			if driver == "fuse-overlayfs" {
+				mounts := e.must("run", "--image", ref, "--", "cat", "/proc/self/mounts")
+				if !strings.Contains(strings.SplitN(mounts, "\n", 2)[0], "fuse") {
+					t.Errorf("root is not fuse-overlayfs:\n%s", mounts)
+				}
+			}
+			name := e.only().Name
+			e.must("stop", name)
+			e.must("run", "--image", ref, "--", "test", "-e", "/persisted")
+			e.must("stop", name)
+			e.must("rm", name)
+			if p := storeFile(e, "persisted"); p != "" {
+				t.Errorf("devbox rm left the sandbox layer: %s", p)
+			}
+			if doc := e.must("doctor"); !strings.Contains(doc, driver) {
+				t.Errorf("devbox doctor does not name driver %s:\n%s", driver, doc)
+			}
+		})
+	}
+}
+
+func TestImage_PullProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	script := testutil.RequireBinary(t, "script") // util-linux: runs a command on a pty
+	e, _, ref := imageEnv(t)
+	cmd := exec.Command(script, "-qec", devboxBin+" image pull "+ref, "/dev/null")
+	cmd.Dir, cmd.Env = e.project, e.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pull on a terminal: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "\r\033[K") || !strings.Contains(string(out), "] 1.") {
+		t.Errorf("pull on a terminal: want redrawn bars per layer:\n%q", out)
+	}
+}
