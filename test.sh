@@ -23,6 +23,9 @@ packages="$packages openssh-client"
 # gui = true: a real X server (Xvfb) and an X client (xdpyinfo); python3 for
 # the UDP echo server and host-loopback probes of the network tests
 packages="$packages xvfb x11-utils python3"
+# image tests (issue 4): mmdebstrap builds the Debian rootfs of the slow apt
+# test (DEVBOX_TEST_SLOW=1) as the unprivileged user (debootstrap needs root)
+packages="$packages mmdebstrap"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
