@@ -28,11 +28,8 @@ func buildRoot(spec proto.Spec) error {
 	if spec.Image != nil {
 		return buildImageRoot(spec)
 	}
-	steps := []struct {
-		name string
-		fn   func(proto.Spec) error
-	}{
-		{"make mounts private", func(proto.Spec) error { return mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, "") }},
+	return runSteps(spec, []step{
+		{"make mounts private", makePrivate},
 		{"pivot to a new root", pivotToTmpfs},
 		{"bind system directories", bindSystem},
 		{"mount /tmp and /run", mountScratch},
@@ -45,7 +42,18 @@ func buildRoot(spec proto.Spec) error {
 		{"bind project", bindProject},
 		{"bind extra mounts", bindExtra},
 		{"drop the old root", dropOldRoot},
-	}
+	})
+}
+
+// step is one named operation of a root filesystem sequence.
+type step struct {
+	name string
+	fn   func(proto.Spec) error
+}
+
+// runSteps runs a root sequence in order, naming the step that failed, and
+// then enters the project dir.
+func runSteps(spec proto.Spec, steps []step) error {
 	for _, s := range steps {
 		if err := s.fn(spec); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
@@ -56,6 +64,10 @@ func buildRoot(spec proto.Spec) error {
 	}
 	return nil
 }
+
+// makePrivate stops mounts propagating back to the host: slave, so the
+// host's unmounts still reach the sandbox.
+func makePrivate(proto.Spec) error { return mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, "") }
 
 func mount(src, target, fstype string, flags uintptr, data string) error {
 	if err := unix.Mount(src, target, fstype, flags, data); err != nil {

@@ -17,11 +17,8 @@ import (
 // same /proc, /dev, /sys, /tmp, home and project binds as the host view.
 // The root stays writable: changes persist in the layer until `devbox rm`.
 func buildImageRoot(spec proto.Spec) error {
-	steps := []struct {
-		name string
-		fn   func(proto.Spec) error
-	}{
-		{"make mounts private", func(proto.Spec) error { return mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, "") }},
+	return runSteps(spec, []step{
+		{"make mounts private", makePrivate},
 		{"mount the image root", pivotToImage},
 		{"mount /tmp and /run", mountScratch},
 		{"write /etc files", writeImageEtc},
@@ -33,16 +30,7 @@ func buildImageRoot(spec proto.Spec) error {
 		{"bind project", bindProject},
 		{"bind extra mounts", bindExtra},
 		{"drop the old root", dropOldRootWritable},
-	}
-	for _, s := range steps {
-		if err := s.fn(spec); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-	}
-	if err := os.Chdir(spec.ProjectDir); err != nil {
-		return fmt.Errorf("enter project dir: %w", err)
-	}
-	return nil
+	})
 }
 
 // pivotToImage mounts the image root on StateDir/root and pivots into it,
