@@ -84,16 +84,20 @@ type LookupRequest struct {
 	Ref    string `json:"ref"` // as the user typed it
 }
 
-// Lookup is image-lookup's result: the image and its config.
+// Lookup is image-lookup's result: the image, its config, and its layer
+// directories (top first) under the driver that stores them, which let a
+// throwaway sandbox mount the image without a container in the store.
 type Lookup struct {
 	ImageRef
 	Found  bool      `json:"found"`
 	Config v1.Config `json:"config"`
+	Driver string    `json:"driver,omitempty"`
+	Lower  []string  `json:"lower,omitempty"`
 }
 
 func lookupInNS(req LookupRequest) (Lookup, error) {
 	var out Lookup
-	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+	err := withStore(req.Config, func(s cstorage.Store, driver string) error {
 		img, err := findImage(s, req.Ref)
 		if errors.Is(err, cstorage.ErrImageUnknown) {
 			return nil
@@ -103,7 +107,11 @@ func lookupInNS(req LookupRequest) (Lookup, error) {
 		}
 		out.Found, out.ID, out.Digest = true, img.ID, string(img.Digest)
 		out.Name = primaryName(img.Names)
-		out.Config, err = imageConfig(s, img.ID)
+		if out.Config, err = imageConfig(s, img.ID); err != nil {
+			return err
+		}
+		out.Driver = driver
+		out.Lower, err = layerChain(s, driver, img.TopLayer)
 		return err
 	})
 	return out, err
@@ -144,7 +152,8 @@ func findImage(s cstorage.Store, typed string) (*cstorage.Image, error) {
 }
 
 // findByDigest finds repo@digest among images stored under another name of
-// the same repository (an import names its image by tag only).
+// the same repository (an import names its image by tag only); a short
+// repo matches as short names do (a pinned "bb" is localhost/bb's digest).
 func findByDigest(s cstorage.Store, ref Ref) *cstorage.Image {
 	if ref.Digest == "" {
 		return nil
@@ -156,7 +165,8 @@ func findByDigest(s cstorage.Store, ref Ref) *cstorage.Image {
 	imgs, _ := s.ImagesByDigest(d)
 	for _, img := range imgs {
 		for _, n := range img.Names {
-			if r, err := ParseRef(n); err == nil && r.Repo == ref.Repo {
+			r, err := ParseRef(n)
+			if err == nil && (r.Repo == ref.Repo || ref.Short && MatchShort(Ref{Repo: ref.Repo}, r)) {
 				return img
 			}
 		}
@@ -206,7 +216,7 @@ func removeInNS(req RemoveRequest) ([]string, error) {
 			if err != nil {
 				return fmt.Errorf("remove image %s: %w", r, err)
 			}
-			if _, err := s.DeleteImage(img.ID, true); err != nil {
+			if err := deleteImage(s, img.ID); err != nil {
 				return removeError(r, err)
 			}
 			removed = append(removed, img.ID)
@@ -251,7 +261,7 @@ func pruneInNS(req ListRequest) ([]string, error) {
 			if tagged(img.Names) || used[img.ID] {
 				continue
 			}
-			if _, err := s.DeleteImage(img.ID, true); err != nil {
+			if err := deleteImage(s, img.ID); err != nil {
 				return fmt.Errorf("prune image %s: %w", img.ID, err)
 			}
 			removed = append(removed, img.ID)
@@ -325,14 +335,28 @@ func layerDirs(s cstorage.Store, driver string, c *cstorage.Container) (Rootfs, 
 	out.Upper = filepath.Join(dir, c.LayerID, "diff")
 	out.Work = filepath.Join(dir, c.LayerID, "work")
 	l, err := s.Layer(c.LayerID)
-	for err == nil && l.Parent != "" {
-		l, err = s.Layer(l.Parent)
-		if err == nil {
-			out.Lower = append(out.Lower, filepath.Join(dir, l.ID, "diff"))
-		}
-	}
 	if err != nil {
 		return out, fmt.Errorf("read layer chain: %w", err)
+	}
+	out.Lower, err = layerChain(s, driver, l.Parent)
+	return out, err
+}
+
+// layerChain lists the overlay diff dirs of top and its parents, top
+// first; nil for the vfs driver, whose layers are full copies.
+func layerChain(s cstorage.Store, driver, top string) ([]string, error) {
+	if driver == DriverVFS {
+		return nil, nil
+	}
+	dir := filepath.Join(s.GraphRoot(), "overlay")
+	var out []string
+	for id := top; id != ""; {
+		l, err := s.Layer(id)
+		if err != nil {
+			return nil, fmt.Errorf("read layer chain: %w", err)
+		}
+		out = append(out, filepath.Join(dir, l.ID, "diff"))
+		id = l.Parent
 	}
 	return out, nil
 }

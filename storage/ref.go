@@ -41,8 +41,17 @@ func (r Ref) Registry() string {
 	return host
 }
 
-// Pinned returns the reference by digest d.
-func (r Ref) Pinned(d string) Ref { return Ref{Repo: r.Repo, Digest: d} }
+// Pinned returns the reference by digest d; a short reference stays short.
+func (r Ref) Pinned(d string) Ref { return Ref{Repo: r.Repo, Digest: d, Short: r.Short} }
+
+// Typed spells r as a user would: a short reference without docker.io/,
+// so that parsing it again gives a short reference.
+func (r Ref) Typed() string {
+	if r.Short {
+		return strings.TrimPrefix(r.String(), dockerHub+"/")
+	}
+	return r.String()
+}
 
 // ParseRef normalises s the way Podman resolves Docker Hub short names:
 // "debian" is docker.io/library/debian:latest, "user/app" is

@@ -85,3 +85,27 @@ func TestKindOfTar(t *testing.T) {
 		t.Error("kindOfTar(text): want error")
 	}
 }
+
+func TestPinnedTypedStaysShort(t *testing.T) {
+	const d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	cases := []struct{ typed, want string }{
+		{"bb", "library/bb@" + d},
+		{"user/app:2", "user/app@" + d},
+		{"docker.io/library/debian:12", "docker.io/library/debian@" + d},
+		{"127.0.0.1:5000/test/bb:1", "127.0.0.1:5000/test/bb@" + d},
+	}
+	for _, c := range cases {
+		r, err := ParseRef(c.typed)
+		if err != nil {
+			t.Fatalf("ParseRef(%q): %v", c.typed, err)
+		}
+		got := r.Pinned(d).Typed()
+		if got != c.want {
+			t.Errorf("%s pinned: %q, want %q", c.typed, got, c.want)
+		}
+		back, err := ParseRef(got)
+		if err != nil || back.Short != r.Short || back.Repo != r.Repo {
+			t.Errorf("%s: re-parsed %q as %+v (%v), want short=%v repo %s", c.typed, got, back, err, r.Short, r.Repo)
+		}
+	}
+}

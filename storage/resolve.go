@@ -38,9 +38,36 @@ func Resolve(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup,
 	return lk, nil
 }
 
-// ForgetResolved drops a sandbox's cached resolution (image update, rm).
+// ForgetResolved drops a sandbox's cached resolution and layer dirs
+// (image update, rm).
 func ForgetResolved(sandbox string) {
 	os.Remove(filepath.Join(sandboxData(sandbox), resolvedFile))
+	os.Remove(filepath.Join(sandboxData(sandbox), layerFile))
+}
+
+// layerFile caches a persistent sandbox's layer dirs beside its home: the
+// container record does not change until `devbox rm`, so later starts
+// mount it without opening the store.
+const layerFile = "layer.json"
+
+// CachedLayer returns the layer dirs PrepareContainer last returned for
+// sandbox, if every dir is still there.
+func CachedLayer(sandbox string) (Rootfs, bool) {
+	var r Rootfs
+	b, err := os.ReadFile(filepath.Join(sandboxData(sandbox), layerFile))
+	if err != nil || json.Unmarshal(b, &r) != nil || r.Upper == "" {
+		return r, false
+	}
+	return r, layersExist(append([]string{r.Upper}, r.Lower...))
+}
+
+// CacheLayer records sandbox's layer dirs for CachedLayer.
+func CacheLayer(sandbox string, r Rootfs) {
+	b, _ := json.Marshal(r)
+	dir := sandboxData(sandbox)
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		state.WriteFileAtomic(filepath.Join(dir, layerFile), b, 0o600)
+	}
 }
 
 func sandboxData(sandbox string) string {
@@ -54,10 +81,21 @@ func sandboxData(sandbox string) string {
 func readResolved(path string) (resolved, bool) {
 	var r resolved
 	b, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(b, &r) != nil || !r.Lookup.Found {
+	if err != nil || json.Unmarshal(b, &r) != nil || !r.Lookup.Found || r.Lookup.Driver == "" {
 		return r, false
 	}
-	return r, true
+	return r, layersExist(r.Lookup.Lower)
+}
+
+// layersExist reports whether every layer dir is still there: an image
+// removed since the lookup was cached has lost them.
+func layersExist(dirs []string) bool {
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func resolveUncached(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup, error) {
@@ -75,7 +113,7 @@ func resolveUncached(cfg Config, project, sandbox, typed string, o PullOptions) 
 	}
 	want := typed
 	if d, ok := lock.Images[ref.String()]; ok && ref.Digest == "" {
-		want = ref.Pinned(d).String()
+		want = ref.Pinned(d).Typed()
 	}
 	lk, err := findOrPull(cfg, want, o)
 	if err != nil {

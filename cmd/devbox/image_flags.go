@@ -42,6 +42,7 @@ func (f *imageFlags) apply(a *app, opts sandbox.Options) (sandbox.Options, error
 	}
 	f.resolved = &lk
 	opts.Image, opts.ImageID = lk.Name, lk.ID
+	opts.ImageDriver, opts.ImageLower = lk.Driver, lk.Lower
 	return opts, nil
 }
 

@@ -67,6 +67,9 @@ func trimName(s string, n int) string {
 func runSession(opts sandbox.Options, req proto.Spawn, stopAfter bool) error {
 	h, err := sandbox.Ensure(opts)
 	if err != nil {
+		if stopAfter {
+			sandbox.Discard(opts.Name, 0) // its start lock and any stale state
+		}
 		return err
 	}
 	if err := h.Provision(opts, req, os.Stderr); err != nil {

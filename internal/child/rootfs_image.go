@@ -64,9 +64,13 @@ func mountImage(img *proto.ImageRoot, target string) error {
 
 // kernelOverlay mounts native overlay with userxattr (the store marks
 // opaque dirs with user.overlay.*). Paths are given relative to the
-// store's overlay dir so that many layers fit in the one-page option.
+// store's overlay dir (the layers' parent) so that many layers fit in the
+// one-page option; a throwaway upper lies beside that dir.
 func kernelOverlay(img *proto.ImageRoot, target string) error {
-	dir := filepath.Dir(filepath.Dir(img.Upper))
+	if len(img.Lower) == 0 {
+		return errors.New("image has no layers")
+	}
+	dir := filepath.Dir(filepath.Dir(img.Lower[0]))
 	rel := func(p string) string {
 		if r, err := filepath.Rel(dir, p); err == nil {
 			return r
@@ -76,9 +80,6 @@ func kernelOverlay(img *proto.ImageRoot, target string) error {
 	lower := make([]string, len(img.Lower))
 	for i, l := range img.Lower {
 		lower[i] = rel(l)
-	}
-	if len(lower) == 0 {
-		return errors.New("image has no layers")
 	}
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {

@@ -43,8 +43,11 @@ type Options struct {
 	Limits        cgroupv2.Limits
 	RequireLimits bool
 	// Image, when set, roots the sandbox on this stored image (ImageID) in a
-	// writable layer instead of the host view.
+	// writable layer instead of the host view. ImageDriver and ImageLower
+	// are its store driver and layer dirs (top first), as looked up.
 	Image, ImageID string
+	ImageDriver    string
+	ImageLower     []string
 	// Warn receives warnings (the single-id fallback, option mismatches).
 	Warn io.Writer
 	// Config is the project's effective configuration (see configureSpec);

@@ -20,6 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/slirpnet"
+	"github.com/devbox-dev/devbox/storage"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
@@ -89,6 +90,8 @@ type supervisor struct {
 	// net is the user-mode network, nil for none and host.
 	net        *slirpnet.Network
 	portsReady chan struct{}
+	// throwaway is a --rm sandbox's layer outside the store's records.
+	throwaway *storage.Ephemeral
 }
 
 // start is the supervisor's sequence up to a serving sandbox.

@@ -1,0 +1,129 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// throwawayLayers lists the --rm sandbox layers the env's store holds.
+func throwawayLayers(e *env) []string {
+	m, _ := filepath.Glob(filepath.Join(e.data, "devbox", "storage", "devbox-ephemeral", "*", "diff"))
+	return m
+}
+
+// startThrowaway starts `devbox run --rm --image ref -- sleep 60` in the
+// background and returns its sandbox's name once it runs.
+func startThrowaway(t *testing.T, e *env, ref string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := e.command(ctx, "run", "--rm", "--image", ref, "--", "sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	var name string
+	eventually(t, 10*time.Second, func() string {
+		for _, p := range e.ps() {
+			if strings.Contains(p.Name, "-rm-") && p.Sessions > 0 {
+				name = p.Name
+				return ""
+			}
+		}
+		return "no running --rm sandbox yet"
+	})
+	return name, stop
+}
+
+// A --rm sandbox on an image writes into a layer of its own that goes
+// with it, files of subordinate ids included, and leaves no container in
+// the store: the image can be removed right after.
+func TestImage_ThrowawayLayerGoesWithTheSandbox(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	e.must("image", "pull", ref)
+	out := e.must("run", "--rm", "--image", ref, "--", "/bin/sh", "-c",
+		"mkdir -p /d/e && echo x >/d/e/f && chown -R 1000:1000 /d && chmod 700 /d && rm /etc/version && cat /d/e/f")
+	if out != "x\n" {
+		t.Fatalf("write in the layer: got %q", out)
+	}
+	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
+		t.Errorf("a second --rm sandbox sees the first one's changes: /etc/version %q", out)
+	}
+	eventually(t, 5*time.Second, func() string {
+		if l := throwawayLayers(e); len(l) > 0 {
+			return "throwaway layers left: " + strings.Join(l, " ")
+		}
+		return ""
+	})
+	e.must("image", "rm", ref)
+}
+
+// image rm waits for, then refuses, an image a running --rm sandbox uses;
+// once the sandbox ends it succeeds.
+func TestImage_RemoveRefusesImageOfRunningThrowaway(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	e.must("image", "pull", ref)
+	name, stop := startThrowaway(t, e, ref)
+	e.mustFail([]string{"throwaway sandbox", "uses it"}, "image", "rm", ref)
+	e.must("stop", name)
+	stop()
+	e.must("image", "rm", ref)
+	if imgs := e.images(); len(imgs) != 0 {
+		t.Errorf("after rm: %+v", imgs)
+	}
+}
+
+// A --rm sandbox whose supervisor was killed leaves its layer; the next
+// --rm start on the store sweeps it away.
+func TestImage_KilledThrowawayLayerIsSwept(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	e.must("image", "pull", ref)
+	name, stop := startThrowaway(t, e, ref)
+	st := e.readState(name)
+	if err := syscall.Kill(st.Supervisor, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill supervisor %d: %v", st.Supervisor, err)
+	}
+	stop()
+	if l := throwawayLayers(e); len(l) != 1 {
+		t.Fatalf("after kill -9: want the dead sandbox's layer, got %v", l)
+	}
+	e.must("run", "--rm", "--image", ref, "--", "true")
+	eventually(t, 5*time.Second, func() string {
+		if l := throwawayLayers(e); len(l) > 0 {
+			return "layer of the killed sandbox not swept: " + strings.Join(l, " ")
+		}
+		return ""
+	})
+}
+
+// A short name pinned in devbox.lock resolves to the local image it named
+// (localhost/NAME from an import) in every sandbox of the project, not to
+// docker.io.
+func TestImage_ShortNamePinsLocalImage(t *testing.T) {
+	t.Parallel()
+	e := newStoreEnv(t)
+	rootfs := filepath.Join(t.TempDir(), "rootfs.tar")
+	os.WriteFile(rootfs, tarBytes(t, append(baseEntries(t), fileEntry("etc/version", "local\n"))), 0o644)
+	e.must("image", "import", rootfs, "--name", "bblocal")
+	os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte("image = \"bblocal\"\n"), 0o644)
+	for _, sb := range []string{"first", "second"} {
+		if out := e.must("run", "--rm", "--name", sb, "--", "cat", "/etc/version"); out != "local\n" {
+			t.Errorf("sandbox %s: /etc/version %q, want local", sb, out)
+		}
+	}
+	if lock, err := os.ReadFile(filepath.Join(e.project, "devbox.lock")); err != nil || !strings.Contains(string(lock), "sha256:") {
+		t.Errorf("devbox.lock: %v %q", err, lock)
+	}
+}
