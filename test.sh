@@ -23,8 +23,8 @@ packages="$packages openssh-client"
 # gui = true: a real X server (Xvfb) and an X client (xdpyinfo); python3 for
 # the UDP echo server and host-loopback probes of the network tests
 packages="$packages xvfb x11-utils python3"
-# image tests (issue 4): mmdebstrap builds the Debian rootfs of the slow apt
-# test (DEVBOX_TEST_SLOW=1) as the unprivileged user (debootstrap needs root)
+# image tests (issue 4): mmdebstrap builds the Debian rootfs of the apt
+# test as the unprivileged user (debootstrap needs root)
 packages="$packages mmdebstrap"
 
 section() { printf '\n==== %s ====\n' "$*"; }
@@ -95,6 +95,11 @@ install_packages() {
 	for p in $packages; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 	done
+	# The Debian apt test fetches a package with apt-get download, which
+	# needs the package lists.
+	if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then
+		apt-get update
+	fi
 	if [ -z "$missing" ]; then
 		echo "all present: $packages"
 		return

@@ -97,6 +97,20 @@ func (e *Ephemeral) create() error {
 			return fmt.Errorf("create throwaway layer: %w", err)
 		}
 	}
+	return e.copyRootMode()
+}
+
+// copyRootMode gives the upper dir the image root's mode: overlay shows
+// the upper dir's own attributes as the sandbox's /, and a 0700 root would
+// shut every user but root out (apt's _apt, measured).
+func (e *Ephemeral) copyRootMode() error {
+	fi, err := os.Stat(e.Lower[0])
+	if err != nil {
+		return fmt.Errorf("read image root: %w", err)
+	}
+	if err := os.Chmod(e.Upper, fi.Mode().Perm()); err != nil {
+		return fmt.Errorf("create throwaway layer: %w", err)
+	}
 	return nil
 }
 

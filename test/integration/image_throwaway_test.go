@@ -52,9 +52,13 @@ func TestImage_ThrowawayLayerGoesWithTheSandbox(t *testing.T) {
 	e, _, ref := imageEnv(t)
 	e.must("image", "pull", ref)
 	out := e.must("run", "--rm", "--image", ref, "--", "/bin/sh", "-c",
-		"mkdir -p /d/e && echo x >/d/e/f && chown -R 1000:1000 /d && chmod 700 /d && rm /etc/version && cat /d/e/f")
-	if out != "x\n" {
-		t.Fatalf("write in the layer: got %q", out)
+		"mkdir -p /d/e && echo x >/d/e/f && chown -R 1000:1000 /d && chmod 700 /d && rm /etc/version && stat -c %a / && cat /d/e/f")
+	// / keeps the image root's mode, as in a persistent sandbox's layer.
+	root := e.must("run", "--name", "keep", "--image", ref, "--", "stat", "-c", "%a", "/")
+	e.must("stop", "keep")
+	e.must("rm", "keep")
+	if out != root+"x\n" {
+		t.Fatalf("write in the layer: got %q, want the root's mode %q then x", out, root)
 	}
 	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
 		t.Errorf("a second --rm sandbox sees the first one's changes: /etc/version %q", out)
