@@ -68,6 +68,8 @@ func NewEphemeral(cfg Config, sandbox string, lk Lookup) (*Ephemeral, error) {
 // ErrLayersGone means an image's layer dirs are no longer in the store.
 var ErrLayersGone = errors.New("the image's layers are gone from the store")
 
+// lockImage holds the image's in-use lock shared. A lock file that image
+// rm unlinked while this waited for it means the image is gone.
 func (e *Ephemeral) lockImage(cfg Config, lk Lookup) error {
 	f, err := openLock(filepath.Join(cfg.GraphRoot, inUseDir), lk.ID+".lock")
 	if err != nil {
@@ -77,10 +79,18 @@ func (e *Ephemeral) lockImage(cfg Config, lk Lookup) error {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
 		return fmt.Errorf("lock image %.12s: %w", lk.ID, err)
 	}
-	if !layersExist(lk.Lower) {
+	if !stillLinked(f) || !layersExist(lk.Lower) {
 		return ErrLayersGone
 	}
 	return nil
+}
+
+func stillLinked(f *os.File) bool {
+	var held, now unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &held) != nil || unix.Stat(f.Name(), &now) != nil {
+		return false
+	}
+	return held.Ino == now.Ino && held.Dev == now.Dev
 }
 
 func (e *Ephemeral) create() error {
@@ -195,16 +205,15 @@ func flockWithin(f *os.File, wait time.Duration) bool {
 }
 
 // deleteImage deletes an image once no throwaway sandbox uses it, and its
-// in-use lock with it.
+// in-use lock with it (a start that then gets the unlinked lock sees that
+// and takes the store's path, which reports the image missing).
 func deleteImage(s cstorage.Store, id string) error {
 	lock, err := lockImageForDelete(s.GraphRoot(), id, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	if _, err := s.DeleteImage(id, true); err != nil {
-		return err
-	}
-	os.Remove(filepath.Join(s.GraphRoot(), inUseDir, id+".lock"))
-	return nil
+	os.Remove(lock.Name())
+	_, err = s.DeleteImage(id, true)
+	return err
 }
