@@ -85,7 +85,7 @@ user_phase() {
 	[[ $(id -u) -ne 0 ]] || die "user phase must not run as root"
 	trap user_cleanup EXIT
 	trap "exit 130" INT TERM
-	mkdir -p "$out" "$proj"
+	mkdir -p "$out" "$proj" "$WORK/img"
 	cd "$proj"
 	local status=$out/status.txt
 	: >"$status"
@@ -96,6 +96,21 @@ user_phase() {
 		log "hyperfine: $*"
 		if hyperfine -N --warmup "$WARMUP" --min-runs "$runs" \
 			--export-json "$out/$key.json" --command-name "$key" "$*" \
+			>"$out/$key.log" 2>&1; then
+			echo "$key ok" >>"$status"
+		else
+			echo "$key failed (see $key.log)" >>"$status"
+			sed 's/^/    /' "$out/$key.log" | tail -20 >&2
+			rm -f "$out/$key.json"
+		fi
+	}
+
+	hfp() { # hfp KEY MINRUNS PREPARE CMD...: hf with a --prepare command
+		local key=$1 runs=$2 prep=$3
+		shift 3
+		log "hyperfine: $* (prepare: $prep)"
+		if hyperfine -N --warmup 1 --min-runs "$runs" --prepare "$prep" \
+			--export-json "$out/$key.json" --command-name "$key" "$(printf '%q ' "$@")" \
 			>"$out/$key.log" 2>&1; then
 			echo "$key ok" >>"$status"
 		else
@@ -146,8 +161,99 @@ for s in json.load(sys.stdin) or []:
 		hf podman "$SLOW_RUNS" podman --runtime runc run --rm --network none "$IMAGE" true
 	fi
 
-	# 6. network throughput.
+	# 6. images: pull from a loopback registry, cold --image start, join.
+	image_phase
+
+	# 7. network throughput.
 	net_phase
+}
+
+# ---------------------------------------------------------------------------
+# Image phase (part of the user phase): an in-process registry on 127.0.0.1
+# ($WORK/registry) serves the podman line's busybox image and a larger one
+# (busybox plus the host's Python standard library, many small files).
+# Pulls go into empty stores, wiped before every run; the cold and join
+# lines use the user's default store. Results: $WORK/out/{pull-*,cold-image,
+# join-image}.json.
+# ---------------------------------------------------------------------------
+image_phase() {
+	local status=$WORK/out/status.txt reg
+	if ! command -v podman >/dev/null || ! podman image exists "$IMAGE" 2>/dev/null; then
+		echo "image benchmarks skipped: they need podman and $IMAGE" >>"$status"
+		return 0
+	fi
+	reg=$(start_registry) || { echo "image benchmarks failed: the registry did not start" >>"$status"; return 0; }
+	big_image || { echo "image benchmarks failed: could not build the large image" >>"$status"; return 0; }
+	local img
+	for img in "$IMAGE" "$IMAGE-big"; do
+		podman push -q --tls-verify=false "$img" "$reg/${img#localhost/}:1" >&2 ||
+			{ echo "image benchmarks failed: podman push $img" >>"$status"; return 0; }
+	done
+	local ref=$reg/${IMAGE#localhost/}:1
+	"$DEVBOX" image pull -q "$ref" >/dev/null || { echo "image benchmarks failed: devbox image pull $ref" >>"$status"; return 0; }
+	hf cold-image "$FAST_RUNS" "$DEVBOX" run --rm --network none --image "$ref" -- true
+	local dir=$WORK/proj/image name
+	mkdir -p "$dir"
+	(cd "$dir" && "$DEVBOX" run --idle-timeout 10m --network none --image "$ref" -- true) ||
+		{ echo "join-image failed: could not start the image sandbox" >>"$status"; return 0; }
+	name=$(cd "$dir" && "$DEVBOX" ps --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin) or []:
+    if s.get("project") == sys.argv[1]:
+        print(s["name"]); break
+' "$dir")
+	STOP_SANDBOXES+=("$name")
+	(cd "$dir" && hf join-image "$FAST_RUNS" "$DEVBOX" run -- true)
+	"$DEVBOX" stop "$name" >/dev/null 2>&1 || true
+	"$DEVBOX" rm "$name" >/dev/null 2>&1 || true
+	# Last: the pulls write and wipe ~100 MB per run, and the write-back
+	# would slow the start lines above.
+	pull_lines "$reg"
+}
+
+# start_registry: $WORK/registry in the background; prints HOST:PORT.
+start_registry() {
+	local f=$WORK/out/registry.addr
+	"$WORK/registry" >"$f" 2>"$WORK/out/registry.log" &
+	BG_PIDS+=($!)
+	local _
+	for _ in $(seq 100); do
+		[[ -s $f ]] && { cat "$f"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# big_image: $IMAGE-big, busybox plus /usr/lib/python3.* (about 50 MB).
+big_image() {
+	podman image exists "$IMAGE-big" 2>/dev/null && return 0
+	local py root=$WORK/img/big-root
+	py=$(ls -d /usr/lib/python3.[0-9]* 2>/dev/null | head -1)
+	[[ -n $py ]] || { log "no /usr/lib/python3.* for the large image"; return 1; }
+	log "importing $IMAGE-big from busybox and $py"
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/usr/lib" || return 1
+	cp /bin/busybox "$root/bin/busybox" && ln -s busybox "$root/bin/sh" && ln -s busybox "$root/bin/true" || return 1
+	cp -a "$py" "$root/usr/lib/" 2>/dev/null || true # unreadable files are left out
+	[[ -d $root$py ]] || return 1
+	tar -C "$root" -cf "$WORK/img/big.tar" . && podman import "$WORK/img/big.tar" "$IMAGE-big" >/dev/null
+}
+
+# pull_lines REGISTRY: devbox image pull vs podman pull of each image into
+# empty stores (devbox's own runtime dir too, for its store's run root).
+pull_lines() {
+	local img=$WORK/img/pull wipe key ref
+	mkdir -p "$img"
+	wipe="unshare --map-root-user --map-auto rm -rf $img/d $img/rt $img/p $img/prt"
+	for key in busybox big; do
+		ref=$1/${IMAGE#localhost/}:1
+		[[ $key == big ]] && ref=$1/${IMAGE#localhost/}-big:1
+		hfp "pull-devbox-$key" "$SLOW_RUNS" "$wipe" \
+			env XDG_DATA_HOME="$img/d" XDG_RUNTIME_DIR="$img/rt" sh -c 'mkdir -m 700 -p "$XDG_RUNTIME_DIR" && exec "$0" image pull -q "$1"' "$DEVBOX" "$ref"
+		hfp "pull-podman-$key" "$SLOW_RUNS" "$wipe" \
+			podman --root "$img/p" --runroot "$img/prt" --storage-driver overlay --runtime runc pull -q --tls-verify=false "$ref"
+	done
+	unshare --map-root-user --map-auto rm -rf "$img"
 }
 
 # Everything the user phase starts in the background is listed here and
@@ -209,7 +315,7 @@ podman_image() {
 		log "$bb is dynamically linked; install busybox-static"
 		return 1
 	fi
-	local root=$WORK/busybox-root
+	local root=$WORK/img/busybox-root
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/etc" "$root/tmp" "$root/root"
 	cp "$bb" "$root/bin/busybox"
@@ -506,6 +612,14 @@ else
 	fi
 fi
 chmod 0755 "$WORK/devbox"
+log "building the loopback registry and stripped binaries (sizes)"
+mkdir -p "$WORK/out" "$WORK/stripped"
+(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry &&
+	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-init) ||
+	die "go build of bench/registry or the stripped binaries failed"
+chmod 0755 "$WORK/registry" "$WORK/out"
+stat -c '{"devbox": %s}' "$WORK/stripped/devbox" >"$WORK/out/size.json"
+stat -c '{"devbox-init": %s}' "$WORK/stripped/devbox-init" >"$WORK/out/size-init.json"
 if [[ -z $ROOTLESSKIT ]]; then
 	ROOTLESSKIT=$(command -v rootlesskit || true)
 fi
@@ -532,8 +646,8 @@ if [[ $(id -u) -eq 0 ]]; then
 	for dev in /dev/net/tun /dev/fuse; do
 		[[ -e $dev ]] && chmod 0666 "$dev"
 	done
-	mkdir -p "$WORK/out" "$WORK/proj"
-	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj"
+	mkdir -p "$WORK/out" "$WORK/proj" "$WORK/img"
+	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj" "$WORK/img"
 	home=$(getent passwd "$BENCH_USER" | cut -d: -f6)
 	log "running the sandbox benchmarks as $BENCH_USER"
 	# A clean login-like environment: no XDG_RUNTIME_DIR, so devbox uses
