@@ -244,7 +244,8 @@ big_image() {
 pull_lines() {
 	local img=$WORK/img/pull wipe key ref
 	mkdir -p "$img"
-	wipe="unshare --map-root-user --map-auto rm -rf $img/d $img/rt $img/p $img/prt"
+	# sync: no run pays for the previous run's write-back.
+	wipe="sh -c 'unshare --map-root-user --map-auto rm -rf $img/d $img/rt $img/p $img/prt; sync'"
 	for key in busybox big; do
 		ref=$1/${IMAGE#localhost/}:1
 		[[ $key == big ]] && ref=$1/${IMAGE#localhost/}-big:1

