@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/preflight"
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -77,7 +76,7 @@ func fetch(ref Ref, tlsVerify bool) (v1.Image, error) {
 	}
 	img, err := remote.Image(r,
 		remote.WithContext(context.Background()),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithAuthFromKeychain(keychain{authFiles()}),
 		remote.WithTransport(transport(tlsVerify)),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}),
 	)
@@ -113,6 +112,9 @@ func pullError(ref Ref, err error) error {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) {
 		return preflight.Hint(fmt.Errorf("pull %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
+	}
+	if isUnauthorized(err) {
+		return preflight.Hint(fmt.Errorf("pull %s: registry %s refused access (authentication required, or no such repository): %w", ref, ref.Registry(), err), authHint(ref.Registry()))
 	}
 	return fmt.Errorf("pull %s: %w", ref, err)
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/testutil"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -167,6 +168,8 @@ type testRegistry struct {
 	mu      sync.Mutex
 	stall   map[string]bool
 	stalled chan string
+	// user and pass, when set, are demanded by HTTP basic auth.
+	user, pass string
 }
 
 func newRegistry(t *testing.T) *testRegistry {
@@ -174,6 +177,11 @@ func newRegistry(t *testing.T) *testRegistry {
 	r := &testRegistry{stall: map[string]bool{}, stalled: make(chan string, 4)}
 	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, p, _ := req.BasicAuth(); r.user != "" && (u != r.user || p != r.pass) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="devbox-test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
 		if d := r.stalledBlob(req); d != "" {
 			r.serveHalf(w, req, inner, d)
 			return
@@ -221,7 +229,7 @@ func (r *testRegistry) push(t *testing.T, repoTag string, img v1.Image) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(ref, img); err != nil {
+	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: r.user, Password: r.pass})); err != nil {
 		t.Fatalf("push %s: %v", ref, err)
 	}
 	d, _ := img.Digest()
