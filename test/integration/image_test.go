@@ -725,3 +725,29 @@ func TestImage_PullProgressOnTerminal(t *testing.T) {
 		t.Errorf("pull on a terminal: want redrawn bars per layer:\n%q", out)
 	}
 }
+
+// Without devbox.toml the pin lives in the sandbox's state: it holds when
+// the tag moves, `devbox image update` re-resolves it, and no devbox.lock
+// appears in the project.
+func TestImage_PinWithoutConfig(t *testing.T) {
+	t.Parallel()
+	e, reg, ref := imageEnv(t)
+	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
+		t.Fatalf("first run: /etc/version %q, want v1", out)
+	}
+	old := e.images()[0].Digest
+	newDigest := reg.push(t, "test/bb:1", testImage(t, "v2"))
+	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
+		t.Errorf("pinned in the sandbox's state: /etc/version %q, want v1", out)
+	}
+	out := e.must("image", "update")
+	if !strings.Contains(out, old) || !strings.Contains(out, newDigest) {
+		t.Errorf("image update: want %s -> %s in:\n%s", old, newDigest, out)
+	}
+	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v2\n" {
+		t.Errorf("after update: /etc/version %q, want v2", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.project, "devbox.lock")); !os.IsNotExist(err) {
+		t.Errorf("devbox.lock in a project without devbox.toml: %v", err)
+	}
+}
