@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	gcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	cstorage "go.podman.io/storage"
 )
 
@@ -74,13 +76,17 @@ func fetch(ref Ref, tlsVerify bool) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse image reference %q: %w", ref, err)
 	}
+	kc := &keychain{}
 	img, err := remote.Image(r,
 		remote.WithContext(context.Background()),
-		remote.WithAuthFromKeychain(keychain{authFiles()}),
+		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(transport(tlsVerify)),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}),
 	)
 	if err != nil {
+		if isUnauthorized(err) {
+			return nil, authError(ref, kc.usedFile())
+		}
 		return nil, pullError(ref, err)
 	}
 	return img, nil
@@ -113,8 +119,31 @@ func pullError(ref Ref, err error) error {
 	if errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) {
 		return preflight.Hint(fmt.Errorf("pull %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
 	}
-	if isUnauthorized(err) {
-		return preflight.Hint(fmt.Errorf("pull %s: registry %s refused access (authentication required, or no such repository): %w", ref, ref.Registry(), err), authHint(ref.Registry()))
-	}
 	return fmt.Errorf("pull %s: %w", ref, err)
+}
+
+func isUnauthorized(err error) bool {
+	var terr *gcrtransport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusUnauthorized
+}
+
+// authError explains a 401: no credentials were found (say where to put
+// them), or the ones used were refused (say which file holds them).
+func authError(ref Ref, used string) error {
+	reg := ref.Registry()
+	login := fmt.Sprintf("'podman login %s' or 'docker login %s'", reg, reg)
+	if used != "" {
+		return preflight.Hint(
+			fmt.Errorf("pull %s: registry %s refused the credentials from %s (401 Unauthorized)", ref, reg, used),
+			fmt.Sprintf("fix the entry for %s in %s, or log in again with %s", reg, used, login))
+	}
+	files := authFiles()
+	if len(files) == 0 {
+		return preflight.Hint(
+			fmt.Errorf("pull %s: registry %s requires authentication (401 Unauthorized) and neither HOME nor XDG_RUNTIME_DIR is set to find credentials under", ref, reg),
+			"set REGISTRY_AUTH_FILE to a file holding them, or set HOME and log in with "+login)
+	}
+	return preflight.Hint(
+		fmt.Errorf("pull %s: registry %s requires authentication (401 Unauthorized) and no credentials for it were found in %s", ref, reg, strings.Join(files, ", ")),
+		fmt.Sprintf("log in with %s, or put {\"auths\": {\"%s\": {\"auth\": \"<base64 of user:password>\"}}} in %s (if the image is public, check its name: some registries, Docker Hub among them, answer 401 for a repository that does not exist)", login, reg, files[0]))
 }

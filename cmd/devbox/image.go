@@ -31,9 +31,14 @@ func newImagePullCmd(a *app) *cobra.Command {
 		Use:   "pull REF",
 		Short: "Pull an image from a registry",
 		Long: `Pull REF from an OCI or Docker registry. A short name such as "debian" means
-docker.io/library/debian:latest. Credentials come from ~/.docker/config.json and
-$XDG_RUNTIME_DIR/containers/auth.json. Registries on 127.0.0.1 or localhost are
-reached over plain HTTP; others only with --tls-verify=false.`,
+docker.io/library/debian:latest. Registries on 127.0.0.1 or localhost are
+reached over plain HTTP; others only with --tls-verify=false.
+
+Credentials are looked up as Podman does: $REGISTRY_AUTH_FILE alone when set;
+else the first of $XDG_RUNTIME_DIR/containers/auth.json,
+~/.config/containers/auth.json and ~/.docker/config.json ($DOCKER_CONFIG) with
+an entry for the registry ("auths" or "credHelpers"); 'podman login' and
+'docker login' write them.`,
 		Example: `  devbox image pull debian:12
   devbox image pull 127.0.0.1:5000/team/base:1`,
 		Args: cobra.ExactArgs(1),

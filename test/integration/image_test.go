@@ -161,15 +161,15 @@ func testImage(t *testing.T, version string, extra ...[]tarEntry) v1.Image {
 }
 
 // testRegistry is an in-process registry on 127.0.0.1. A blob digest put in
-// stall is served half and then held until the client goes away.
+// stall is served half and then held until the client goes away. With
+// basic set (requireAuth), every request needs those credentials.
 type testRegistry struct {
 	srv     *httptest.Server
 	host    string
 	mu      sync.Mutex
 	stall   map[string]bool
 	stalled chan string
-	// user and pass, when set, are demanded by HTTP basic auth.
-	user, pass string
+	basic   *authn.Basic
 }
 
 func newRegistry(t *testing.T) *testRegistry {
@@ -177,9 +177,11 @@ func newRegistry(t *testing.T) *testRegistry {
 	r := &testRegistry{stall: map[string]bool{}, stalled: make(chan string, 4)}
 	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if u, p, _ := req.BasicAuth(); r.user != "" && (u != r.user || p != r.pass) {
+		if !r.authorized(req) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="devbox-test"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
 			return
 		}
 		if d := r.stalledBlob(req); d != "" {
@@ -191,6 +193,24 @@ func newRegistry(t *testing.T) *testRegistry {
 	t.Cleanup(r.srv.Close)
 	r.host = strings.TrimPrefix(r.srv.URL, "http://")
 	return r
+}
+
+// requireAuth makes the registry answer 401 to requests without HTTP basic
+// auth as user:pass, as a private registry does.
+func (r *testRegistry) requireAuth(user, pass string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.basic = &authn.Basic{Username: user, Password: pass}
+}
+
+func (r *testRegistry) authorized(req *http.Request) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.basic == nil {
+		return true
+	}
+	u, p, ok := req.BasicAuth()
+	return ok && u == r.basic.Username && p == r.basic.Password
 }
 
 func (r *testRegistry) stalledBlob(req *http.Request) string {
@@ -229,7 +249,13 @@ func (r *testRegistry) push(t *testing.T, repoTag string, img v1.Image) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: r.user, Password: r.pass})); err != nil {
+	r.mu.Lock()
+	auth := authn.Authenticator(authn.Anonymous)
+	if r.basic != nil {
+		auth = r.basic
+	}
+	r.mu.Unlock()
+	if err := remote.Write(ref, img, remote.WithAuth(auth)); err != nil {
 		t.Fatalf("push %s: %v", ref, err)
 	}
 	d, _ := img.Digest()
@@ -650,28 +676,83 @@ func TestImage_LockPinsAndUpdate(t *testing.T) {
 	if !strings.Contains(string(lock), old) {
 		t.Errorf("devbox.lock lacks %s:\n%s", old, lock)
 	}
-	// A new image under the same tag: the pin holds.
-	newDigest := reg.push(t, "test/bb:1", testImage(t, "v2"))
-	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v1\n" {
-		t.Errorf("pinned: /etc/version %q, want v1", out)
-	}
-	out := e.must("image", "update")
-	if !strings.Contains(out, old) || !strings.Contains(out, newDigest) {
-		t.Errorf("image update: want %s -> %s in:\n%s", old, newDigest, out)
-	}
-	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v2\n" {
-		t.Errorf("after update: /etc/version %q, want v2", out)
+	newDigest := checkPinHolds(t, e, reg, ref, old, "run", "--rm")
+	if lock, _ := os.ReadFile(filepath.Join(e.project, "devbox.lock")); !strings.Contains(string(lock), newDigest) {
+		t.Errorf("devbox.lock after update lacks %s:\n%s", newDigest, lock)
 	}
 	if out := e.must("image", "update"); !strings.Contains(out, "unchanged") {
 		t.Errorf("second update: want unchanged:\n%s", out)
 	}
-	// The old image lost its tag: prune removes it.
+	// The old image lost its tag: prune removes it (and keeps checkPinHolds'
+	// other image).
 	if out := e.must("image", "prune"); strings.Count(out, "removed") != 1 {
 		t.Errorf("image prune: want the old image removed:\n%s", out)
 	}
-	if imgs := e.images(); len(imgs) != 1 || imgs[0].Digest != newDigest {
-		t.Errorf("after prune: %+v", imgs)
+	for _, img := range e.images() {
+		if img.Digest == old {
+			t.Errorf("after prune: the old image is still there: %+v", img)
+		}
 	}
+}
+
+// A project without devbox.toml pins in the sandbox's state, not in the
+// project directory.
+func TestImage_PinWithoutConfig(t *testing.T) {
+	t.Parallel()
+	e, reg, ref := imageEnv(t)
+	run := []string{"run", "--rm", "--image", ref}
+	if out := e.must(append(run, "--", "cat", "/etc/version")...); out != "v1\n" {
+		t.Fatalf("--image without devbox.toml: /etc/version %q, want v1", out)
+	}
+	old := e.images()[0].Digest
+	locks, _ := filepath.Glob(filepath.Join(e.data, "devbox", "sandboxes", "*", "devbox.lock"))
+	if len(locks) != 1 {
+		t.Fatalf("want one devbox.lock in the sandbox state (%s/devbox/sandboxes/NAME), got %v", e.data, locks)
+	}
+	if lock, _ := os.ReadFile(locks[0]); !strings.Contains(string(lock), old) {
+		t.Errorf("%s lacks %s:\n%s", locks[0], old, lock)
+	}
+	newDigest := checkPinHolds(t, e, reg, ref, old, run...)
+	if lock, _ := os.ReadFile(locks[0]); !strings.Contains(string(lock), newDigest) {
+		t.Errorf("%s after update lacks %s:\n%s", locks[0], newDigest, lock)
+	}
+	if _, err := os.Stat(filepath.Join(e.project, "devbox.lock")); err == nil {
+		t.Errorf("devbox wrote devbox.lock into a project without devbox.toml")
+	}
+}
+
+// checkPinHolds moves ref's tag (test/bb:1 on reg, pinned at old by a first
+// run) to a new image, v2, and pulls it, so that the store's tag names v2 as
+// well; then it runs a sandbox on another image, so that the resolution
+// devbox caches per sandbox no longer names v1. Sandboxes started by run (a
+// fresh one each time, on ref) still get the pinned v1, by digest, until
+// devbox image update, which must report old -> new; the next sandbox gets
+// v2. It returns the new digest.
+func checkPinHolds(t *testing.T, e *env, reg *testRegistry, ref, old string, run ...string) string {
+	t.Helper()
+	newDigest := reg.push(t, "test/bb:1", testImage(t, "v2"))
+	if out := e.must("image", "pull", "-q", ref); !strings.Contains(out, newDigest) {
+		t.Fatalf("pull of the moved tag: want %s:\n%s", newDigest, out)
+	}
+	version := append(append([]string{}, run...), "--", "cat", "/etc/version")
+	// A run on another image replaces the sandbox's cached resolution: from
+	// here on only the pin keeps v1.
+	other := reg.host + "/test/other:1"
+	reg.push(t, "test/other:1", testImage(t, "other"))
+	if out := e.must("run", "--rm", "--image", other, "--", "cat", "/etc/version"); out != "other\n" {
+		t.Fatalf("--image %s: /etc/version %q", other, out)
+	}
+	if out := e.must(version...); out != "v1\n" {
+		t.Errorf("pinned at %s: /etc/version %q, want v1", old, out)
+	}
+	out := e.must("image", "update")
+	if !strings.Contains(out, old+" -> "+newDigest) {
+		t.Errorf("image update: want %s -> %s in:\n%s", old, newDigest, out)
+	}
+	if out := e.must(version...); out != "v2\n" {
+		t.Errorf("after update: /etc/version %q, want v2", out)
+	}
+	return newDigest
 }
 
 func TestImage_FuseOverlayFallback(t *testing.T) {
@@ -723,31 +804,5 @@ func TestImage_PullProgressOnTerminal(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "\r\033[K") || !strings.Contains(string(out), "] 1.") {
 		t.Errorf("pull on a terminal: want redrawn bars per layer:\n%q", out)
-	}
-}
-
-// Without devbox.toml the pin lives in the sandbox's state: it holds when
-// the tag moves, `devbox image update` re-resolves it, and no devbox.lock
-// appears in the project.
-func TestImage_PinWithoutConfig(t *testing.T) {
-	t.Parallel()
-	e, reg, ref := imageEnv(t)
-	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
-		t.Fatalf("first run: /etc/version %q, want v1", out)
-	}
-	old := e.images()[0].Digest
-	newDigest := reg.push(t, "test/bb:1", testImage(t, "v2"))
-	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
-		t.Errorf("pinned in the sandbox's state: /etc/version %q, want v1", out)
-	}
-	out := e.must("image", "update")
-	if !strings.Contains(out, old) || !strings.Contains(out, newDigest) {
-		t.Errorf("image update: want %s -> %s in:\n%s", old, newDigest, out)
-	}
-	if out := e.must("run", "--rm", "--image", ref, "--", "cat", "/etc/version"); out != "v2\n" {
-		t.Errorf("after update: /etc/version %q, want v2", out)
-	}
-	if _, err := os.Stat(filepath.Join(e.project, "devbox.lock")); !os.IsNotExist(err) {
-		t.Errorf("devbox.lock in a project without devbox.toml: %v", err)
 	}
 }
