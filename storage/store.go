@@ -59,6 +59,12 @@ func openStore(cfg Config) (cstorage.Store, string, error) {
 	var errs []error
 	for _, d := range driver.Order(choice, cfg.GraphRoot) {
 		s, err := openWith(cfg, d)
+		if err == nil && d == DriverOverlay && driver.MountProgramLayers(cfg.GraphRoot) {
+			// Its probe failed where devbox's passed: kernel overlay would
+			// show the layers' .wh. whiteouts as plain files.
+			s.Shutdown(false)
+			s, err = nil, errors.New("containers/storage fell back to fuse-overlayfs for its layers: its own probe of native overlay failed on this file system")
+		}
 		if err == nil {
 			os.WriteFile(filepath.Join(cfg.GraphRoot, driver.RecordFile), []byte(d+"\n"), 0o600)
 			return s, d, nil

@@ -266,7 +266,7 @@ func openRW(path string) error {
 
 // checkFuse checks the fallback overlay: fuse-overlayfs and /dev/fuse.
 func checkFuse() Check {
-	const why = "fuse-overlayfs is the fallback where native rootless overlay is unavailable (kernel < 5.13)"
+	const why = "fuse-overlayfs is the fallback where native rootless overlay is unavailable (kernel < 5.13, or a store on a file system without user extended attributes)"
 	c := Check{Name: "fuse-overlayfs"}
 	path, err := exec.LookPath("fuse-overlayfs")
 	if err != nil {

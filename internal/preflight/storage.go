@@ -25,7 +25,7 @@ func checkStorage() Check {
 	case !choice.Fallback:
 		return c.ok(detail)
 	case choice.Driver == driver.Fuse:
-		return c.warn(detail+": image roots are several times slower than native overlay", "keep the store on a local file system: set XDG_DATA_HOME to a local directory")
+		return c.warn(detail+": image roots are several times slower than native overlay", "keep the store on a local disk file system (ext4, xfs, btrfs): set XDG_DATA_HOME to a directory there")
 	}
 	return c.warn(detail+": every sandbox copies its whole image (vfs)", "install fuse-overlayfs, or keep the store on a local file system")
 }

@@ -52,6 +52,20 @@ func Forced() (string, error) {
 	return "", fmt.Errorf("invalid %s=%q: want overlay, fuse-overlayfs or vfs", Env, d)
 }
 
+// mountProgramFlag is the file in the overlay driver's dir where
+// containers/storage notes that its layers are written for a mount program
+// ("true"): it then stores whiteouts as .wh. files, which only
+// fuse-overlayfs understands. Its overlay driver takes fuse-overlayfs from
+// PATH on its own when its probe of native overlay fails.
+const mountProgramFlag = ".has-mount-program"
+
+// MountProgramLayers reports whether the store at graphRoot holds overlay
+// layers written for a mount program (fuse-overlayfs).
+func MountProgramLayers(graphRoot string) bool {
+	b, _ := os.ReadFile(filepath.Join(graphRoot, Overlay, mountProgramFlag))
+	return strings.TrimSpace(string(b)) == "true"
+}
+
 // Recorded returns the driver the store at graphRoot was created with.
 func Recorded(graphRoot string) string {
 	b, _ := os.ReadFile(filepath.Join(graphRoot, RecordFile))
@@ -66,7 +80,16 @@ func Choose(graphRoot string) (Choice, error) {
 		return Choice{Driver: d, Why: "forced by " + Env, Fallback: d != Overlay}, err
 	}
 	if d := Recorded(graphRoot); d != "" {
-		return Choice{Driver: d, Why: "the store was created with it", Fallback: d != Overlay}, nil
+		if d == Overlay && MountProgramLayers(graphRoot) {
+			return Choice{Driver: Fuse, Why: "the store's layers were written for fuse-overlayfs (containers/storage fell back to it): native overlay would show their whiteouts as plain files", Fallback: true}, nil
+		}
+		c := Choice{Driver: d, Why: "the store was created with it", Fallback: d != Overlay}
+		if c.Fallback {
+			if err := NativeOverlay(graphRoot); err != nil {
+				c.Why += "; native overlay: " + err.Error()
+			}
+		}
+		return c, nil
 	}
 	overlayErr := NativeOverlay(graphRoot)
 	if overlayErr == nil {
@@ -109,7 +132,8 @@ var badUpperFS = map[int64]string{
 
 // NativeOverlay says why rootless native overlay cannot hold a store at
 // graphRoot: it needs kernel 5.13 (overlay in user namespaces, userxattr)
-// and an upper dir on a local file system.
+// and a local file system that keeps overlay's markers: user.overlay.*
+// extended attributes (opaque dirs) and 0/0 character devices (whiteouts).
 func NativeOverlay(graphRoot string) error {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err == nil {
@@ -127,6 +151,30 @@ func NativeOverlay(graphRoot string) error {
 	}
 	if name, bad := badUpperFS[int64(st.Type)]; bad {
 		return fmt.Errorf("%s is on %s, where overlay upper dirs do not work", dir, name)
+	}
+	return probeMarkers(dir, int64(st.Type))
+}
+
+const tmpfsMagic = 0x01021994
+
+// probeMarkers says why dir's file system cannot hold overlay's whiteouts
+// and opaque-dir markers as a rootless user writes them. A dir it cannot
+// write in tells nothing: creating the store there fails on its own.
+func probeMarkers(dir string, fsType int64) error {
+	tmp, err := os.MkdirTemp(dir, ".devbox-probe-")
+	if err != nil {
+		return nil
+	}
+	defer os.RemoveAll(tmp)
+	if err := unix.Setxattr(tmp, "user.overlay.opaque", []byte("y"), 0); err != nil {
+		hint := ""
+		if fsType == tmpfsMagic {
+			hint = " (tmpfs has them from Linux 6.6)"
+		}
+		return fmt.Errorf("%s does not keep user extended attributes%s, which mark an image's opaque directories for rootless overlay: set user.overlay.opaque: %w", dir, hint, err)
+	}
+	if err := unix.Mknod(filepath.Join(tmp, "whiteout"), unix.S_IFCHR|0o600, 0); err != nil {
+		return fmt.Errorf("%s cannot hold overlay whiteouts (0/0 character devices): %w", dir, err)
 	}
 	return nil
 }

@@ -37,3 +37,28 @@ func TestExistingAncestor(t *testing.T) {
 		t.Errorf("existingAncestor = %s, want %s", got, root)
 	}
 }
+
+// A store recorded as overlay whose layers containers/storage wrote for
+// fuse-overlayfs (.wh. whiteouts) must not be mounted with kernel overlay.
+func TestChooseMountProgramLayers(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv(Env, "")
+	os.WriteFile(filepath.Join(root, RecordFile), []byte("overlay\n"), 0o600)
+	if c, _ := Choose(root); c.Driver != Overlay {
+		t.Fatalf("recorded overlay: %+v", c)
+	}
+	os.MkdirAll(filepath.Join(root, Overlay), 0o700)
+	os.WriteFile(filepath.Join(root, Overlay, mountProgramFlag), []byte("true"), 0o600)
+	if c, _ := Choose(root); c.Driver != Fuse || !c.Fallback || !reflect.DeepEqual(Order(c, root), []string{Fuse}) {
+		t.Errorf("overlay layers written for a mount program: %+v", c)
+	}
+}
+
+func TestProbeMarkersLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	err := probeMarkers(dir, 0)
+	t.Logf("probe of %s: %v", dir, err)
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("probe left %v", ents)
+	}
+}

@@ -384,7 +384,6 @@ func storeFile(e *env, rel string) string {
 
 func TestImage_PullRunContentsOwnershipWhiteouts(t *testing.T) {
 	t.Parallel()
-	testutil.SkipInGuest(t, "on UML's 6.1 kernel the store on the guest's hostfs-backed home shows an image's whiteouts and opaque directories as plain files (found by this run, open in issue 4)")
 	e, _, ref := imageEnv(t)
 	base := subuidBase(t)
 	r := e.run("image", "pull", ref)
@@ -454,7 +453,6 @@ func TestImage_WorkingDir(t *testing.T) {
 
 func TestImage_ImportEachKind(t *testing.T) {
 	t.Parallel()
-	testutil.SkipInGuest(t, "on UML's 6.1 kernel the store on the guest's hostfs-backed home shows an image's whiteouts and opaque directories as plain files (found by this run, open in issue 4)")
 	e := newStoreEnv(t)
 	img := testImage(t, "imported")
 	dir := t.TempDir()
@@ -559,7 +557,6 @@ func TestImage_BeyondSubordinateRange(t *testing.T) {
 
 func TestImage_ConcurrentPulls(t *testing.T) {
 	t.Parallel()
-	testutil.SkipInGuest(t, "on UML's 6.1 kernel the store on the guest's hostfs-backed home shows an image's whiteouts and opaque directories as plain files (found by this run, open in issue 4)")
 	e, _, ref := imageEnv(t)
 	var wg sync.WaitGroup
 	res := make([]result, 3)
