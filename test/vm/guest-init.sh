@@ -10,7 +10,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# /tmp holds the tests' stores: the ext4 disk run.sh made, else tmpfs.
+if [ -b /dev/ubda ] && mount -t ext4 /dev/ubda /tmp; then
+	chmod 1777 /tmp
+else
+	mount -t tmpfs -o mode=1777 tmpfs /tmp
+fi
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
@@ -43,7 +48,7 @@ as_user() {
 		DEVBOX_BIN="$DEVBOX_WORK/devbox" "$@" 2>&1
 }
 
-echo "DEVBOX-VM-BEGIN kernel $(uname -r), controllers: $(cat $u/cgroup.controllers)"
+echo "DEVBOX-VM-BEGIN kernel $(uname -r), controllers: $(cat $u/cgroup.controllers), /tmp on $(stat -f -c %T /tmp)"
 as_user DEVBOX_VM_GUEST=1 ./vm.test -test.v -test.timeout 180s -test.run "$DEVBOX_RUN"
 rc=$?
 echo "DEVBOX-VM-SUITE cgroup rc=$rc"

@@ -57,6 +57,17 @@ if [ "$integration" != none ]; then
 	# Root-only tests, and the single-id test (the test user has ranges).
 	echo '^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$' >"$work/integration.skip"
 fi
+# The guest's /tmp, where the tests keep their stores and projects: an
+# ext4 disk as on a real machine (a sparse file, UML's ubd0), not the
+# guest's tmpfs, which before Linux 6.6 keeps no user xattrs and so sends
+# the image store to the fuse-overlayfs fallback.
+disk=
+mkfs=$(PATH=$PATH:/usr/sbin:/sbin command -v mkfs.ext4 || true)
+if [ -n "$mkfs" ]; then
+	truncate -s 8G "$work/tmp.ext4" && "$mkfs" -q -F -E root_owner=0:0 "$work/tmp.ext4" && disk="ubd0=$work/tmp.ext4"
+else
+	echo "run.sh: no mkfs.ext4 (package e2fsprogs): the guest's /tmp is tmpfs" >&2
+fi
 cp "$repo/test/vm/guest-init.sh" "$work/init.sh"
 chmod 755 "$work/init.sh" "$work/devbox" "$work/devbox-init" "$work/vm.test"
 chmod 644 "$work"/integration.run "$work"/integration.skip 2>/dev/null || true
@@ -65,7 +76,7 @@ chmod 644 "$work"/integration.run "$work"/integration.skip 2>/dev/null || true
 # environment. stdin is not the terminal: the console is output only.
 start=$(date +%s)
 timeout 600 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
-	init="$work/init.sh" con=null con0=fd:0,fd:1 \
+	init="$work/init.sh" con=null con0=fd:0,fd:1 $disk \
 	DEVBOX_WORK="$work" DEVBOX_USER="$user" DEVBOX_MODULES="$(modules_dir "$kernel")" DEVBOX_RUN="${DEVBOX_VM_RUN:-.}" \
 	</dev/null >"$work/console.log" 2>&1 || true
 # Show the tests' own output, not the kernel's boot messages.

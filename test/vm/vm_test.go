@@ -53,7 +53,7 @@ func allocate(mib int) {
 }
 
 // env is one test's devbox world: a runtime dir, data dir and a project dir
-// (on the guest's tmpfs) that holds a copy of the test binary.
+// (on the guest's /tmp) that holds a copy of the test binary.
 type env struct {
 	t                   *testing.T
 	runtime, data, proj string
