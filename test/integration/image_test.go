@@ -789,6 +789,42 @@ func TestImage_FuseOverlayFallback(t *testing.T) {
 	}
 }
 
+// A store on tmpfs: from Linux 6.6 tmpfs keeps user xattrs and native
+// overlay serves it; before, overlay cannot mark opaque dirs there, so the
+// store must fall back (fuse-overlayfs or vfs), doctor must say why, and the
+// image's whiteouts and opaque dirs must hold either way.
+func TestImage_StoreOnTmpfs(t *testing.T) {
+	t.Parallel()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &st); err != nil || st.Type != 0x01021994 {
+		testutil.Skip(t, "/dev/shm is not a tmpfs (statfs: %v)", err)
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "dbx-store")
+	if err != nil {
+		testutil.Skip(t, "no dir of this user's on /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	xattrs := syscall.Setxattr(dir, "user.devbox-test", []byte("y"), 0) == nil
+	e, _, ref := imageEnv(t)
+	e.data = filepath.Join(dir, "data")
+	e.must("image", "pull", "-q", ref)
+	checkImageContent(t, e, "--image", ref)
+	doc := e.must("doctor")
+	var line string
+	for _, l := range strings.Split(doc, "\n") {
+		if strings.Contains(l, " storage ") {
+			line = l
+		}
+	}
+	switch native := strings.HasPrefix(line, "ok "); {
+	case xattrs && !native:
+		t.Errorf("tmpfs with user xattrs: want native overlay, doctor says:\n%s", line)
+	case !xattrs && (native || !strings.Contains(line, "user extended attributes")):
+		t.Errorf("tmpfs without user xattrs: want a fallback and why, doctor says:\n%s", line)
+	}
+	t.Logf("user xattrs on tmpfs: %v; %s", xattrs, line)
+}
+
 func TestImage_PullProgressOnTerminal(t *testing.T) {
 	t.Parallel()
 	script := testutil.RequireBinary(t, "script") // util-linux: runs a command on a pty
