@@ -44,6 +44,10 @@ type initState struct {
 
 	idle *time.Timer
 	done chan struct{}
+	// reports counts sessions whose exit status is not yet sent: init
+	// waits for them before it exits (a --rm client otherwise saw its
+	// sandbox vanish before the status came, found on UML's slow kernel).
+	reports sync.WaitGroup
 }
 
 // Run serves the sandbox until it stops. It returns only on a setup error; a
@@ -205,5 +209,16 @@ func (st *initState) finish() {
 		s.exited(unix.WaitStatus(uint32(unix.SIGKILL)))
 	}
 	st.mu.Unlock()
+	st.waitReports(2 * time.Second)
 	os.Exit(0)
+}
+
+// waitReports waits, at most d, until every session's exit status is sent.
+func (st *initState) waitReports(d time.Duration) {
+	sent := make(chan struct{})
+	go func() { st.reports.Wait(); close(sent) }()
+	select {
+	case <-sent:
+	case <-time.After(d):
+	}
 }

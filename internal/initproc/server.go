@@ -115,6 +115,10 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 	if err == nil {
 		s.pid = pid
 		st.sessions[pid] = s
+		// Under the lock: a session that ends at once is reaped (and the
+		// idle timer armed) only after this.
+		st.idle.Stop()
+		st.reports.Add(1)
 	}
 	st.mu.Unlock()
 	if err != nil {
@@ -122,7 +126,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		c.Close()
 		return
 	}
-	st.sessionsChanged(1)
+	defer st.reports.Done()
 	s.run(master)
 }
 
