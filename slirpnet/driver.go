@@ -154,10 +154,6 @@ func attachError(driver string, err error) error {
 		return preflight.Hint(fmt.Errorf("start %s: %w", driver, err),
 			"the helper cannot open /dev/net/tun; check 'ls -l /dev/net/tun' (it should be crw-rw-rw-), e.g. 'sudo chmod 0666 /dev/net/tun', or use --network none")
 	}
-	if strings.Contains(msg, "No external routable interface") || strings.Contains(msg, "External interface not usable") {
-		return preflight.Hint(fmt.Errorf("start %s: the host has no network interface with a default route, which this pasta needs to copy addresses from: %w", driver, err),
-			"use --network slirp4netns (it works without one, e.g. offline), or --network none; 'ip route' shows the routes")
-	}
 	return fmt.Errorf("start %s: %w", driver, err)
 }
 
