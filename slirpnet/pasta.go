@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 )
 
@@ -27,10 +28,11 @@ const (
 // end (pasta daemonizes).
 func startPasta(opts Options, path string, childPID int) (proto.Lease, int, error) {
 	pidFile := filepath.Join(opts.StateDir, "pasta.pid")
-	cmd := exec.Command(path, pastaArgs(opts, childPID, pidFile)...)
+	routed := HasDefaultRoute4()
+	cmd := exec.Command(path, pastaArgs(opts, childPID, pidFile, routed)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return proto.Lease{}, 0, attachError(Pasta, fmt.Errorf("%v: %w: %s", cmd.Args, err, strings.TrimSpace(string(out))))
+		return proto.Lease{}, 0, pastaError(cmd.Args, err, string(out), routed)
 	}
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
@@ -44,20 +46,60 @@ func startPasta(opts Options, path string, childPID int) (proto.Lease, int, erro
 	return lease, pid, nil
 }
 
-func pastaArgs(opts Options, childPID int, pidFile string) []string {
+// pastaMAC is the gateway's MAC address as the sandbox sees it: pasta's own
+// default since 2024. Older pasta (Debian 12's) copies the MAC of the
+// host's default-route interface instead and refuses to start when that
+// interface has none (a VPN's tun, ppp) or there is no such interface.
+const pastaMAC = "9a:55:9a:55:9a:55"
+
+// pastaArgs is pasta's command line. routed is whether the host has an IPv4
+// default route: without one, older pasta finds no template interface ("No
+// external routable interface for IPv4") and exits, so devbox names lo as
+// the template. Every address pasta would take from the template is given
+// here, so lo contributes nothing; the sandbox then reaches what the host
+// can reach without a default route (local subnets), and published ports and
+// --allow-host-loopback work as with one.
+func pastaArgs(opts Options, childPID int, pidFile string, routed bool) []string {
 	args := []string{
 		"--stderr", "--ns-ifname=tap0", "--mtu=" + strconv.Itoa(MTU),
 		"--config-net", "--address=" + pastaAddr, "--netmask=24",
 		"--gateway=" + pastaGateway, "--dns-forward=" + pastaDNS, "--ipv4-only",
+		"--mac-addr=" + pastaMAC,
 		// Published ports go through the builtin port driver.
 		"--tcp-ports=none", "--udp-ports=none",
 		// The sandbox's 127.0.0.1 is its own.
 		"--tcp-ns=none", "--udp-ns=none",
 		"--pid", pidFile,
 	}
+	if !routed {
+		args = append(args, "--interface=lo")
+	}
 	if !opts.AllowHostLoopback {
 		// Without --no-map-gw the gateway address reaches host loopback.
 		args = append(args, "--no-map-gw")
 	}
 	return append(args, strconv.Itoa(childPID))
+}
+
+// pastaError explains a pasta that exited at start. pasta's output is kept
+// without its syslog complaints (it logs to syslog too, and in a sandbox or
+// container there is often none). When pasta found no external interface,
+// the message says so, why, and the way out.
+func pastaError(args []string, err error, out string, routed bool) error {
+	var kept []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.Contains(line, "to syslog") {
+			kept = append(kept, line)
+		}
+	}
+	text := strings.Join(kept, "; ")
+	if !strings.Contains(text, "External interface not usable") && !strings.Contains(text, "No external routable interface") {
+		return attachError(Pasta, fmt.Errorf("%v: %w: %s", args, err, text))
+	}
+	why := "pasta found no usable external interface on the host"
+	if !routed {
+		why = "the host has no default route (no routable interface), and this pasta cannot start without one"
+	}
+	return preflight.Hint(fmt.Errorf("start pasta: %s: pasta said: %s", why, text),
+		"use --network slirp4netns (works without a default route), or --network none (loopback only)")
 }
