@@ -82,7 +82,7 @@ func requireNoRoute(t *testing.T, out string) {
 // TestNetwork_PastaWithoutDefaultRoute: Debian 12's pasta finds no template
 // interface without a default route ("No external routable interface for
 // IPv4") and exits; devbox names lo as its template, so the sandbox gets its
-// network and published ports work.
+// network, and published ports and --allow-host-loopback work.
 func TestNetwork_PastaWithoutDefaultRoute(t *testing.T) {
 	requireDriver(t, "pasta")
 	testutil.RequireBinary(t, "busybox")
@@ -99,6 +99,11 @@ for i in $(seq 50); do
 	busybox wget -q -O "$OUT/body" http://127.0.0.1:18080/ && break
 	sleep 0.1
 done
+"$DEVBOX" stop
+mkdir "$OUT/www" && echo host-side >"$OUT/www/index.html"
+busybox httpd -f -p 127.0.0.1:18081 -h "$OUT/www" & httpd=$!
+"$DEVBOX" run --network pasta --allow-host-loopback -- busybox wget -q -O - http://host.devbox.internal:18081/ >"$OUT/host-body" || true
+kill $httpd
 `)
 	requireNoRoute(t, out)
 	if r.code != 0 {
@@ -110,6 +115,9 @@ done
 	}
 	if body, _ := os.ReadFile(filepath.Join(out, "body")); strings.TrimSpace(string(body)) != "hello-from-offline" {
 		t.Errorf("published port without a default route served %q, want hello-from-offline\n%s", body, r)
+	}
+	if body, _ := os.ReadFile(filepath.Join(out, "host-body")); strings.TrimSpace(string(body)) != "host-side" {
+		t.Errorf("with --allow-host-loopback and no default route, host.devbox.internal served %q, want host-side\n%s", body, r)
 	}
 }
 
