@@ -46,8 +46,8 @@ func startPasta(opts Options, path string, childPID int) (proto.Lease, int, erro
 	return lease, pid, nil
 }
 
-// pastaMAC is the gateway's MAC address as the sandbox sees it: pasta's own
-// default since 2024. Older pasta (Debian 12's) copies the MAC of the
+// pastaMAC is the gateway's MAC address as the sandbox sees it: newer
+// pasta's own default. Older pasta (Debian 12's) copies the MAC of the
 // host's default-route interface instead and refuses to start when that
 // interface has none (a VPN's tun, ppp) or there is no such interface.
 const pastaMAC = "9a:55:9a:55:9a:55"

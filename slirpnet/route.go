@@ -14,7 +14,7 @@ const (
 
 // HasDefaultRoute4 reports whether the caller's network namespace has an
 // IPv4 default route, from /proc/net/route (the main table). pasta runs
-// IPv4-only here and, before its 2024 "local mode", takes its template
+// IPv4-only here and, before newer releases' "local mode", takes its template
 // interface from that route: without one it refuses to start. An unreadable
 // table counts as a route, so pasta is started as before and speaks for
 // itself.
