@@ -90,12 +90,11 @@ user_phase() {
 	local status=$out/status.txt
 	: >"$status"
 
-	hf() { # hf KEY MINRUNS CMD...
-		local key=$1 runs=$2
+	hfrun() { # hfrun KEY CMD HYPERFINE-OPTION...: one line, its status noted
+		local key=$1 cmd=$2
 		shift 2
-		log "hyperfine: $*"
-		if hyperfine -N --warmup "$WARMUP" --min-runs "$runs" \
-			--export-json "$out/$key.json" --command-name "$key" "$*" \
+		log "hyperfine: $cmd $*"
+		if hyperfine -N "$@" --export-json "$out/$key.json" --command-name "$key" "$cmd" \
 			>"$out/$key.log" 2>&1; then
 			echo "$key ok" >>"$status"
 		else
@@ -104,20 +103,15 @@ user_phase() {
 			rm -f "$out/$key.json"
 		fi
 	}
-
-	hfp() { # hfp KEY MINRUNS PREPARE CMD...: hf with a --prepare command
+	hf() { # hf KEY MINRUNS CMD...
+		local key=$1 runs=$2
+		shift 2
+		hfrun "$key" "$*" --warmup "$WARMUP" --min-runs "$runs"
+	}
+	hfp() { # hfp KEY MINRUNS PREPARE CMD...: with a --prepare command
 		local key=$1 runs=$2 prep=$3
 		shift 3
-		log "hyperfine: $* (prepare: $prep)"
-		if hyperfine -N --warmup 1 --min-runs "$runs" --prepare "$prep" \
-			--export-json "$out/$key.json" --command-name "$key" "$(printf '%q ' "$@")" \
-			>"$out/$key.log" 2>&1; then
-			echo "$key ok" >>"$status"
-		else
-			echo "$key failed (see $key.log)" >>"$status"
-			sed 's/^/    /' "$out/$key.log" | tail -20 >&2
-			rm -f "$out/$key.json"
-		fi
+		hfrun "$key" "$(printf '%q ' "$@")" --warmup 1 --min-runs "$runs" --prepare "$prep"
 	}
 
 	# 1. join a running sandbox, and its idle RSS.
@@ -182,7 +176,8 @@ image_phase() {
 		echo "image benchmarks skipped: they need podman and $IMAGE" >>"$status"
 		return 0
 	fi
-	reg=$(start_registry) || { echo "image benchmarks failed: the registry did not start" >>"$status"; return 0; }
+	start_registry || { echo "image benchmarks failed: the registry did not start" >>"$status"; return 0; }
+	reg=$REG
 	big_image || { echo "image benchmarks failed: could not build the large image" >>"$status"; return 0; }
 	local img
 	for img in "$IMAGE" "$IMAGE-big"; do
@@ -211,14 +206,16 @@ for s in json.load(sys.stdin) or []:
 	pull_lines "$reg"
 }
 
-# start_registry: $WORK/registry in the background; prints HOST:PORT.
+# start_registry: $WORK/registry in the background (in this shell, so that
+# user_cleanup ends it); sets REG to its HOST:PORT.
+REG=
 start_registry() {
 	local f=$WORK/out/registry.addr
 	"$WORK/registry" >"$f" 2>"$WORK/out/registry.log" &
 	BG_PIDS+=($!)
 	local _
 	for _ in $(seq 100); do
-		[[ -s $f ]] && { cat "$f"; return 0; }
+		[[ -s $f ]] && { REG=$(<"$f"); return 0; }
 		sleep 0.05
 	done
 	return 1

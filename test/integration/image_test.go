@@ -425,9 +425,15 @@ func TestImage_PullRunContentsOwnershipWhiteouts(t *testing.T) {
 		t.Errorf("devbox rm left the container record:\n%s", b)
 	}
 	// The image is now free to remove.
+	e.removeLastImage(ref)
+}
+
+// removeLastImage removes ref, which must leave the store without images.
+func (e *env) removeLastImage(ref string) {
+	e.t.Helper()
 	e.must("image", "rm", ref)
 	if imgs := e.images(); len(imgs) != 0 {
-		t.Errorf("after image rm: %+v", imgs)
+		e.t.Errorf("after image rm: %+v", imgs)
 	}
 }
 
