@@ -190,20 +190,26 @@ func (e *env) runInput(stdin string, args ...string) result {
 	defer cancel()
 	cmd := e.command(ctx, args...)
 	cmd.Stdin = strings.NewReader(stdin)
+	return collect(e.t, ctx, cmd, "devbox "+strings.Join(args, " "))
+}
+
+// collect runs cmd and returns its output and exit status; a timeout of
+// ctx or a failure to start it fails the test.
+func collect(t *testing.T, ctx context.Context, cmd *exec.Cmd, what string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s: timed out\n%s", what, r)
 	case err == nil:
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
-		if ctx.Err() != nil {
-			e.t.Fatalf("devbox %s: timed out\n%s", strings.Join(args, " "), r)
-		}
 	default:
-		e.t.Fatalf("devbox %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return r
 }

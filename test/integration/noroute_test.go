@@ -3,9 +3,7 @@
 package integration
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,19 +43,7 @@ func noRouteScript(t *testing.T, e *env, bin, script string) (result, string) {
 	cmd.Dir = e.project
 	cmd.Env = append(e.environ(), "PATH="+bin, "DEVBOX="+devboxBin, "OUT="+out,
 		"XDG_CACHE_HOME="+filepath.Join(out, "cache"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("script without a default route timed out\n%s", r)
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run unshare: %v", err)
-	}
+	r := collect(t, ctx, cmd, "script without a default route")
 	if strings.Contains(r.stderr, "unshare: ") {
 		testutil.Skip(t, "cannot make a network namespace inside a user namespace here:\n%s", r.stderr)
 	}
