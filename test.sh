@@ -9,14 +9,24 @@
 #
 # DEVBOX_TEST_MUST_WORK=1 turns every skipped test into a failure.
 # DEVBOX_TEST_SOURCE=HEAD (root only) tests the last commit, not the work tree.
+#
+# For engineers iterating in parallel (never set by CI): DEVBOX_CI_USER names
+# the unprivileged test user (default devbox-test; one per engineer, so that
+# one engineer's `devbox stop --all` cannot end another's sandboxes),
+# DEVBOX_CI_DIR the copy of the tree (default /var/tmp/devbox-ci, or
+# /var/tmp/devbox-ci-USER for another user), DEVBOX_TEST_RUN a -run regex for
+# the integration tests, and DEVBOX_CI_QUICK=1 leaves out the root, single-id
+# and User-Mode Linux sections.
 set -eu
 
 cd "$(dirname "$0")"
 started=$(date +%s)
 
-test_user=devbox-test     # unprivileged, with /etc/subuid and /etc/subgid ranges
-nosub_user=devbox-nosub   # unprivileged, no ranges: the single-id fallback
-ci_dir=/var/tmp/devbox-ci # world-readable copy of the tree, owned by test_user
+test_user=${DEVBOX_CI_USER:-devbox-test} # unprivileged, with /etc/subuid and /etc/subgid ranges
+nosub_user=devbox-nosub                  # unprivileged, no ranges: the single-id fallback
+ci_dir=/var/tmp/devbox-ci                # world-readable copy of the tree, owned by test_user
+[ "$test_user" = devbox-test ] || ci_dir=/var/tmp/devbox-ci-$test_user
+ci_dir=${DEVBOX_CI_DIR:-$ci_dir}
 packages="uidmap slirp4netns passt fuse-overlayfs iproute2 busybox-static tmux procps util-linux user-mode-linux"
 # config tests (issue 6): ssh-agent, ssh-add and ssh-keygen for agent forwarding
 packages="$packages openssh-client"
@@ -73,7 +83,7 @@ user_main() {
 		skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$'
 	fi
 	section "integration tests as $(id -un) (uid $(id -u))"
-	go test -tags integration -count=1 -timeout 10m -v -skip "$skip" \
+	go test -tags integration -count=1 -timeout 10m -v -skip "$skip" -run "${DEVBOX_TEST_RUN:-.}" \
 		./test/integration/ -devbox "$PWD/bin/devbox" 2>&1 | summarize
 }
 
@@ -223,9 +233,12 @@ root_main() {
 			HOME="$home" USER="$test_user" LOGNAME="$test_user" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 			PATH="$godir:/usr/local/bin:/usr/bin:/bin" \
 			$(go_env_for "$test_user" "$home") \
-			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_NESTED=1 \
+			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_NESTED=1 DEVBOX_TEST_RUN="${DEVBOX_TEST_RUN:-.}" \
 			sh ./test.sh
 	)
+	if [ -n "${DEVBOX_CI_QUICK:-}" ]; then
+		return
+	fi
 
 	bin=$ci_dir/src/bin
 	chmod -R a+rX "$bin"
