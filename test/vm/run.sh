@@ -75,7 +75,7 @@ chmod 644 "$work"/integration.run "$work"/integration.skip 2>/dev/null || true
 # Parameters the kernel does not know (without a dot) reach init's
 # environment. stdin is not the terminal: the console is output only.
 start=$(date +%s)
-timeout 600 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
+timeout 1200 "$kernel" mem=768M quiet loglevel=1 root=/dev/root rootfstype=hostfs rootflags=/ ro \
 	init="$work/init.sh" con=null con0=fd:0,fd:1 $disk \
 	DEVBOX_WORK="$work" DEVBOX_USER="$user" DEVBOX_MODULES="$(modules_dir "$kernel")" DEVBOX_RUN="${DEVBOX_VM_RUN:-.}" \
 	</dev/null >"$work/console.log" 2>&1 || true
