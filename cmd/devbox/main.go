@@ -6,12 +6,12 @@ package main
 import (
 	"os"
 
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/internal/unshare"
 	"github.com/devbox-dev/devbox/storage"
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/devbox-dev/devbox/internal/child"
-	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
@@ -20,7 +20,7 @@ func main() {
 		return
 	}
 	if unshare.IsHelper() {
-		os.Exit(unshare.Main(mergeOps(storage.Ops(), sandbox.Ops())))
+		os.Exit(unshare.Main(mergeOps(storage.Ops(), supervisor.Ops())))
 	}
 	if child.IsChild() {
 		os.Exit(child.Main())
@@ -28,8 +28,8 @@ func main() {
 	if slirpnet.IsWatcher() {
 		os.Exit(slirpnet.WatchMain())
 	}
-	if sandbox.IsSupervisor() {
-		os.Exit(sandbox.SuperviseMain())
+	if supervisor.IsSupervisor() {
+		os.Exit(supervisor.SuperviseMain())
 	}
 	os.Exit(execute(os.Args[1:]))
 }

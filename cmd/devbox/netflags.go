@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -31,8 +31,8 @@ func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
 // into the sandbox's network, picking the default driver. The resolved
 // driver is written back, so a sandbox started with the default and one
 // that names it have the same config.
-func networkFor(c *config.Config) (sandbox.NetworkConfig, error) {
-	n := sandbox.NetworkConfig{Driver: c.Network, AllowHostLoopback: c.AllowHostLoopback, Ports: c.Ports}
+func networkFor(c *config.Config) (supervisor.NetworkConfig, error) {
+	n := supervisor.NetworkConfig{Driver: c.Network, AllowHostLoopback: c.AllowHostLoopback, Ports: c.Ports}
 	if n.Driver == "" {
 		d, err := slirpnet.Default()
 		if err != nil {

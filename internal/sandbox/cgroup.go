@@ -1,10 +1,9 @@
 package sandbox
 
-// The sandbox's cgroup, supervisor side: the group is a new leaf under the
-// nearest delegated ancestor of the supervisor's own group, the child starts
-// directly inside it (CLONE_INTO_CGROUP), and it is removed when the
-// sandbox stops, or by the next devbox command after a kill -9. The client
-// side reads it for OOM reports, `devbox stats` and `devbox update`.
+// The sandbox's cgroup, client side: the group of a supervisor killed with -9
+// is removed by the next devbox command, and a running sandbox's group is
+// read for OOM reports, `devbox stats` and `devbox update`. The supervisor
+// makes and removes it (internal/supervisor).
 
 import (
 	"encoding/json"
@@ -13,113 +12,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"golang.org/x/sys/unix"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 )
-
-// delegateHint is how a user gets a delegated subtree without root.
-// unifiedHint is the fix on a hybrid host.
-const unifiedHint = "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line (cgroup v2 only), as current distributions do by default"
-
-const delegateHint = "run devbox in a delegated scope: 'systemd-run --user --scope -p Delegate=yes devbox ...' (needs a systemd user session); 'devbox doctor' shows what is delegated"
-
-// setupCgroup creates the sandbox's group and writes its limits. Limits that
-// cannot be enforced are named in one warning, or fail the start when the
-// user required them.
-func (s *supervisor) setupCgroup() error {
-	lim := s.cfg.Limits
-	d, err := cgroupv2.Probe()
-	if err != nil {
-		return s.notEnforced(lim.Flags(), err)
-	}
-	if miss := lim.Missing(d.Controllers); len(miss) > 0 {
-		reason := fmt.Errorf("%s offers only the controllers %s", d.Parent, strings.Join(d.Controllers, ", "))
-		if err := s.notEnforced(miss, reason); err != nil {
-			return err
-		}
-	}
-	g, err := cgroupv2.NewGroup(d, "devbox-"+s.cfg.Spec.Name)
-	if err != nil {
-		return s.notEnforced(lim.Flags(), err)
-	}
-	s.cgroup = g
-	// pids.max goes on the sessions leaf, which settleCgroup makes.
-	early := lim.Supported(d.Controllers)
-	s.pidsLimit, early.Pids = early.Pids, 0
-	if err := g.Set(early); err != nil {
-		return err
-	}
-	s.cgroupFD, err = g.FD()
-	return err
-}
-
-// settleCgroup runs once the child exists: it moves the child from the
-// group itself (the root of its cgroup namespace) into the init leaf, and
-// sets the pids limit on the sessions leaf, so a fork bomb in a session
-// cannot keep init from creating threads.
-func (s *supervisor) settleCgroup() error {
-	if s.cgroup == nil {
-		return nil
-	}
-	if err := s.cgroup.Settle(s.cmd.Process.Pid); err != nil {
-		return err
-	}
-	return s.cgroup.Set(cgroupv2.Limits{Pids: s.pidsLimit})
-}
-
-// notEnforced reports limits that will not be enforced: a warning, or an
-// error with --require-limits. Without limits asked for, nothing is said
-// ('devbox doctor' tells about delegation).
-func (s *supervisor) notEnforced(flags []string, reason error) error {
-	if len(flags) == 0 {
-		return nil
-	}
-	reason = scopeReason(reason, s.cfg.ScopeError)
-	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
-	hint := delegateHint
-	if errors.Is(reason, cgroupv2.ErrNoControllers) {
-		hint = unifiedHint
-	}
-	if s.cfg.RequireLimits {
-		return preflight.Hint(fmt.Errorf("--require-limits: %s", msg), hint)
-	}
-	return proto.Encode(s.ready, proto.Warning{Msg: msg + "\nhint: " + hint})
-}
-
-// intoCgroup makes the child start inside the sandbox's group, so no process
-// of the sandbox ever runs outside its limits.
-func (s *supervisor) intoCgroup(attr *unix.SysProcAttr) {
-	if s.cgroupFD != nil {
-		attr.UseCgroupFD = true
-		attr.CgroupFD = int(s.cgroupFD.Fd())
-	}
-}
-
-// cgroupPath is the group's path for state.json, "" without a group.
-func (s *supervisor) cgroupPath() string {
-	if s.cgroup == nil {
-		return ""
-	}
-	return s.cgroup.Path
-}
-
-// removeCgroup removes the group when the sandbox ends.
-func (s *supervisor) removeCgroup() {
-	if s.cgroupFD != nil {
-		s.cgroupFD.Close()
-	}
-	if s.cgroup != nil {
-		if err := s.cgroup.Remove(); err != nil {
-			fmt.Fprintf(os.Stderr, "devbox: %v\n", err)
-		}
-	}
-}
 
 // removeStaleCgroup removes the group of a sandbox whose supervisor is gone
 // (kill -9), before its runtime dir goes.
@@ -151,7 +51,7 @@ func Cgroup(name string) (*cgroupv2.Group, error) {
 		return nil, fmt.Errorf("read %s state: %w", name, err)
 	}
 	if st.Cgroup == "" {
-		return nil, preflight.Hint(fmt.Errorf("%s: %w", name, ErrNoCgroup), delegateHint)
+		return nil, preflight.Hint(fmt.Errorf("%s: %w", name, ErrNoCgroup), supervisor.DelegateHint)
 	}
 	return cgroupv2.Open(st.Cgroup)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/shellinit"
 )
 
@@ -39,7 +40,7 @@ type configRecord struct {
 // configureSpec applies the project config to the child's Spec before the
 // supervisor starts: the home mode, extra mounts, the ssh-agent and display
 // sockets, and the shell rc files; and records the config for later joins.
-func configureSpec(sc *supervisorConfig, opts Options) error {
+func configureSpec(sc *supervisor.Config, opts Options) error {
 	c := opts.Config
 	spec := &sc.Spec
 	if c.Home == config.HomeHost || c.Home == config.HomeRO {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/unshare"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 )
 
 // Info describes a running sandbox for `devbox ps`.
@@ -162,56 +161,13 @@ func Remove(name string) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("remove %s: no such sandbox (see 'devbox ls')", name)
 	}
-	if err := removeImageLayer(name); err != nil {
+	if err := supervisor.RemoveImageLayer(name); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
-	if err := removeTree(dir); err != nil {
+	if err := supervisor.RemoveTree(dir); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	return nil
-}
-
-// removeTree deletes dir, first making read-only directories writable (tools
-// like the Go module cache leave them so). Files owned by subordinate ids
-// (apt's _apt, a database's data dir) can only be removed by the user's own
-// root inside a user namespace, so a failure is retried there.
-func removeTree(dir string) error {
-	makeWritable(dir)
-	err := os.RemoveAll(dir)
-	if err == nil {
-		return nil
-	}
-	if uerr := unshare.Run("remove-tree", dir, os.Stderr, nil); uerr != nil {
-		return fmt.Errorf("%w (and in a user namespace: %v)", err, uerr)
-	}
-	return nil
-}
-
-func makeWritable(dir string) {
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.IsDir() && fi.Mode().Perm()&0o200 == 0 {
-			os.Chmod(p, fi.Mode().Perm()|0o700)
-		}
-		return nil
-	})
-}
-
-// Ops are the operations this package runs inside a user namespace (see
-// internal/unshare): there, the user's root owns every mapped id.
-func Ops() map[string]unshare.Op {
-	return map[string]unshare.Op{"remove-tree": removeTreeInNS}
-}
-
-func removeTreeInNS(arg json.RawMessage) (any, error) {
-	var dir string
-	if err := json.Unmarshal(arg, &dir); err != nil {
-		return nil, fmt.Errorf("decode arguments: %w", err)
-	}
-	makeWritable(dir)
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	return nil, nil
 }
 
 // Discard ends a throwaway (--rm) sandbox and removes everything it had,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 )
 
 // systemdRun is the program that makes the transient scope.
@@ -29,7 +30,7 @@ const systemdRun = "systemd-run"
 
 // launchSupervisor spawns the supervisor, in a delegated user scope when
 // that is what gives the sandbox a cgroup, and waits for its report.
-func launchSupervisor(dir string, cfg supervisorConfig, warn io.Writer) (*exec.Cmd, error) {
+func launchSupervisor(dir string, cfg supervisor.Config, warn io.Writer) (*exec.Cmd, error) {
 	_, probeErr := cgroupv2.Probe()
 	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
 	for {
@@ -89,12 +90,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
-}
-
-// scopeReason adds systemd-run's failure to a not-delegated reason.
-func scopeReason(reason error, scopeErr string) error {
-	if scopeErr == "" {
-		return reason
-	}
-	return fmt.Errorf("%w; %s", reason, scopeErr)
 }

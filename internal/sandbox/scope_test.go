@@ -1,15 +1,11 @@
 package sandbox
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
 func TestSupervisorArgv(t *testing.T) {
@@ -34,16 +30,5 @@ func TestLastLogLine(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "supervisor.log"), []byte("earlier\n"+log), 0o600)
 	if got := lastLogLine(dir); got != strings.TrimSpace(log) {
 		t.Errorf("lastLogLine = %q", got)
-	}
-}
-
-func TestScopeReason(t *testing.T) {
-	base := fmt.Errorf("%w: not writable", cgroupv2.ErrNotDelegated)
-	if got := scopeReason(base, ""); got != base {
-		t.Errorf("no scope error: %v", got)
-	}
-	got := scopeReason(base, "systemd-run --user --scope failed: Failed to connect to bus")
-	if !errors.Is(got, cgroupv2.ErrNotDelegated) || !strings.Contains(got.Error(), "Failed to connect to bus") {
-		t.Errorf("with scope error: %v", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +31,7 @@ type Options struct {
 	Hostname string
 	Network  string // the driver, as in Net.Driver
 	// Net is the network: driver, published ports, host loopback.
-	Net         NetworkConfig
+	Net         supervisor.NetworkConfig
 	IdleTimeout time.Duration
 	// Ephemeral sandboxes (--rm) keep their home in the runtime dir and leave
 	// no persistent data.
@@ -192,7 +193,7 @@ func startSupervisor(dir string, opts Options) error {
 // spawnSupervisor starts the supervisor, in a systemd user scope when scope
 // is set (scope.go), with its config in the environment and the write end
 // of the ready pipe as fd 3.
-func spawnSupervisor(dir string, cfg supervisorConfig, scope bool) (*exec.Cmd, *os.File, error) {
+func spawnSupervisor(dir string, cfg supervisor.Config, scope bool) (*exec.Cmd, *os.File, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find devbox binary: %w", err)
@@ -214,7 +215,7 @@ func spawnSupervisor(dir string, cfg supervisorConfig, scope bool) (*exec.Cmd, *
 	path, argv := supervisorArgv(self, cfg.Spec.Name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), envSupervise+"="+string(blob))
+	cmd.Env = append(os.Environ(), supervisor.EnvSupervise+"="+string(blob))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
@@ -251,18 +252,18 @@ func awaitReady(r io.Reader, warn io.Writer) error {
 }
 
 // supervisorConfigFor computes the child's Spec on the host.
-func supervisorConfigFor(dir string, opts Options) (supervisorConfig, error) {
+func supervisorConfigFor(dir string, opts Options) (supervisor.Config, error) {
 	u, err := user.Current()
 	if err != nil {
-		return supervisorConfig{}, fmt.Errorf("look up current user: %w", err)
+		return supervisor.Config{}, fmt.Errorf("look up current user: %w", err)
 	}
 	home, homeSrc, err := homeFor(u, dir, opts)
 	if err != nil {
-		return supervisorConfig{}, err
+		return supervisor.Config{}, err
 	}
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return supervisorConfig{
+	return supervisor.Config{
 		Spec: proto.Spec{
 			Name: opts.Name, Hostname: opts.Hostname, ProjectDir: opts.Project,
 			Home: home, HomeSource: homeSrc, StateDir: dir,

@@ -1,4 +1,4 @@
-package sandbox
+package supervisor
 
 import (
 	"encoding/json"
@@ -25,18 +25,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// envSupervise carries the supervisor's configuration (JSON) from the client.
-const envSupervise = "_DEVBOX_SUPERVISE"
+// EnvSupervise carries the supervisor's configuration (JSON) from the client.
+const EnvSupervise = "_DEVBOX_SUPERVISE"
 
-// fdReady is the pipe on which the supervisor reports Warning, then Ready or
+// FDReady is the pipe on which the supervisor reports Warning, then Ready or
 // Error, to the client that started it.
-const fdReady = 3
+const FDReady = 3
 
 // handshakeTimeout bounds the whole parent/child setup.
 const handshakeTimeout = 30 * time.Second
 
-// supervisorConfig is everything the supervisor needs, computed by the client.
-type supervisorConfig struct {
+// Config is everything the supervisor needs, computed by the client and
+// passed as JSON in EnvSupervise.
+type Config struct {
 	Spec      proto.Spec `json:"spec"`
 	UID       uint32     `json:"uid"`
 	GID       uint32     `json:"gid"`
@@ -53,17 +54,17 @@ type supervisorConfig struct {
 }
 
 // IsSupervisor reports whether this process was started as a supervisor.
-func IsSupervisor() bool { return os.Getenv(envSupervise) != "" }
+func IsSupervisor() bool { return os.Getenv(EnvSupervise) != "" }
 
 // SuperviseMain runs the supervisor and returns its exit status.
 func SuperviseMain() int {
-	ready := os.NewFile(fdReady, "ready")
-	var cfg supervisorConfig
-	if err := json.Unmarshal([]byte(os.Getenv(envSupervise)), &cfg); err != nil {
+	ready := os.NewFile(FDReady, "ready")
+	var cfg Config
+	if err := json.Unmarshal([]byte(os.Getenv(EnvSupervise)), &cfg); err != nil {
 		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode supervisor config: %v", err), Code: 125})
 		return 125
 	}
-	os.Unsetenv(envSupervise)
+	os.Unsetenv(EnvSupervise)
 	s := &supervisor{cfg: cfg, ready: ready}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
@@ -75,7 +76,7 @@ func SuperviseMain() int {
 
 // supervisor is the host side of one running sandbox.
 type supervisor struct {
-	cfg    supervisorConfig
+	cfg    Config
 	ready  *os.File
 	ln     *net.UnixListener
 	cmd    *exec.Cmd
@@ -357,90 +358,9 @@ func (s *supervisor) cleanup() {
 	os.RemoveAll(s.dir())
 }
 
-// sealedInit copies the init binary into a sealed memfd. Init runs from it, so
-// code in the sandbox cannot rewrite the devbox binary the host runs through
-// /proc/1/exe (the CVE-2019-5736 class), whoever owns the installed file.
-func sealedInit() (*os.File, error) {
-	src, err := os.Open(initBinary())
-	if err != nil {
-		return nil, fmt.Errorf("open init binary: %w", err)
-	}
-	defer src.Close()
-	if !writableFromSandbox(src, src.Name()) {
-		return highFD(src)
-	}
-	fd, err := unix.MemfdCreate("devbox", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("create sealed binary: %w", err)
-	}
-	// Keep the memfd far above the fds the child inherits (3, 4).
-	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
-	unix.Close(fd)
-	if err != nil {
-		return nil, fmt.Errorf("create sealed binary: %w", err)
-	}
-	mem := os.NewFile(uintptr(high), "devbox-sealed")
-	if _, err := io.Copy(mem, src); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("copy own binary: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("seal binary copy: %w", err)
-	}
-	return mem, nil
-}
-
 func (s *supervisor) helperPIDs() []int {
 	if s.net == nil {
 		return nil
 	}
 	return s.net.Helpers
-}
-
-// writableFromSandbox reports whether code in the sandbox could open the
-// binary for writing through /proc/1/exe. Inside, the sandbox's root is this
-// user, with capabilities over files whose owner is mapped (this user, the
-// subordinate ids; all of them when root runs devbox). A root-owned binary
-// this user cannot write (an install in /usr/local/bin) is safe to run as
-// it is, which saves the copy: time at every start, and memory for as long
-// as the sandbox runs (a memfd is unswappable shmem).
-func writableFromSandbox(f *os.File, path string) bool {
-	var st unix.Stat_t
-	if os.Getuid() == 0 || unix.Fstat(int(f.Fd()), &st) != nil {
-		return true
-	}
-	if st.Uid != 0 || st.Mode&0o022 != 0 {
-		return true
-	}
-	return unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS) == nil
-}
-
-// InitName is the sandbox init binary installed next to devbox.
-const InitName = "devbox-init"
-
-// initBinary returns devbox-init from devbox's own directory when it is
-// there (smaller: faster to start, less memory while idle), else devbox
-// itself, which can serve as the init too.
-func initBinary() string {
-	self, err := os.Executable()
-	if err != nil {
-		return "/proc/self/exe"
-	}
-	p := filepath.Join(filepath.Dir(self), InitName)
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-		return p
-	}
-	return "/proc/self/exe"
-}
-
-// highFD duplicates f above the fds the child inherits (3, 4), since the
-// child execs it by /proc/self/fd/N.
-func highFD(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 100)
-	if err != nil {
-		return nil, fmt.Errorf("duplicate own binary fd: %w", err)
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
 }

@@ -1,4 +1,4 @@
-package sandbox
+package supervisor
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
@@ -181,23 +180,9 @@ func sameUser(c *proto.Conn) bool {
 	return ok
 }
 
-// Ports sends one port request to a running sandbox's supervisor.
-func Ports(name string, req proto.Message) ([]proto.PortEntry, error) {
-	root, err := state.RuntimeRoot()
-	if err != nil {
-		return nil, err
+// closeFiles closes descriptors a request carried; control requests take none.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
 	}
-	c, err := proto.Dial(filepath.Join(root, name, ControlSocket))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
-	}
-	defer c.Close()
-	if err := c.Send(req); err != nil {
-		return nil, err
-	}
-	r, err := proto.RecvAs[proto.PortReply](c)
-	if err != nil {
-		return nil, err
-	}
-	return r.Ports, nil
 }

@@ -1,0 +1,31 @@
+package sandbox
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/supervisor"
+)
+
+// Ports sends one port request to a running sandbox's supervisor.
+func Ports(name string, req proto.Message) ([]proto.PortEntry, error) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	c, err := proto.Dial(filepath.Join(root, name, supervisor.ControlSocket))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
+	}
+	defer c.Close()
+	if err := c.Send(req); err != nil {
+		return nil, err
+	}
+	r, err := proto.RecvAs[proto.PortReply](c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Ports, nil
+}

@@ -1,0 +1,105 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/storage"
+)
+
+// prepareImage finds or makes the sandbox's writable layer and records
+// the layer dirs in the Spec. A persistent sandbox's layer is created at
+// its first start in the store and kept until `devbox rm`; a throwaway
+// one on native overlay gets a plain directory instead (no helper).
+func (s *supervisor) prepareImage() error {
+	img := s.cfg.Spec.Image
+	if img == nil {
+		return nil
+	}
+	cfg, err := storage.DefaultConfig()
+	if err != nil {
+		return err
+	}
+	if s.cfg.Ephemeral {
+		if done, err := s.prepareThrowaway(cfg, img); done || err != nil {
+			return err
+		}
+	}
+	r, err := s.containerLayer(cfg, img.ImageID)
+	if err != nil {
+		return fmt.Errorf("prepare image root: %w", err)
+	}
+	img.Driver, img.Lower, img.Upper, img.Work = r.Driver, r.Lower, r.Upper, r.Work
+	if r.ImageID != img.ImageID {
+		s.warn(fmt.Sprintf("sandbox %s keeps its layer on image %.12s, not %.12s; run 'devbox rm %s' to start from the new image", s.cfg.Spec.Name, r.ImageID, img.ImageID, s.cfg.Spec.Name))
+		img.ImageID = r.ImageID
+	}
+	return nil
+}
+
+// prepareThrowaway makes a --rm sandbox's layer outside the store's
+// records; done is false when it cannot (another driver, or the image's
+// layers vanished since the client looked it up) and the store's own
+// path must serve.
+func (s *supervisor) prepareThrowaway(cfg storage.Config, img *proto.ImageRoot) (done bool, err error) {
+	lk := storage.Lookup{ImageRef: storage.ImageRef{ID: img.ImageID}, Found: true, Driver: img.Driver, Lower: img.Lower}
+	if !storage.CanEphemeral(lk) {
+		return false, nil
+	}
+	storage.StaleEphemeral(cfg, RemoveTree)
+	e, err := storage.NewEphemeral(cfg, s.cfg.Spec.Name, lk)
+	if errors.Is(err, storage.ErrLayersGone) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("prepare image root: %w", err)
+	}
+	s.throwaway = e
+	img.Upper, img.Work = e.Upper, e.Work
+	return true, nil
+}
+
+// containerLayer returns the sandbox's container layer in the store,
+// from the sandbox's cache when the dirs are still there.
+func (s *supervisor) containerLayer(cfg storage.Config, imageID string) (storage.Rootfs, error) {
+	name := s.cfg.Spec.Name
+	if r, ok := storage.CachedLayer(name); ok && !s.cfg.Ephemeral {
+		return r, nil
+	}
+	r, err := storage.PrepareContainer(cfg, name, imageID, os.Stderr)
+	if err == nil && !s.cfg.Ephemeral {
+		storage.CacheLayer(name, r)
+	}
+	return r, err
+}
+
+func (s *supervisor) warn(msg string) { proto.Encode(s.ready, proto.Warning{Msg: msg}) }
+
+// removeEphemeralImage frees the writable layer of a --rm sandbox.
+func (s *supervisor) removeEphemeralImage() {
+	if e := s.throwaway; e != nil {
+		if RemoveTree(e.Dir) == nil {
+			e.Release()
+		}
+		return
+	}
+	if s.cfg.Ephemeral && s.cfg.Spec.Image != nil {
+		RemoveImageLayer(s.cfg.Spec.Name)
+	}
+}
+
+// RemoveImageLayer frees a sandbox's writable layer, if it has one.
+func RemoveImageLayer(name string) error {
+	storage.ForgetResolved(name)
+	cfg, err := storage.DefaultConfig()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.GraphRoot); err != nil {
+		return nil // no store: no layer
+	}
+	_, err = storage.RemoveContainer(cfg, name)
+	return err
+}
