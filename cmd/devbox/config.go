@@ -19,6 +19,7 @@ import (
 // prefix makes the flag one field of a table key ("--memory 1g" is limits
 // "memory=1g"). Flags not listed here are not config keys (--name, --rm).
 var flagKeys = map[string]struct{ key, prefix string }{
+	"image":               {"image", ""},
 	"hostname":            {"hostname", ""},
 	"network":             {"network", ""},
 	"publish":             {"ports", ""},

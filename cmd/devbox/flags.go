@@ -52,8 +52,8 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if opts.Name == "" {
 		opts.Name = project.Name(dir)
 	}
-	if err := f.validate(opts); err != nil {
-		return opts, err
+	if err := project.ValidateName(opts.Name); err != nil {
+		return opts, usageError{err}
 	}
 	if err := applyConfig(cmd, &opts); err != nil {
 		return opts, err
@@ -62,35 +62,12 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 		return opts, err
 	}
 	opts.Network = opts.Net.Driver
-	if _, err = f.limits.parse(); err != nil { // flag syntax, named by flag
-		return opts, err
-	}
 	opts.Limits, opts.RequireLimits = opts.Config.Limits.Limits, opts.Config.Limits.Required
 	opts.Hostname = opts.Config.Hostname
 	if opts.Hostname == "" {
 		opts.Hostname = project.Hostname(opts.Name)
 	}
 	return f.image.apply(a, opts)
-}
-
-func (f *sandboxFlags) validate(opts sandbox.Options) error {
-	if err := project.ValidateName(opts.Name); err != nil {
-		return usageError{err}
-	}
-	if f.hostname != "" {
-		if err := project.ValidateHostname(f.hostname); err != nil {
-			return usageError{err}
-		}
-	}
-	if f.idleTimeout < 0 {
-		return usageError{fmt.Errorf("invalid --idle-timeout %s: must be 0 or more", f.idleTimeout)}
-	}
-	for _, kv := range f.env {
-		if k, _, ok := cutEnv(kv); !ok || k == "" {
-			return usageError{fmt.Errorf("invalid --env %q: want KEY=VALUE", kv)}
-		}
-	}
-	return nil
 }
 
 func cutEnv(kv string) (string, string, bool) {

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// imageFlags is --image on run and enter, and the image's config once
-// resolved.
+// imageFlags is --image on run and enter (a config key: the value reaches
+// here through Config.Image), and the image's config once resolved.
 type imageFlags struct {
 	ref       string
 	tlsVerify bool
@@ -25,10 +25,7 @@ func (f *imageFlags) register(fl *pflag.FlagSet) {
 
 // apply resolves the image (pulling it when missing) into opts.
 func (f *imageFlags) apply(a *app, opts sandbox.Options) (sandbox.Options, error) {
-	ref := f.ref
-	if ref == "" {
-		ref = opts.Config.Image // image = in devbox.toml
-	}
+	ref := opts.Config.Image // --image, else image = in devbox.toml
 	if ref == "" {
 		return opts, nil
 	}

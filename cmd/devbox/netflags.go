@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"
@@ -27,10 +24,10 @@ func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
 	})
 }
 
-// networkFor turns the config's network keys (file plus flag overrides)
-// into the sandbox's network, picking the default driver. The resolved
-// driver is written back, so a sandbox started with the default and one
-// that names it have the same config.
+// networkFor turns the config's network keys (file plus flag overrides,
+// validated by package config) into the sandbox's network, picking the
+// default driver. The resolved driver is written back, so a sandbox started
+// with the default and one that names it have the same config.
 func networkFor(c *config.Config) (supervisor.NetworkConfig, error) {
 	n := supervisor.NetworkConfig{Driver: c.Network, AllowHostLoopback: c.AllowHostLoopback, Ports: c.Ports}
 	if n.Driver == "" {
@@ -40,26 +37,6 @@ func networkFor(c *config.Config) (supervisor.NetworkConfig, error) {
 		}
 		n.Driver = d
 	}
-	if !validDriver(n.Driver) {
-		return n, usageError{fmt.Errorf("invalid network %q: valid choices are %s", n.Driver, strings.Join(slirpnet.Names, ", "))}
-	}
-	for _, p := range n.Ports {
-		if _, err := slirpnet.ParsePortSpec(p); err != nil {
-			return n, usageError{err}
-		}
-	}
-	if len(n.Ports) > 0 && !slirpnet.Uses(n.Driver) {
-		return n, usageError{fmt.Errorf("published ports need network slirp4netns or pasta, not %s", n.Driver)}
-	}
 	c.Network = n.Driver
 	return n, nil
-}
-
-func validDriver(d string) bool {
-	for _, n := range slirpnet.Names {
-		if d == n {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
@@ -73,7 +74,8 @@ func (a *app) report(err error) int {
 		fmt.Fprintf(a.stderr, "Hint: %s\n", hint)
 	}
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var ce *config.Error
+	if errors.As(err, &ue) || isCobraUsage(err) || (errors.As(err, &ce) && ce.Flag != "") {
 		fmt.Fprintln(a.stderr, "Run 'devbox --help' for usage.")
 	}
 	return exitDevbox

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -27,38 +27,6 @@ func (f *limitFlags) register(fl *pflag.FlagSet, withRequire bool) {
 	}
 }
 
-// parse validates the set flags into Limits.
-func (f *limitFlags) parse() (cgroupv2.Limits, error) {
-	var l cgroupv2.Limits
-	var err error
-	fields := []struct {
-		flag, val string
-		set       func(string) error
-	}{
-		{"memory", f.memory, func(s string) (e error) { l.Memory, e = cgroupv2.ParseSize(s); return }},
-		{"memory-swap", f.memorySwap, func(s string) error {
-			v, e := cgroupv2.ParseSize(s)
-			l.MemorySwap = &v
-			return e
-		}},
-		{"pids", f.pids, func(s string) (e error) { l.Pids, e = cgroupv2.ParseCount(s); return }},
-		{"cpus", f.cpus, func(s string) (e error) { l.CPUs, e = cgroupv2.ParseCPUs(s); return }},
-		{"cpu-weight", f.cpuWeight, func(s string) (e error) { l.CPUWeight, e = cgroupv2.ParseCPUWeight(s); return }},
-	}
-	for _, fl := range fields {
-		if fl.val == "" {
-			continue
-		}
-		if err = fl.set(fl.val); err != nil {
-			return l, usageError{fmt.Errorf("--%s: %w", fl.flag, err)}
-		}
-	}
-	if l.Memory == 0 && f.memory != "" {
-		return l, usageError{errors.New("--memory: a limit of 0 bytes leaves nothing to run; use a size such as 512m, or max")}
-	}
-	return l, nil
-}
-
 func newUpdateCmd(a *app) *cobra.Command {
 	var f limitFlags
 	cmd := &cobra.Command{
@@ -70,10 +38,11 @@ process in the sandbox, until it stops; the next start uses the limits given the
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeRunning,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lim, err := f.parse()
+			cl, err := config.LimitsFrom(flagOverrides(cmd))
 			if err != nil {
 				return err
 			}
+			lim := cl.Limits
 			if lim.IsZero() {
 				return usageError{errors.New("no limit given: use --memory, --memory-swap, --pids, --cpus or --cpu-weight")}
 			}

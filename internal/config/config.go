@@ -21,7 +21,8 @@ type Config struct {
 	Image    string
 	Hostname string
 	// Network, Ports and AllowHostLoopback are parsed and checked here; the
-	// network drivers interpret them.
+	// network drivers interpret them. Network is one of slirpnet.Names, or
+	// empty for the default driver, which the client picks (slirpnet.Default).
 	Network           string
 	Ports             []string
 	AllowHostLoopback bool
@@ -73,10 +74,6 @@ const (
 
 // DefaultIdleTimeout stops an unused sandbox after this long.
 const DefaultIdleTimeout = 15 * time.Minute
-
-// NetworkModes are the valid values of network; empty picks the default
-// driver (see package slirpnet).
-var NetworkModes = []string{"slirp4netns", "pasta", "host", "none"}
 
 // Defaults returns the configuration used where neither the file nor a flag
 // says otherwise.

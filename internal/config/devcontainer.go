@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 // Imported is what devbox init could take from a devcontainer.json, and the
@@ -109,7 +111,7 @@ func (im *Imported) ports(raw json.RawMessage) error {
 			im.Ports = append(im.Ports, strconv.Itoa(int(v)))
 		case string:
 			host, port, ok := strings.Cut(v, ":")
-			if ok && (host == "localhost" || host == "127.0.0.1") && ValidatePort(port) == nil {
+			if ok && (host == "localhost" || host == "127.0.0.1") && validPort(port) {
 				im.Ports = append(im.Ports, port)
 			} else {
 				im.Unmapped = append(im.Unmapped, fmt.Sprintf("forwardPorts %q: only ports of the sandbox itself can be published", v))
@@ -266,4 +268,10 @@ func (im *Imported) user(raw json.RawMessage) error {
 	im.User = UserSelf
 	im.Unmapped = append(im.Unmapped, fmt.Sprintf("user %q: devbox runs you as yourself (user = \"self\"), not as a user of the image", u))
 	return nil
+}
+
+// validPort reports whether a devcontainer port is one devbox can publish.
+func validPort(spec string) bool {
+	_, err := slirpnet.ParsePortSpec(spec)
+	return err == nil
 }

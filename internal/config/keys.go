@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 // Context is what resolving paths needs: the project directory (relative
@@ -31,7 +32,7 @@ type key struct {
 var keys = []key{
 	{"image", func(c *Config, v any, _ Context) error { return setString(&c.Image, v, nonEmpty) }},
 	{"hostname", func(c *Config, v any, _ Context) error { return setString(&c.Hostname, v, project.ValidateHostname) }},
-	{"network", func(c *Config, v any, _ Context) error { return setString(&c.Network, v, oneOf(NetworkModes)) }},
+	{"network", func(c *Config, v any, _ Context) error { return setString(&c.Network, v, oneOf(slirpnet.Names)) }},
 	{"ports", setPorts},
 	{"allow_host_loopback", func(c *Config, v any, _ Context) error { return setBool(&c.AllowHostLoopback, v) }},
 	{"env", setEnv},
@@ -184,59 +185,23 @@ func stringList(v any, what string) ([]string, error) {
 	return out, nil
 }
 
+// portUsage follows a bad port spec, from the file or -p alike.
+const portUsage = `want [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp], e.g. "8080", "8080:80", "127.0.0.1:5432:5432/tcp" or "[::1]:8080:80"`
+
+// setPorts checks each spec with the parser the network drivers use, so a
+// spec is accepted here exactly when it can be published.
 func setPorts(c *Config, v any, _ Context) error {
 	ports, err := stringList(v, "port specs")
 	if err != nil {
 		return err
 	}
 	for _, p := range ports {
-		if err := ValidatePort(p); err != nil {
-			return err
+		if _, err := slirpnet.ParsePortSpec(p); err != nil {
+			return fmt.Errorf("%w; %s", err, portUsage)
 		}
 	}
 	c.Ports = ports
 	return nil
-}
-
-// ValidatePort checks a port spec: [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp].
-func ValidatePort(spec string) error {
-	bad := func(why string) error {
-		return fmt.Errorf("invalid port %q: %s; want [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp], e.g. \"8080\", \"8080:80\" or \"127.0.0.1:5432:5432/tcp\"", spec, why)
-	}
-	rest, proto, hasProto := strings.Cut(spec, "/")
-	if hasProto && proto != "tcp" && proto != "udp" {
-		return bad("protocol " + strconv.Quote(proto) + " is not tcp or udp")
-	}
-	parts := strings.Split(rest, ":")
-	if len(parts) == 3 {
-		if !validIP(parts[0]) {
-			return bad("host address " + strconv.Quote(parts[0]) + " is not an IP address")
-		}
-		parts = parts[1:]
-	}
-	if len(parts) > 2 {
-		return bad("too many ':'")
-	}
-	for _, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return bad(strconv.Quote(p) + " is not a port number 1-65535")
-		}
-	}
-	return nil
-}
-
-func validIP(s string) bool {
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !strings.ContainsRune("0123456789abcdefABCDEF.:", r) {
-			return false
-		}
-	}
-	return strings.Count(s, ".") == 3 || strings.Contains(s, ":")
 }
 
 // setEnv merges a table (file) or a KEY=VALUE string (flag) into Env.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 // Error is one problem in the configuration: in the file at Line:Col, or in
@@ -58,7 +60,27 @@ func Load(name string, ctx Context, overrides []Override) (Config, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return c, fmt.Errorf("read %s: %w", name, err)
 	}
-	return c, Apply(&c, ctx, overrides)
+	if err := Apply(&c, ctx, overrides); err != nil {
+		return c, err
+	}
+	return c, c.check()
+}
+
+// check validates what no single key can: combinations of keys, once the
+// file and the flags are both applied.
+func (c Config) check() error {
+	if len(c.Ports) > 0 && c.Network != "" && !slirpnet.Uses(c.Network) {
+		return fmt.Errorf("published ports need network slirp4netns or pasta, not %s", c.Network)
+	}
+	return nil
+}
+
+// LimitsFrom applies limit overrides (--memory and the like, checked as
+// Load checks them) to no limits: the change 'devbox update' asks for.
+func LimitsFrom(overrides []Override) (Limits, error) {
+	var c Config
+	err := Apply(&c, Context{}, overrides)
+	return c.Limits, err
 }
 
 // Apply sets the overrides on c, in order.
@@ -70,6 +92,12 @@ func Apply(c *Config, ctx Context, overrides []Override) error {
 			return fmt.Errorf("apply --%s: no config key %q", o.Flag, o.Key)
 		}
 		if err := k.set(c, flagValue(o.Value), ctx); err != nil {
+			// A flag sets one field of a table key (--memory is limits.memory):
+			// the flag's name already says which.
+			var fe *fieldError
+			if errors.As(err, &fe) && fe.index == 0 {
+				err = fe.err
+			}
 			errs = append(errs, &Error{Flag: o.Flag, Msg: err.Error()})
 		}
 	}

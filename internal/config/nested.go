@@ -170,7 +170,7 @@ func setLimit(l *Limits, k string, v any) error {
 	}
 	switch k {
 	case "memory":
-		l.Memory, err = cgroupv2.ParseSize(text)
+		l.Memory, err = parseMemory(text)
 	case "memory_swap":
 		var n int64
 		if n, err = cgroupv2.ParseSize(text); err == nil {
@@ -186,6 +186,17 @@ func setLimit(l *Limits, k string, v any) error {
 		err = unknownKey(k, limitFields)
 	}
 	return err
+}
+
+// parseMemory is memory.max: a size, or max; 0 is refused from the file as
+// from --memory, since a group with no memory cannot run anything and
+// "no limit" is written max.
+func parseMemory(text string) (int64, error) {
+	n, err := cgroupv2.ParseSize(text)
+	if err == nil && n == 0 {
+		return 0, errors.New("a limit of 0 bytes leaves nothing to run; use a size such as 512m, or max")
+	}
+	return n, err
 }
 
 // limitText turns a TOML number or string into the text form the cgroupv2

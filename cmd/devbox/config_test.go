@@ -1,0 +1,109 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/config"
+)
+
+// loadFor parses args as `devbox run` flags and loads the config of a
+// project whose devbox.toml is file ("" for none): the one path from the
+// command line and the file to a Config.
+func loadFor(t *testing.T, args []string, file string) (config.Config, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if file != "" {
+		if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := newRunCmd(&app{stdout: io.Discard, stderr: io.Discard})
+	if err := cmd.Flags().Parse(args); err != nil {
+		t.Fatalf("parse %q: %v", args, err)
+	}
+	return loadConfig(cmd, dir)
+}
+
+// Flags and devbox.toml become one Config through one setter per key, so
+// the same value means the same from either, and the same bad value is
+// refused from either with the same message.
+func TestFlagsAndFileToConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		file  string
+		check func(config.Config) bool
+		err   string // substring of the error; "" for none
+	}{
+		{name: "defaults", check: func(c config.Config) bool {
+			return c.Network == "" && c.IdleTimeout == config.DefaultIdleTimeout && c.Image == ""
+		}},
+		{name: "IPv6 port as flag", args: []string{"-p", "[::1]:8080:80"},
+			check: func(c config.Config) bool { return slices.Equal(c.Ports, []string{"[::1]:8080:80"}) }},
+		{name: "IPv6 port in file", file: "ports = [\"[::1]:8080:80/udp\"]\n",
+			check: func(c config.Config) bool { return slices.Equal(c.Ports, []string{"[::1]:8080:80/udp"}) }},
+		{name: "bad port as flag", args: []string{"-p", "1:2:3:4"}, err: `--publish: invalid port "1:2:3:4"`},
+		{name: "bad port in file", file: "ports = [\"1:2:3:4\"]\n", err: `ports: invalid port "1:2:3:4"`},
+		{name: "memory 0 as flag", args: []string{"--memory", "0"}, err: "--memory: a limit of 0 bytes leaves nothing to run"},
+		{name: "memory 0 in file", file: "[limits]\nmemory = 0\n", err: "limits.memory: a limit of 0 bytes leaves nothing to run"},
+		{name: "memory max as flag", args: []string{"--memory", "max"},
+			check: func(c config.Config) bool { return c.Limits.Memory == cgroupv2.Unlimited }},
+		{name: "memory flag over file", args: []string{"--memory", "1g"}, file: "[limits]\nmemory = \"2g\"\npids = 10\n",
+			check: func(c config.Config) bool { return c.Limits.Memory == 1<<30 && c.Limits.Pids == 10 }},
+		{name: "image flag over file", args: []string{"--image", "alpine:3"}, file: "image = \"debian:12\"\n",
+			check: func(c config.Config) bool { return c.Image == "alpine:3" }},
+		{name: "image in file", file: "image = \"debian:12\"\n",
+			check: func(c config.Config) bool { return c.Image == "debian:12" }},
+		{name: "bad network flag", args: []string{"--network", "hots"}, err: `--network: invalid value "hots"`},
+		{name: "ports with network none", args: []string{"--network", "none", "-p", "8080"},
+			err: "published ports need network slirp4netns or pasta, not none"},
+		{name: "file ports, flag network host", args: []string{"--network", "host"}, file: "ports = [\"8080\"]\n",
+			err: "published ports need network slirp4netns or pasta, not host"},
+		{name: "bad hostname flag", args: []string{"--hostname", "-x"}, err: "--hostname: "},
+		{name: "env flag over file", args: []string{"-e", "B=flag"}, file: "[env]\nA = \"file\"\nB = \"file\"\n",
+			check: func(c config.Config) bool { return c.Env["A"] == "file" && c.Env["B"] == "flag" }},
+		{name: "bad env flag", args: []string{"-e", "NOEQUALS"}, err: `--env: invalid value "NOEQUALS": want KEY=VALUE`},
+		{name: "idle timeout flag", args: []string{"--idle-timeout", "0"}, file: "idle_timeout = \"1h\"\n",
+			check: func(c config.Config) bool { return c.IdleTimeout == 0 }},
+		{name: "negative idle timeout flag", args: []string{"--idle-timeout", "-1s"}, err: `--idle-timeout: invalid duration "-1s"`},
+		{name: "network flag", args: []string{"--network", "pasta"},
+			check: func(c config.Config) bool { return c.Network == "pasta" }},
+		{name: "require limits", args: []string{"--require-limits", "--cpus", "1.5"},
+			check: func(c config.Config) bool { return c.Limits.Required && c.Limits.CPUs == 1.5 }},
+		{name: "workdir flag relative to project", args: []string{"-w", "src"},
+			check: func(c config.Config) bool { return filepath.Base(c.Workdir) == "src" && filepath.IsAbs(c.Workdir) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadFor(t, tt.args, tt.file)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Errorf("config = %+v", c)
+			}
+		})
+	}
+}
+
+// A flag error is a usage error: the report names --help.
+func TestFlagConfigErrorIsUsage(t *testing.T) {
+	_, err := loadFor(t, []string{"--memory", "0"}, "")
+	var out strings.Builder
+	a := &app{stdout: io.Discard, stderr: &out}
+	if code := a.report(err); code != exitDevbox || !strings.Contains(out.String(), "Run 'devbox --help' for usage.") {
+		t.Errorf("report = %d, %q", code, out.String())
+	}
+}
