@@ -105,8 +105,6 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 	for _, o := range flagOverrides(cmd) {
 		opts.FlagKeys[o.Key] = true
 	}
-	opts.Network = c.Network
-	opts.IdleTimeout = c.IdleTimeout
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/sandbox"
 )
 
 // loadFor parses args as `devbox run` flags and loads the config of a
@@ -17,7 +18,14 @@ import (
 // command line and the file to a Config.
 func loadFor(t *testing.T, args []string, file string) (config.Config, error) {
 	t.Helper()
-	dir := t.TempDir()
+	opts, err := optionsFor(t, t.TempDir(), args, file)
+	return opts.Config, err
+}
+
+// optionsFor is loadFor in project dir, with the file's own config and
+// the keys the flags set, as a join compares them.
+func optionsFor(t *testing.T, dir string, args []string, file string) (sandbox.Options, error) {
+	t.Helper()
 	if file != "" {
 		if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(file), 0o644); err != nil {
 			t.Fatal(err)
@@ -27,7 +35,9 @@ func loadFor(t *testing.T, args []string, file string) (config.Config, error) {
 	if err := cmd.Flags().Parse(args); err != nil {
 		t.Fatalf("parse %q: %v", args, err)
 	}
-	return loadConfig(cmd, dir)
+	opts := sandbox.Options{Project: dir}
+	err := applyConfig(cmd, &opts)
+	return opts, err
 }
 
 // Flags and devbox.toml become one Config through one setter per key, so
@@ -105,5 +115,45 @@ func TestFlagConfigErrorIsUsage(t *testing.T) {
 	a := &app{stdout: io.Discard, stderr: &out}
 	if code := a.report(err); code != exitDevbox || !strings.Contains(out.String(), "Run 'devbox --help' for usage.") {
 		t.Errorf("report = %d, %q", code, out.String())
+	}
+}
+
+// A command joining a running sandbox is checked against the config the
+// sandbox was started with: a flag asking for another value, or a changed
+// file, is a change; a flag given at the start and not repeated is not.
+func TestJoinCheckFromFlagsAndFiles(t *testing.T) {
+	tests := []struct {
+		name                 string
+		startArgs, startFile string
+		joinArgs, joinFile   string
+		want                 []string
+	}{
+		{name: "same command", startArgs: "--image debian:12", joinArgs: "--image debian:12"},
+		{name: "changed --image on a running sandbox", startArgs: "--image debian:12", joinArgs: "--image alpine:3", want: []string{"image"}},
+		{name: "--image on a host-view sandbox", joinArgs: "--image alpine:3", want: []string{"image"}},
+		{name: "--image not repeated", startArgs: "--image debian:12"},
+		{name: "--image over the same file image", startFile: "image = \"debian:12\"\n", joinArgs: "--image debian:12", joinFile: "image = \"debian:12\"\n"},
+		{name: "file image changed", startFile: "image = \"debian:12\"\n", joinFile: "image = \"debian:13\"\n", want: []string{"image"}},
+		{name: "memory flag differs", startArgs: "--memory 1g", joinArgs: "--memory 2g", want: []string{"limits"}},
+		{name: "hostname and network flags", startArgs: "--hostname a", joinArgs: "--hostname b --network none", want: []string{"hostname", "network"}},
+		{name: "IPv6 port repeated", startArgs: "-p [::1]:8080:80", joinArgs: "-p [::1]:8080:80"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			started, err := optionsFor(t, dir, strings.Fields(tt.startArgs), tt.startFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := config.NewRecord(started.Config, started.FileConfig)
+			os.Remove(filepath.Join(dir, config.FileName))
+			join, err := optionsFor(t, dir, strings.Fields(tt.joinArgs), tt.joinFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.JoinChanges(join.Config, join.FileConfig, join.FlagKeys); !slices.Equal(got, tt.want) {
+				t.Errorf("changed keys = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // sandboxFlags are the flags run and enter share.
@@ -46,8 +45,7 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err != nil {
 		return sandbox.Options{}, err
 	}
-	opts := sandbox.Options{Project: dir, IdleTimeout: f.idleTimeout, Warn: a.stderr, Explicit: map[string]bool{}}
-	cmd.Flags().Visit(func(fl *pflag.Flag) { opts.Explicit[fl.Name] = true })
+	opts := sandbox.Options{Project: dir, Warn: a.stderr}
 	opts.Name = f.name
 	if opts.Name == "" {
 		opts.Name = project.Name(dir)
@@ -58,14 +56,8 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := applyConfig(cmd, &opts); err != nil {
 		return opts, err
 	}
-	if opts.Net, err = networkFor(&opts.Config); err != nil {
+	if err := resolveNetwork(&opts.Config); err != nil {
 		return opts, err
-	}
-	opts.Network = opts.Net.Driver
-	opts.Limits, opts.RequireLimits = opts.Config.Limits.Limits, opts.Config.Limits.Required
-	opts.Hostname = opts.Config.Hostname
-	if opts.Hostname == "" {
-		opts.Hostname = project.Hostname(opts.Name)
 	}
 	return f.image.apply(a, opts)
 }

@@ -38,8 +38,7 @@ func (f *imageFlags) apply(a *app, opts sandbox.Options) (sandbox.Options, error
 		return opts, err
 	}
 	f.resolved = &lk
-	opts.Image, opts.ImageID = lk.Name, lk.ID
-	opts.ImageDriver, opts.ImageLower = lk.Driver, lk.Lower
+	opts.Image = &lk
 	return opts, nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,19 +23,17 @@ func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
 	})
 }
 
-// networkFor turns the config's network keys (file plus flag overrides,
-// validated by package config) into the sandbox's network, picking the
-// default driver. The resolved driver is written back, so a sandbox started
-// with the default and one that names it have the same config.
-func networkFor(c *config.Config) (supervisor.NetworkConfig, error) {
-	n := supervisor.NetworkConfig{Driver: c.Network, AllowHostLoopback: c.AllowHostLoopback, Ports: c.Ports}
-	if n.Driver == "" {
-		d, err := slirpnet.Default()
-		if err != nil {
-			return n, err
-		}
-		n.Driver = d
+// resolveNetwork picks the default driver when the config names none. The
+// resolved driver is written into the config, so a sandbox started with the
+// default and one that names it have the same config.
+func resolveNetwork(c *config.Config) error {
+	if c.Network != "" {
+		return nil
 	}
-	c.Network = n.Driver
-	return n, nil
+	d, err := slirpnet.Default()
+	if err != nil {
+		return err
+	}
+	c.Network = d
+	return nil
 }

@@ -51,7 +51,7 @@ func throwaway(opts sandbox.Options) sandbox.Options {
 	rand.Read(b[:])
 	opts.Name = trimName(opts.Name, 54) + "-rm-" + hex.EncodeToString(b[:])
 	opts.Ephemeral = true
-	opts.IdleTimeout = 0
+	opts.Config.IdleTimeout = 0
 	return opts
 }
 

@@ -9,6 +9,23 @@
 // one message. Decode reads with io.ReadFull, so a short packet is an error,
 // never a partial message.
 //
+// # The launch spec
+//
+// Spec is the one contract from the client to the supervisor and on to the
+// child; nothing else crosses those process boundaries at start:
+//
+//	client (devbox run/enter)    flags + devbox.toml -> config.Config (validated once)
+//	  internal/sandbox.launchSpec    Config + user + home + resolved image -> Spec
+//	  Spec as JSON in _DEVBOX_SUPERVISE ------------> supervisor (internal/supervisor)
+//	                                 sets SingleID, the image's writable layer
+//	                                 uses UID/GID/User, Limits, Ports, Ephemeral
+//	  NetReady{Spec, Lease} -------------------------> child (internal/child, initproc)
+//	                                 builds the root from it; init keeps it
+//
+// The client also records the config the sandbox started with
+// (config.Record, config.json in the runtime dir); the one join check
+// compares a later command's config with it (sandbox.checkJoin).
+//
 // Supervisor and child (socketpair, child end is fd 3 in the child):
 //
 //	supervisor (host)                      child (new user/mount/pid/... ns)

@@ -3,11 +3,15 @@ package proto
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/devbox-dev/devbox/cgroupv2"
 )
 
-// Spec is everything the child needs to build the sandbox. The supervisor
-// computes it on the host and sends it in NetReady, so nothing is replayed
-// through argv.
+// Spec is the launch spec: the one contract from the client to the
+// supervisor and on to the child (see the package doc). The client fills it
+// from the validated config and passes it to the supervisor in
+// _DEVBOX_SUPERVISE; the supervisor completes the fields it owns (SingleID,
+// the image's writable layer) and sends it to the child in NetReady.
 type Spec struct {
 	Name     string `json:"name"`
 	Hostname string `json:"hostname"`
@@ -19,8 +23,14 @@ type Spec struct {
 	// StateDir is the sandbox's runtime directory on the host: etc files live
 	// there and the new root is mounted on StateDir/root.
 	StateDir string `json:"state_dir"`
-	Network  string `json:"network"`
-	// SingleID is true when only one id is mapped (no subordinate range).
+	// Network is the driver, resolved (never empty): one of slirpnet.Names.
+	// Ports are published when the sandbox starts; AllowHostLoopback lets it
+	// reach the host's 127.0.0.1 as host.devbox.internal.
+	Network           string   `json:"network"`
+	Ports             []string `json:"ports,omitempty"`
+	AllowHostLoopback bool     `json:"allow_host_loopback,omitempty"`
+	// SingleID is true when only one id is mapped (no subordinate range);
+	// the supervisor sets it.
 	SingleID bool `json:"single_id"`
 	// IdleTimeout stops the sandbox after this long without sessions; 0 stops
 	// it with the last session.
@@ -32,6 +42,23 @@ type Spec struct {
 	// Image, when set, makes the root a writable layer on a stored image
 	// instead of the host view.
 	Image *ImageRoot `json:"image,omitempty"`
+
+	// The host side's part: the child does not use these.
+
+	// UID, GID and User are the invoking user, whose ids the supervisor maps.
+	UID  uint32 `json:"uid"`
+	GID  uint32 `json:"gid"`
+	User string `json:"user"`
+	// Ephemeral (--rm) sandboxes keep their home in the runtime dir and leave
+	// no persistent data.
+	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Limits go to the sandbox's cgroup; RequireLimits fails the start when
+	// they cannot be enforced.
+	Limits        cgroupv2.Limits `json:"limits"`
+	RequireLimits bool            `json:"require_limits,omitempty"`
+	// ScopeError is why the client could not start the supervisor in a
+	// systemd user scope, for the not-delegated warning.
+	ScopeError string `json:"scope_error,omitempty"`
 }
 
 // ImageRoot is an image-backed root: the layer dirs in the store, read-only

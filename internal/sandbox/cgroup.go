@@ -9,12 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
-	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -73,33 +70,11 @@ func RecordLimits(name string, upd cgroupv2.Limits) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(root, name, configFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // started by a devbox without config records
+	dir := filepath.Join(root, name)
+	rec, ok, err := readRecord(dir)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read %s config record: %w", name, err)
-	}
-	var rec configRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return fmt.Errorf("decode %s config record: %w", name, err)
-	}
-	rec = updateLimits(rec, upd)
-	out, _ := json.MarshalIndent(rec, "", "  ")
-	return state.WriteFileAtomic(path, out, 0o600)
-}
-
-// updateLimits merges upd into rec's limits and recomputes the recorded
-// "limits" value and the hash from them.
-func updateLimits(rec configRecord, upd cgroupv2.Limits) configRecord {
-	rec.Limits.Limits = rec.Limits.Limits.Merge(upd)
-	key := "limits"
-	v := maps.Clone(rec.Values)
-	if v == nil {
-		v = map[string]string{}
-	}
-	v[key] = config.Config{Limits: rec.Limits}.SandboxValues()[key]
-	rec.Values, rec.Hash = v, config.Hash(v)
-	return rec
+	out, _ := json.MarshalIndent(rec.WithLimits(upd), "", "  ")
+	return state.WriteFileAtomic(filepath.Join(dir, configFile), out, 0o600)
 }

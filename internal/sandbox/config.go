@@ -2,16 +2,15 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/shellinit"
 )
 
@@ -25,24 +24,11 @@ const (
 	waylandDir     = "/run/devbox"
 )
 
-// configRecord is the config a sandbox was started with: the effective
-// values (file plus flags) and the file's own, so a later join can tell a
-// changed devbox.toml from flags it simply does not repeat.
-type configRecord struct {
-	Hash       string            `json:"hash"`
-	Values     map[string]string `json:"values"`
-	FileValues map[string]string `json:"file_values"`
-	// Limits are the [limits] in effect: those started with, then changed
-	// by 'devbox update' (RecordLimits).
-	Limits config.Limits `json:"limits"`
-}
-
-// configureSpec applies the project config to the child's Spec before the
+// configureSpec applies the project config to the launch spec before the
 // supervisor starts: the home mode, extra mounts, the ssh-agent and display
-// sockets, and the shell rc files; and records the config for later joins.
-func configureSpec(sc *supervisor.Config, opts Options) error {
+// sockets, and the shell rc files.
+func configureSpec(spec *proto.Spec, opts Options) error {
 	c := opts.Config
-	spec := &sc.Spec
 	if c.Home == config.HomeHost || c.Home == config.HomeRO {
 		spec.HomeSource = spec.Home
 		spec.HomeReadOnly = c.Home == config.HomeRO
@@ -56,7 +42,7 @@ func configureSpec(sc *supervisor.Config, opts Options) error {
 		spec.Mounts = append(spec.Mounts, proto.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
-	return recordConfig(spec.StateDir, c, opts.FileConfig)
+	return nil
 }
 
 // socketMounts binds the ssh agent's socket (forward_ssh_agent) and the X11
@@ -132,54 +118,41 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func recordConfig(dir string, c, file config.Config) error {
-	v := c.SandboxValues()
-	rec := configRecord{Hash: config.Hash(v), Values: v, FileValues: file.SandboxValues(), Limits: c.Limits}
-	b, _ := json.MarshalIndent(rec, "", "  ")
+// recordConfig writes the config the sandbox starts with, for the join check.
+func recordConfig(dir string, opts Options) error {
+	b, _ := json.MarshalIndent(config.NewRecord(opts.Config, opts.FileConfig), "", "  ")
 	return state.WriteFileAtomic(filepath.Join(dir, configFile), b, 0o600)
 }
 
-// checkConfig refuses to join a sandbox started with a different config: it
-// names the changed keys and how to apply them, rather than silently running
-// the old config. A key counts as changed when devbox.toml changed it, or
-// when a flag given now asks for another value; flags given at creation and
-// not repeated now are not a change.
-func checkConfig(h *Handle, opts Options) error {
-	b, err := os.ReadFile(filepath.Join(h.Dir, configFile))
+// readRecord reads the config record of the sandbox in dir; ok is false for
+// a sandbox started by a devbox without config records.
+func readRecord(dir string) (rec config.Record, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return rec, false, nil
+	}
 	if err != nil {
-		return nil // started by a devbox without config records
+		return rec, false, fmt.Errorf("read config record: %w", err)
 	}
-	var rec configRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil
+		return rec, false, fmt.Errorf("decode config record %s: %w", filepath.Join(dir, configFile), err)
 	}
-	cur := opts.Config.SandboxValues()
-	keys := changedKeys(rec, opts.FileConfig.SandboxValues(), cur, opts.FlagKeys)
+	return rec, true, nil
+}
+
+// checkJoin is the one join check: it refuses to join a sandbox started
+// with a different config, naming the changed keys and how to apply them,
+// rather than silently running the old config (see config.Record).
+func checkJoin(h *Handle, opts Options) error {
+	rec, ok, err := readRecord(h.Dir)
+	if err != nil || !ok {
+		return nil // no usable record: nothing to compare with
+	}
+	keys := rec.JoinChanges(opts.Config, opts.FileConfig, opts.FlagKeys)
 	if len(keys) == 0 {
 		return nil
 	}
-	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: cur}
-}
-
-func changedKeys(rec configRecord, file, cur map[string]string, flagKeys map[string]bool) []string {
-	seen := map[string]bool{}
-	var keys []string
-	add := func(k string) {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range config.Changed(rec.FileValues, file) {
-		add(k)
-	}
-	for _, k := range config.Changed(rec.Values, cur) {
-		if flagKeys[k] {
-			add(k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
+	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: opts.Config.SandboxValues()}
 }
 
 // ConfigChangedError says that the running sandbox has an older config.

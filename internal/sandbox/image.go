@@ -7,8 +7,9 @@ import (
 // imageRoot is the Spec's image root for opts, completed on the host by the
 // supervisor's prepareImage step; nil for the host view.
 func imageRoot(opts Options) *proto.ImageRoot {
-	if opts.Image == "" {
+	lk := opts.Image
+	if lk == nil {
 		return nil
 	}
-	return &proto.ImageRoot{Ref: opts.Image, ImageID: opts.ImageID, Driver: opts.ImageDriver, Lower: opts.ImageLower}
+	return &proto.ImageRoot{Ref: lk.Name, ImageID: lk.ID, Driver: lk.Driver, Lower: lk.Lower}
 }

@@ -21,8 +21,8 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 )
 
 // systemdRun is the program that makes the transient scope.
@@ -30,11 +30,11 @@ const systemdRun = "systemd-run"
 
 // launchSupervisor spawns the supervisor, in a delegated user scope when
 // that is what gives the sandbox a cgroup, and waits for its report.
-func launchSupervisor(dir string, cfg supervisor.Config, warn io.Writer) (*exec.Cmd, error) {
+func launchSupervisor(dir string, spec proto.Spec, warn io.Writer) (*exec.Cmd, error) {
 	_, probeErr := cgroupv2.Probe()
 	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
 	for {
-		cmd, readyR, err := spawnSupervisor(dir, cfg, useScope)
+		cmd, readyR, err := spawnSupervisor(dir, spec, useScope)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -52,7 +52,7 @@ func launchSupervisor(dir string, cfg supervisor.Config, warn io.Writer) (*exec.
 		}
 		// systemd-run failed before the supervisor ran: start it directly.
 		useScope = false
-		cfg.ScopeError = fmt.Sprintf("%s --user --scope failed: %s", systemdRun, lastLogLine(dir))
+		spec.ScopeError = fmt.Sprintf("%s --user --scope failed: %s", systemdRun, lastLogLine(dir))
 	}
 }
 

@@ -13,47 +13,34 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"
+	"github.com/devbox-dev/devbox/storage"
 	"golang.org/x/sys/unix"
 )
 
 // Options describe the sandbox a command wants. They apply when the sandbox
-// is created; joining a running sandbox reports options that differ.
+// is created; joining a running sandbox refuses a config that differs.
 type Options struct {
-	Name     string
-	Project  string
-	Hostname string
-	Network  string // the driver, as in Net.Driver
-	// Net is the network: driver, published ports, host loopback.
-	Net         supervisor.NetworkConfig
-	IdleTimeout time.Duration
+	Name    string
+	Project string
 	// Ephemeral sandboxes (--rm) keep their home in the runtime dir and leave
 	// no persistent data.
 	Ephemeral bool
-	// Explicit lists the options the user set on the command line, so a join
-	// can say which of them the running sandbox does not have.
-	Explicit map[string]bool
-	// Limits go to the sandbox's cgroup v2 group; RequireLimits turns the
-	// warning for limits that cannot be enforced into an error.
-	Limits        cgroupv2.Limits
-	RequireLimits bool
-	// Image, when set, roots the sandbox on this stored image (ImageID) in a
-	// writable layer instead of the host view. ImageDriver and ImageLower
-	// are its store driver and layer dirs (top first), as looked up.
-	Image, ImageID string
-	ImageDriver    string
-	ImageLower     []string
-	// Warn receives warnings (the single-id fallback, option mismatches).
+	// Image is the image Config.Image resolved to (pulled if missing); nil
+	// for the host view.
+	Image *storage.Lookup
+	// Warn receives warnings (the single-id fallback, unenforced limits).
 	Warn io.Writer
-	// Config is the project's effective configuration (see configureSpec);
-	// FileConfig is the same without flag overrides, and FlagKeys the config
-	// keys that flags set, for the config check on join.
+	// Config is the project's effective configuration, validated, with the
+	// network driver resolved; FileConfig is the same without flag
+	// overrides, and FlagKeys the config keys that flags set, for the join
+	// check.
 	Config     config.Config
 	FileConfig config.Config
 	FlagKeys   map[string]bool
@@ -109,26 +96,6 @@ func probe(sock string) bool {
 	return true
 }
 
-// checkJoin warns when options the user set differ from the running sandbox.
-func checkJoin(h *Handle, opts Options) error {
-	if err := checkConfig(h, opts); err != nil {
-		return err
-	}
-	st, err := state.Read(h.Dir)
-	if err != nil || opts.Warn == nil {
-		return nil
-	}
-	diff := func(key, have, want string) {
-		if opts.Explicit[key] && have != want {
-			fmt.Fprintf(opts.Warn, "devbox: warning: sandbox %s is running with --%s=%s, not %s; run 'devbox stop %s' to apply\n", h.Name, key, have, want, h.Name)
-		}
-	}
-	diff("network", st.Network, opts.Network)
-	diff("hostname", st.Hostname, opts.Hostname)
-	diff("idle-timeout", st.IdleTimeout.String(), opts.IdleTimeout.String())
-	return nil
-}
-
 // clearStale removes the runtime dir of a sandbox whose supervisor is gone
 // (killed, or from before a reboot). A supervisor that is alive but not
 // serving is stopping: give it a moment, then end it.
@@ -173,16 +140,12 @@ func startSupervisor(dir string, opts Options) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create sandbox state dir: %w", err)
 	}
-	cfg, err := supervisorConfigFor(dir, opts)
+	spec, err := launchSpec(dir, opts)
 	if err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
-	if err := configureSpec(&cfg, opts); err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	cmd, err := launchSupervisor(dir, cfg, opts.Warn)
+	cmd, err := launchSupervisor(dir, spec, opts.Warn)
 	if err != nil {
 		return err
 	}
@@ -191,16 +154,16 @@ func startSupervisor(dir string, opts Options) error {
 }
 
 // spawnSupervisor starts the supervisor, in a systemd user scope when scope
-// is set (scope.go), with its config in the environment and the write end
-// of the ready pipe as fd 3.
-func spawnSupervisor(dir string, cfg supervisor.Config, scope bool) (*exec.Cmd, *os.File, error) {
+// is set (scope.go), with the launch spec in the environment and the write
+// end of the ready pipe as fd 3.
+func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.File, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find devbox binary: %w", err)
 	}
-	blob, err := json.Marshal(cfg)
+	blob, err := json.Marshal(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode supervisor config: %w", err)
+		return nil, nil, fmt.Errorf("encode launch spec: %w", err)
 	}
 	log, err := os.OpenFile(filepath.Join(dir, state.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -212,7 +175,7 @@ func spawnSupervisor(dir string, cfg supervisor.Config, scope bool) (*exec.Cmd, 
 		return nil, nil, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer readyW.Close()
-	path, argv := supervisorArgv(self, cfg.Spec.Name, scope)
+	path, argv := supervisorArgv(self, spec.Name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
 	cmd.Env = append(os.Environ(), supervisor.EnvSupervise+"="+string(blob))
@@ -251,28 +214,41 @@ func awaitReady(r io.Reader, warn io.Writer) error {
 	}
 }
 
-// supervisorConfigFor computes the child's Spec on the host.
-func supervisorConfigFor(dir string, opts Options) (supervisor.Config, error) {
+// launchSpec computes the launch spec on the host, from opts alone: the
+// one place the validated config becomes what the supervisor and the child
+// run with. It also records the config for the join check.
+func launchSpec(dir string, opts Options) (proto.Spec, error) {
 	u, err := user.Current()
 	if err != nil {
-		return supervisor.Config{}, fmt.Errorf("look up current user: %w", err)
+		return proto.Spec{}, fmt.Errorf("look up current user: %w", err)
 	}
 	home, homeSrc, err := homeFor(u, dir, opts)
 	if err != nil {
-		return supervisor.Config{}, err
+		return proto.Spec{}, err
 	}
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return supervisor.Config{
-		Spec: proto.Spec{
-			Name: opts.Name, Hostname: opts.Hostname, ProjectDir: opts.Project,
-			Home: home, HomeSource: homeSrc, StateDir: dir,
-			Network: opts.Network, IdleTimeout: opts.IdleTimeout,
-			Image: imageRoot(opts),
-		},
+	c := opts.Config
+	spec := proto.Spec{
+		Name: opts.Name, Hostname: hostname(opts), ProjectDir: opts.Project,
+		Home: home, HomeSource: homeSrc, StateDir: dir,
+		Network: c.Network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
+		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts),
 		UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
-		Limits: opts.Limits, RequireLimits: opts.RequireLimits, Net: opts.Net,
-	}, nil
+		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required,
+	}
+	if err := configureSpec(&spec, opts); err != nil {
+		return proto.Spec{}, err
+	}
+	return spec, recordConfig(dir, opts)
+}
+
+// hostname is the hostname key, else one derived from the sandbox name.
+func hostname(opts Options) string {
+	if opts.Config.Hostname != "" {
+		return opts.Config.Hostname
+	}
+	return project.Hostname(opts.Name)
 }
 
 // homeFor returns the home path inside (the user's own) and the host dir

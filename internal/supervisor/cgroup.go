@@ -28,7 +28,7 @@ const DelegateHint = "run devbox in a delegated scope: 'systemd-run --user --sco
 // cannot be enforced are named in one warning, or fail the start when the
 // user required them.
 func (s *supervisor) setupCgroup() error {
-	lim := s.cfg.Limits
+	lim := s.spec.Limits
 	d, err := cgroupv2.Probe()
 	if err != nil {
 		return s.notEnforced(lim.Flags(), err)
@@ -39,7 +39,7 @@ func (s *supervisor) setupCgroup() error {
 			return err
 		}
 	}
-	g, err := cgroupv2.NewGroup(d, "devbox-"+s.cfg.Spec.Name)
+	g, err := cgroupv2.NewGroup(d, "devbox-"+s.spec.Name)
 	if err != nil {
 		return s.notEnforced(lim.Flags(), err)
 	}
@@ -75,13 +75,13 @@ func (s *supervisor) notEnforced(flags []string, reason error) error {
 	if len(flags) == 0 {
 		return nil
 	}
-	reason = scopeReason(reason, s.cfg.ScopeError)
+	reason = scopeReason(reason, s.spec.ScopeError)
 	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
 	hint := DelegateHint
 	if errors.Is(reason, cgroupv2.ErrNoControllers) {
 		hint = unifiedHint
 	}
-	if s.cfg.RequireLimits {
+	if s.spec.RequireLimits {
 		return preflight.Hint(fmt.Errorf("--require-limits: %s", msg), hint)
 	}
 	return proto.Encode(s.ready, proto.Warning{Msg: msg + "\nhint: " + hint})

@@ -14,7 +14,7 @@ import (
 // its first start in the store and kept until `devbox rm`; a throwaway
 // one on native overlay gets a plain directory instead (no helper).
 func (s *supervisor) prepareImage() error {
-	img := s.cfg.Spec.Image
+	img := s.spec.Image
 	if img == nil {
 		return nil
 	}
@@ -22,7 +22,7 @@ func (s *supervisor) prepareImage() error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Ephemeral {
+	if s.spec.Ephemeral {
 		if done, err := s.prepareThrowaway(cfg, img); done || err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func (s *supervisor) prepareImage() error {
 	}
 	img.Driver, img.Lower, img.Upper, img.Work = r.Driver, r.Lower, r.Upper, r.Work
 	if r.ImageID != img.ImageID {
-		s.warn(fmt.Sprintf("sandbox %s keeps its layer on image %.12s, not %.12s; run 'devbox rm %s' to start from the new image", s.cfg.Spec.Name, r.ImageID, img.ImageID, s.cfg.Spec.Name))
+		s.warn(fmt.Sprintf("sandbox %s keeps its layer on image %.12s, not %.12s; run 'devbox rm %s' to start from the new image", s.spec.Name, r.ImageID, img.ImageID, s.spec.Name))
 		img.ImageID = r.ImageID
 	}
 	return nil
@@ -49,7 +49,7 @@ func (s *supervisor) prepareThrowaway(cfg storage.Config, img *proto.ImageRoot) 
 		return false, nil
 	}
 	storage.StaleEphemeral(cfg, RemoveTree)
-	e, err := storage.NewEphemeral(cfg, s.cfg.Spec.Name, lk)
+	e, err := storage.NewEphemeral(cfg, s.spec.Name, lk)
 	if errors.Is(err, storage.ErrLayersGone) {
 		return false, nil
 	}
@@ -64,12 +64,12 @@ func (s *supervisor) prepareThrowaway(cfg storage.Config, img *proto.ImageRoot) 
 // containerLayer returns the sandbox's container layer in the store,
 // from the sandbox's cache when the dirs are still there.
 func (s *supervisor) containerLayer(cfg storage.Config, imageID string) (storage.Rootfs, error) {
-	name := s.cfg.Spec.Name
-	if r, ok := storage.CachedLayer(name); ok && !s.cfg.Ephemeral {
+	name := s.spec.Name
+	if r, ok := storage.CachedLayer(name); ok && !s.spec.Ephemeral {
 		return r, nil
 	}
 	r, err := storage.PrepareContainer(cfg, name, imageID, os.Stderr)
-	if err == nil && !s.cfg.Ephemeral {
+	if err == nil && !s.spec.Ephemeral {
 		storage.CacheLayer(name, r)
 	}
 	return r, err
@@ -85,8 +85,8 @@ func (s *supervisor) removeEphemeralImage() {
 		}
 		return
 	}
-	if s.cfg.Ephemeral && s.cfg.Spec.Image != nil {
-		RemoveImageLayer(s.cfg.Spec.Name)
+	if s.spec.Ephemeral && s.spec.Image != nil {
+		RemoveImageLayer(s.spec.Name)
 	}
 }
 

@@ -14,13 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// NetworkConfig is the network part of a sandbox's configuration.
-type NetworkConfig struct {
-	Driver            string   `json:"driver"`
-	AllowHostLoopback bool     `json:"allow_host_loopback,omitempty"`
-	Ports             []string `json:"ports,omitempty"`
-}
-
 // ControlSocket is the supervisor's socket for live changes (ports).
 const ControlSocket = "ctl.sock"
 
@@ -29,12 +22,12 @@ const ControlSocket = "ctl.sock"
 // The port driver's parent side starts here, since the child's side blocks
 // until it runs.
 func (s *supervisor) attachNetwork() (proto.NetReady, error) {
-	nr := proto.NetReady{Spec: s.cfg.Spec}
-	if !slirpnet.Uses(s.cfg.Net.Driver) {
+	nr := proto.NetReady{Spec: s.spec}
+	if !slirpnet.Uses(s.spec.Network) {
 		return nr, nil
 	}
 	n, err := slirpnet.StartFromParent(slirpnet.Options{
-		Driver: s.cfg.Net.Driver, AllowHostLoopback: s.cfg.Net.AllowHostLoopback,
+		Driver: s.spec.Network, AllowHostLoopback: s.spec.AllowHostLoopback,
 		StateDir: s.dir(), Log: os.Stderr,
 	}, s.cmd.Process.Pid)
 	if err != nil {
@@ -56,7 +49,7 @@ func (s *supervisor) writeNetEtc(l proto.Lease) error {
 	if err := os.WriteFile(filepath.Join(etc, "resolv.conf"), slirpnet.ResolvConf(host, upstream, l), 0o644); err != nil {
 		return fmt.Errorf("write etc/resolv.conf: %w", err)
 	}
-	hosts := hostsFile(s.cfg.Spec.Hostname) + slirpnet.HostsEntries(l, s.cfg.Net.AllowHostLoopback)
+	hosts := hostsFile(s.spec.Hostname) + slirpnet.HostsEntries(l, s.spec.AllowHostLoopback)
 	if err := os.WriteFile(filepath.Join(etc, "hosts"), []byte(hosts), 0o644); err != nil {
 		return fmt.Errorf("write etc/hosts: %w", err)
 	}
@@ -67,8 +60,8 @@ func (s *supervisor) writeNetEtc(l proto.Lease) error {
 // has finished its handshake with the child.
 func (s *supervisor) publishPorts() error {
 	if s.net == nil {
-		if len(s.cfg.Net.Ports) > 0 {
-			return fmt.Errorf("publish ports: --network %s has no port forwarding; use --network slirp4netns or pasta", s.cfg.Net.Driver)
+		if len(s.spec.Ports) > 0 {
+			return fmt.Errorf("publish ports: --network %s has no port forwarding; use --network slirp4netns or pasta", s.spec.Network)
 		}
 		return nil
 	}
@@ -77,7 +70,7 @@ func (s *supervisor) publishPorts() error {
 	case <-time.After(10 * time.Second):
 		return errors.New("publish ports: the port driver did not become ready within 10s")
 	}
-	for _, p := range s.cfg.Net.Ports {
+	for _, p := range s.spec.Ports {
 		if _, err := s.addPort(p); err != nil {
 			return err
 		}
@@ -127,7 +120,7 @@ func (s *supervisor) handleControl(c *proto.Conn) {
 		return
 	}
 	if s.net == nil {
-		c.Send(proto.Error{Msg: fmt.Sprintf("sandbox %s uses --network %s, which has no published ports", s.cfg.Spec.Name, s.cfg.Net.Driver), Code: 125})
+		c.Send(proto.Error{Msg: fmt.Sprintf("sandbox %s uses --network %s, which has no published ports", s.spec.Name, s.spec.Network), Code: 125})
 		return
 	}
 	if err := s.applyControl(msg); err != nil {

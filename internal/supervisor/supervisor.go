@@ -25,7 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// EnvSupervise carries the supervisor's configuration (JSON) from the client.
+// EnvSupervise carries the launch spec (proto.Spec, JSON) from the client.
 const EnvSupervise = "_DEVBOX_SUPERVISE"
 
 // FDReady is the pipe on which the supervisor reports Warning, then Ready or
@@ -35,37 +35,19 @@ const FDReady = 3
 // handshakeTimeout bounds the whole parent/child setup.
 const handshakeTimeout = 30 * time.Second
 
-// Config is everything the supervisor needs, computed by the client and
-// passed as JSON in EnvSupervise.
-type Config struct {
-	Spec      proto.Spec `json:"spec"`
-	UID       uint32     `json:"uid"`
-	GID       uint32     `json:"gid"`
-	User      string     `json:"user"`
-	Ephemeral bool       `json:"ephemeral,omitempty"`
-	// Limits go to the sandbox's cgroup; RequireLimits fails the start
-	// when they cannot be enforced.
-	Limits        cgroupv2.Limits `json:"limits"`
-	RequireLimits bool            `json:"require_limits,omitempty"`
-	Net           NetworkConfig   `json:"net"`
-
-	// ScopeError is why the systemd user scope could not be made (scope.go).
-	ScopeError string `json:"scope_error,omitempty"`
-}
-
 // IsSupervisor reports whether this process was started as a supervisor.
 func IsSupervisor() bool { return os.Getenv(EnvSupervise) != "" }
 
 // SuperviseMain runs the supervisor and returns its exit status.
 func SuperviseMain() int {
 	ready := os.NewFile(FDReady, "ready")
-	var cfg Config
-	if err := json.Unmarshal([]byte(os.Getenv(EnvSupervise)), &cfg); err != nil {
-		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode supervisor config: %v", err), Code: 125})
+	var spec proto.Spec
+	if err := json.Unmarshal([]byte(os.Getenv(EnvSupervise)), &spec); err != nil {
+		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode launch spec: %v", err), Code: 125})
 		return 125
 	}
 	os.Unsetenv(EnvSupervise)
-	s := &supervisor{cfg: cfg, ready: ready}
+	s := &supervisor{spec: spec, ready: ready}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
 		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
@@ -76,7 +58,7 @@ func SuperviseMain() int {
 
 // supervisor is the host side of one running sandbox.
 type supervisor struct {
-	cfg    Config
+	spec   proto.Spec
 	ready  *os.File
 	ln     *net.UnixListener
 	cmd    *exec.Cmd
@@ -119,7 +101,7 @@ func (s *supervisor) start() error {
 	return nil
 }
 
-func (s *supervisor) dir() string { return s.cfg.Spec.StateDir }
+func (s *supervisor) dir() string { return s.spec.StateDir }
 
 // writeEtcFiles writes the hostname, hosts and resolv.conf the child binds
 // over the host's /etc.
@@ -128,7 +110,7 @@ func (s *supervisor) writeEtcFiles() error {
 	if err := os.MkdirAll(etc, 0o700); err != nil {
 		return fmt.Errorf("create etc dir: %w", err)
 	}
-	h := s.cfg.Spec.Hostname
+	h := s.spec.Hostname
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
 		resolv = nil // no resolver on the host; an empty file inside
@@ -168,12 +150,12 @@ func (s *supervisor) listen() error {
 
 // planIDs decides the id mapping and reports the single-id fallback once.
 func (s *supervisor) planIDs() error {
-	plan, err := userns.NewPlan(s.cfg.UID, s.cfg.GID, s.cfg.User)
+	plan, err := userns.NewPlan(s.spec.UID, s.spec.GID, s.spec.User)
 	if err != nil {
 		return err
 	}
 	s.plan = plan
-	s.cfg.Spec.SingleID = plan.Size() <= 1
+	s.spec.SingleID = plan.Size() <= 1
 	if plan.Warning != "" {
 		return proto.Encode(s.ready, proto.Warning{Msg: plan.Warning})
 	}
@@ -203,7 +185,7 @@ func (s *supervisor) startChild() error {
 		ExtraFiles: []*os.File{childEnd, lnFile},
 		Stderr:     os.Stderr,
 		SysProcAttr: &unix.SysProcAttr{
-			Cloneflags: cloneFlags(s.cfg.Spec.Network),
+			Cloneflags: cloneFlags(s.spec.Network),
 			Pdeathsig:  unix.SIGKILL,
 		},
 	}
@@ -302,10 +284,10 @@ func (s *supervisor) writeState() error {
 	if err != nil {
 		return fmt.Errorf("read own start time: %w", err)
 	}
-	spec := s.cfg.Spec
+	spec := s.spec
 	return state.Write(s.dir(), state.State{
 		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
-		IdleTimeout: spec.IdleTimeout, Ephemeral: s.cfg.Ephemeral,
+		IdleTimeout: spec.IdleTimeout, Ephemeral: s.spec.Ephemeral,
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
 		Helpers: s.helperPIDs(),
 		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
