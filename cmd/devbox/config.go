@@ -1,16 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -42,7 +38,7 @@ func loadConfig(cmd *cobra.Command, dir string) (config.Config, error) {
 }
 
 func configContext(dir string) config.Context {
-	return config.Context{Project: dir, Home: hostHome()}
+	return config.Context{Project: dir, Home: sandbox.HostHome()}
 }
 
 // flagOverrides lists the config keys the user set with flags.
@@ -80,14 +76,6 @@ func configName(dir string) string {
 	return p
 }
 
-// hostHome is the invoking user's home directory on the host.
-func hostHome() string {
-	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
-		return u.HomeDir
-	}
-	return os.Getenv("HOME")
-}
-
 // applyConfig loads the config into opts: the sandbox-level values the
 // supervisor needs, and the whole Config for the session and setup.
 func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
@@ -98,7 +86,7 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 	opts.Config = c
 	// The file alone (already validated above) and the keys flags set, so a
 	// join tells a changed devbox.toml from flags it does not repeat.
-	if opts.FileConfig, err = config.Load(configName(opts.Project), configContext(opts.Project), nil); err != nil {
+	if opts.FileConfig, err = config.LoadFile(configName(opts.Project), configContext(opts.Project)); err != nil {
 		return err
 	}
 	opts.FlagKeys = map[string]bool{}
@@ -106,45 +94,4 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 		opts.FlagKeys[o.Key] = true
 	}
 	return nil
-}
-
-// sessionRequest builds a session: environment (pass-through, devbox's own,
-// the rc hooks, agent and display sockets, then the config's env last) and
-// working directory (workdir, else the current directory, which the project
-// bind makes valid).
-func sessionRequest(opts sandbox.Options, argv []string) proto.Spawn {
-	c := opts.Config
-	shell := os.Getenv("SHELL")
-	if c.Shell != "" {
-		shell = c.Shell
-	}
-	cwd, _ := os.Getwd()
-	if c.Workdir != "" {
-		cwd = c.Workdir
-	}
-	extra := shellinit.RCEnv()
-	if c.ForwardSSHAgent {
-		extra = append(extra, "SSH_AUTH_SOCK="+sandbox.SSHAgentSocket)
-	}
-	if c.GUI {
-		extra = append(extra, sandbox.GUIEnv(os.Getenv)...)
-	}
-	var keep *proto.KeepID
-	if c.User == config.UserSelf {
-		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
-		if u, err := user.Current(); err == nil {
-			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
-		}
-	}
-	for k, v := range c.Env {
-		extra = append(extra, k+"="+v)
-	}
-	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: hostHome(), Shell: shell}
-	env := shellinit.Env(os.Environ(), s, extra)
-	return proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell, KeepID: keep}
-}
-
-// welcome prints the one-line welcome of an interactive shell, on stderr.
-func welcome(a *app, opts sandbox.Options) {
-	fmt.Fprintln(a.stderr, shellinit.Welcome(opts.Name, opts.Project))
 }

@@ -75,6 +75,8 @@ func TestFlagsAndFileToConfig(t *testing.T) {
 			err: "published ports need network slirp4netns or pasta, not none"},
 		{name: "file ports, flag network host", args: []string{"--network", "host"}, file: "ports = [\"8080\"]\n",
 			err: "published ports need network slirp4netns or pasta, not host"},
+		{name: "file ports with network host, flag network pasta", args: []string{"--network", "pasta"}, file: "network = \"host\"\nports = [\"8080\"]\n",
+			check: func(c config.Config) bool { return c.Network == "pasta" && slices.Equal(c.Ports, []string{"8080"}) }},
 		{name: "bad hostname flag", args: []string{"--hostname", "-x"}, err: "--hostname: "},
 		{name: "env flag over file", args: []string{"-e", "B=flag"}, file: "[env]\nA = \"file\"\nB = \"file\"\n",
 			check: func(c config.Config) bool { return c.Env["A"] == "file" && c.Env["B"] == "flag" }},

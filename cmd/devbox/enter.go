@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
 
@@ -20,13 +23,13 @@ it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
 			if err != nil {
 				return err
 			}
-			req := f.spawnRequest(opts, args)
+			req := sandbox.Session(opts, args)
 			req.TTY = true
 			if len(args) == 0 {
 				req.Shell, req.Login = true, true
-				welcome(a, opts)
+				fmt.Fprintln(a.stderr, sandbox.Welcome(opts))
 			}
-			return runSession(opts, req, false)
+			return sandbox.Run(opts, req, false)
 		},
 	}
 	f.register(cmd)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +34,8 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	f.image.register(fl)
 }
 
-// options validates the flags and resolves the project and sandbox name.
+// options resolves the project and sandbox name, loads the config (flags
+// over devbox.toml) and has the client complete it.
 func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -56,23 +56,5 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := applyConfig(cmd, &opts); err != nil {
 		return opts, err
 	}
-	if err := resolveNetwork(&opts.Config); err != nil {
-		return opts, err
-	}
-	return f.image.apply(a, opts)
-}
-
-func cutEnv(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
-}
-
-// spawnRequest builds the session request: environment and working
-// directory (the current directory, which the project bind makes valid).
-func (f *sandboxFlags) spawnRequest(opts sandbox.Options, argv []string) proto.Spawn {
-	return f.image.spawn(opts, sessionRequest(opts, argv))
+	return sandbox.Prepare(opts, f.image.tlsVerify)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
 
@@ -55,7 +56,7 @@ func writeInit(a *app, dir, from string, force bool) error {
 		im = &got
 	}
 	text := config.InitFile(dir, im, from)
-	if _, err := config.Parse([]byte(text), config.FileName, config.Context{Project: dir, Home: hostHome()}); err != nil {
+	if _, err := config.Parse([]byte(text), config.FileName, config.Context{Project: dir, Home: sandbox.HostHome()}); err != nil {
 		var cerr *config.Error
 		if !errors.As(err, &cerr) {
 			return err

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -21,19 +19,4 @@ func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
 	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"slirp4netns\tuser-mode network (default)", "pasta\tuser-mode network (passt)", "host\tthe host's network", "none\tloopback only"}, cobra.ShellCompDirectiveNoFileComp
 	})
-}
-
-// resolveNetwork picks the default driver when the config names none. The
-// resolved driver is written into the config, so a sandbox started with the
-// default and one that names it have the same config.
-func resolveNetwork(c *config.Config) error {
-	if c.Network != "" {
-		return nil
-	}
-	d, err := slirpnet.Default()
-	if err != nil {
-		return err
-	}
-	c.Network = d
-	return nil
 }

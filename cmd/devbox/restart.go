@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -25,14 +24,7 @@ setup steps that changed. Use it after editing devbox.toml.`,
 			if err != nil {
 				return err
 			}
-			if err := sandbox.Stop(opts.Name, grace); err != nil && !errors.Is(err, sandbox.ErrNotRunning) {
-				return err
-			}
-			h, err := sandbox.Ensure(opts)
-			if err != nil {
-				return err
-			}
-			if err := h.Provision(opts, f.spawnRequest(opts, nil), a.stderr); err != nil {
+			if err := sandbox.Restart(opts, grace, a.stderr); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout, opts.Name)

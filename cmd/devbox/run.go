@@ -1,12 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"os"
-	"time"
-
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
@@ -31,11 +25,11 @@ executed, 127 when it is not found, and 125 when devbox itself fails.`,
 				return err
 			}
 			if rm {
-				opts = throwaway(opts)
+				opts = sandbox.Throwaway(opts)
 			}
-			req := f.spawnRequest(opts, args)
+			req := sandbox.Session(opts, args)
 			req.TTY = tty
-			return runSession(opts, req, rm)
+			return sandbox.Run(opts, req, rm)
 		},
 	}
 	f.register(cmd)
@@ -43,50 +37,4 @@ executed, 127 when it is not found, and 125 when devbox itself fails.`,
 	cmd.Flags().BoolVar(&rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
-}
-
-// throwaway turns opts into a one-off sandbox with its own name.
-func throwaway(opts sandbox.Options) sandbox.Options {
-	var b [4]byte
-	rand.Read(b[:])
-	opts.Name = trimName(opts.Name, 54) + "-rm-" + hex.EncodeToString(b[:])
-	opts.Ephemeral = true
-	opts.Config.IdleTimeout = 0
-	return opts
-}
-
-func trimName(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-// runSession ensures the sandbox, runs one session and passes its status
-// through; a throwaway sandbox is stopped afterwards.
-func runSession(opts sandbox.Options, req proto.Spawn, stopAfter bool) error {
-	h, err := sandbox.Ensure(opts)
-	if err != nil {
-		if stopAfter {
-			sandbox.Discard(opts.Name, 0) // its start lock and any stale state
-		}
-		return err
-	}
-	if err := h.Provision(opts, req, os.Stderr); err != nil {
-		if stopAfter {
-			sandbox.Discard(h.Name, 2*time.Second)
-		}
-		return err
-	}
-	code, err := h.Exec(req)
-	if stopAfter {
-		sandbox.Discard(h.Name, 2*time.Second)
-	}
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &sandbox.ExitError{Code: code}
-	}
-	return nil
 }

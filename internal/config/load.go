@@ -47,23 +47,32 @@ type Override struct {
 }
 
 // Load builds the Config for a project: defaults, then devbox.toml in the
-// project directory if there is one, then the overrides in order. name is how
-// the file is shown in messages.
+// project directory if there is one, then the overrides in order, then the
+// checks of key combinations. name is how the file is shown in messages.
 func Load(name string, ctx Context, overrides []Override) (Config, error) {
-	c := Defaults()
-	data, err := os.ReadFile(filepath.Join(ctx.Project, FileName))
-	switch {
-	case err == nil:
-		if c, err = Parse(data, name, ctx); err != nil {
-			return c, err
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return c, fmt.Errorf("read %s: %w", name, err)
+	c, err := LoadFile(name, ctx)
+	if err != nil {
+		return c, err
 	}
 	if err := Apply(&c, ctx, overrides); err != nil {
 		return c, err
 	}
 	return c, c.check()
+}
+
+// LoadFile is the file's own config over the defaults, each key checked
+// but not their combination, which flags may still change (ports in the
+// file with --network pasta over network = "host"): the join check's
+// record of what devbox.toml says.
+func LoadFile(name string, ctx Context) (Config, error) {
+	data, err := os.ReadFile(filepath.Join(ctx.Project, FileName))
+	switch {
+	case err == nil:
+		return Parse(data, name, ctx)
+	case !errors.Is(err, os.ErrNotExist):
+		return Defaults(), fmt.Errorf("read %s: %w", name, err)
+	}
+	return Defaults(), nil
 }
 
 // check validates what no single key can: combinations of keys, once the

@@ -1,0 +1,231 @@
+package sandbox
+
+// The client's command sequences: what `devbox run`, `enter` and `restart`
+// do once cmd/devbox has parsed the flags and loaded the config. Prepare
+// completes the Options (network default, image), Session builds a
+// session's request, and Run and Restart drive Ensure, Provision, Exec and
+// Discard.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"os/user"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/shellinit"
+	"github.com/devbox-dev/devbox/slirpnet"
+	"github.com/devbox-dev/devbox/storage"
+)
+
+// Prepare completes opts after the config is loaded: it picks the default network driver when the config names none (written
+// into the config, so a sandbox started with the default and one that names
+// it have the same config), and resolves the image, pulling it when it is
+// missing (progress on opts.Warn). tlsVerify is --tls-verify for the pull.
+func Prepare(opts Options, tlsVerify bool) (Options, error) {
+	if opts.Config.Network == "" {
+		d, err := slirpnet.Default()
+		if err != nil {
+			return opts, err
+		}
+		opts.Config.Network = d
+	}
+	return resolveImage(opts, tlsVerify)
+}
+
+// resolveImage looks up Config.Image (--image, else image = in
+// devbox.toml) in the store, pulling it when missing.
+func resolveImage(opts Options, tlsVerify bool) (Options, error) {
+	ref := opts.Config.Image
+	if ref == "" {
+		return opts, nil
+	}
+	cfg, err := storage.DefaultConfig()
+	if err != nil {
+		return opts, err
+	}
+	progress := opts.Warn
+	if progress == nil {
+		progress = io.Discard
+	}
+	lk, err := storage.Resolve(cfg, opts.Project, opts.Name, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress})
+	if err != nil {
+		return opts, err
+	}
+	opts.Image = &lk
+	return opts, nil
+}
+
+// Throwaway turns opts into a one-off (--rm) sandbox with its own name,
+// which stops with its last session.
+func Throwaway(opts Options) Options {
+	var b [4]byte
+	rand.Read(b[:])
+	name := opts.Name
+	if len(name) > 54 {
+		name = name[:54]
+	}
+	opts.Name = name + "-rm-" + hex.EncodeToString(b[:])
+	opts.Ephemeral = true
+	opts.Config.IdleTimeout = 0
+	return opts
+}
+
+// Run ensures the sandbox, runs its setup and then one session, and passes
+// the session's status through as an *ExitError; a throwaway sandbox
+// (discard) is removed afterwards.
+func Run(opts Options, req proto.Spawn, discard bool) error {
+	h, err := Ensure(opts)
+	if err != nil {
+		if discard {
+			Discard(opts.Name, 0) // its start lock and any stale state
+		}
+		return err
+	}
+	if err := h.Provision(opts, req, os.Stderr); err != nil {
+		if discard {
+			Discard(h.Name, 2*time.Second)
+		}
+		return err
+	}
+	code, err := h.Exec(req)
+	if discard {
+		Discard(h.Name, 2*time.Second)
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
+}
+
+// Restart stops the sandbox (its sessions get grace before SIGKILL),
+// starts it again from opts and runs setup steps that changed, with their
+// output on out.
+func Restart(opts Options, grace time.Duration, out io.Writer) error {
+	if err := Stop(opts.Name, grace); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	h, err := Ensure(opts)
+	if err != nil {
+		return err
+	}
+	return h.Provision(opts, Session(opts, nil), out)
+}
+
+// Session builds a session's request: environment (pass-through, devbox's
+// own, the rc hooks, agent and display sockets, the image's Env, then the
+// config's env last) and working directory (workdir, else the current
+// directory, which the project bind makes valid, else the image's
+// WorkingDir).
+func Session(opts Options, argv []string) proto.Spawn {
+	c := opts.Config
+	shell := os.Getenv("SHELL")
+	if c.Shell != "" {
+		shell = c.Shell
+	}
+	cwd, _ := os.Getwd()
+	if c.Workdir != "" {
+		cwd = c.Workdir
+	}
+	extra, keep := sessionExtra(c)
+	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell}
+	env := shellinit.Env(os.Environ(), s, extra)
+	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell, KeepID: keep}
+	return imageSession(opts, req)
+}
+
+// sessionExtra is devbox's own part of a session's environment, and the
+// ids kept inside for user = "self".
+func sessionExtra(c config.Config) ([]string, *proto.KeepID) {
+	extra := shellinit.RCEnv()
+	if c.ForwardSSHAgent {
+		extra = append(extra, "SSH_AUTH_SOCK="+SSHAgentSocket)
+	}
+	if c.GUI {
+		extra = append(extra, GUIEnv(os.Getenv)...)
+	}
+	var keep *proto.KeepID
+	if c.User == config.UserSelf {
+		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+		if u, err := user.Current(); err == nil {
+			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
+		}
+	}
+	for k, v := range c.Env {
+		extra = append(extra, k+"="+v)
+	}
+	return extra, keep
+}
+
+// imageSession applies the image's Env (over the host's), default shell,
+// and WorkingDir: a session without a workdir starts in the current
+// directory when the sandbox shows it (the project), else in WorkingDir.
+func imageSession(opts Options, req proto.Spawn) proto.Spawn {
+	if opts.Image == nil {
+		return req
+	}
+	ic := opts.Image.Config
+	if opts.Config.Workdir == "" {
+		req.DefaultCwd = ic.WorkingDir
+	}
+	req.Env = overlayEnv(req.Env, ic.Env)
+	if sh := defaultShell(ic.Cmd); sh != "" {
+		req.ShellHint = sh
+	}
+	return req
+}
+
+// overlayEnv sets each KEY=VALUE of over in env, replacing the same key.
+func overlayEnv(env, over []string) []string {
+	out := append([]string(nil), env...)
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, e := range out {
+			if ek, _, _ := strings.Cut(e, "="); ek == k {
+				out[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// defaultShell is the image's Cmd when it is a shell (debian's "bash",
+// busybox's "sh").
+func defaultShell(cmd []string) string {
+	if len(cmd) != 1 {
+		return ""
+	}
+	if !strings.HasSuffix(path.Base(cmd[0]), "sh") {
+		return ""
+	}
+	if !path.IsAbs(cmd[0]) {
+		return "/bin/" + cmd[0]
+	}
+	return cmd[0]
+}
+
+// HostHome is the invoking user's home directory on the host.
+func HostHome() string {
+	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
+		return u.HomeDir
+	}
+	return os.Getenv("HOME")
+}
+
+// Welcome is the one-line welcome of an interactive shell.
+func Welcome(opts Options) string {
+	return shellinit.Welcome(opts.Name, opts.Project)
+}
