@@ -1,0 +1,74 @@
+package sandbox
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/storage"
+)
+
+func TestOverlayEnv(t *testing.T) {
+	tests := []struct {
+		env, over, want []string
+	}{
+		{nil, nil, nil},
+		{[]string{"A=1", "B=2"}, []string{"B=3", "C=4"}, []string{"A=1", "B=3", "C=4"}},
+		{[]string{"PATH=/host"}, []string{"PATH=/usr/local/go/bin:/usr/bin"}, []string{"PATH=/usr/local/go/bin:/usr/bin"}},
+		{[]string{"A=x=y"}, []string{"A=z"}, []string{"A=z"}},
+	}
+	for _, tt := range tests {
+		if got := overlayEnv(tt.env, tt.over); !slices.Equal(got, tt.want) {
+			t.Errorf("overlayEnv(%q, %q) = %q, want %q", tt.env, tt.over, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultShell(t *testing.T) {
+	tests := []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"bash"}, "/bin/bash"},
+		{[]string{"/bin/sh"}, "/bin/sh"},
+		{[]string{"python3"}, ""},
+		{[]string{"sh", "-c", "x"}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := defaultShell(tt.cmd); got != tt.want {
+			t.Errorf("defaultShell(%q) = %q, want %q", tt.cmd, got, tt.want)
+		}
+	}
+}
+
+// The image's WorkingDir applies only without a workdir; its Env goes under
+// the config's env, which Session applies last.
+func TestImageSession(t *testing.T) {
+	lk := &storage.Lookup{}
+	lk.Config.WorkingDir = "/src"
+	lk.Config.Env = []string{"PATH=/img", "LANG=C"}
+	lk.Config.Cmd = []string{"bash"}
+	req := proto.Spawn{Env: []string{"PATH=/host", "X=1"}}
+	got := imageSession(Options{Image: lk, Config: config.Defaults()}, req)
+	if got.DefaultCwd != "/src" || got.ShellHint != "/bin/bash" || strings.Join(got.Env, " ") != "PATH=/img X=1 LANG=C" {
+		t.Errorf("imageSession = %+v", got)
+	}
+	c := config.Defaults()
+	c.Workdir = "/work"
+	if got := imageSession(Options{Image: lk, Config: c}, req); got.DefaultCwd != "" {
+		t.Errorf("with workdir: DefaultCwd = %q, want none", got.DefaultCwd)
+	}
+	if got := imageSession(Options{Config: c}, req); !slices.Equal(got.Env, req.Env) {
+		t.Errorf("host view changed the request: %+v", got)
+	}
+}
+
+func TestThrowawayName(t *testing.T) {
+	o := Throwaway(Options{Name: strings.Repeat("n", 60), Config: config.Defaults()})
+	if !o.Ephemeral || o.Config.IdleTimeout != 0 || len(o.Name) != 54+len("-rm-")+8 || !strings.HasPrefix(o.Name, strings.Repeat("n", 54)+"-rm-") {
+		t.Errorf("Throwaway = %q ephemeral=%v idle=%v", o.Name, o.Ephemeral, o.Config.IdleTimeout)
+	}
+}
