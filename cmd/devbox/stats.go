@@ -15,14 +15,6 @@ import (
 // statsInterval is the sampling interval for CPU % and --watch.
 const statsInterval = time.Second
 
-// sandboxStats is one row of `devbox stats`.
-type sandboxStats struct {
-	Name string `json:"name"`
-	cgroupv2.Stats
-	// CPUPercent is CPU use over the sampling interval, 100 per CPU.
-	CPUPercent float64 `json:"cpu_percent"`
-}
-
 func newStatsCmd(a *app) *cobra.Command {
 	var asJSON, watch bool
 	cmd := &cobra.Command{
@@ -34,20 +26,20 @@ every running sandbox that has a group.`,
 		Example:           "  devbox stats\n  devbox stats --watch myapp-1a2b3c\n  devbox stats --json | jq '.[].memory_current'",
 		ValidArgsFunction: completeRunning,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			groups, err := statsTargets(args)
+			groups, err := sandbox.StatsTargets(args)
 			if err != nil {
 				return err
 			}
-			print := func(rows []sandboxStats) error { return printStats(a.stdout, rows, asJSON) }
+			print := func(rows []sandbox.Stats) error { return printStats(a.stdout, rows, asJSON) }
 			if !watch {
-				rows, err := sampleStats(groups, statsInterval/2)
+				rows, err := sandbox.SampleStats(groups, statsInterval/2)
 				if err != nil {
 					return err
 				}
 				return print(rows)
 			}
 			for {
-				rows, err := sampleStats(groups, statsInterval)
+				rows, err := sandbox.SampleStats(groups, statsInterval)
 				if err != nil {
 					return err
 				}
@@ -65,61 +57,7 @@ every running sandbox that has a group.`,
 	return cmd
 }
 
-type namedGroup struct {
-	name string
-	g    *cgroupv2.Group
-}
-
-// statsTargets resolves the named sandboxes' groups, or every running
-// sandbox that has one.
-func statsTargets(args []string) ([]namedGroup, error) {
-	names := args
-	explicit := len(args) > 0
-	if !explicit {
-		list, err := sandbox.List()
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range list {
-			names = append(names, s.Name)
-		}
-	}
-	var out []namedGroup
-	for _, n := range names {
-		g, err := sandbox.Cgroup(n)
-		if err != nil {
-			if explicit {
-				return nil, err
-			}
-			continue
-		}
-		out = append(out, namedGroup{n, g})
-	}
-	return out, nil
-}
-
-// sampleStats reads every group twice, interval apart, for CPU %.
-func sampleStats(groups []namedGroup, interval time.Duration) ([]sandboxStats, error) {
-	first := make([]cgroupv2.Stats, len(groups))
-	for i, ng := range groups {
-		first[i], _ = ng.g.Stats()
-	}
-	start := time.Now()
-	time.Sleep(interval)
-	rows := []sandboxStats{}
-	for i, ng := range groups {
-		s, err := ng.g.Stats()
-		if err != nil {
-			continue // stopped meanwhile
-		}
-		used := float64(s.CPUUsageUsec - min(first[i].CPUUsageUsec, s.CPUUsageUsec))
-		pct := used / float64(time.Since(start).Microseconds()) * 100
-		rows = append(rows, sandboxStats{Name: ng.name, Stats: s, CPUPercent: pct})
-	}
-	return rows, nil
-}
-
-func printStats(w io.Writer, rows []sandboxStats, asJSON bool) error {
+func printStats(w io.Writer, rows []sandbox.Stats, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(rows)
 	}

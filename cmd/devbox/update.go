@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
@@ -50,14 +49,7 @@ process in the sandbox, until it stops; the next start uses the limits given the
 			if err != nil {
 				return err
 			}
-			g, err := sandbox.Cgroup(name)
-			if err != nil {
-				return err
-			}
-			if err := g.Set(lim); err != nil {
-				return fmt.Errorf("update %s: %w", name, err)
-			}
-			return sandbox.RecordLimits(name, lim)
+			return sandbox.UpdateLimits(name, lim)
 		},
 	}
 	f.register(cmd.Flags(), false)

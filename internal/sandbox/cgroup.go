@@ -62,10 +62,10 @@ func oomError(e proto.Exit) error {
 	return &ExitError{Code: e.Code, Msg: msg}
 }
 
-// RecordLimits records in the running sandbox name's config record that
+// recordLimits records in the running sandbox name's config record that
 // 'devbox update' changed its limits to those of upd, so a later join that
 // asks for the limits now in effect is not refused as a config change.
-func RecordLimits(name string, upd cgroupv2.Limits) error {
+func recordLimits(name string, upd cgroupv2.Limits) error {
 	root, err := state.RuntimeRoot()
 	if err != nil {
 		return err
