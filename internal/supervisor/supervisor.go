@@ -50,6 +50,10 @@ func SuperviseMain() int {
 	s := &supervisor{spec: spec, ready: ready}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
+		// The client kills this process once it has the error: end the
+		// child first, so a command run right after cannot find it still
+		// holding the sandbox socket and join a sandbox that is going away.
+		s.stopChild()
 		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
 		return 125
 	}
@@ -323,18 +327,25 @@ func (s *supervisor) wait() int {
 	}
 }
 
-// cleanup kills a child that is still there and removes the runtime state.
-func (s *supervisor) cleanup() {
+// stopChild kills a child that is still there, waits for it, and closes
+// the sandbox socket's listener.
+func (s *supervisor) stopChild() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
 		select {
 		case <-s.exited:
+			s.cmd = nil // reaped
 		case <-time.After(5 * time.Second):
 		}
 	}
 	if s.ln != nil {
 		s.ln.Close()
 	}
+}
+
+// cleanup kills a child that is still there and removes the runtime state.
+func (s *supervisor) cleanup() {
+	s.stopChild()
 	s.removeCgroup()
 	s.removeEphemeralImage()
 	os.RemoveAll(s.dir())
