@@ -1,7 +1,8 @@
 #!/bin/sh
 # install.sh: build devbox from this checkout, install it, and check the host.
 #
-# As root it installs the host packages devbox uses and, with --user NAME,
+# As root it installs the host packages devbox uses, the AppArmor profile
+# Ubuntu's user namespace restriction calls for, and, with --user NAME,
 # gives NAME subordinate ids. As anyone else it changes nothing outside the
 # install directory and prints the sudo commands for what is missing.
 # It ends by running `devbox doctor`.
@@ -10,6 +11,7 @@ set -eu
 usage() {
 	cat <<'EOF'
 Usage: ./install.sh [--prefix DIR] [--user NAME] [--no-deps]
+       ./install.sh [--prefix DIR] --print-apparmor-profile
 
 Build devbox and install it to /usr/local/bin (root), ~/.local/bin (others),
 or DIR/bin with --prefix. Then check the host and run 'devbox doctor'.
@@ -17,6 +19,10 @@ or DIR/bin with --prefix. Then check the host and run 'devbox doctor'.
   --prefix DIR  install DIR/bin/devbox (and DIR/bin/devbox-init)
   --user NAME   as root: add subordinate uid/gid ranges for NAME if missing
   --no-deps     do not install or suggest host packages
+  --print-apparmor-profile
+                print the AppArmor profile for devbox in that directory
+                (what root gets in /etc/apparmor.d where Ubuntu restricts
+                user namespaces) and exit without building
   -h, --help    show this help
 EOF
 }
@@ -30,6 +36,7 @@ die() {
 prefix=
 user=
 deps=1
+print_profile=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prefix)
@@ -52,6 +59,10 @@ while [ $# -gt 0 ]; do
 		;;
 	--no-deps)
 		deps=0
+		shift
+		;;
+	--print-apparmor-profile)
+		print_profile=1
 		shift
 		;;
 	-h | --help)
@@ -217,8 +228,53 @@ check_subids() {
 	fi
 }
 
+# ---- AppArmor: Ubuntu 23.10 and later set
+# kernel.apparmor_restrict_unprivileged_userns=1, which leaves a program no
+# profile covers without capabilities in its user namespaces. The profile
+# (contrib/apparmor/devbox.in) allows them to devbox and devbox-init at the
+# path installed to; devbox doctor prints the same one.
+
+# aa_name prints the profile and file name for $bindir/devbox, as
+# /etc/apparmor.d names them (usr.local.bin.devbox).
+aa_name() {
+	printf '%s' "$bindir/devbox" | LC_ALL=C sed -e 's|^/*||' -e 's|/|.|g' -e 's|[^A-Za-z0-9._-]|_|g'
+}
+
+apparmor_profile() {
+	esc=$(printf '%s' "$bindir" | sed 's/[\\|&]/\\&/g')
+	sed -e "s|@BINDIR@|$esc|g" -e "s|@NAME@|$(aa_name)|g" "$src/contrib/apparmor/devbox.in"
+}
+
+# quote prints $1 in single quotes for a shell.
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+setup_apparmor() {
+	knob=/proc/sys/kernel/apparmor_restrict_unprivileged_userns
+	[ -r "$knob" ] && [ "$(cat "$knob")" = 1 ] || return 0
+	file=/etc/apparmor.d/$(aa_name)
+	if ! is_root; then
+		say "AppArmor restricts user namespaces here (kernel.apparmor_restrict_unprivileged_userns=1): devbox needs a profile. Install it with:"
+		say "  sh $(quote "$src/install.sh") --prefix $(quote "${bindir%/bin}") --print-apparmor-profile | sudo tee $file >/dev/null"
+		say "  sudo apparmor_parser -r $file"
+		return
+	fi
+	apparmor_profile >"$file.tmp"
+	chmod 0644 "$file.tmp"
+	mv "$file.tmp" "$file"
+	if apparmor_parser -r "$file"; then
+		say "AppArmor: installed and loaded $file (user namespaces for $bindir/devbox and devbox-init)"
+	else
+		say "warning: apparmor_parser could not load $file (it needs AppArmor 4.0 for the userns rule); see 'devbox doctor'"
+	fi
+}
+
 bindir=$(bin_dir)
+if [ "$print_profile" -eq 1 ]; then
+	apparmor_profile
+	exit 0
+fi
 build_and_install
+setup_apparmor
 [ "$deps" -eq 0 ] || install_packages
 check_subids
 say ""

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -25,6 +26,7 @@ import (
 const (
 	envChild = "_DEVBOX_CHILD"
 	envStage = "_DEVBOX_STAGE"
+	envExe   = "_DEVBOX_EXE" // the devbox binary that created the namespaces
 )
 
 // Inherited descriptors in the child.
@@ -40,8 +42,13 @@ var parentFile *os.File
 // IsChild reports whether this process was started as a sandbox child.
 func IsChild() bool { return os.Getenv(envChild) != "" }
 
-// Env returns the environment for starting the child's first stage.
-func Env() []string { return []string{envChild + "=1", envStage + "=1"} }
+// Env returns the environment for starting the child's first stage. It runs
+// in the supervisor, whose binary path the child needs for AppArmor's fix:
+// the child itself runs from a sealed copy with no path.
+func Env() []string {
+	exe, _ := os.Executable()
+	return []string{envChild + "=1", envStage + "=1", envExe + "=" + exe}
+}
 
 // Main runs the child and returns the process exit status.
 func Main() int {
@@ -82,7 +89,7 @@ func stageOne(parent *proto.Conn) error {
 	if _, err := unix.FcntlInt(fdListener, unix.F_SETFD, 0); err != nil {
 		return fmt.Errorf("keep sandbox socket across exec: %w", err)
 	}
-	env := append(os.Environ()[:0:0], envChild+"=1", envStage+"=2")
+	env := append(os.Environ()[:0:0], envChild+"=1", envStage+"=2", envExe+"="+os.Getenv(envExe))
 	err := unix.Exec("/proc/self/exe", []string{"devbox-init"}, env)
 	return fmt.Errorf("re-exec child with capabilities: %w", err)
 }
@@ -96,6 +103,9 @@ func stageTwo(parent *proto.Conn) error {
 		return fmt.Errorf("set parent-death signal: %w", err)
 	}
 	if err := becomeRoot(); err != nil {
+		return err
+	}
+	if err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe)); err != nil {
 		return err
 	}
 	if err := parent.Send(proto.UserNSReady{}); err != nil {
@@ -135,6 +145,36 @@ func becomeRoot() error {
 	}
 	if err := unix.Setgroups(nil); err != nil && !errors.Is(err, syscall.EPERM) {
 		return fmt.Errorf("drop supplementary groups: %w", err)
+	}
+	return nil
+}
+
+// checkCapabilities makes sure uid 0 really holds capabilities in the new
+// user namespace before any step needs them. Ubuntu's AppArmor restriction
+// (kernel.apparmor_restrict_unprivileged_userns=1) lets a binary that no
+// profile covers create the namespace but denies every capability in it,
+// so each later step would fail with a bare EPERM. exe is the devbox binary
+// a profile must cover.
+func checkCapabilities(r preflight.Roots, exe string) error {
+	if err := probeCapabilities(); err != nil {
+		return r.ExplainUserNSDenied(err, exe)
+	}
+	return nil
+}
+
+// probeCapabilities creates a UTS namespace, which needs CAP_SYS_ADMIN in
+// this user namespace, on a thread that then exits: the process keeps its
+// own. unshare rather than sethostname: container runtimes' seccomp filters
+// that let devbox create its namespaces allow unshare too, and some refuse
+// sethostname.
+func probeCapabilities() error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		errc <- unix.Unshare(unix.CLONE_NEWUTS)
+	}()
+	if err := <-errc; err != nil {
+		return fmt.Errorf("use capabilities in the sandbox's user namespace (unshare a UTS namespace): %w", err)
 	}
 	return nil
 }

@@ -70,6 +70,7 @@ func currentUser() who {
 func Run() []Check {
 	u := currentUser()
 	checks := []Check{
+		checkKernel(kernelRelease()),
 		checkUserNS(u),
 		checkHelper("newuidmap", u),
 		checkHelper("newgidmap", u),
@@ -78,11 +79,16 @@ func Run() []Check {
 	for _, s := range []struct{ name, path string }{
 		{"unprivileged_userns_clone", sysctlUsernsClone},
 		{"max_user_namespaces", sysctlMaxUserns},
-		{"apparmor userns restriction", sysctlAppArmor},
 	} {
 		if v := readSysctl(s.path); v != "" {
 			checks = append(checks, sysctlCheck(s.name, v, u.root()))
 		}
+	}
+	if c, ok := checkAppArmor(readAppArmor(HostRoots), executable(), u.root()); ok {
+		checks = append(checks, c)
+	}
+	if c, ok := checkSELinux(readSELinux(HostRoots, projectDir())); ok {
+		checks = append(checks, c)
 	}
 	return append(checks,
 		checkRuntimeDir(u, os.Getenv("XDG_RUNTIME_DIR")),
@@ -199,7 +205,7 @@ func formatRanges(rs []subid.Range) string {
 }
 
 // sysctlCheck judges one user namespace sysctl's value. Root is not subject
-// to the first and last.
+// to unprivileged_userns_clone.
 func sysctlCheck(name, value string, root bool) Check {
 	c := Check{Name: name}
 	switch {
@@ -207,8 +213,6 @@ func sysctlCheck(name, value string, root bool) Check {
 		return c.fail("user.max_user_namespaces=0: no user namespaces at all", sysctlFix("user.max_user_namespaces", "28633"))
 	case name == "unprivileged_userns_clone" && value == "0" && !root:
 		return c.fail("kernel.unprivileged_userns_clone=0: unprivileged user namespaces are disabled", sysctlFix("kernel.unprivileged_userns_clone", "1"))
-	case name == "apparmor userns restriction" && value == "1" && !root:
-		return c.warn("kernel.apparmor_restrict_unprivileged_userns=1: devbox needs an AppArmor profile allowing userns (see the user namespaces check)", appArmorFix(executable()))
 	}
 	return c.ok("= " + value)
 }

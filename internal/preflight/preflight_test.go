@@ -70,18 +70,6 @@ func TestDiagnoseUserNS(t *testing.T) {
 	}
 }
 
-func TestAppArmorFix(t *testing.T) {
-	fix := appArmorFix("/usr/local/bin/devbox")
-	for _, want := range []string{
-		"/etc/apparmor.d/usr.local.bin.devbox", `"/usr/local/bin/devbox" flags=(unconfined)`,
-		"userns,", "apparmor_parser -r", "kernel.apparmor_restrict_unprivileged_userns=0",
-	} {
-		if !contains(fix, want) {
-			t.Errorf("AppArmor fix lacks %q:\n%s", want, fix)
-		}
-	}
-}
-
 func TestSysctlCheck(t *testing.T) {
 	tests := []struct {
 		name, value string
@@ -93,9 +81,6 @@ func TestSysctlCheck(t *testing.T) {
 		{"unprivileged_userns_clone", "0", true, StatusOK},
 		{"max_user_namespaces", "0", true, StatusFail},
 		{"max_user_namespaces", "63000", false, StatusOK},
-		{"apparmor userns restriction", "1", false, StatusWarn},
-		{"apparmor userns restriction", "1", true, StatusOK},
-		{"apparmor userns restriction", "0", false, StatusOK},
 	}
 	for _, tt := range tests {
 		c := sysctlCheck(tt.name, tt.value, tt.root)
@@ -218,7 +203,7 @@ func TestRunStableOrder(t *testing.T) {
 	if second := names(Run()); first != second {
 		t.Errorf("order changed:\n%s\n%s", first, second)
 	}
-	if !strings.HasPrefix(first, "user namespaces,newuidmap,newgidmap,subordinate ids,") ||
+	if !strings.HasPrefix(first, "kernel,user namespaces,newuidmap,newgidmap,subordinate ids,") ||
 		!strings.HasSuffix(first, "runtime dir,network,/dev/net/tun,fuse-overlayfs,storage,cgroup v2") {
 		t.Errorf("unexpected order: %s", first)
 	}

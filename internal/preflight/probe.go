@@ -80,23 +80,6 @@ func sysctlFix(key, value string) string {
 	return fmt.Sprintf("sudo sysctl -w %s=%s\necho %s=%s | sudo tee /etc/sysctl.d/50-devbox.conf", key, value, key, value)
 }
 
-// appArmorFix returns a profile that lets the devbox binary at exe create
-// user namespaces (Ubuntu 23.10 and later), then the host-wide alternative.
-func appArmorFix(exe string) string {
-	name := strings.ReplaceAll(strings.TrimPrefix(exe, "/"), "/", ".")
-	return fmt.Sprintf(`cat <<'EOF' | sudo tee /etc/apparmor.d/%[1]s
-abi <abi/4.0>,
-include <tunables/global>
-
-profile devbox "%[2]s" flags=(unconfined) {
-  userns,
-  include if exists <local/%[1]s>
-}
-EOF
-sudo apparmor_parser -r /etc/apparmor.d/%[1]s
-or, for every program on this host: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, name, exe)
-}
-
 func readSysctl(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

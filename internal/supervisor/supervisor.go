@@ -234,7 +234,9 @@ func startError(err error) error {
 	if errors.Is(err, unix.ENOSPC) {
 		return preflight.Hint(fmt.Errorf("create namespaces: %w", err), "the per-user namespace limit is reached; raise it with 'sudo sysctl -w user.max_user_namespaces=28633'")
 	}
-	return fmt.Errorf("create namespaces: %w", err)
+	// AppArmor's restriction can refuse the clone itself (EACCES) where the
+	// probe's simpler one passed: see rootlesskit#421.
+	return preflight.ExplainUserNSDenied(fmt.Errorf("create namespaces: %w", err))
 }
 
 // handshake drives the child through the protocol steps (see package proto).
