@@ -36,6 +36,10 @@ packages="$packages xvfb x11-utils python3"
 # image tests (issue 4): mmdebstrap builds the Debian rootfs of the apt
 # test as the unprivileged user (debootstrap needs root)
 packages="$packages mmdebstrap"
+# AppArmor profile test (issue 13): apparmor ships apparmor_parser; Debian
+# 12's is 3.0.8, older than the userns rule, so setup_apparmor_parser adds
+# Debian 13's beside it
+packages="$packages apparmor"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
@@ -122,6 +126,45 @@ install_packages() {
 		# shellcheck disable=SC2086
 		apt-get install -y --no-install-recommends $missing
 	fi
+}
+
+# setup_apparmor_parser sets aa_parser to an AppArmor 4 apparmor_parser for
+# the profile test (contrib/apparmor/devbox.in uses AppArmor 4.0's userns
+# rule). The host's own when it is 4 or newer; otherwise Debian 13's
+# apparmor and libc6 packages, downloaded from the host's own Debian mirror
+# and unpacked (not installed) under aa_dir, run through their own dynamic
+# loader, since that parser needs a newer glibc than Debian 12's.
+setup_apparmor_parser() {
+	if apparmor_parser --version 2>/dev/null | head -n 1 | grep -q 'version [4-9]'; then
+		aa_parser=$(command -v apparmor_parser)
+		return
+	fi
+	aa_dir=/var/cache/devbox-ci/apparmor4
+	aa_parser=$aa_dir/apparmor_parser
+	[ -x "$aa_parser" ] && return
+	rm -rf "$aa_dir"
+	mkdir -p "$aa_dir/lists/partial" "$aa_dir/cache/partial" "$aa_dir/debs" "$aa_dir/root"
+	# shellcheck disable=SC2016 # apt's format fields, not shell
+	mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk '$2 !~ /-/ { print $1; exit }')
+	[ -n "$mirror" ] || die "no Debian mirror in the apt sources to fetch AppArmor 4 from"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$aa_dir/sources.list"
+	set -- -o Dir::Etc::sourcelist="$aa_dir/sources.list" -o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists="$aa_dir/lists" -o Dir::Cache="$aa_dir/cache"
+	apt-get "$@" update >/dev/null
+	(cd "$aa_dir/debs" && apt-get "$@" download apparmor libc6 2>&1 | grep -v unsandboxed)
+	for deb in "$aa_dir"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$aa_dir/root"
+	done
+	cat >"$aa_parser.tmp" <<EOF
+#!/bin/sh
+r=$aa_dir/root
+exec "\$r/usr/lib64/ld-linux-x86-64.so.2" --library-path "\$r/usr/lib/x86_64-linux-gnu" \\
+	"\$r/usr/sbin/apparmor_parser" --config-file=/dev/null --base "\$r/etc/apparmor.d" "\$@"
+EOF
+	chmod 0755 "$aa_parser.tmp"
+	mv "$aa_parser.tmp" "$aa_parser"
+	chmod -R a+rX "$aa_dir"
+	"$aa_parser" --version | head -n 1
 }
 
 # next_free_subid: the start of a 65536-id block above every range in use.
@@ -220,6 +263,7 @@ root_main() {
 
 	section "host setup (root)"
 	install_packages
+	setup_apparmor_parser
 	setup_users
 	setup_devices
 	copy_tree
@@ -234,6 +278,7 @@ root_main() {
 			PATH="$godir:/usr/local/bin:/usr/bin:/bin" \
 			$(go_env_for "$test_user" "$home") \
 			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_NESTED=1 DEVBOX_TEST_RUN="${DEVBOX_TEST_RUN:-.}" \
+			DEVBOX_TEST_APPARMOR_PARSER="$aa_parser" \
 			sh ./test.sh
 	)
 	if [ -n "${DEVBOX_CI_QUICK:-}" ]; then
