@@ -40,7 +40,7 @@ func capsHelper(tree string) int {
 	return 0
 }
 
-// inUserNS runs capsHelper in a new user namespace where this user is
+// inUserNS runs capsHelper in new user and mount namespaces where this user is
 // insideUID. Mapped to a uid other than 0, the process loses every
 // capability at exec: a namespace that really lacks them, which is what
 // Ubuntu's AppArmor restriction leaves devbox with. AppArmor itself is not
@@ -56,7 +56,7 @@ func inUserNS(t *testing.T, insideUID int, tree string) capsResult {
 	cmd.Env = append(os.Environ(), envCapsHelper+"="+abs)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER,
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: insideUID, HostID: os.Getuid(), Size: 1}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: insideUID, HostID: os.Getgid(), Size: 1}},
 	}

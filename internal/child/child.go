@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"syscall"
 
@@ -162,19 +161,14 @@ func checkCapabilities(r preflight.Roots, exe string) error {
 	return nil
 }
 
-// probeCapabilities creates a UTS namespace, which needs CAP_SYS_ADMIN in
-// this user namespace, on a thread that then exits: the process keeps its
-// own. unshare rather than sethostname: container runtimes' seccomp filters
-// that let devbox create its namespaces allow unshare too, and some refuse
-// sethostname.
+// probeCapabilities makes the mounts slave, the first step of every root
+// sequence (makePrivate), early: it needs CAP_SYS_ADMIN over the new mount
+// namespace, changes nothing a later step depends on, and is what Ubuntu's
+// restriction denies (EPERM from the capability check, or EACCES from
+// AppArmor's mount rules).
 func probeCapabilities() error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		errc <- unix.Unshare(unix.CLONE_NEWUTS)
-	}()
-	if err := <-errc; err != nil {
-		return fmt.Errorf("use capabilities in the sandbox's user namespace (unshare a UTS namespace): %w", err)
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("use capabilities in the sandbox's user namespace (make mounts slave): %w", err)
 	}
 	return nil
 }
