@@ -40,6 +40,9 @@ packages="$packages mmdebstrap"
 # 12's is 3.0.8, older than the userns rule, so setup_apparmor_parser adds
 # Debian 13's beside it
 packages="$packages apparmor"
+# escape tests (issue 10): keyctl for the keyring tests, ping, and gdb and
+# strace tracing a session's own processes under the default profile
+packages="$packages keyutils iputils-ping gdb strace"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

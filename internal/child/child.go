@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -52,6 +53,9 @@ func Env() []string {
 // Main runs the child and returns the process exit status.
 func Main() int {
 	// Inherited fds are not close-on-exec; sessions must never see them.
+	// Any fd past the two devbox passes is a stray from whoever started the
+	// supervisor: stage one's exec closes it, so init never holds it.
+	unix.CloseRange(fdListener+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	unix.CloseOnExec(fdParent)
 	unix.CloseOnExec(fdListener)
 	parentFile = os.NewFile(fdParent, "parent")
@@ -81,6 +85,11 @@ func stageOne(parent *proto.Conn) error {
 	if _, err := proto.RecvAs[proto.IDMapped](parent); err != nil {
 		return err
 	}
+	// The keyring is the thread's: join it on the thread that execs.
+	runtime.LockOSThread()
+	if err := joinSessionKeyring(); err != nil {
+		return err
+	}
 	// fd 3 must survive the exec; the Conn's dup of it is close-on-exec.
 	if _, err := unix.FcntlInt(fdParent, unix.F_SETFD, 0); err != nil {
 		return fmt.Errorf("keep parent socket across exec: %w", err)
@@ -107,6 +116,9 @@ func stageTwo(parent *proto.Conn) error {
 	if err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe)); err != nil {
 		return err
 	}
+	// The filter compiles while the network comes up; the capability check
+	// above runs first, before anything is cut (confine, after Go).
+	filter := compileFilter()
 	if err := parent.Send(proto.UserNSReady{}); err != nil {
 		return err
 	}
@@ -118,6 +130,10 @@ func stageTwo(parent *proto.Conn) error {
 		return err
 	}
 	if err := slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard); err != nil {
+		return err
+	}
+	prof, err := profile(nr.Spec)
+	if err != nil {
 		return err
 	}
 	if err := setupSandbox(nr.Spec); err != nil {
@@ -132,6 +148,9 @@ func stageTwo(parent *proto.Conn) error {
 	// The process name is the main thread's; PR_SET_NAME would only rename
 	// whichever thread this goroutine runs on.
 	os.WriteFile("/proc/self/comm", []byte("devbox-init"), 0)
+	if err := confine(prof, filter); err != nil {
+		return err
+	}
 	listener := os.NewFile(fdListener, "sandbox-socket")
 	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
 }
@@ -185,6 +204,9 @@ func setupSandbox(spec proto.Spec) error {
 	}
 	if spec.Network != "host" {
 		if err := loopbackUp(); err != nil {
+			return err
+		}
+		if err := allowPing(); err != nil {
 			return err
 		}
 	}

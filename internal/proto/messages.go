@@ -42,6 +42,10 @@ type Spec struct {
 	// Image, when set, makes the root a writable layer on a stored image
 	// instead of the host view.
 	Image *ImageRoot `json:"image,omitempty"`
+	// Security is the profile: SecurityDefault (also when empty) or
+	// SecurityUnconfined, which turns off the seccomp filter and the
+	// capability cut (internal/child/confine.go).
+	Security string `json:"security,omitempty"`
 
 	// The host side's part: the child does not use these.
 
@@ -60,6 +64,12 @@ type Spec struct {
 	// systemd user scope, for the not-delegated warning.
 	ScopeError string `json:"scope_error,omitempty"`
 }
+
+// Security profiles.
+const (
+	SecurityDefault    = "default"
+	SecurityUnconfined = "unconfined"
+)
 
 // ImageRoot is an image-backed root: the layer dirs in the store, read-only
 // ones top first, and the sandbox's writable layer.
@@ -92,7 +102,7 @@ type Lease struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Supervisor <-> child messages, in protocol order.
 type (

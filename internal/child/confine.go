@@ -1,0 +1,218 @@
+package child
+
+// The kernel-facing confinement of the sandbox, applied by the child to
+// itself: init keeps it, and every session inherits it through fork and
+// exec. See docs/security.md for the whole model.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/seccomp"
+	"golang.org/x/sys/unix"
+)
+
+// keptCaps is the sessions' bounding set: Podman's default capabilities,
+// nothing added. apt and dpkg need CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
+// SETUID, SETGID and SETFCAP; ping works without NET_RAW through the
+// sandbox network's ping_group_range (setupSandbox); gdb and strace trace
+// their own children without SYS_PTRACE, which would let sessions read
+// init's memory. Init keeps the same set for itself once it serves:
+// SETUID and SETGID write user = "self" sessions' id maps, KILL reaches
+// sessions of other uids.
+var keptCaps = []uintptr{
+	unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER, unix.CAP_FSETID,
+	unix.CAP_KILL, unix.CAP_NET_BIND_SERVICE, unix.CAP_SETFCAP, unix.CAP_SETGID,
+	unix.CAP_SETPCAP, unix.CAP_SETUID, unix.CAP_SYS_CHROOT,
+}
+
+// profile is the validated security profile of a Spec.
+func profile(spec proto.Spec) (string, error) {
+	switch spec.Security {
+	case "", proto.SecurityDefault:
+		return proto.SecurityDefault, nil
+	case proto.SecurityUnconfined:
+		return proto.SecurityUnconfined, nil
+	}
+	return "", fmt.Errorf("unknown security profile %q (want %q or %q)", spec.Security, proto.SecurityDefault, proto.SecurityUnconfined)
+}
+
+// joinSessionKeyring gives the sandbox a new, anonymous session keyring,
+// as runc does, so the host login's session keyring is out of reach. The
+// keyring belongs to the calling thread: stage one calls it on the thread
+// that then execs stage two, whose every thread starts with it.
+func joinSessionKeyring() error {
+	_, _, errno := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0)
+	switch {
+	case errno == 0:
+		return nil
+	case errno == unix.ENOSYS || errno == unix.EPERM:
+		// No keyrings in this kernel, or a seccomp filter blocks them (a
+		// sandbox inside a sandbox): there is no keyring to leave.
+		return nil
+	}
+	return fmt.Errorf("join a new session keyring: %w", errno)
+}
+
+// compileFilter compiles the seccomp filter while the supervisor sets up the
+// network, off the start's critical path.
+func compileFilter() <-chan filterResult {
+	ch := make(chan filterResult, 1)
+	go func() {
+		f, err := seccomp.Compile()
+		ch <- filterResult{f, err}
+	}()
+	return ch
+}
+
+type filterResult struct {
+	f   *seccomp.Filter
+	err error
+}
+
+// confine is the last step before init serves: init becomes non-dumpable
+// (sessions cannot ptrace it or read /proc/1/mem and /proc/1/environ), and
+// with the default profile the seccomp filter is installed and the
+// capabilities are cut to keptCaps.
+func confine(prof string, filter <-chan filterResult) error {
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("make init non-dumpable: %w", err)
+	}
+	if prof == proto.SecurityUnconfined {
+		return clearInheritable()
+	}
+	r := <-filter
+	if r.err != nil {
+		return r.err
+	}
+	// CAP_SYS_ADMIN in this namespace allows the filter without
+	// no_new_privs, so setuid programs and file capabilities inside the
+	// sandbox keep working, as under Podman.
+	if err := r.f.Install(); err != nil {
+		return err
+	}
+	return dropCaps()
+}
+
+// dropCaps cuts the bounding, permitted and effective sets of every thread to
+// keptCaps and empties the inheritable set. Capabilities belong to threads:
+// AllThreadsSyscall reaches all of Go's (it needs a build without cgo).
+func dropCaps() error {
+	last, err := lastCap()
+	if err != nil {
+		return err
+	}
+	keep := map[uintptr]bool{}
+	for _, c := range keptCaps {
+		keep[c] = true
+	}
+	for c := uintptr(0); c <= last; c++ {
+		if keep[c] {
+			continue
+		}
+		if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0); errno != 0 {
+			return capsError(fmt.Sprintf("drop capability %d from the bounding set", c), errno)
+		}
+	}
+	var set [2]uint32
+	for _, c := range keptCaps {
+		set[c/32] |= 1 << (c % 32)
+	}
+	return capset(set, [2]uint32{})
+}
+
+// clearInheritable empties the inheritable set, keeping the rest: root's
+// exec adds the inheritable set to the bounding set (CVE-2022-29162).
+func clearInheritable() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	return capset([2]uint32{data[0].Permitted, data[1].Permitted}, [2]uint32{})
+}
+
+// capset sets permitted and effective to set and inheritable to inh, on
+// every thread.
+func capset(set, inh [2]uint32) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: set[0], Permitted: set[0], Inheritable: inh[0]},
+		{Effective: set[1], Permitted: set[1], Inheritable: inh[1]},
+	}
+	_, _, errno := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	runtime.KeepAlive(&hdr)
+	runtime.KeepAlive(&data)
+	if errno != 0 {
+		return capsError("set capabilities", errno)
+	}
+	return nil
+}
+
+func capsError(what string, errno syscall.Errno) error {
+	if errno == syscall.ENOTSUP {
+		return fmt.Errorf("%s: this devbox-init was built with cgo, which cannot change every thread's capabilities; rebuild it with CGO_ENABLED=0 (./install.sh does): %w", what, errno)
+	}
+	return fmt.Errorf("%s: %w", what, errno)
+}
+
+// lastCap is the highest capability this kernel knows.
+func lastCap() (uintptr, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return 0, fmt.Errorf("read the last capability: %w", err)
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 8)
+	if err != nil {
+		return 0, fmt.Errorf("read the last capability: %w", err)
+	}
+	return uintptr(n), nil
+}
+
+// allowPing lets every mapped group open ICMP datagram sockets in the
+// sandbox's own network namespace, so ping needs no CAP_NET_RAW (Podman
+// does the same). The range must stay within the mapped gids.
+func allowPing() error {
+	n, err := mappedGIDs()
+	if err != nil {
+		return err
+	}
+	v := fmt.Sprintf("0 %d", n-1)
+	if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte(v), 0); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // a kernel without IPv4
+		}
+		return fmt.Errorf("allow ping in the sandbox network: %w", err)
+	}
+	return nil
+}
+
+// mappedGIDs counts the gids this namespace maps from 0 (devbox maps them
+// contiguously).
+func mappedGIDs() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return 0, fmt.Errorf("read gid map: %w", err)
+	}
+	var end uint64
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		start, _ := strconv.ParseUint(f[0], 10, 32)
+		count, _ := strconv.ParseUint(f[2], 10, 32)
+		end = max(end, start+count)
+	}
+	if end == 0 {
+		return 0, errors.New("read gid map: no gids mapped")
+	}
+	return min(end, 1<<31), nil
+}
