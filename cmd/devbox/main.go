@@ -12,6 +12,7 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/devbox-dev/devbox/internal/child"
+	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
@@ -31,6 +32,7 @@ func main() {
 	if supervisor.IsSupervisor() {
 		os.Exit(supervisor.SuperviseMain())
 	}
+	fds.CloseOnExecFrom(3) // the client passes on only what it means to
 	os.Exit(execute(os.Args[1:]))
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -55,7 +56,7 @@ func Main() int {
 	// Inherited fds are not close-on-exec; sessions must never see them.
 	// Any fd past the two devbox passes is a stray from whoever started the
 	// supervisor: stage one's exec closes it, so init never holds it.
-	unix.CloseRange(fdListener+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	fds.CloseOnExecFrom(fdListener + 1)
 	unix.CloseOnExec(fdParent)
 	unix.CloseOnExec(fdListener)
 	parentFile = os.NewFile(fdParent, "parent")

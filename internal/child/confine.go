@@ -19,18 +19,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// keptCaps is the sessions' bounding set: Podman's default capabilities,
-// nothing added. apt and dpkg need CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
-// SETUID, SETGID and SETFCAP; ping works without NET_RAW through the
-// sandbox network's ping_group_range (setupSandbox); gdb and strace trace
-// their own children without SYS_PTRACE, which would let sessions read
-// init's memory. Init keeps the same set for itself once it serves:
-// SETUID and SETGID write user = "self" sessions' id maps, KILL reaches
-// sessions of other uids.
+// keptCaps is the sessions' bounding set: Podman's default capabilities
+// plus NET_RAW. apt and dpkg need CHOWN, DAC_OVERRIDE, FOWNER, FSETID,
+// SETUID, SETGID and SETFCAP; gdb and strace trace their own children
+// without SYS_PTRACE, which would let sessions read init's memory.
+//
+// NET_RAW is the one addition: Debian's ping (host view and images) carries
+// the file capability cap_net_raw+ep, and the kernel refuses to exec such a
+// file (EPERM) when the bounding set lacks it. It reaches only the
+// sandbox's own network namespace, and adds no kernel attack surface, since
+// any session may get NET_RAW over a network namespace of its own through
+// a nested user namespace (unshare -Urn), which must keep working. Sessions
+// as other users ping through ping_group_range (allowPing).
+//
+// Init keeps the same set for itself once it serves: SETUID and SETGID
+// write user = "self" sessions' id maps, KILL reaches sessions of other
+// uids.
 var keptCaps = []uintptr{
 	unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER, unix.CAP_FSETID,
 	unix.CAP_KILL, unix.CAP_NET_BIND_SERVICE, unix.CAP_SETFCAP, unix.CAP_SETGID,
 	unix.CAP_SETPCAP, unix.CAP_SETUID, unix.CAP_SYS_CHROOT,
+	unix.CAP_NET_RAW,
 }
 
 // profile is the validated security profile of a Spec.

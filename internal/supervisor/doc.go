@@ -4,8 +4,9 @@
 // a ready pipe on fd 3. It starts the sandbox child in new namespaces from a
 // sealed init binary (seal.go), maps its ids, creates its cgroup (cgroup.go),
 // prepares an image root (image.go), attaches the network and serves port
-// changes on the control socket (network.go), writes state.json, and then
-// waits for init to exit and removes what the sandbox left.
+// changes on the control socket (network.go), writes state.json, copies
+// init's stderr into its log with control characters escaped (initlog.go),
+// and then waits for init to exit and removes what the sandbox left.
 //
 // The client imports this package only for names both sides share (the
 // environment variable, the control socket, RemoveTree); this package never

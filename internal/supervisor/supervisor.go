@@ -16,6 +16,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/child"
+	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -40,6 +41,9 @@ func IsSupervisor() bool { return os.Getenv(EnvSupervise) != "" }
 
 // SuperviseMain runs the supervisor and returns its exit status.
 func SuperviseMain() int {
+	// The ready pipe (fd 3) too: only this process writes it, and the
+	// child, slirp4netns and pasta get exactly the fds they are given.
+	fds.CloseOnExecFrom(FDReady)
 	ready := os.NewFile(FDReady, "ready")
 	var spec proto.Spec
 	if err := json.Unmarshal([]byte(os.Getenv(EnvSupervise)), &spec); err != nil {
@@ -182,12 +186,16 @@ func (s *supervisor) startChild() error {
 	if err != nil {
 		return fmt.Errorf("pass sandbox socket: %w", err)
 	}
+	stderr, err := initStderr(os.Stderr)
+	if err != nil {
+		return err
+	}
 	s.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"devbox-init"},
 		Env:        child.Env(),
 		ExtraFiles: []*os.File{childEnd, lnFile},
-		Stderr:     os.Stderr,
+		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: cloneFlags(s.spec.Network),
 			Pdeathsig:  unix.SIGKILL,
@@ -208,6 +216,7 @@ func (s *supervisor) startChild() error {
 	err = <-started
 	childEnd.Close()
 	lnFile.Close()
+	stderr.Close()
 	exe.Close()
 	if err != nil {
 		parentEnd.Close()
