@@ -184,23 +184,25 @@ func TestEscape_StrayFDsNotInherited(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first run starts the sandbox (client, supervisor, init all
-	// inherit fd 7); the second joins it.
+	// inherit fd 7); the second joins it. ls lists its own fds: its
+	// directory is fd 3.
 	script := fmt.Sprintf(`exec 7<%s
 for i in 1 2; do
-  %s run -- sh -c 'cat <&7 2>/dev/null; ls /proc/$$/fd | tr "\n" " "; echo'
-done`, shellQuote([]string{secretFile}), shellQuote([]string{devboxBin}))
+  %s run -- sh -c 'cat <&7' && echo "read fd 7"
+  %s run -- ls /proc/self/fd | tr "\n" " "; echo
+done`, shellQuote([]string{secretFile}), shellQuote([]string{devboxBin}), shellQuote([]string{devboxBin}))
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir, cmd.Env = e.project, e.environ()
-	out, err := cmd.CombinedOutput()
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("devbox run with fd 7 open: %v\n%s", err, out)
 	}
-	if strings.Contains(string(out), secret) {
+	if strings.Contains(string(out), secret) || strings.Contains(string(out), "read fd 7") {
 		t.Errorf("the session read the caller's fd 7:\n%s", out)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if strings.TrimSpace(line) != "0 1 2" {
-			t.Errorf("session fds = %q, want 0 1 2", line)
+		if strings.TrimSpace(line) != "0 1 2 3" {
+			t.Errorf("session fds = %q, want 0 1 2 and ls's own 3", line)
 		}
 	}
 	st := e.readState(e.only().Name)
@@ -293,7 +295,7 @@ for fd in (0, 1, 2):
 func TestDefaultProfile_NestedUserNamespaces(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.sh("unshare -Ur id -u; unshare -Urnm sh -c 'mount -t tmpfs none /mnt && ip link set lo up && echo nested-ok'")
+	out := e.sh("unshare -Ur id -u; unshare -Urnm sh -c 'mount -t tmpfs none /tmp && ip link set lo up && echo nested-ok'")
 	if out != "0\nnested-ok\n" {
 		t.Errorf("nested user namespaces: got %q", out)
 	}
