@@ -43,6 +43,16 @@ var parentFile *os.File
 // IsChild reports whether this process was started as a sandbox child.
 func IsChild() bool { return os.Getenv(envChild) != "" }
 
+// The child's main goroutine stays on the main thread: stage one joins the
+// keyring on it before exec, and in stage two it becomes init's spawning
+// thread, whose capabilities every session inherits (confine.go). Locking
+// in an init function is what guarantees main runs there.
+func init() {
+	if IsChild() {
+		runtime.LockOSThread()
+	}
+}
+
 // Env returns the environment for starting the child's first stage. It runs
 // in the supervisor, whose binary path the child needs for AppArmor's fix:
 // the child itself runs from a sealed copy with no path.
@@ -86,8 +96,8 @@ func stageOne(parent *proto.Conn) error {
 	if _, err := proto.RecvAs[proto.IDMapped](parent); err != nil {
 		return err
 	}
-	// The keyring is the thread's: join it on the thread that execs.
-	runtime.LockOSThread()
+	// The keyring is the thread's: join it on the thread that execs (the
+	// main thread, locked by init).
 	if err := joinSessionKeyring(); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ package initproc
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -44,6 +45,9 @@ type initState struct {
 
 	idle *time.Timer
 	done chan struct{}
+	// onMain carries work to the loop on the main thread: sessions are
+	// forked there, so they inherit its credentials (see Run).
+	onMain chan func()
 	// reports counts sessions whose exit status is not yet sent: init
 	// waits for them before it exits (a --rm client otherwise saw its
 	// sandbox vanish before the status came, found on UML's slow kernel).
@@ -52,8 +56,13 @@ type initState struct {
 
 // Run serves the sandbox until it stops. It returns only on a setup error; a
 // normal stop exits the process.
+//
+// The caller's thread is the one that forks every session: the child cut
+// its capabilities and bounding set there, and those are per thread, so
+// Run keeps this goroutine on it and forks nowhere else.
 func Run(cfg Config) error {
-	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{})}
+	runtime.LockOSThread()
+	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), onMain: make(chan func())}
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	ln, err := listen(cfg.Listener)
@@ -77,10 +86,20 @@ func (st *initState) loop(sigs chan os.Signal) {
 		select {
 		case s := <-sigs:
 			st.handleSignal(s.(syscall.Signal))
+		case f := <-st.onMain:
+			f()
 		case <-st.done:
 			st.finish()
 		}
 	}
+}
+
+// runOnMain runs f in the loop, on the thread that forks sessions, and
+// waits for it.
+func (st *initState) runOnMain(f func()) {
+	done := make(chan struct{})
+	st.onMain <- func() { f(); close(done) }
+	<-done
 }
 
 func (st *initState) handleSignal(sig syscall.Signal) {

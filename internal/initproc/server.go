@@ -104,23 +104,31 @@ func closeFiles(files []*os.File) {
 func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
 	defer closeFiles(files)
 	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills()}
-	st.mu.Lock()
-	if st.stopping {
-		st.mu.Unlock()
+	var master *os.File
+	var err error
+	stopping := false
+	st.runOnMain(func() {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if stopping = st.stopping; stopping {
+			return
+		}
+		var pid int
+		pid, master, err = start(req, files)
+		if err == nil {
+			s.pid = pid
+			st.sessions[pid] = s
+			// Under the lock: a session that ends at once is reaped (and
+			// the idle timer armed) only after this.
+			st.idle.Stop()
+			st.reports.Add(1)
+		}
+	})
+	if stopping {
 		c.Send(proto.Error{Msg: "the sandbox is stopping; try again in a moment", Code: 125})
 		c.Close()
 		return
 	}
-	pid, master, err := start(req, files)
-	if err == nil {
-		s.pid = pid
-		st.sessions[pid] = s
-		// Under the lock: a session that ends at once is reaped (and the
-		// idle timer armed) only after this.
-		st.idle.Stop()
-		st.reports.Add(1)
-	}
-	st.mu.Unlock()
 	if err != nil {
 		c.Send(spawnError(err))
 		c.Close()
