@@ -127,9 +127,10 @@ func stageTwo(parent *proto.Conn) error {
 	if err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe)); err != nil {
 		return err
 	}
-	// The filter compiles while the network comes up; the capability check
-	// above runs first, before anything is cut (confine, after Go).
-	filter := compileFilter()
+	// The capability check above runs first, on the full set: the filter
+	// (installed while the root is built) and the capability cut (confine,
+	// after Go) come later.
+	filter := startFilter()
 	if err := parent.Send(proto.UserNSReady{}); err != nil {
 		return err
 	}
@@ -147,7 +148,11 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
+	filter.install(prof)
 	if err := setupSandbox(nr.Spec); err != nil {
+		return err
+	}
+	if err := filter.wait(); err != nil {
 		return err
 	}
 	if err := parent.Send(proto.Ready{}); err != nil {
@@ -159,7 +164,7 @@ func stageTwo(parent *proto.Conn) error {
 	// The process name is the main thread's; PR_SET_NAME would only rename
 	// whichever thread this goroutine runs on.
 	os.WriteFile("/proc/self/comm", []byte("devbox-init"), 0)
-	if err := confine(prof, filter); err != nil {
+	if err := confine(prof); err != nil {
 		return err
 	}
 	listener := os.NewFile(fdListener, "sandbox-socket")

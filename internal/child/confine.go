@@ -67,42 +67,48 @@ func joinSessionKeyring() error {
 	return fmt.Errorf("join a new session keyring: %w", errno)
 }
 
-// compileFilter compiles the seccomp filter while the supervisor sets up the
-// network, off the start's critical path.
-func compileFilter() <-chan filterResult {
-	ch := make(chan filterResult, 1)
+// filterJob compiles the seccomp filter from the start of stage two, while
+// the supervisor sets up the network, and installs it as soon as the
+// profile is known, while the root filesystem is built: both cost about a
+// millisecond, and neither is then on the start's critical path. The
+// filter allows everything the setup does (mount, pivot_root,
+// sethostname, netlink), and it covers every thread at once (TSYNC), so
+// the installing thread does not matter.
+type filterJob struct {
+	prof chan string
+	done chan error
+}
+
+func startFilter() *filterJob {
+	j := &filterJob{prof: make(chan string, 1), done: make(chan error, 1)}
 	go func() {
 		f, err := seccomp.Compile()
-		ch <- filterResult{f, err}
+		if prof := <-j.prof; prof == proto.SecurityUnconfined {
+			err = nil
+		} else if err == nil {
+			err = f.Install()
+		}
+		j.done <- err
 	}()
-	return ch
+	return j
 }
 
-type filterResult struct {
-	f   *seccomp.Filter
-	err error
-}
+// install lets the job install the filter for prof.
+func (j *filterJob) install(prof string) { j.prof <- prof }
 
-// confine is the last step before init serves: init becomes non-dumpable
-// (sessions cannot ptrace it or read /proc/1/mem and /proc/1/environ), and
-// with the default profile the seccomp filter is installed and the
-// capabilities are cut to keptCaps.
-func confine(prof string, filter <-chan filterResult) error {
+// wait returns the install's error.
+func (j *filterJob) wait() error { return <-j.done }
+
+// confine is the last step before init serves, after the filter is in:
+// init becomes non-dumpable (sessions cannot ptrace it or read /proc/1/mem
+// and /proc/1/environ), and with the default profile the capabilities are
+// cut to keptCaps.
+func confine(prof string) error {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("make init non-dumpable: %w", err)
 	}
 	if prof == proto.SecurityUnconfined {
 		return clearInheritable()
-	}
-	r := <-filter
-	if r.err != nil {
-		return r.err
-	}
-	// CAP_SYS_ADMIN in this namespace allows the filter without
-	// no_new_privs, so setuid programs and file capabilities inside the
-	// sandbox keep working, as under Podman.
-	if err := r.f.Install(); err != nil {
-		return err
 	}
 	return dropCaps()
 }
