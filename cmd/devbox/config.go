@@ -29,6 +29,7 @@ var flagKeys = map[string]struct{ key, prefix string }{
 	"cpus":                {"limits", "cpus="},
 	"cpu-weight":          {"limits", "cpu_weight="},
 	"require-limits":      {"limits", "required="},
+	"security":            {"security", ""},
 }
 
 // loadConfig builds the one validated Config: defaults, then the project's

@@ -52,7 +52,7 @@ func TestFlagsAndFileToConfig(t *testing.T) {
 		err   string // substring of the error; "" for none
 	}{
 		{name: "defaults", check: func(c config.Config) bool {
-			return c.Network == "" && c.IdleTimeout == config.DefaultIdleTimeout && c.Image == ""
+			return c.Network == "" && c.IdleTimeout == config.DefaultIdleTimeout && c.Image == "" && c.Security == config.SecurityDefault
 		}},
 		{name: "IPv6 port as flag", args: []string{"-p", "[::1]:8080:80"},
 			check: func(c config.Config) bool { return slices.Equal(c.Ports, []string{"[::1]:8080:80"}) }},
@@ -90,6 +90,10 @@ func TestFlagsAndFileToConfig(t *testing.T) {
 			check: func(c config.Config) bool { return c.Limits.Required && c.Limits.CPUs == 1.5 }},
 		{name: "workdir flag relative to project", args: []string{"-w", "src"},
 			check: func(c config.Config) bool { return filepath.Base(c.Workdir) == "src" && filepath.IsAbs(c.Workdir) }},
+		{name: "security flag over file", args: []string{"--security", "unconfined"}, file: "security = \"default\"\n",
+			check: func(c config.Config) bool { return c.Security == config.SecurityUnconfined }},
+		{name: "bad security flag", args: []string{"--security", "unconfned"}, err: `--security: invalid value "unconfned": valid choices are default, unconfined (did you mean "unconfined"?)`},
+		{name: "bad security in file", file: "security = \"unconfned\"\n", err: `security: invalid value "unconfned": valid choices are default, unconfined (did you mean "unconfined"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,6 +143,9 @@ func TestJoinCheckFromFlagsAndFiles(t *testing.T) {
 		{name: "memory flag differs", startArgs: "--memory 1g", joinArgs: "--memory 2g", want: []string{"limits"}},
 		{name: "hostname and network flags", startArgs: "--hostname a", joinArgs: "--hostname b --network none", want: []string{"hostname", "network"}},
 		{name: "IPv6 port repeated", startArgs: "-p [::1]:8080:80", joinArgs: "-p [::1]:8080:80"},
+		{name: "changed --security on a running sandbox", joinArgs: "--security unconfined", want: []string{"security"}},
+		{name: "--security not repeated", startArgs: "--security unconfined"},
+		{name: "file security changed", startFile: "security = \"unconfined\"\n", want: []string{"security"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

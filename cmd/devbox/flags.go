@@ -20,6 +20,7 @@ type sandboxFlags struct {
 	workdir     string
 	limits      limitFlags
 	image       imageFlags
+	security    string
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
@@ -32,6 +33,10 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
 	f.limits.register(fl, true)
 	f.image.register(fl)
+	fl.StringVar(&f.security, "security", "", "kernel-facing profile: default (seccomp filter, Podman's capabilities) or unconfined (neither; see docs/security.md)")
+	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces"}, cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // options resolves the project and sandbox name, loads the config (flags

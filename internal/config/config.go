@@ -45,6 +45,9 @@ type Config struct {
 	// User is "root" (the invoking user is uid 0 inside) or "self" (the
 	// invoking user keeps their uid and name inside).
 	User string
+	// Security is the kernel-facing profile: "default" (seccomp filter,
+	// cut capabilities) or "unconfined" (docs/security.md).
+	Security string
 }
 
 // Mount is an extra bind mount; Source is an absolute host path.
@@ -72,6 +75,12 @@ const (
 	UserSelf    = "self"
 )
 
+// Security profiles: the values of security.
+const (
+	SecurityDefault    = "default"
+	SecurityUnconfined = "unconfined"
+)
+
 // DefaultIdleTimeout stops an unused sandbox after this long.
 const DefaultIdleTimeout = 15 * time.Minute
 
@@ -81,6 +90,7 @@ func Defaults() Config {
 	return Config{
 		Home:        HomePrivate,
 		User:        UserRoot,
+		Security:    SecurityDefault,
 		IdleTimeout: DefaultIdleTimeout,
 		Env:         map[string]string{},
 	}
@@ -132,6 +142,7 @@ func (c Config) values() map[string]string {
 		"forward_ssh_agent":   fmt.Sprint(c.ForwardSSHAgent),
 		"gui":                 fmt.Sprint(c.GUI),
 		"user":                c.User,
+		"security":            c.Security,
 	}
 }
 

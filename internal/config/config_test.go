@@ -35,6 +35,7 @@ setup = ["apt-get update", "make deps"]
 forward_ssh_agent = true
 gui = true
 user = "self"
+security = "unconfined"
 
 [env]
 GOFLAGS = "-mod=mod"
@@ -73,7 +74,7 @@ read_only = true
 		Home:   "ro",
 		Limits: Limits{Limits: cgroupv2.Limits{Memory: 2 << 30, MemorySwap: &swap, Pids: 512, CPUs: 1.5, CPUWeight: 200}, Required: true},
 		Shell:  "/bin/zsh", Workdir: filepath.Join(ctx.Project, "src"), IdleTimeout: time.Hour,
-		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self",
+		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self", Security: "unconfined",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
@@ -92,9 +93,9 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown key with suggestion", "netwrk = \"host\"\n",
-			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user)`},
+			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, security)`},
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
-			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user)`},
+			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, security)`},
 		{"bad choice", "network = \"hots\"\n",
 			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},

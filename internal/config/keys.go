@@ -50,6 +50,9 @@ var keys = []key{
 	{"user", func(c *Config, v any, _ Context) error {
 		return setString(&c.User, v, oneOf([]string{UserRoot, UserSelf}))
 	}},
+	{"security", func(c *Config, v any, _ Context) error {
+		return setString(&c.Security, v, oneOf([]string{SecurityDefault, SecurityUnconfined}))
+	}},
 }
 
 // Keys returns the valid top-level key names.
