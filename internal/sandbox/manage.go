@@ -170,8 +170,8 @@ func Remove(name string) error {
 	return nil
 }
 
-// Discard ends a throwaway (--rm) sandbox and removes everything it had,
-// its start lock included: nobody else uses a --rm name. The sandbox may
+// Discard ends a throwaway (--rm) sandbox and removes everything it had
+// (its start lock went when it was released, see state.Lock). The sandbox may
 // already be gone (idle timeout 0 ends it with its session); then Discard
 // waits for the supervisor to finish removing it.
 func Discard(name string, grace time.Duration) {
@@ -184,5 +184,4 @@ func Discard(name string, grace time.Duration) {
 	if err := Stop(name, grace); errors.Is(err, ErrNotRunning) && serr == nil {
 		waitStopped(dir, st, 5*time.Second)
 	}
-	os.Remove(filepath.Join(root, name+".lock"))
 }

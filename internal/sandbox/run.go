@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/user"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -132,15 +133,26 @@ func Session(opts Options, argv []string) proto.Spawn {
 	if c.Shell != "" {
 		shell = c.Shell
 	}
-	cwd, _ := os.Getwd()
+	cwd := sessionCwd()
 	if c.Workdir != "" {
 		cwd = c.Workdir
 	}
 	extra, keep := sessionExtra(c)
 	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell}
 	env := shellinit.Env(os.Environ(), s, extra)
-	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, ShellHint: shell, KeepID: keep}
+	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, DefaultCwd: opts.Project, ShellHint: shell, KeepID: keep}
 	return imageSession(opts, req)
+}
+
+// sessionCwd is the current directory as the sandbox shows it: the real
+// path, since the project is bound at its real path and a symlink leading
+// to it on the host (the logical $PWD) does not exist inside.
+func sessionCwd() string {
+	cwd, _ := os.Getwd()
+	if real, err := filepath.EvalSymlinks(cwd); err == nil {
+		return real
+	}
+	return cwd
 }
 
 // sessionExtra is devbox's own part of a session's environment, and the
@@ -174,8 +186,8 @@ func imageSession(opts Options, req proto.Spawn) proto.Spawn {
 		return req
 	}
 	ic := opts.Image.Config
-	if opts.Config.Workdir == "" {
-		req.DefaultCwd = ic.WorkingDir
+	if wd := ic.WorkingDir; opts.Config.Workdir == "" && wd != "" {
+		req.DefaultCwd = wd
 	}
 	req.Env = overlayEnv(req.Env, ic.Env)
 	if sh := defaultShell(ic.Cmd); sh != "" {

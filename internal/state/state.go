@@ -194,21 +194,42 @@ func BootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// Lock takes an exclusive flock on path, creating it, and returns the unlock.
+// Lock takes an exclusive flock on path, creating it, and returns the
+// unlock, which removes the file: lock files never pile up (one per --rm
+// sandbox would). A waiter may have opened the file just before its holder
+// removed it, so after taking the flock it checks that path still names the
+// file it locked, and starts over when it does not.
 func Lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
-	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open lock %s: %w", path, err)
+		}
+		if err := flock(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if sameFile(f, path) {
+			return func() { os.Remove(path); f.Close() }, nil
+		}
+		f.Close()
+	}
+}
+
+func flock(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
 		if !errors.Is(err, syscall.EINTR) {
-			break
+			return err
 		}
 	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+}
+
+// sameFile reports whether path still names the open file f.
+func sameFile(f *os.File, path string) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &a) != nil || unix.Stat(path, &b) != nil {
+		return false
 	}
-	return func() { f.Close() }, nil
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }

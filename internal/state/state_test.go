@@ -3,6 +3,8 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -60,5 +62,39 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
 		t.Errorf("temp files left: %v", m)
+	}
+}
+
+// TestLockRemovesItsFile pins that a lock leaves no file behind and still
+// excludes: many goroutines taking one lock never overlap.
+func TestLockRemovesItsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	var held, overlaps atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 50; j++ {
+				unlock, err := Lock(path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if held.Add(1) != 1 {
+					overlaps.Add(1)
+				}
+				held.Add(-1)
+				unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("%d times two holders had the lock at once", n)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("lock files left behind: %v", ents)
 	}
 }

@@ -58,6 +58,7 @@ func SuperviseMain() int {
 		// child first, so a command run right after cannot find it still
 		// holding the sandbox socket and join a sandbox that is going away.
 		s.stopChild()
+		s.keepLog()
 		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
 		return 125
 	}
@@ -289,7 +290,7 @@ func (s *supervisor) childError(err error) error {
 		return preflight.Hint(fmt.Errorf("set up sandbox: %s", re.Msg), re.Hint)
 	}
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("set up sandbox: the sandbox process exited during setup (see %s)", filepath.Join(s.dir(), state.LogFile))
+		return fmt.Errorf("set up sandbox: the sandbox process exited during setup (see %s)", keptLogPath(s.spec.Name))
 	}
 	return fmt.Errorf("set up sandbox: %w", err)
 }
