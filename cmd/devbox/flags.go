@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
@@ -13,6 +12,7 @@ import (
 // sandboxFlags are the flags run and enter share.
 type sandboxFlags struct {
 	name        string
+	project     string
 	hostname    string
 	net         netFlags
 	idleTimeout time.Duration
@@ -26,6 +26,7 @@ type sandboxFlags struct {
 func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
+	fl.StringVar(&f.project, "project", "", "project directory, bound read-write (default: the nearest directory above holding devbox.toml, else the git work-tree root, else the current directory)")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the sandbox name)")
 	f.net.register(cmd, fl)
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
@@ -42,11 +43,7 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 // options resolves the project and sandbox name, loads the config (flags
 // over devbox.toml) and has the client complete it.
 func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, error) {
-	cwd, err := os.Getwd()
-	if err != nil {
-		return sandbox.Options{}, fmt.Errorf("read current directory: %w", err)
-	}
-	dir, err := project.Find(cwd)
+	dir, err := f.projectDir(a)
 	if err != nil {
 		return sandbox.Options{}, err
 	}
@@ -62,4 +59,18 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 		return opts, err
 	}
 	return sandbox.Prepare(opts, f.image.tlsVerify)
+}
+
+// projectDir is --project (its value resolved here), else the project the
+// client finds from the current directory; the client refuses either when
+// it cannot be a project.
+func (f *sandboxFlags) projectDir(a *app) (string, error) {
+	var dir string
+	if f.project != "" {
+		var err error
+		if dir, err = project.Explicit(f.project); err != nil {
+			return "", usageError{fmt.Errorf("invalid --project %q: %w", f.project, err)}
+		}
+	}
+	return sandbox.FindProject(dir, a.stderr)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/storage"
 	"github.com/spf13/cobra"
 )
@@ -185,7 +186,7 @@ image until 'devbox rm'.`,
 			if err != nil {
 				return fmt.Errorf("read current directory: %w", err)
 			}
-			dir, err := project.Find(cwd)
+			dir, _, err := project.Find(cwd, sandbox.HostHome())
 			if err != nil {
 				return err
 			}

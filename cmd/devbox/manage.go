@@ -53,7 +53,7 @@ func currentName() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := project.Find(cwd)
+	dir, _, err := project.Find(cwd, sandbox.HostHome())
 	if err != nil {
 		return "", err
 	}

@@ -41,6 +41,7 @@ func buildRoot(spec proto.Spec) error {
 		{"bind home", bindHome},
 		{"bind project", bindProject},
 		{"bind extra mounts", bindExtra},
+		{"hide devbox's own dirs", hideDevboxDirs},
 		{"drop the old root", dropOldRoot},
 	})
 }
@@ -361,6 +362,28 @@ func bindExtra(spec proto.Spec) error {
 			err = bindFile(oldRoot+m.Source, m.Target, m.ReadOnly)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hideDevboxDirs covers each of devbox's own host dirs that shows inside
+// (the project, the home or a mount holds it) with an empty read-only
+// tmpfs. A dir shows when the path inside is the host's dir itself (same
+// device and inode): a path that merely has the same name inside (the
+// sandbox's own ~/.local/share/devbox, for devbox in devbox) stays.
+func hideDevboxDirs(spec proto.Spec) error {
+	for _, p := range spec.Hidden {
+		var in, host unix.Stat_t
+		if unix.Stat(p, &in) != nil || unix.Stat(oldRoot+p, &host) != nil {
+			continue
+		}
+		if in.Dev != host.Dev || in.Ino != host.Ino {
+			continue
+		}
+		flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		if err := mount("devbox-hidden", p, "tmpfs", flags, "mode=0000,size=4k"); err != nil {
 			return err
 		}
 	}

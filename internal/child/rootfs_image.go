@@ -29,6 +29,7 @@ func buildImageRoot(spec proto.Spec) error {
 		{"bind home", bindHome},
 		{"bind project", bindProject},
 		{"bind extra mounts", bindExtra},
+		{"hide devbox's own dirs", hideDevboxDirs},
 		{"drop the old root", dropOldRootWritable},
 	})
 }

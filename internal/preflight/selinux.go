@@ -37,7 +37,8 @@ func projectDir() string {
 	if err != nil {
 		return "."
 	}
-	if dir, err := project.Find(wd); err == nil {
+	home, _ := os.UserHomeDir()
+	if dir, _, err := project.Find(wd, home); err == nil {
 		return dir
 	}
 	return wd

@@ -16,22 +16,50 @@ import (
 const ConfigFile = "devbox.toml"
 
 // Find returns the project directory for dir: the nearest ancestor holding
-// devbox.toml, else the nearest git work-tree root, else dir itself.
-func Find(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+// devbox.toml, else the nearest git work-tree root, else dir itself. A
+// marker at home or above it (a dotfiles repository in $HOME) never makes
+// home or its ancestors the project: Find falls back to dir and returns the
+// directory whose marker it ignored, for the caller to say so.
+func Find(dir, home string) (root, ignored string, err error) {
+	dir, err = filepath.Abs(dir)
 	if err != nil {
-		return "", fmt.Errorf("resolve project dir: %w", err)
+		return "", "", fmt.Errorf("resolve project dir: %w", err)
 	}
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
+	dir = realPath(dir)
+	home = realPath(home)
+	for _, marker := range []string{ConfigFile, ".git"} {
+		root, ok := nearest(dir, marker)
+		if !ok {
+			continue
+		}
+		if home != "" && Within(home, root) {
+			if len(root) > len(ignored) {
+				ignored = root // say the nearest
+			}
+			continue
+		}
+		return root, "", nil
 	}
-	if root, ok := nearest(dir, ConfigFile); ok {
-		return root, nil
+	return dir, ignored, nil
+}
+
+// realPath resolves symlinks in p when it exists.
+func realPath(p string) string {
+	if p == "" {
+		return ""
 	}
-	if root, ok := nearest(dir, ".git"); ok {
-		return root, nil
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
 	}
-	return dir, nil
+	return filepath.Clean(p)
+}
+
+// Within reports whether path p is dir or below it (both clean, absolute).
+func Within(p, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
 }
 
 // nearest walks up from dir to / and returns the first directory holding name.

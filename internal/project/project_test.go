@@ -79,9 +79,92 @@ func TestFind(t *testing.T) {
 		{plain, plain},
 	}
 	for _, tt := range tests {
-		got, err := Find(tt.from)
-		if err != nil || got != tt.want {
+		got, ignored, err := Find(tt.from, "/nonexistent-home")
+		if err != nil || got != tt.want || ignored != "" {
 			t.Errorf("Find(%q) = %q, %v; want %q", tt.from, got, err, tt.want)
+		}
+	}
+}
+
+// TestFindIgnoresMarkersAtHomeOrAbove pins the dotfiles case: a git work
+// tree (or devbox.toml) at $HOME or above never makes $HOME the project.
+func TestFindIgnoresMarkersAtHomeOrAbove(t *testing.T) {
+	root := t.TempDir()
+	root, _ = filepath.EvalSymlinks(root)
+	home := filepath.Join(root, "home", "u")
+	sub := filepath.Join(home, "notes", "2024")
+	proj := filepath.Join(home, "src", "app")
+	for _, d := range []string{filepath.Join(home, ".git"), sub, filepath.Join(proj, ".git"), filepath.Join(proj, "pkg")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, ConfigFile), nil, 0o644) // above home
+	tests := []struct{ from, want, ignored string }{
+		{sub, sub, home},                       // dotfiles repo: fall back to the cwd
+		{home, home, home},                     // at home itself (then refused by Check)
+		{filepath.Join(proj, "pkg"), proj, ""}, // a real repo below home wins
+		{filepath.Join(root, "home"), filepath.Join(root, "home"), root}, // devbox.toml above home
+	}
+	for _, tt := range tests {
+		got, ignored, err := Find(tt.from, home)
+		if err != nil || got != tt.want || ignored != tt.ignored {
+			t.Errorf("Find(%q) = %q, ignored %q, %v; want %q, ignored %q", tt.from, got, ignored, err, tt.want, tt.ignored)
+		}
+	}
+}
+
+func TestGuardCheck(t *testing.T) {
+	g := Guard{Home: "/home/u", Runtime: "/run/user/1000/devbox", Data: "/home/u/.local/share/devbox"}
+	tests := []struct {
+		dir      string
+		explicit bool
+		reason   string // "" when accepted
+	}{
+		{"/home/u/src/app", false, ""},
+		{"/srv/app", false, ""},
+		{"/tmp/app", false, ""},
+		{"/home/u", false, "your home directory"},
+		{"/home/u", true, ""},
+		{"/home", true, "contains your home directory"},
+		{"/", true, "contains your home directory"},
+		{"/tmp", false, "shared temporary directory"},
+		{"/var/tmp", true, "shared temporary directory"},
+		{"/run/user/1000", false, "contains devbox's runtime dir"},
+		{"/run/user/1000/devbox/box", false, "inside devbox's runtime dir"},
+		{"/home/u/.local", false, "contains devbox's data dir"},
+		{"/home/u/.local/share/devbox/sandboxes/x/home", true, "inside devbox's data dir"},
+	}
+	for _, tt := range tests {
+		err := g.Check(tt.dir, tt.explicit)
+		switch {
+		case tt.reason == "" && err != nil:
+			t.Errorf("Check(%q, %v): %v", tt.dir, tt.explicit, err)
+		case tt.reason != "" && (err == nil || !strings.Contains(err.Error(), tt.reason)):
+			t.Errorf("Check(%q, %v) = %v; want a refusal naming %q", tt.dir, tt.explicit, err, tt.reason)
+		}
+	}
+}
+
+func TestExplicit(t *testing.T) {
+	root := t.TempDir()
+	real, _ := filepath.EvalSymlinks(root)
+	os.Mkdir(filepath.Join(root, "src"), 0o755)
+	os.Symlink(filepath.Join(root, "src"), filepath.Join(root, "link"))
+	os.WriteFile(filepath.Join(root, "file"), nil, 0o644)
+	tests := []struct {
+		arg, want string
+		ok        bool
+	}{
+		{filepath.Join(root, "src"), filepath.Join(real, "src"), true},
+		{filepath.Join(root, "link"), filepath.Join(real, "src"), true},
+		{filepath.Join(root, "file"), "", false},
+		{filepath.Join(root, "missing"), "", false},
+	}
+	for _, tt := range tests {
+		got, err := Explicit(tt.arg)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("Explicit(%q) = %q, %v; want %q, ok %v", tt.arg, got, err, tt.want, tt.ok)
 		}
 	}
 }

@@ -46,6 +46,10 @@ type Spec struct {
 	// SecurityUnconfined, which turns off the seccomp filter and the
 	// capability cut (internal/child/confine.go).
 	Security string `json:"security,omitempty"`
+	// Hidden are devbox's own host dirs (runtime and data, as given and
+	// resolved): where one shows inside (a project, home or mount holding
+	// it), the child covers it with an empty read-only tmpfs.
+	Hidden []string `json:"hidden,omitempty"`
 
 	// The host side's part: the child does not use these.
 

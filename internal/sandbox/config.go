@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/shellinit"
@@ -38,10 +39,53 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 		return err
 	}
 	spec.Mounts = append(spec.Mounts, proto.Mount{Source: rc, Target: shellinit.RCDir, ReadOnly: true})
+	if spec.Hidden, err = devboxDirs(); err != nil {
+		return err
+	}
 	for _, m := range c.Mounts {
+		if err := refuseHidden(m.Source, spec.Hidden); err != nil {
+			return err
+		}
 		spec.Mounts = append(spec.Mounts, proto.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
+	return nil
+}
+
+// devboxDirs are devbox's runtime and data dirs, as configured and with
+// symlinks resolved: code in a sandbox must never see them (every sandbox's
+// sockets, state, homes and images).
+func devboxDirs() ([]string, error) {
+	rt, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	data, err := state.DataRoot()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range []string{rt, data} {
+		out = append(out, filepath.Clean(d))
+		if r, err := filepath.EvalSymlinks(d); err == nil && r != filepath.Clean(d) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// refuseHidden refuses a [[mounts]] source inside one of devbox's own dirs;
+// a source that contains one is bound, and the child hides the dir in it.
+func refuseHidden(src string, hidden []string) error {
+	real := src
+	if r, err := filepath.EvalSymlinks(src); err == nil {
+		real = r
+	}
+	for _, h := range hidden {
+		if project.Within(real, h) || project.Within(src, h) {
+			return fmt.Errorf("refusing the mount of %s: it is inside devbox's own dir %s (every sandbox's state); mount another directory", src, h)
+		}
+	}
 	return nil
 }
 
