@@ -369,25 +369,45 @@ func bindExtra(spec proto.Spec) error {
 }
 
 // hideDevboxDirs covers each of devbox's own host dirs that shows inside
-// (the project, the home or a mount holds it) with an empty read-only
-// tmpfs. A dir shows when the path inside is the host's dir itself (same
+// with an empty read-only tmpfs: at its own path (the project or a home
+// bound from the host holds it) or below the target of a bind whose source
+// holds it. A path shows the dir when it is the host's dir itself (same
 // device and inode): a path that merely has the same name inside (the
 // sandbox's own ~/.local/share/devbox, for devbox in devbox) stays.
 func hideDevboxDirs(spec proto.Spec) error {
 	for _, p := range spec.Hidden {
-		var in, host unix.Stat_t
-		if unix.Stat(p, &in) != nil || unix.Stat(oldRoot+p, &host) != nil {
+		var host unix.Stat_t
+		if unix.Stat(oldRoot+p, &host) != nil {
 			continue
 		}
-		if in.Dev != host.Dev || in.Ino != host.Ino {
-			continue
-		}
-		flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-		if err := mount("devbox-hidden", p, "tmpfs", flags, "mode=0000,size=4k"); err != nil {
-			return err
+		for _, at := range hiddenAt(spec, p) {
+			var in unix.Stat_t
+			if unix.Stat(at, &in) != nil || in.Dev != host.Dev || in.Ino != host.Ino {
+				continue
+			}
+			flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+			if err := mount("devbox-hidden", at, "tmpfs", flags, "mode=0000,size=4k"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// hiddenAt lists where host dir p may show inside: its own path, and the
+// matching path below each bind whose source holds it.
+func hiddenAt(spec proto.Spec, p string) []string {
+	out := []string{p}
+	binds := [][2]string{{spec.HomeSource, spec.Home}, {spec.ProjectDir, spec.ProjectDir}}
+	for _, m := range spec.Mounts {
+		binds = append(binds, [2]string{m.Source, m.Target})
+	}
+	for _, b := range binds {
+		if rel, err := filepath.Rel(b[0], p); b[0] != "" && err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			out = append(out, filepath.Join(b[1], rel))
+		}
+	}
+	return out
 }
 
 // dropOldRoot detaches the host's root and makes the new root read-only.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -44,12 +45,7 @@ func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
 		}
 	}
 	if !req.TTY {
-		if len(files) != 3 {
-			return 0, nil, fmt.Errorf("spawn: want 3 stdio fds, got %d", len(files))
-		}
-		attr.Files = []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()}
-		pid, err := syscall.ForkExec(path, argv, attr)
-		return pid, nil, execError(argv[0], err)
+		return startPlain(path, argv, attr, req, files)
 	}
 	master, slave, err := openPty(req.Rows, req.Cols)
 	if err != nil {
@@ -65,6 +61,87 @@ func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
 		return 0, nil, execError(argv[0], err)
 	}
 	return pid, master, nil
+}
+
+// startPlain starts a session on the client's own stdio fds, and on a
+// relay pty for those that are the client's terminal (Spawn.Relay).
+func startPlain(path string, argv []string, attr *syscall.ProcAttr, req proto.Spawn, files []*os.File) (int, *os.File, error) {
+	if err := checkRelay(req.Relay, len(files)); err != nil {
+		return 0, nil, err
+	}
+	var master, slave *os.File
+	if len(req.Relay) > 0 {
+		var err error
+		if master, slave, err = openRelayPty(req.Rows, req.Cols); err != nil {
+			return 0, nil, err
+		}
+		defer slave.Close()
+	}
+	attr.Files = make([]uintptr, 3)
+	next := 0
+	for fd := range attr.Files {
+		if slices.Contains(req.Relay, fd) {
+			attr.Files[fd] = slave.Fd()
+			continue
+		}
+		attr.Files[fd] = files[next].Fd()
+		next++
+	}
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		if master != nil {
+			master.Close()
+		}
+		return 0, nil, execError(argv[0], err)
+	}
+	return pid, master, nil
+}
+
+// checkRelay validates Spawn.Relay against the number of fds received.
+func checkRelay(relay []int, nfiles int) error {
+	for i, fd := range relay {
+		if fd < 0 || fd > 2 || slices.Contains(relay[:i], fd) {
+			return fmt.Errorf("spawn: bad relay fd list %v", relay)
+		}
+	}
+	if nfiles != 3-len(relay) {
+		return fmt.Errorf("spawn: want %d stdio fds, got %d", 3-len(relay), nfiles)
+	}
+	return nil
+}
+
+// openRelayPty opens a pty whose line discipline passes the client's
+// terminal through: the user's own terminal already echoes, edits lines
+// and turns ^C into signals, so this one only keeps lines (canonical mode,
+// so the client can deliver end-of-file as VEOF) and changes no bytes.
+func openRelayPty(rows, cols uint16) (*os.File, *os.File, error) {
+	master, slave, err := openPty(rows, cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err == nil {
+		relayTermios(t)
+		err = unix.IoctlSetTermios(int(slave.Fd()), unix.TCSETS, t)
+	}
+	if err != nil {
+		master.Close()
+		slave.Close()
+		return nil, nil, fmt.Errorf("set relay terminal modes: %w", err)
+	}
+	return master, slave, nil
+}
+
+// relayTermios makes t a pass-through line discipline (see openRelayPty).
+// VEOF stays ^D (RelayEOF); every other editing character is disabled.
+func relayTermios(t *unix.Termios) {
+	t.Iflag &^= unix.ICRNL | unix.INLCR | unix.IGNCR | unix.IXON | unix.IXOFF | unix.ISTRIP | unix.BRKINT | unix.IMAXBEL
+	t.Oflag &^= unix.OPOST
+	t.Lflag = unix.ICANON
+	for _, c := range []int{unix.VERASE, unix.VKILL, unix.VEOL, unix.VEOL2, unix.VWERASE, unix.VREPRINT, unix.VLNEXT} {
+		t.Cc[c] = 0
+	}
+	t.Cc[unix.VEOF] = proto.RelayEOF
 }
 
 func execError(name string, err error) error {

@@ -106,7 +106,7 @@ type Lease struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 3
+const ProtocolVersion = 4
 
 // Supervisor <-> child messages, in protocol order.
 type (
@@ -156,14 +156,26 @@ type Spawn struct {
 	DefaultCwd string `json:"default_cwd,omitempty"`
 	// TTY asks for a terminal opened inside the sandbox's devpts; the master
 	// comes back with Started. Without TTY, the client's stdin, stdout and
-	// stderr travel with Spawn and the session uses them directly.
+	// stderr travel with Spawn and the session uses them directly, except
+	// those listed in Relay.
 	TTY  bool   `json:"tty,omitempty"`
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
+	// Relay lists the stdio fds (0, 1, 2) that are the client's terminal,
+	// when TTY is false: the session must never get the user's terminal.
+	// Init gives them the slave of one pty of the sandbox's own (not the
+	// session's controlling terminal, set to pass bytes through) and
+	// returns the master with Started; the client relays between it and
+	// its terminal. Only the other stdio fds travel with Spawn, in order.
+	Relay []int `json:"relay,omitempty"`
 	// KeepID runs the session as the invoking user's own uid and gid
 	// (user = "self"), in a user namespace nested in the sandbox's.
 	KeepID *KeepID `json:"keep_id,omitempty"`
 }
+
+// RelayEOF is the VEOF character of a relay pty: the client writes it to
+// end a partial line at once, or alone to deliver end-of-file.
+const RelayEOF = 4 // ^D
 
 // KeepID is the host uid and gid a session keeps inside.
 type KeepID struct {

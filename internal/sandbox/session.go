@@ -41,15 +41,22 @@ func (h *Handle) Exec(req proto.Spawn) (int, error) {
 }
 
 // execPlain hands the client's own stdin, stdout and stderr to the session
-// and forwards signals.
+// and forwards signals. Those that are a terminal are relayed instead (see
+// relay.go): a process in the sandbox must never hold the user's terminal.
 func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	if err := c.Send(req, 0, 1, 2); err != nil {
+	req.Relay = terminalFDs()
+	if len(req.Relay) > 0 {
+		size := terminalSize()
+		req.Rows, req.Cols = size.Row, size.Col
+	}
+	if err := c.Send(req, passedFDs(req.Relay)...); err != nil {
 		return 0, err
 	}
-	if err := awaitStarted(c, nil); err != nil {
+	var master *os.File
+	if err := awaitStarted(c, masterFor(req, &master)); err != nil {
 		return 0, err
 	}
 	go func() {
@@ -57,7 +64,14 @@ func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
 			c.Send(proto.Signal{Sig: int(s.(unix.Signal))})
 		}
 	}()
-	return awaitExit(c)
+	if master == nil {
+		return awaitExit(c)
+	}
+	defer master.Close()
+	r := startRelay(master, req.Relay)
+	code, err := awaitExit(c)
+	r.stop()
+	return code, err
 }
 
 // awaitStarted reads Started; the pty master, if any, is stored in *master.
