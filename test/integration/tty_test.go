@@ -31,6 +31,16 @@ type tmux struct {
 // project dir, with SHELL=/bin/sh so the prompt is predictable.
 func newTmux(t *testing.T, e *env, w, h int, args ...string) *tmux {
 	t.Helper()
+	// The pane's shell reports devbox's exit status itself: tmux was seen to
+	// leave a dead pane's process unreaped (and the pane not marked dead) for
+	// seconds, so "Pane is dead" is not a reliable signal.
+	return startTmux(t, e, w, h, shellQuote(append([]string{devboxBin}, args...))+`; echo "devbox-exit=$?"`)
+}
+
+// startTmux starts a w x h tmux session running the shell command line
+// cmdline in e's project dir.
+func startTmux(t *testing.T, e *env, w, h int, cmdline string) *tmux {
+	t.Helper()
 	testutil.RequireBinary(t, "tmux")
 	conf := filepath.Join(t.TempDir(), "tmux.conf")
 	// No status line (the pane is the whole window); keep the pane after the
@@ -44,10 +54,6 @@ func newTmux(t *testing.T, e *env, w, h int, args ...string) *tmux {
 		conf:   conf,
 		env:    append(e.environ(), "SHELL=/bin/sh", "TERM=xterm-256color", "ENV="),
 	}
-	// The pane's shell reports devbox's exit status itself: tmux was seen to
-	// leave a dead pane's process unreaped (and the pane not marked dead) for
-	// seconds, so "Pane is dead" is not a reliable signal.
-	cmdline := shellQuote(append([]string{devboxBin}, args...)) + `; echo "devbox-exit=$?"`
 	tm.cmd("new-session", "-d", "-s", "t", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-c", e.project, cmdline)
 	t.Cleanup(func() {
 		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
