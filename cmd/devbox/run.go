@@ -14,7 +14,12 @@ func newRunCmd(a *app) *cobra.Command {
 		Long: `Run CMD in the project's sandbox, starting the sandbox if it is not running.
 stdin, stdout and stderr pass through, and so does the exit status: the
 command's own code, 128+N when signal N killed it, 126 when it cannot be
-executed, 127 when it is not found, and 125 when devbox itself fails.`,
+executed, 127 when it is not found, and 125 when devbox itself fails.
+
+Files, pipes and sockets are handed to CMD as they are. A terminal never is:
+CMD gets a terminal of the sandbox's own (so colours, columns and the window
+size still work) that devbox relays while CMD runs; your terminal keeps its
+line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 		Example: `  devbox run -- make test
   devbox run -t -- top                  # with a terminal
   devbox run --rm --network none -- go test ./...   # throwaway sandbox (CI)`,
