@@ -41,6 +41,9 @@ type initState struct {
 
 	mu       sync.Mutex
 	sessions map[int]*session // by pid
+	// holds counts open Hold connections: like sessions, they keep the
+	// sandbox from going idle.
+	holds    int
 	stopping bool
 
 	idle *time.Timer
@@ -136,18 +139,26 @@ func (st *initState) reap() {
 		}
 		s := st.sessions[pid]
 		delete(st.sessions, pid)
-		n := len(st.sessions)
 		st.mu.Unlock()
 		if s != nil {
 			s.exited(ws)
-			st.sessionsChanged(n)
+			st.mu.Lock()
+			st.sessionsChangedLocked()
+			st.mu.Unlock()
 		}
 	}
 }
 
-// sessionsChanged arms the idle timer when the last session is gone.
-func (st *initState) sessionsChanged(n int) {
-	if n > 0 {
+// busyLocked counts what keeps the sandbox from going idle: sessions and
+// holds. The caller holds st.mu.
+func (st *initState) busyLocked() int { return len(st.sessions) + st.holds }
+
+// sessionsChangedLocked arms the idle timer when no session or hold is
+// left, and stops it otherwise. The caller holds st.mu, so the timer
+// follows the count in order when sessions end and holds are released
+// at once.
+func (st *initState) sessionsChangedLocked() {
+	if st.busyLocked() > 0 {
 		st.idle.Stop()
 		return
 	}
@@ -168,7 +179,7 @@ func (st *initState) armIdle(d time.Duration) {
 
 func (st *initState) idleExpired() {
 	st.mu.Lock()
-	n := len(st.sessions)
+	n := st.busyLocked()
 	st.mu.Unlock()
 	if n == 0 {
 		st.stop(defaultGrace)

@@ -66,11 +66,40 @@ func (st *initState) handle(c *proto.Conn) {
 		c.Send(proto.Stopping{})
 		c.Close()
 		st.stop(m.Grace)
+	case proto.Hold:
+		st.hold(c)
 	default:
 		closeFiles(files)
 		c.Send(proto.Error{Msg: fmt.Sprintf("unexpected request %q", msg.Kind()), Code: 125})
 		c.Close()
 	}
+}
+
+// hold keeps the sandbox from going idle until the client closes c (or
+// dies, which closes it): a client that runs its setup steps and then its
+// command, each a session, holds the sandbox across the gaps.
+func (st *initState) hold(c *proto.Conn) {
+	defer c.Close()
+	st.mu.Lock()
+	if st.stopping {
+		st.mu.Unlock()
+		c.Send(proto.Error{Msg: "the sandbox is stopping; try again in a moment", Code: 125})
+		return
+	}
+	st.holds++
+	st.idle.Stop()
+	st.mu.Unlock()
+	if err := c.Send(proto.Held{}); err == nil {
+		for err == nil {
+			var files []*os.File
+			_, files, err = c.Recv()
+			closeFiles(files)
+		}
+	}
+	st.mu.Lock()
+	st.holds--
+	st.sessionsChangedLocked()
+	st.mu.Unlock()
 }
 
 // checkPeer admits only the sandbox's owner: the invoking user is uid 0 in

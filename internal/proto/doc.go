@@ -54,4 +54,5 @@
 //	                          <--  Exit{code, signal}
 //	  Info -->                <--  InfoReply{sessions, ...}
 //	  Stop{grace} -->         <--  Stopping
+//	  Hold -->                <--  Held  (not idle until the client closes)
 package proto

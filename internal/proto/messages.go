@@ -106,7 +106,7 @@ type Lease struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 4
+const ProtocolVersion = 5
 
 // Supervisor <-> child messages, in protocol order.
 type (
@@ -223,6 +223,16 @@ type Stop struct {
 // Stopping acknowledges Stop.
 type Stopping struct{}
 
+// Hold keeps the sandbox from going idle while the connection that sent it
+// stays open: a client running several sessions in a row (the setup steps,
+// then its command) holds the sandbox across the gaps between them, which
+// idle timeout 0 would otherwise end. Closing the connection, or the
+// client's death, releases it.
+type Hold struct{}
+
+// Held acknowledges Hold.
+type Held struct{}
+
 // Port control messages, served by the supervisor on its control socket.
 type (
 	// PortAdd publishes a port given as -p text: [HOSTIP:]HOSTPORT:PORT[/proto].
@@ -268,6 +278,8 @@ func (Info) Kind() string        { return "Info" }
 func (InfoReply) Kind() string   { return "InfoReply" }
 func (Stop) Kind() string        { return "Stop" }
 func (Stopping) Kind() string    { return "Stopping" }
+func (Hold) Kind() string        { return "Hold" }
+func (Held) Kind() string        { return "Held" }
 
 var registry = map[string]func(json.RawMessage) (Message, error){
 	"Hello":       decoderFor[Hello](),
@@ -290,4 +302,6 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"InfoReply":   decoderFor[InfoReply](),
 	"Stop":        decoderFor[Stop](),
 	"Stopping":    decoderFor[Stopping](),
+	"Hold":        decoderFor[Hold](),
+	"Held":        decoderFor[Held](),
 }

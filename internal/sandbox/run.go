@@ -89,16 +89,7 @@ func Run(opts Options, req proto.Spawn, discard bool) error {
 		}
 		return err
 	}
-	if err := h.Provision(opts, req, os.Stderr); err != nil {
-		if discard {
-			Discard(h.Name, 2*time.Second)
-		}
-		return err
-	}
-	code, err := h.Exec(req)
-	if discard {
-		Discard(h.Name, 2*time.Second)
-	}
+	code, err := h.provisionAndExec(opts, req, discard)
 	if err != nil {
 		return err
 	}
@@ -106,6 +97,25 @@ func Run(opts Options, req proto.Spawn, discard bool) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// provisionAndExec holds the sandbox while it runs the setup steps and then
+// the session: one that stops with its last session would otherwise stop
+// between them. A throwaway sandbox (discard) is removed before the hold
+// ends, so it stops once, by Discard.
+func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (int, error) {
+	code := 0
+	release, err := h.Hold()
+	if err == nil {
+		defer release()
+		if err = h.Provision(opts, req, os.Stderr); err == nil {
+			code, err = h.Exec(req)
+		}
+	}
+	if discard {
+		Discard(h.Name, 2*time.Second)
+	}
+	return code, err
 }
 
 // Restart stops the sandbox (its sessions get grace before SIGKILL),
@@ -119,6 +129,11 @@ func Restart(opts Options, grace time.Duration, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	release, err := h.Hold()
+	if err != nil {
+		return err
+	}
+	defer release()
 	return h.Provision(opts, Session(opts, nil), out)
 }
 

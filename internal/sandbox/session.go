@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -38,6 +39,37 @@ func (h *Handle) Exec(req proto.Spawn) (int, error) {
 		return execTTY(c, req)
 	}
 	return execPlain(c, req)
+}
+
+// Hold keeps the sandbox from going idle until release is called or this
+// process exits: a sandbox that stops with its last session (--rm, idle
+// timeout 0) then lives through the gaps between the setup steps and the
+// command, each a session of its own.
+func (h *Handle) Hold() (release func(), err error) {
+	c, err := proto.Dial(h.Socket())
+	if err != nil {
+		return nil, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
+	}
+	err = c.Send(proto.Hold{})
+	if err == nil {
+		_, err = proto.RecvAs[proto.Held](c)
+	}
+	if err != nil {
+		c.Close()
+		return nil, holdError(h.Name, err)
+	}
+	return func() { c.Close() }, nil
+}
+
+// holdError explains a refused hold: init closes the connection on a
+// request it does not know (an init from an older devbox) and when it is
+// going away.
+func holdError(name string, err error) error {
+	err = fmt.Errorf("hold sandbox %s: %w", name, err)
+	if errors.Is(err, io.EOF) {
+		return preflight.Hint(err, fmt.Sprintf("the sandbox stopped, or an older devbox started it; run the command again, or 'devbox restart --name %s' to restart it with this devbox", name))
+	}
+	return err
 }
 
 // execPlain hands the client's own stdin, stdout and stderr to the session

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -218,6 +219,62 @@ func TestRmFlagDestroysThrowawaySandbox(t *testing.T) {
 	if r := e.run("run", "--rm", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("run --rm keeps the exit status: %s", r)
 	}
+}
+
+// A sandbox that stops with its last session (--rm, --idle-timeout 0)
+// lives through its setup steps, each a session of its own, until the
+// command has run; then it goes.
+func TestSandboxStoppingWithLastSessionRunsEverySetupStep(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--rm", "--idle-timeout=0"} {
+		t.Run(flag, func(t *testing.T) {
+			e := newEnv(t)
+			e.writeConfig("network = \"none\"\nsetup = [\"echo one > /tmp/steps\", \"echo two >> /tmp/steps\", \"echo three >> /tmp/steps\"]\n")
+			r := e.run("run", flag, "--", "cat", "/tmp/steps")
+			if r.code != 0 || r.stdout != "one\ntwo\nthree\n" || !strings.Contains(r.stderr, "devbox: setup [3/3]: echo three >> /tmp/steps") {
+				t.Fatalf("run %s with three setup steps: want each step, then the command:\n%s", flag, r)
+			}
+			eventually(t, 5*time.Second, func() string {
+				if list := e.ps(); len(list) != 0 {
+					return fmt.Sprintf("sandbox still running after run %s: %+v", flag, list)
+				}
+				return ""
+			})
+		})
+	}
+}
+
+// The hold that keeps a throwaway sandbox through its setup steps ends with
+// its client: a client killed during a step leaves no sandbox running.
+func TestThrowawayStopsWhenItsClientDiesDuringSetup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("network = \"none\"\nsetup = [\"touch step-started; exec sleep 300\", \"true\"]\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bg := e.command(ctx, "run", "--rm", "--", "true")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Kill(); bg.Wait() }()
+	eventually(t, 10*time.Second, func() string {
+		if _, err := os.Stat(filepath.Join(e.project, "step-started")); err != nil {
+			return "the first setup step did not start: " + err.Error()
+		}
+		return ""
+	})
+	sb := e.only()
+	ns := pidNSOf(t, e.readState(sb.Name).Init)
+	if err := bg.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the client: %v", err)
+	}
+	assertGone(t, sb.Name, ns)
+	eventually(t, 5*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("throwaway sandbox still running after its client died: %+v", list)
+		}
+		return ""
+	})
 }
 
 func TestIdleTimeoutZeroStopsWithLastSession(t *testing.T) {
