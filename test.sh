@@ -43,6 +43,10 @@ packages="$packages apparmor"
 # escape tests (issue 10): keyctl for the keyring tests, ping, and gdb and
 # strace tracing a session's own processes under the default profile
 packages="$packages keyutils iputils-ping gdb strace"
+# export and kube tests (issue 16): the exported image loads and runs in
+# Debian's podman, and its Pod and Job run under podman kube play (runc:
+# crun is not what Debian 12 installs by default on hybrid cgroups)
+packages="$packages podman runc"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

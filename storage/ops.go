@@ -21,6 +21,7 @@ func Ops() map[string]unshare.Op {
 	return map[string]unshare.Op{
 		"image-pull":        op(pullInNS),
 		"image-import":      op(importInNS),
+		"image-export":      op(exportInNS),
 		"image-list":        op(listInNS),
 		"image-lookup":      op(lookupInNS),
 		"image-remove":      op(removeInNS),

@@ -129,21 +129,24 @@ func isUnauthorized(err error) bool {
 
 // authError explains a 401: no credentials were found (say where to put
 // them), or the ones used were refused (say which file holds them).
-func authError(ref Ref, used string) error {
+func authError(ref Ref, used string) error { return verbAuthError("pull", ref, used) }
+
+// verbAuthError is authError for a pull or a push.
+func verbAuthError(verb string, ref Ref, used string) error {
 	reg := ref.Registry()
 	login := fmt.Sprintf("'podman login %s' or 'docker login %s'", reg, reg)
 	if used != "" {
 		return preflight.Hint(
-			fmt.Errorf("pull %s: registry %s refused the credentials from %s (401 Unauthorized)", ref, reg, used),
+			fmt.Errorf("%s %s: registry %s refused the credentials from %s (401 Unauthorized)", verb, ref, reg, used),
 			fmt.Sprintf("fix the entry for %s in %s, or log in again with %s", reg, used, login))
 	}
 	files := authFiles()
 	if len(files) == 0 {
 		return preflight.Hint(
-			fmt.Errorf("pull %s: registry %s requires authentication (401 Unauthorized) and neither HOME nor XDG_RUNTIME_DIR is set to find credentials under", ref, reg),
+			fmt.Errorf("%s %s: registry %s requires authentication (401 Unauthorized) and neither HOME nor XDG_RUNTIME_DIR is set to find credentials under", verb, ref, reg),
 			"set REGISTRY_AUTH_FILE to a file holding them, or set HOME and log in with "+login)
 	}
 	return preflight.Hint(
-		fmt.Errorf("pull %s: registry %s requires authentication (401 Unauthorized) and no credentials for it were found in %s", ref, reg, strings.Join(files, ", ")),
+		fmt.Errorf("%s %s: registry %s requires authentication (401 Unauthorized) and no credentials for it were found in %s", verb, ref, reg, strings.Join(files, ", ")),
 		fmt.Sprintf("log in with %s, or put {\"auths\": {\"%s\": {\"auth\": \"<base64 of user:password>\"}}} in %s (if the image is public, check its name: some registries, Docker Hub among them, answer 401 for a repository that does not exist)", login, reg, files[0]))
 }

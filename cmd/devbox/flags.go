@@ -43,6 +43,16 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 // options resolves the project and sandbox name, loads the config (flags
 // over devbox.toml) and has the client complete it.
 func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, error) {
+	opts, err := f.projectOptions(cmd, a)
+	if err != nil {
+		return opts, err
+	}
+	return sandbox.Prepare(opts, f.image.tlsVerify)
+}
+
+// projectOptions finds the project, names the sandbox and loads the config,
+// without resolving the image.
+func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *app) (sandbox.Options, error) {
 	dir, err := f.projectDir(a)
 	if err != nil {
 		return sandbox.Options{}, err
@@ -55,10 +65,8 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *app) (sandbox.Options, err
 	if err := project.ValidateName(opts.Name); err != nil {
 		return opts, usageError{err}
 	}
-	if err := applyConfig(cmd, &opts); err != nil {
-		return opts, err
-	}
-	return sandbox.Prepare(opts, f.image.tlsVerify)
+	err = applyConfig(cmd, &opts)
+	return opts, err
 }
 
 // projectDir is --project (its value resolved here), else the project the

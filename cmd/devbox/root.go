@@ -44,7 +44,7 @@ path and a persistent home. No sudo needed.`,
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(a), newRestartCmd(a))
-	root.AddCommand(newRunCmd(a), newPortCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a), newImageCmd(a))
+	root.AddCommand(newRunCmd(a), newPortCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a), newImageCmd(a), newExportCmd(a), newKubeCmd(a))
 	return root
 }
 

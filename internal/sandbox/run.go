@@ -3,13 +3,15 @@ package sandbox
 // The client's command sequences: what `devbox run`, `enter` and `restart`
 // do once cmd/devbox has parsed the flags and loaded the config. Prepare
 // completes the Options (network default, image), Session builds a
-// session's request, and Run and Restart drive Ensure, Provision, Exec and
-// Discard.
+// session's request, Run and Restart drive Ensure, Provision, Exec and
+// Discard, and Provisioned builds the clean, provisioned sandbox whose layer
+// devbox export reads.
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -66,16 +68,65 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 // Throwaway turns opts into a one-off (--rm) sandbox with its own name,
 // which stops with its last session.
 func Throwaway(opts Options) Options {
-	var b [4]byte
-	rand.Read(b[:])
-	name := opts.Name
-	if len(name) > 54 {
-		name = name[:54]
-	}
-	opts.Name = name + "-rm-" + hex.EncodeToString(b[:])
+	opts.Name = uniqueName(opts.Name, "rm")
 	opts.Ephemeral = true
 	opts.Config.IdleTimeout = 0
 	return opts
+}
+
+// uniqueName is NAME-KIND-RANDOM for a sandbox of a command's own, with
+// NAME cut so the whole stays a valid sandbox name (63 characters).
+func uniqueName(name, kind string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	suffix := "-" + kind + "-" + hex.EncodeToString(b[:])
+	if n := 63 - len(suffix); len(name) > n {
+		name = name[:n]
+	}
+	return name + suffix
+}
+
+// Provisioned starts a fresh sandbox from opts under a name of its own
+// (NAME-export-RANDOM), runs the setup steps in it with their output on
+// out, and stops it. Its writable layer stays in the image store (it is
+// not ephemeral), where devbox export reads what the steps wrote; remove
+// deletes the sandbox and that layer. It stops with its last session, so
+// a client that dies leaves no sandbox running.
+func Provisioned(opts Options, out io.Writer) (name string, remove func(), err error) {
+	opts.Name = uniqueName(opts.Name, "export")
+	opts.Ephemeral = false
+	opts.Config.IdleTimeout = 0
+	remove = func() {
+		Stop(opts.Name, 2*time.Second)
+		Remove(opts.Name)
+	}
+	h, err := Ensure(opts)
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("start the export sandbox: %w", err)
+	}
+	if err := h.provisionAndStop(opts, out); err != nil {
+		remove()
+		return "", nil, err
+	}
+	return opts.Name, remove, nil
+}
+
+// provisionAndStop holds the sandbox while it runs the setup steps, then
+// stops it before the hold ends.
+func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
+	release, err := h.Hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := h.Provision(opts, Session(opts, []string{"true"}), out); err != nil {
+		return err
+	}
+	if err := Stop(h.Name, 2*time.Second); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	return nil
 }
 
 // Run ensures the sandbox, runs its setup and then one session, and passes

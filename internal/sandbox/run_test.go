@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/storage"
 )
@@ -68,7 +69,23 @@ func TestImageSession(t *testing.T) {
 
 func TestThrowawayName(t *testing.T) {
 	o := Throwaway(Options{Name: strings.Repeat("n", 60), Config: config.Defaults()})
-	if !o.Ephemeral || o.Config.IdleTimeout != 0 || len(o.Name) != 54+len("-rm-")+8 || !strings.HasPrefix(o.Name, strings.Repeat("n", 54)+"-rm-") {
+	if !o.Ephemeral || o.Config.IdleTimeout != 0 || len(o.Name) != 63 || !strings.HasPrefix(o.Name, strings.Repeat("n", 51)+"-rm-") {
 		t.Errorf("Throwaway = %q ephemeral=%v idle=%v", o.Name, o.Ephemeral, o.Config.IdleTimeout)
+	}
+}
+
+func TestUniqueName(t *testing.T) {
+	for _, tc := range []struct {
+		name, kind, prefix string
+	}{
+		{"app", "rm", "app-rm-"},
+		{"app", "export", "app-export-"},
+		{strings.Repeat("n", 63), "export", strings.Repeat("n", 47) + "-export-"},
+		{strings.Repeat("n", 55), "rm", strings.Repeat("n", 51) + "-rm-"},
+	} {
+		got := uniqueName(tc.name, tc.kind)
+		if !strings.HasPrefix(got, tc.prefix) || len(got) != len(tc.prefix)+8 || project.ValidateName(got) != nil {
+			t.Errorf("uniqueName(%q, %q) = %q, want %s + 8 hex digits, a valid name", tc.name, tc.kind, got, tc.prefix)
+		}
 	}
 }

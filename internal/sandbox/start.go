@@ -254,10 +254,7 @@ func hostname(opts Options) string {
 // homeFor returns the home path inside (the user's own) and the host dir
 // bound there: persistent per sandbox, or in the runtime dir for --rm.
 func homeFor(u *user.User, dir string, opts Options) (string, string, error) {
-	home := u.HomeDir
-	if home == "" || home == "/" {
-		home = "/home/" + u.Username
-	}
+	home := homeInside(u)
 	src := filepath.Join(dir, "home")
 	if !opts.Ephemeral {
 		data, err := state.DataRoot()
@@ -273,6 +270,31 @@ func homeFor(u *user.User, dir string, opts Options) (string, string, error) {
 		return "", "", fmt.Errorf("create sandbox home: %w", err)
 	}
 	return home, src, nil
+}
+
+// homeInside is the home directory inside: the user's, else /home/USER.
+func homeInside(u *user.User) string {
+	if u.HomeDir == "" || u.HomeDir == "/" {
+		return "/home/" + u.Username
+	}
+	return u.HomeDir
+}
+
+// MountPoints are the paths where a sandbox from opts mounts something over
+// its root: what the sandbox itself leaves at them in its writable layer is
+// devbox's, not the setup steps'.
+func MountPoints(opts Options) []string {
+	out := []string{"/proc", "/sys", "/dev", "/tmp", "/run", "/oldroot", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", SSHAgentSocket, opts.Project}
+	if u, err := user.Current(); err == nil {
+		out = append(out, homeInside(u))
+	}
+	for _, m := range opts.Config.Mounts {
+		out = append(out, m.Target)
+	}
+	for _, m := range socketMounts(opts.Config, nil) {
+		out = append(out, m.Target)
+	}
+	return out
 }
 
 // Meta is the persistent record of a sandbox, kept beside its home.
