@@ -45,8 +45,9 @@ packages="$packages apparmor"
 packages="$packages keyutils iputils-ping gdb strace"
 # export and kube tests (issue 16): the exported image loads and runs in
 # Debian's podman, and its Pod and Job run under podman kube play (runc:
-# crun is not what Debian 12 installs by default on hybrid cgroups)
-packages="$packages podman runc"
+# crun is not what Debian 12 installs by default on hybrid cgroups; kube play
+# builds its pause image around catatonit)
+packages="$packages podman runc catatonit"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

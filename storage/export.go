@@ -33,6 +33,9 @@ type LayerFile struct {
 	Path   string `json:"path"`
 	DiffID string `json:"diff_id"` // sha256 of the tarball
 	Size   int64  `json:"size"`
+	// Original is the base image's diff id when the stored layer differs
+	// from the one pulled.
+	Original string `json:"original,omitempty"`
 }
 
 // Exported is image-export's result: the image's layers bottom first, its
@@ -97,7 +100,10 @@ func exportImageLayers(s cstorage.Store, top, dir string) ([]LayerFile, error) {
 			return nil, err
 		}
 		if l.UncompressedDigest != "" && string(l.UncompressedDigest) != f.DiffID {
-			return nil, fmt.Errorf("export layer %.12s: its content hashes to %s, not the stored %s: the store is damaged; pull the image again", l.ID, f.DiffID, l.UncompressedDigest)
+			// The pull stored it rewritten: hard links into lower layers
+			// became copies (see links.go), so the bytes are new.
+			f.Original = string(l.UncompressedDigest)
+			fmt.Fprintf(os.Stderr, "devbox: warning: base layer %s was stored with its hard links into lower layers copied; it is exported as stored, as %s\n", short(f.Original), short(f.DiffID))
 		}
 		out = append(out, f)
 	}

@@ -106,7 +106,11 @@ func baseConfig(base storage.Exported) (*v1.ConfigFile, error) {
 		return nil, fmt.Errorf("base image config names %d layers, the store holds %d", len(cf.RootFS.DiffIDs), len(base.Layers))
 	}
 	for i, d := range cf.RootFS.DiffIDs {
-		if d.String() != base.Layers[i].DiffID {
+		want := base.Layers[i].DiffID
+		if base.Layers[i].Original != "" {
+			want = base.Layers[i].Original
+		}
+		if d.String() != want {
 			return nil, fmt.Errorf("base image layer %d is %s in the store, %s in the config; pull the image again", i+1, base.Layers[i].DiffID, d)
 		}
 	}

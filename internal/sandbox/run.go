@@ -90,11 +90,13 @@ func uniqueName(name, kind string) string {
 // (NAME-export-RANDOM), runs the setup steps in it with their output on
 // out, and stops it. Its writable layer stays in the image store (it is
 // not ephemeral), where devbox export reads what the steps wrote; remove
-// deletes the sandbox and that layer. It stops with its last session, so
-// a client that dies leaves no sandbox running.
+// deletes the sandbox and that layer. It publishes no ports: the project's
+// own sandbox may hold them. It stops with its last session, so a client
+// that dies leaves no sandbox running.
 func Provisioned(opts Options, out io.Writer) (name string, remove func(), err error) {
 	opts.Name = uniqueName(opts.Name, "export")
 	opts.Ephemeral = false
+	opts.Config.Ports = nil
 	opts.Config.IdleTimeout = 0
 	remove = func() {
 		Stop(opts.Name, 2*time.Second)

@@ -284,7 +284,7 @@ func homeInside(u *user.User) string {
 // its root: what the sandbox itself leaves at them in its writable layer is
 // devbox's, not the setup steps'.
 func MountPoints(opts Options) []string {
-	out := []string{"/proc", "/sys", "/dev", "/tmp", "/run", "/oldroot", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", SSHAgentSocket, opts.Project}
+	out := []string{"/proc", "/sys", "/dev", "/tmp", "/var/tmp", "/run", "/oldroot", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", SSHAgentSocket, opts.Project}
 	if u, err := user.Current(); err == nil {
 		out = append(out, homeInside(u))
 	}

@@ -32,12 +32,11 @@ const exportScript = `cat /opt/tool/out; stat -c %u:%g /opt/tool/out; test -e /e
 // exportEnv is an env whose devbox.toml roots the sandbox on the test
 // image with setup steps, env, ports and limits, and a project with
 // ignored files.
-func exportEnv(t *testing.T) (*env, *testRegistry) {
+func exportEnv(t *testing.T, ports string) (*env, *testRegistry) {
 	t.Helper()
 	e, reg, ref := imageEnv(t)
 	e.writeConfig(fmt.Sprintf(`image = %q
-network = "none"
-ports = ["8080:80", "5353/udp"]
+ports = [`+ports+`]
 setup = ["mkdir -p /opt/tool && echo built > /opt/tool/out && chown 1000:1000 /opt/tool/out", "rm -f /etc/version"]
 [env]
 GREETING = "hello"
@@ -60,32 +59,28 @@ pids = 100
 	return e, reg
 }
 
-// exported runs devbox export and returns the digest it printed.
-func (e *env) exported(args ...string) string {
+// exported runs devbox export -o FILE and returns the tag and digest it
+// printed ("FILE TAG DIGEST").
+func (e *env) exported(args ...string) (tag, digest string) {
 	e.t.Helper()
 	out := strings.Fields(e.must(append([]string{"export", "-q"}, args...)...))
-	for _, f := range out {
-		if strings.HasPrefix(f, "sha256:") {
-			return f
-		}
-		if _, d, ok := strings.Cut(f, "@"); ok {
-			return d
-		}
+	if len(out) != 3 || !strings.HasPrefix(out[2], "sha256:") {
+		e.t.Fatalf("devbox export %v: want FILE TAG DIGEST, got %q", args, out)
 	}
-	e.t.Fatalf("devbox export %v: no digest in %q", args, out)
-	return ""
+	return out[1], out[2]
 }
 
 func TestExport_ReproducibleImportPushAndPodman(t *testing.T) {
-	e, reg := exportEnv(t)
-	want := e.must("run", "--rm", "--", "/bin/sh", "-c", exportScript)
+	e, reg := exportEnv(t, `"127.0.0.1:18080:80", "5353/udp"`)
+	// Not --rm: a throwaway sandbox ends after the first setup step's session.
+	want := e.must("run", "--", "/bin/sh", "-c", exportScript)
 	if !strings.Contains(want, "built\n1000:1000\nversion-gone\nGREETING=hello FOO=from-image uid=0") {
 		t.Fatalf("devbox run: unexpected output %q", want)
 	}
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.tar"), filepath.Join(dir, "b.tar")
-	da := e.exported("-o", a)
-	db := e.exported("-o", b)
+	tag, da := e.exported("-o", a)
+	_, db := e.exported("-o", b)
 	if da != db || sha256File(t, a) != sha256File(t, b) {
 		t.Fatalf("two exports differ: %s %s, archives %s %s", da, db, sha256File(t, a), sha256File(t, b))
 	}
@@ -113,7 +108,7 @@ func TestExport_ReproducibleImportPushAndPodman(t *testing.T) {
 
 	p := newPodman(t)
 	p.must("load", "-i", a)
-	if got := p.must("run", "--rm", "--network", "none", "localhost/"+filepath.Base(e.project)+":latest", "/bin/sh", "-c", exportScript); got != want {
+	if got := p.must("run", "--rm", "--network", "none", tag, "/bin/sh", "-c", exportScript); got != want {
 		t.Errorf("podman run: got %q, want devbox's %q", got, want)
 	}
 }
@@ -185,14 +180,17 @@ func (e *env) inDir(t *testing.T, dir string) *env {
 }
 
 func TestExport_IncludeProjectAndKubePlay(t *testing.T) {
-	e, _ := exportEnv(t)
+	// No ports: podman 4.3's kube play publishes every containerPort on the
+	// host (Kubernetes does not), which would collide with other tests.
+	e, _ := exportEnv(t, "")
 	out := filepath.Join(t.TempDir(), "p.tar")
-	digest := e.exported("--include-project", "-o", out)
+	tag, digest := e.exported("--include-project", "-o", out)
+	repo, _, _ := strings.Cut(tag, ":latest")
 	p := newPodman(t)
 	p.must("load", "-i", out)
-	ls := p.must("run", "--rm", "--network", "none", "localhost/"+filepath.Base(e.project)+"@"+digest,
-		"/bin/sh", "-c", "pwd; ls -A . sub; stat -c %u:%g hello.txt; cat hello.txt")
-	wantLs := e.project + "\n.devboxignore\n.gitignore\nhello.txt\nsub\nsub:\n.gitignore\nkeep.txt\n0:0\nhi\n"
+	ls := p.must("run", "--rm", "--network", "none", repo+"@"+digest,
+		"/bin/sh", "-c", "pwd; ls -A; ls -A sub; stat -c %u:%g hello.txt; cat hello.txt")
+	wantLs := e.project + "\n.devboxignore\n.gitignore\ndevbox.lock\ndevbox.toml\nhello.txt\nsub\n.gitignore\nkeep.txt\n0:0\nhi\n"
 	if ls != wantLs {
 		t.Errorf("project in the image: got %q, want %q", ls, wantLs)
 	}
@@ -203,7 +201,7 @@ func TestExport_IncludeProjectAndKubePlay(t *testing.T) {
 		t.Fatalf("kube --job: strict decode: %v\n%s", err, job)
 	}
 	c := j.Spec.Template.Spec.Containers[0]
-	if c.Image != "localhost/"+filepath.Base(e.project)+"@"+digest || c.WorkingDir != e.project || c.Resources.Limits.Memory().Value() != 256<<20 {
+	if c.Image != repo+"@"+digest || c.WorkingDir != e.project || c.Resources.Limits.Memory().Value() != 256<<20 {
 		t.Errorf("kube --job: image %q workingDir %q memory %v", c.Image, c.WorkingDir, c.Resources.Limits.Memory())
 	}
 	if h := j.Spec.Template.Spec.HostUsers; h == nil || *h {
@@ -214,17 +212,30 @@ func TestExport_IncludeProjectAndKubePlay(t *testing.T) {
 	}
 	yml := filepath.Join(t.TempDir(), "job.yaml")
 	os.WriteFile(yml, []byte(job), 0o644)
-	play := p.run("kube", "play", "--network", "none", yml)
-	if play.code == 0 || !strings.Contains(play.stderr, "Job") {
-		t.Logf("podman kube play of a Job: %s", play) // podman 4.3 plays Pods, Deployments, PVCs and ConfigMaps only
+	// Debian 12's podman 4.3 plays Pods, Deployments, PVCs and ConfigMaps,
+	// not Jobs (docs/kubernetes.md): it refuses the Job, and plays the Pod
+	// devbox kube writes with the same spec.
+	play := p.run("kube", "play", yml)
+	if play.code == 0 {
+		t.Errorf("podman now plays Jobs: check the Job's output here and update docs/kubernetes.md")
+	} else if !strings.Contains(play.stderr, "does not contain any supported kube kind") {
+		t.Errorf("podman kube play of a Job: %s", play)
 	}
 	pod := e.must("kube", "--", "/bin/sh", "-c", "cat /opt/tool/out hello.txt; exit 3")
 	var pd corev1.Pod
 	if err := yaml.UnmarshalStrict([]byte(pod), &pd); err != nil {
 		t.Fatalf("kube: strict decode: %v\n%s", err, pod)
 	}
-	os.WriteFile(yml, []byte(pod), 0o644)
-	p.must("kube", "play", "--network", "none", yml)
+	// Rootless podman cannot set limits without a delegated cgroup (runc:
+	// "cannot set memory limit"), which this test user lacks: play the pod
+	// without them.
+	pd.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+	b, err := yaml.Marshal(&pd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(yml, b, 0o644)
+	p.must("kube", "play", yml)
 	ctr := pd.Name + "-" + pd.Spec.Containers[0].Name
 	code := strings.TrimSpace(p.must("wait", ctr))
 	logs := p.must("logs", ctr)
