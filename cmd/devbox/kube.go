@@ -19,10 +19,11 @@ project made, by digest: the pushed reference, or the archive's name with its
 digest (valid once the archive is loaded on the node). It carries CMD (else the
 shell, with stdin and a terminal), the working directory, devbox.toml's env,
 ports and [limits], hostUsers: false and a security context like the
-sandbox's. Limits Kubernetes cannot express are listed in a comment.
+sandbox's (its security profile's seccomp and capabilities). Limits
+Kubernetes cannot express are listed in a comment.
 
---strict mirrors the strict profile: no capabilities, no privilege
-escalation, runAsNonRoot (needs user = "self").`,
+--strict confines more than a sandbox: no capabilities, no privilege
+escalation, runAsNonRoot (needs user = "self" and security = "default").`,
 		Example: `  devbox export --push registry.example.com/team/env:ci
   devbox kube --job -- make test > job.yaml && kubectl apply -f job.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +46,7 @@ escalation, runAsNonRoot (needs user = "self").`,
 	}
 	cmd.Flags().BoolVar(&job, "job", false, "a Job (restartPolicy Never, no retries) instead of a Pod")
 	cmd.Flags().StringVar(&name, "name", "", "sandbox name, also the Pod's or Job's name (default: derived from the project directory)")
-	cmd.Flags().BoolVar(&strict, "strict", false, "mirror the strict security profile")
+	cmd.Flags().BoolVar(&strict, "strict", false, "no capabilities, no privilege escalation, non-root")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

@@ -33,9 +33,10 @@ type Input struct {
 	Strict         bool // the strict security profile
 }
 
-// defaultCaps are the capabilities a default devbox sandbox keeps (Podman's
-// default set).
-var defaultCaps = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+// defaultCaps are the capabilities a sandbox keeps under security =
+// "default": Podman's default set plus NET_RAW (internal/child's keptCaps,
+// docs/security.md).
+var defaultCaps = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "NET_RAW"}
 
 // Manifest renders the YAML, with comments naming what it could not
 // express and where the project comes from.
@@ -78,6 +79,9 @@ func check(in Input) error {
 	if in.Strict && in.Config.User != config.UserSelf {
 		return errors.New("the strict profile runs as non-root, but devbox.toml has user = \"root\": set user = \"self\"")
 	}
+	if in.Strict && in.Config.Security == config.SecurityUnconfined {
+		return errors.New("the strict profile confines more than the default, but devbox.toml has security = \"unconfined\": drop --strict, or set security = \"default\"")
+	}
 	return nil
 }
 
@@ -113,7 +117,7 @@ func podSpec(in Input) (podSpecFields, []string, error) {
 	if len(limits) > 0 {
 		c.Resources = &resources{Limits: limits}
 	}
-	c.SecurityContext = containerSecurity(in.Strict)
+	c.SecurityContext = containerSecurity(in)
 	hostUsers := false
 	spec := podSpecFields{HostUsers: &hostUsers, RestartPolicy: "Never", SecurityContext: podSecurity(in)}
 	if in.IncludeProject {
@@ -178,6 +182,9 @@ func resourceLimits(l config.Limits) (map[string]string, []string) {
 
 func podSecurity(in Input) *podSecurityContext {
 	sc := &podSecurityContext{SeccompProfile: &seccompProfile{Type: "RuntimeDefault"}}
+	if in.Config.Security == config.SecurityUnconfined {
+		sc.SeccompProfile.Type = "Unconfined"
+	}
 	if in.Config.User == config.UserSelf {
 		uid, gid := int64(in.UID), int64(in.GID)
 		sc.RunAsUser, sc.RunAsGroup = &uid, &gid
@@ -189,10 +196,16 @@ func podSecurity(in Input) *podSecurityContext {
 	return sc
 }
 
-func containerSecurity(strict bool) *securityContext {
-	if strict {
+// containerSecurity mirrors the sandbox's capabilities: the default set,
+// none for --strict, all (in the pod's user namespace) for security =
+// "unconfined".
+func containerSecurity(in Input) *securityContext {
+	switch {
+	case in.Strict:
 		no := false
 		return &securityContext{AllowPrivilegeEscalation: &no, Capabilities: &capabilities{Drop: []string{"ALL"}}}
+	case in.Config.Security == config.SecurityUnconfined:
+		return &securityContext{Capabilities: &capabilities{Add: []string{"ALL"}}}
 	}
 	return &securityContext{Capabilities: &capabilities{Drop: []string{"ALL"}, Add: defaultCaps}}
 }

@@ -26,11 +26,13 @@ func TestManifest_DecodesStrictly(t *testing.T) {
 	self := input()
 	self.Config.User = config.UserSelf
 	self.UID, self.GID, self.Strict, self.IncludeProject = 1000, 1000, true, true
+	unconfined := input()
+	unconfined.Config.Security = config.SecurityUnconfined
 	for _, tc := range []struct {
 		name string
 		in   Input
 		job  bool
-	}{{"pod", input(), false}, {"job", input(), true}, {"strict self", self, true}} {
+	}{{"pod", input(), false}, {"job", input(), true}, {"strict self", self, true}, {"unconfined", unconfined, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Job = tc.job
 			tc.in.Command = []string{"make", "test"}
@@ -60,8 +62,12 @@ func TestManifest_DecodesStrictly(t *testing.T) {
 func checkSpec(t *testing.T, in Input, spec corev1.PodSpec, y string) {
 	t.Helper()
 	c := spec.Containers[0]
-	if spec.HostUsers == nil || *spec.HostUsers || spec.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-		t.Errorf("want hostUsers false and seccomp RuntimeDefault:\n%s", y)
+	seccomp := corev1.SeccompProfileTypeRuntimeDefault
+	if in.Config.Security == config.SecurityUnconfined {
+		seccomp = corev1.SeccompProfileTypeUnconfined
+	}
+	if spec.HostUsers == nil || *spec.HostUsers || spec.SecurityContext.SeccompProfile.Type != seccomp {
+		t.Errorf("want hostUsers false and seccomp %s:\n%s", seccomp, y)
 	}
 	if c.Image != in.Image || c.WorkingDir != in.Project || strings.Join(c.Command, " ") != "make test" {
 		t.Errorf("image, workingDir or command wrong:\n%s", y)
@@ -84,8 +90,14 @@ func checkSpec(t *testing.T, in Input, spec corev1.PodSpec, y string) {
 		}
 		return
 	}
-	if c.SecurityContext.Capabilities.Drop[0] != "ALL" || len(c.SecurityContext.Capabilities.Add) != 11 {
-		t.Errorf("default profile: want ALL dropped and the 11 default capabilities:\n%s", y)
+	caps := c.SecurityContext.Capabilities
+	switch {
+	case in.Config.Security == config.SecurityUnconfined:
+		if len(caps.Drop) != 0 || len(caps.Add) != 1 || caps.Add[0] != "ALL" {
+			t.Errorf("unconfined profile: want ALL added, none dropped:\n%s", y)
+		}
+	case len(caps.Drop) != 1 || caps.Drop[0] != "ALL" || len(caps.Add) != 12 || caps.Add[11] != "NET_RAW":
+		t.Errorf("default profile: want ALL dropped and the 12 capabilities a sandbox keeps:\n%s", y)
 	}
 	if spec.Volumes[0].HostPath.Path != in.Project || c.VolumeMounts[0].MountPath != in.Project || !strings.Contains(y, `volume "project"`) {
 		t.Errorf("project volume wrong:\n%s", y)
@@ -97,7 +109,9 @@ func TestManifest_Errors(t *testing.T) {
 	bad.Name = "Not_A_Name"
 	strictRoot := input()
 	strictRoot.Strict = true
-	for _, in := range []Input{bad, strictRoot} {
+	strictUnconfined := input()
+	strictUnconfined.Strict, strictUnconfined.Config.User, strictUnconfined.Config.Security = true, config.UserSelf, config.SecurityUnconfined
+	for _, in := range []Input{bad, strictRoot, strictUnconfined} {
 		if _, err := Manifest(in); err == nil {
 			t.Errorf("Manifest(%+v): want an error", in.Name)
 		}
