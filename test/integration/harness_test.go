@@ -282,6 +282,7 @@ func (e *env) readState(name string) state.State {
 // fails with cond's last message.
 func eventually(t *testing.T, d time.Duration, cond func() string) {
 	t.Helper()
+	d = patience(d)
 	deadline := time.Now().Add(d)
 	for {
 		msg := cond()
@@ -386,4 +387,14 @@ func sha256File(t *testing.T, path string) string {
 		t.Fatalf("sha256sum %s: %v", path, err)
 	}
 	return strings.Fields(string(out))[0]
+}
+
+// patience stretches a deadline for waiting on something that will happen:
+// a test waits longer on a loaded 2-core machine or in the User-Mode Linux
+// guest, never less. It only delays a failure, so it is no timed assertion.
+func patience(d time.Duration) time.Duration {
+	if testutil.Guest() {
+		return 6 * d
+	}
+	return 3 * d
 }

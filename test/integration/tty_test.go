@@ -99,6 +99,7 @@ func (tm *tmux) waitFor(re string, d time.Duration) string {
 	tm.t.Helper()
 	rx := regexp.MustCompile(re)
 	var scr string
+	d = patience(d)
 	deadline := time.Now().Add(d)
 	for {
 		scr = tm.screen()
