@@ -48,6 +48,8 @@ packages="$packages keyutils iputils-ping gdb strace"
 # crun is not what Debian 12 installs by default on hybrid cgroups; kube play
 # builds its pause image around catatonit)
 packages="$packages podman runc catatonit"
+# benchmarks (bench/bench.sh, issue 15): the peers of the cold-start lines
+packages="$packages bubblewrap rootlesskit hyperfine"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
@@ -32,6 +33,7 @@ func main() {
 	if supervisor.IsSupervisor() {
 		os.Exit(supervisor.SuperviseMain())
 	}
+	trace.Started()
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to
 	os.Exit(execute(os.Args[1:]))
 }

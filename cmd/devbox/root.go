@@ -10,6 +10,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/spf13/cobra"
 )
 
@@ -43,6 +44,13 @@ path and a persistent home. No sudo needed.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	var traceFlag bool
+	root.PersistentFlags().BoolVar(&traceFlag, "trace", false, "print how long each phase took, from start to exit, on stderr (also DEVBOX_TRACE=1)")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if traceFlag {
+			trace.Enable()
+		}
+	}
 	root.AddCommand(newInitCmd(a), newRestartCmd(a))
 	root.AddCommand(newRunCmd(a), newPortCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a), newImageCmd(a), newExportCmd(a), newKubeCmd(a))
 	return root
@@ -53,7 +61,11 @@ func execute(args []string) int {
 	a := &app{stdout: os.Stdout, stderr: os.Stderr}
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	return a.report(root.Execute())
+	code := a.report(root.Execute())
+	if trace.Requested() {
+		trace.Format(a.stderr, trace.Take())
+	}
+	return code
 }
 
 // report prints err once and maps it to an exit status: the session's own,

@@ -19,6 +19,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
@@ -58,7 +59,11 @@ func init() {
 // the child itself runs from a sealed copy with no path.
 func Env() []string {
 	exe, _ := os.Executable()
-	return []string{envChild + "=1", envStage + "=1", envExe + "=" + exe}
+	env := []string{envChild + "=1", envStage + "=1", envExe + "=" + exe}
+	if trace.On() {
+		env = append(env, trace.Env+"=1")
+	}
+	return env
 }
 
 // Main runs the child and returns the process exit status.
@@ -74,9 +79,12 @@ func Main() int {
 	if err != nil {
 		return 125
 	}
+	trace.SetProc("child")
 	if os.Getenv(envStage) == "1" {
+		trace.Started()
 		err = stageOne(parent)
 	} else {
+		traceStageOne()
 		err = stageTwo(parent)
 	}
 	if err != nil {
@@ -98,7 +106,10 @@ func stageOne(parent *proto.Conn) error {
 	}
 	// The keyring is the thread's: join it on the thread that execs (the
 	// main thread, locked by init).
-	if err := joinSessionKeyring(); err != nil {
+	end := trace.Begin("keyring")
+	err := joinSessionKeyring()
+	end()
+	if err != nil {
 		return err
 	}
 	// fd 3 must survive the exec; the Conn's dup of it is close-on-exec.
@@ -109,7 +120,8 @@ func stageOne(parent *proto.Conn) error {
 		return fmt.Errorf("keep sandbox socket across exec: %w", err)
 	}
 	env := append(os.Environ()[:0:0], envChild+"=1", envStage+"=2", envExe+"="+os.Getenv(envExe))
-	err := unix.Exec("/proc/self/exe", []string{"devbox-init"}, env)
+	env = append(env, traceToStageTwo()...)
+	err = unix.Exec("/proc/self/exe", []string{"devbox-init"}, env)
 	return fmt.Errorf("re-exec child with capabilities: %w", err)
 }
 
@@ -124,7 +136,10 @@ func stageTwo(parent *proto.Conn) error {
 	if err := becomeRoot(); err != nil {
 		return err
 	}
-	if err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe)); err != nil {
+	end := trace.Begin("capability check")
+	err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe))
+	end()
+	if err != nil {
 		return err
 	}
 	// The capability check above runs first, on the full set: the filter
@@ -138,10 +153,10 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	if err := slirpnet.ConfigureInChild(nr.Lease); err != nil {
-		return err
-	}
-	if err := slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard); err != nil {
+	end = trace.Begin("network config")
+	err = configureNetwork(nr)
+	end()
+	if err != nil {
 		return err
 	}
 	prof, err := profile(nr.Spec)
@@ -149,26 +164,45 @@ func stageTwo(parent *proto.Conn) error {
 		return err
 	}
 	filter.install(prof)
-	if err := setupSandbox(nr.Spec); err != nil {
+	end = trace.Begin("rootfs")
+	err = setupSandbox(nr.Spec)
+	end()
+	if err != nil {
 		return err
 	}
-	if err := filter.wait(); err != nil {
+	end = trace.Begin("seccomp filter (wait)")
+	err = filter.wait()
+	end()
+	if err != nil {
 		return err
 	}
-	if err := parent.Send(proto.Ready{}); err != nil {
+	if err := parent.Send(proto.Ready{Trace: trace.Take()}); err != nil {
 		return err
 	}
 	if _, err := proto.RecvAs[proto.Go](parent); err != nil {
 		return err
 	}
+	trace.SetProc("init")
 	// The process name is the main thread's; PR_SET_NAME would only rename
 	// whichever thread this goroutine runs on.
 	os.WriteFile("/proc/self/comm", []byte("devbox-init"), 0)
-	if err := confine(prof); err != nil {
+	end = trace.Begin("confine")
+	err = confine(prof)
+	end()
+	if err != nil {
 		return err
 	}
 	listener := os.NewFile(fdListener, "sandbox-socket")
 	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
+}
+
+// configureNetwork sets the lease on the interface and starts the port
+// driver's child side.
+func configureNetwork(nr proto.NetReady) error {
+	if err := slirpnet.ConfigureInChild(nr.Lease); err != nil {
+		return err
+	}
+	return slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard)
 }
 
 // becomeRoot drops the host's supplementary groups, which show as nobody

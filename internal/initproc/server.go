@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -136,6 +137,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 	var master *os.File
 	var err error
 	stopping := false
+	spawnAt := trace.Mark()
 	st.runOnMain(func() {
 		st.mu.Lock()
 		defer st.mu.Unlock()
@@ -144,6 +146,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		}
 		var pid int
 		pid, master, err = start(req, files)
+		trace.Since("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid
 			st.sessions[pid] = s
@@ -196,10 +199,10 @@ type session struct {
 func (s *session) run(master *os.File) {
 	var err error
 	if master != nil {
-		err = s.conn.Send(proto.Started{PID: s.pid}, int(master.Fd()))
+		err = s.conn.Send(proto.Started{PID: s.pid, Trace: trace.Take()}, int(master.Fd()))
 		master.Close()
 	} else {
-		err = s.conn.Send(proto.Started{PID: s.pid})
+		err = s.conn.Send(proto.Started{PID: s.pid, Trace: trace.Take()})
 	}
 	gone := make(chan struct{})
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 // Spec is the launch spec: the one contract from the client to the
@@ -123,8 +124,13 @@ type (
 		// PortOpaque configures the child side of the port driver.
 		PortOpaque map[string]string `json:"port_opaque,omitempty"`
 	}
-	Ready struct{}
-	Go    struct{}
+	// Ready ends the child's setup (to the supervisor) and the supervisor's
+	// start (to the client, on the ready pipe). Trace carries the sender's
+	// phase timings, and those it received, when tracing is on.
+	Ready struct {
+		Trace []trace.Span `json:"trace,omitempty"`
+	}
+	Go struct{}
 )
 
 // Error ends a conversation. Code is the exit status the client should use
@@ -186,6 +192,9 @@ type KeepID struct {
 // Started confirms a session; the pty master fd travels with it for TTY.
 type Started struct {
 	PID int `json:"pid"`
+	// Trace is init's phase timings, sent with the first session when
+	// tracing is on.
+	Trace []trace.Span `json:"trace,omitempty"`
 }
 
 // Signal forwards a signal to the session (no-tty sessions).

@@ -12,6 +12,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
+	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 // Info describes a running sandbox for `devbox ps`.
@@ -181,7 +182,12 @@ func Discard(name string, grace time.Duration) {
 	}
 	dir := filepath.Join(root, name)
 	st, serr := state.Read(dir)
-	if err := Stop(name, grace); errors.Is(err, ErrNotRunning) && serr == nil {
+	end := trace.Begin("stop")
+	err = Stop(name, grace)
+	end()
+	if errors.Is(err, ErrNotRunning) && serr == nil {
+		end := trace.Begin("wait for the supervisor's exit")
 		waitStopped(dir, st, 5*time.Second)
+		end()
 	}
 }

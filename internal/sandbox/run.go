@@ -22,6 +22,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/storage"
@@ -135,6 +136,7 @@ func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
 // the session's status through as an *ExitError; a throwaway sandbox
 // (discard) is removed afterwards.
 func Run(opts Options, req proto.Spawn, discard bool) error {
+	trace.Since("config (flags, devbox.toml, session)", trace.MainAt())
 	h, err := Ensure(opts)
 	if err != nil {
 		if discard {
@@ -161,14 +163,30 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 	release, err := h.Hold()
 	if err == nil {
 		defer release()
-		if err = h.Provision(opts, req, os.Stderr); err == nil {
+		end := trace.Begin("setup steps")
+		err = h.Provision(opts, req, os.Stderr)
+		end()
+		if err == nil {
+			end = trace.Begin(sessionPhase(h))
 			code, err = h.Exec(req)
+			end()
 		}
 	}
 	if discard {
+		end := trace.Begin("teardown")
 		Discard(h.Name, 2*time.Second)
+		end()
 	}
 	return code, err
+}
+
+// sessionPhase names the session in the trace: the first of a sandbox this
+// command started, or a join.
+func sessionPhase(h *Handle) string {
+	if h.Created {
+		return "first session"
+	}
+	return "session (join)"
 }
 
 // Restart stops the sandbox (its sessions get grace before SIGKILL),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
@@ -30,10 +31,12 @@ var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT
 // Exec runs one session in the sandbox and returns its exit status: the
 // command's code, or 128+N when signal N killed it.
 func (h *Handle) Exec(req proto.Spawn) (int, error) {
+	spawnAt := trace.Mark()
 	c, err := proto.Dial(h.Socket())
 	if err != nil {
 		return 0, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
 	}
+	trace.Since("dial sandbox socket", spawnAt)
 	defer c.Close()
 	if req.TTY {
 		return execTTY(c, req)
@@ -112,10 +115,12 @@ func awaitStarted(c *proto.Conn, master **os.File) error {
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	if _, err := proto.As[proto.Started](msg); err != nil {
+	started, err := proto.As[proto.Started](msg)
+	if err != nil {
 		closeFiles(files)
 		return sessionError(err)
 	}
+	trace.Add(started.Trace)
 	if master != nil {
 		if len(files) != 1 {
 			closeFiles(files)

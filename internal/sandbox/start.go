@@ -19,6 +19,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/storage"
 	"golang.org/x/sys/unix"
@@ -65,21 +66,32 @@ func Ensure(opts Options) (*Handle, error) {
 		return nil, err
 	}
 	h := &Handle{Name: opts.Name, Dir: filepath.Join(root, opts.Name)}
-	if probe(h.Socket()) {
+	end := trace.Begin("probe socket")
+	up := probe(h.Socket())
+	end()
+	if up {
 		return h, checkJoin(h, opts)
 	}
+	end = trace.Begin("lock")
 	unlock, err := state.Lock(filepath.Join(root, opts.Name+".lock"))
 	if err != nil {
+		end()
 		return nil, err
 	}
 	defer unlock()
 	if probe(h.Socket()) {
+		end()
 		return h, checkJoin(h, opts)
 	}
-	if err := clearStale(h.Dir); err != nil {
+	err = clearStale(h.Dir)
+	end()
+	if err != nil {
 		return nil, err
 	}
-	if err := startSupervisor(h.Dir, opts); err != nil {
+	end = trace.Begin("supervisor spawn (to Ready)")
+	err = startSupervisor(h.Dir, opts)
+	end()
+	if err != nil {
 		return nil, err
 	}
 	h.Created = true
@@ -140,7 +152,9 @@ func startSupervisor(dir string, opts Options) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create sandbox state dir: %w", err)
 	}
+	end := trace.Begin("launch spec")
 	spec, err := launchSpec(dir, opts)
+	end()
 	if err != nil {
 		os.RemoveAll(dir)
 		return err
@@ -182,7 +196,10 @@ func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.Fi
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	end := trace.Begin("fork+exec supervisor")
+	err = cmd.Start()
+	end()
+	if err != nil {
 		readyR.Close()
 		return nil, nil, fmt.Errorf("start supervisor: %w", err)
 	}
@@ -205,6 +222,7 @@ func awaitReady(r io.Reader, warn io.Writer) error {
 				fmt.Fprintf(warn, "devbox: warning: %s\n", m.Msg)
 			}
 		case proto.Ready:
+			trace.Add(m.Trace)
 			return nil
 		case proto.Error:
 			return preflight.Hint(errors.New(m.Msg), m.Hint)

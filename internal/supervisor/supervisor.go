@@ -20,6 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/storage"
 	"github.com/devbox-dev/devbox/userns"
@@ -41,6 +42,8 @@ func IsSupervisor() bool { return os.Getenv(EnvSupervise) != "" }
 
 // SuperviseMain runs the supervisor and returns its exit status.
 func SuperviseMain() int {
+	trace.SetProc("supervisor")
+	trace.Started()
 	// The ready pipe (fd 3) too: only this process writes it, and the
 	// child, slirp4netns and pasta get exactly the fds they are given.
 	fds.CloseOnExecFrom(FDReady)
@@ -88,22 +91,28 @@ type supervisor struct {
 
 // start is the supervisor's sequence up to a serving sandbox.
 func (s *supervisor) start() error {
-	steps := []func() error{
-		s.writeEtcFiles,
-		s.listen,
-		s.planIDs,
-		s.prepareImage,
-		s.setupCgroup,
-		s.startChild,
-		s.settleCgroup,
-		s.handshake,
-		s.publishPorts,
-		s.serveControl,
-		s.writeState,
-		s.release,
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"etc files", s.writeEtcFiles},
+		{"listen", s.listen},
+		{"plan ids", s.planIDs},
+		{"image", s.prepareImage},
+		{"cgroup", s.setupCgroup},
+		{"start child", s.startChild},
+		{"settle cgroup", s.settleCgroup},
+		{"handshake", s.handshake},
+		{"publish ports", s.publishPorts},
+		{"control socket", s.serveControl},
+		{"state.json", s.writeState},
+		{"release", s.release},
 	}
 	for _, step := range steps {
-		if err := step(); err != nil {
+		end := trace.Begin(step.name)
+		err := step.fn()
+		end()
+		if err != nil {
 			return err
 		}
 	}
@@ -175,7 +184,9 @@ func (s *supervisor) planIDs() error {
 // this binary. The OS thread that starts it stays locked for the child's
 // lifetime: Pdeathsig fires when that thread exits.
 func (s *supervisor) startChild() error {
+	end := trace.Begin("sealed init binary")
 	exe, err := sealedInit()
+	end()
 	if err != nil {
 		return err
 	}
@@ -207,7 +218,10 @@ func (s *supervisor) startChild() error {
 	s.exited = make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see Pdeathsig
-		if err := s.cmd.Start(); err != nil {
+		end := trace.Begin("clone+exec child")
+		err := s.cmd.Start()
+		end()
+		if err != nil {
 			started <- err
 			return
 		}
@@ -253,7 +267,9 @@ func startError(err error) error {
 func (s *supervisor) handshake() error {
 	s.parent.Unix().SetDeadline(time.Now().Add(handshakeTimeout))
 	defer s.parent.Unix().SetDeadline(time.Time{})
+	end := trace.Begin("child exec (to Hello)")
 	hello, err := proto.RecvAs[proto.Hello](s.parent)
+	end()
 	if err != nil {
 		return s.childError(err)
 	}
@@ -261,25 +277,37 @@ func (s *supervisor) handshake() error {
 		return preflight.Hint(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", initBinary(), hello.Version, proto.ProtocolVersion),
 			"reinstall both from one checkout: ./install.sh")
 	}
-	if err := s.plan.MapFromParent(s.cmd.Process.Pid); err != nil {
+	end = trace.Begin("id maps")
+	err = s.plan.MapFromParent(s.cmd.Process.Pid)
+	end()
+	if err != nil {
 		return err
 	}
 	if err := s.parent.Send(proto.IDMapped{}); err != nil {
 		return err
 	}
-	if _, err := proto.RecvAs[proto.UserNSReady](s.parent); err != nil {
+	end = trace.Begin("child re-exec (to UserNSReady)")
+	_, err = proto.RecvAs[proto.UserNSReady](s.parent)
+	end()
+	if err != nil {
 		return s.childError(err)
 	}
+	end = trace.Begin("network attach")
 	nr, err := s.attachNetwork()
+	end()
 	if err != nil {
 		return err
 	}
 	if err := s.parent.Send(nr); err != nil {
 		return err
 	}
-	if _, err := proto.RecvAs[proto.Ready](s.parent); err != nil {
+	end = trace.Begin("child setup (to Ready)")
+	ready, err := proto.RecvAs[proto.Ready](s.parent)
+	end()
+	if err != nil {
 		return s.childError(err)
 	}
+	trace.Add(ready.Trace)
 	return nil
 }
 
@@ -316,7 +344,7 @@ func (s *supervisor) release() error {
 		return err
 	}
 	s.ln.Close()
-	proto.Encode(s.ready, proto.Ready{})
+	proto.Encode(s.ready, proto.Ready{Trace: trace.Take()})
 	s.ready.Close()
 	return nil
 }
