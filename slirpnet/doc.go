@@ -3,11 +3,14 @@
 // port driver.
 //
 // It runs on both sides of the fork, and names say which:
-//   - host side (the supervisor): Start attaches a driver to the child's
-//     network namespace, publishes ports, and ends every helper process;
-//   - child side (the sandbox, before pivot_root): ConfigureInChild sets the
-//     address, MTU and default route, and ServePortsInChild answers the port
-//     driver's connection requests from inside the namespace.
+//   - host side (the supervisor): Prepare sets up the port driver,
+//     AttachFromParent starts the helper on the child's network namespace
+//     (while the child builds its root), and the Network publishes ports
+//     and ends every helper process;
+//   - child side (the sandbox): ServePortsInChild, before pivot_root,
+//     answers the port driver's connection requests from inside the
+//     namespace, and ConfigureInChild, once the helper has attached, sets
+//     the address, MTU and default route.
 //
 // Host loopback is not reachable from inside by default: a sandbox runs code
 // the user has not fully read (dependencies, build scripts), and services on

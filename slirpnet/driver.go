@@ -12,8 +12,6 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/rootless-containers/rootlesskit/v2/pkg/network"
-	"github.com/rootless-containers/rootlesskit/v2/pkg/network/slirp4netns"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
 	"golang.org/x/sys/unix"
@@ -71,6 +69,7 @@ type Options struct {
 type Network struct {
 	Lease   proto.Lease
 	Opaque  map[string]string // for ServePortsInChild
+	opts    Options
 	ports   port.ParentDriver
 	quit    chan struct{}
 	cleanup func() error
@@ -78,41 +77,46 @@ type Network struct {
 	Helpers []int
 }
 
-// StartFromParent attaches the driver to childPID's network namespace and
-// prepares the port driver. The child must then call ServePortsInChild, and
-// the parent WaitPorts, before ports are added.
-func StartFromParent(opts Options, childPID int) (*Network, error) {
-	n := &Network{quit: make(chan struct{})}
+// Prepare sets up the port driver's parent side (its socket paths in the
+// state dir, for the child's ServePortsInChild) and finds the helper. The
+// helper starts with AttachFromParent; RunPortsFromParent must run before
+// the child serves ports.
+func Prepare(opts Options) (*Network, error) {
+	n := &Network{quit: make(chan struct{}), opts: opts}
 	var err error
-	if opts.Driver == Pasta {
-		err = n.attachPasta(opts, childPID)
-	} else {
-		err = n.attachSlirp4netns(opts, childPID)
-	}
-	if err != nil {
-		n.Close()
-		return nil, err
-	}
 	if n.ports, err = builtin.NewParentDriver(opts.Log, opts.StateDir); err != nil {
-		n.Close()
 		return nil, fmt.Errorf("start port driver: %w", err)
 	}
 	n.Opaque = n.ports.OpaqueForChild()
 	return n, nil
 }
 
+// AttachFromParent starts the helper on childPID's network namespace and
+// sets the Lease for the child's ConfigureInChild. On error the caller
+// still calls Close.
+func (n *Network) AttachFromParent(childPID int) error {
+	if n.opts.Driver == Pasta {
+		return n.attachPasta(n.opts, childPID)
+	}
+	return n.attachSlirp4netns(n.opts, childPID)
+}
+
 func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
-	drv, err := slirp4netnsDriver(opts)
+	path, err := lookHelper(Slirp4netns)
 	if err != nil {
 		return err
 	}
-	msg, cleanup, err := drv.ConfigureNetwork(childPID, opts.StateDir, "")
+	f, err := Probe(Slirp4netns, path)
+	if err != nil {
+		return err
+	}
+	pid, cleanup, err := startSlirp4netns(path, slirpArgs(opts, f, seccompWorks(), childPID), opts.Log)
 	n.cleanup = cleanup
 	if err != nil {
 		return attachError(opts.Driver, err)
 	}
-	n.Lease = proto.Lease{Dev: msg.Dev, Addr: fmt.Sprintf("%s/%d", msg.IP, msg.Netmask), Gateway: msg.Gateway, DNS: msg.DNS, MTU: msg.MTU}
-	n.Helpers = helperPIDs(opts.Driver, childPID)
+	n.Lease = slirpLease
+	n.Helpers = []int{pid}
 	return nil
 }
 
@@ -131,20 +135,6 @@ func (n *Network) attachPasta(opts Options, childPID int) error {
 	n.Lease, n.Helpers = lease, []int{pid}
 	watchHelpers(n.Helpers)
 	return nil
-}
-
-// slirp4netnsDriver builds rootlesskit's driver with the features probed
-// once: sandbox and seccomp modes where the installed version has them.
-func slirp4netnsDriver(opts Options) (network.ParentDriver, error) {
-	path, err := lookHelper(Slirp4netns)
-	if err != nil {
-		return nil, err
-	}
-	f, err := Probe(Slirp4netns, path)
-	if err != nil {
-		return nil, err
-	}
-	return slirp4netns.NewParentDriver(opts.Log, path, MTU, nil, "tap0", !opts.AllowHostLoopback, "", f.Sandbox, f.Seccomp && seccompWorks(), false)
 }
 
 // attachError explains the usual reasons a helper cannot attach.

@@ -1,7 +1,6 @@
 package slirpnet
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -12,40 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// helperPIDs finds the helper processes attached to childPID: the driver's
-// binary with the child's pid as an argument. pasta daemonizes, so its pid
-// is not known from the start; Debian 12's pasta also outlives its
-// namespace, so devbox must end it itself.
-func helperPIDs(driver string, childPID int) []int {
-	entries, _ := os.ReadDir("/proc")
-	want := []byte(strconv.Itoa(childPID))
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
-		if len(args) > 1 && filepath.Base(string(args[0])) == driver && containsArg(args[1:], want) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func containsArg(args [][]byte, want []byte) bool {
-	for _, a := range args {
-		if bytes.Equal(a, want) {
-			return true
-		}
-	}
-	return false
-}
 
 // KillHelpers ends helper processes by pid, checking each is still a
 // network helper (pids are reused).

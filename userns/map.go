@@ -32,23 +32,39 @@ func HelperArgs(helper string, pid int, m []Mapping) []string {
 // preflight hint where the fix is known.
 func (p Plan) MapFromParent(pid int) error {
 	if p.Helpers {
-		if err := runHelper(HelperArgs(p.NewUIDMap, pid, p.UID)); err != nil {
-			return err
-		}
-		return runHelper(HelperArgs(p.NewGIDMap, pid, p.GID))
+		return runHelpers(HelperArgs(p.NewUIDMap, pid, p.UID), HelperArgs(p.NewGIDMap, pid, p.GID))
 	}
 	return p.writeMaps(pid)
 }
 
-func runHelper(argv []string) error {
-	var stderr bytes.Buffer
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		return helperHint(argv[0], fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), err, msg), msg)
+// runHelpers runs newuidmap and newgidmap at the same time: each writes
+// its own map file and checks only its own ranges, so neither waits for
+// the other. The first failure, in argument order, is returned.
+func runHelpers(argvs ...[]string) error {
+	type run struct {
+		cmd    *exec.Cmd
+		stderr bytes.Buffer
+		err    error
 	}
-	return nil
+	runs := make([]*run, len(argvs))
+	for i, argv := range argvs {
+		r := &run{cmd: exec.Command(argv[0], argv[1:]...)}
+		r.cmd.Stderr = &r.stderr
+		r.err = r.cmd.Start()
+		runs[i] = r
+	}
+	var first error
+	for i, r := range runs {
+		if r.err == nil {
+			r.err = r.cmd.Wait()
+		}
+		if r.err != nil && first == nil {
+			argv := argvs[i]
+			msg := strings.TrimSpace(r.stderr.String())
+			first = helperHint(argv[0], fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), r.err, msg), msg)
+		}
+	}
+	return first
 }
 
 // helperHint attaches the fix for the helper failures we know by their

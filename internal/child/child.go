@@ -153,8 +153,8 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	end = trace.Begin("network config")
-	err = configureNetwork(nr)
+	end = trace.Begin("port driver")
+	err = slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard)
 	end()
 	if err != nil {
 		return err
@@ -164,8 +164,15 @@ func stageTwo(parent *proto.Conn) error {
 		return err
 	}
 	filter.install(prof)
+	// The supervisor attaches the network helper meanwhile.
 	end = trace.Begin("rootfs")
 	err = setupSandbox(nr.Spec)
+	end()
+	if err != nil {
+		return err
+	}
+	end = trace.Begin("network config (to NetAttached)")
+	err = configureNetwork(parent)
 	end()
 	if err != nil {
 		return err
@@ -196,13 +203,14 @@ func stageTwo(parent *proto.Conn) error {
 	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
 }
 
-// configureNetwork sets the lease on the interface and starts the port
-// driver's child side.
-func configureNetwork(nr proto.NetReady) error {
-	if err := slirpnet.ConfigureInChild(nr.Lease); err != nil {
+// configureNetwork waits for the network helper to attach and sets its
+// lease on the interface.
+func configureNetwork(parent *proto.Conn) error {
+	na, err := proto.RecvAs[proto.NetAttached](parent)
+	if err != nil {
 		return err
 	}
-	return slirpnet.ServePortsInChild(nr.PortOpaque, io.Discard)
+	return slirpnet.ConfigureInChild(na.Lease)
 }
 
 // becomeRoot drops the host's supplementary groups, which show as nobody

@@ -19,7 +19,7 @@
 //	  Spec as JSON in _DEVBOX_SUPERVISE ------------> supervisor (internal/supervisor)
 //	                                 sets SingleID, the image's writable layer
 //	                                 uses UID/GID/User, Limits, Ports, Ephemeral
-//	  NetReady{Spec, Lease} -------------------------> child (internal/child, initproc)
+//	  NetReady{Spec} --------------------------------> child (internal/child, initproc)
 //	                                 builds the root from it; init keeps it
 //
 // The client also records the config the sandbox started with
@@ -36,9 +36,12 @@
 //	  IDMapped  -------------------------->
 //	                                         re-exec self: now uid 0 with caps
 //	                          <------------  UserNSReady
-//	  network driver attaches (or none)
-//	  NetReady{Spec, Lease} -------------->
+//	  port driver's socket paths
+//	  NetReady{Spec, PortOpaque} --------->
+//	  network helper attaches (or none)      port driver's child side,
 //	                                         mounts, hostname, pivot_root
+//	  NetAttached{Lease} ----------------->
+//	                                         interface address and route
 //	                          <------------  Ready
 //	  state.json written
 //	  Go ---------------------------------->

@@ -118,11 +118,17 @@ type (
 	}
 	IDMapped    struct{}
 	UserNSReady struct{}
-	NetReady    struct {
-		Spec  Spec  `json:"spec"`
-		Lease Lease `json:"lease"`
+	// NetReady starts the child's setup: it comes before the network
+	// helper has attached, which happens while the child builds the root.
+	NetReady struct {
+		Spec Spec `json:"spec"`
 		// PortOpaque configures the child side of the port driver.
 		PortOpaque map[string]string `json:"port_opaque,omitempty"`
+	}
+	// NetAttached carries the helper's lease once it has attached (empty
+	// for --network none and host); the child configures its interface.
+	NetAttached struct {
+		Lease Lease `json:"lease"`
 	}
 	// Ready ends the child's setup (to the supervisor) and the supervisor's
 	// start (to the client, on the ready pipe). Trace carries the sender's
@@ -275,6 +281,7 @@ func (Hello) Kind() string       { return "Hello" }
 func (IDMapped) Kind() string    { return "IDMapped" }
 func (UserNSReady) Kind() string { return "UserNSReady" }
 func (NetReady) Kind() string    { return "NetReady" }
+func (NetAttached) Kind() string { return "NetAttached" }
 func (Ready) Kind() string       { return "Ready" }
 func (Go) Kind() string          { return "Go" }
 func (Error) Kind() string       { return "Error" }
@@ -295,6 +302,7 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"IDMapped":    decoderFor[IDMapped](),
 	"UserNSReady": decoderFor[UserNSReady](),
 	"NetReady":    decoderFor[NetReady](),
+	"NetAttached": decoderFor[NetAttached](),
 	"Ready":       decoderFor[Ready](),
 	"Go":          decoderFor[Go](),
 	"Error":       decoderFor[Error](),

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 // allMessages holds one populated value of every message type.
@@ -26,15 +28,16 @@ func allMessages() []Message {
 				SingleID: true, IdleTimeout: 15 * time.Minute,
 				Mounts: []Mount{{Source: "/data", Target: "/mnt/data", ReadOnly: true}},
 			},
-			Lease: Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: 65520},
+			PortOpaque: map[string]string{"builtin.socketpath": "/run/user/1000/devbox/proj-1/.bp.sock"},
 		},
-		Ready{},
+		NetAttached{Lease: Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: 65520}},
+		Ready{Trace: []trace.Span{{Proc: "child", Name: "rootfs", Start: 1, End: 2}}},
 		Go{},
 		Error{Msg: "newuidmap failed", Hint: "apt-get install uidmap", Code: 125},
 		typicalSpawn(),
 		Spawn{Shell: true, ShellHint: "/bin/zsh", Login: true, Env: []string{}, Cwd: "/", TTY: true, Rows: 50, Cols: 132},
 		Warning{Msg: "no subordinate ids: mapping a single id"},
-		Started{PID: 42},
+		Started{PID: 42, Trace: []trace.Span{{Proc: "init", Name: "confine", Start: 3, End: 4}}},
 		Signal{Sig: 15},
 		Exit{Code: 130, Signal: 2},
 		Info{},

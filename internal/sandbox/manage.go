@@ -126,6 +126,9 @@ func Stop(name string, grace time.Duration) error {
 // waitStopped waits for the supervisor to exit and remove the state dir.
 func waitStopped(dir string, st state.State, d time.Duration) error {
 	deadline := time.Now().Add(d)
+	if st.Supervisor > 0 {
+		awaitSupervisorExit(st, d) // it removes the dir, then exits
+	}
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 			return nil

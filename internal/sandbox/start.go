@@ -137,6 +137,7 @@ func removeStale(dir string) error {
 
 func waitGone(st state.State, d time.Duration) bool {
 	deadline := time.Now().Add(d)
+	awaitSupervisorExit(st, d)
 	for st.Alive() {
 		if time.Now().After(deadline) {
 			return false
@@ -144,6 +145,32 @@ func waitGone(st state.State, d time.Duration) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return true
+}
+
+// awaitSupervisorExit returns when st's supervisor exits or after d, whichever comes
+// first, without polling: it waits on a pidfd, opened before Alive checks
+// that the pid is still the supervisor's. Without pidfds (Linux < 5.3) it
+// returns at once and the caller polls.
+func awaitSupervisorExit(st state.State, d time.Duration) {
+	fd, err := unix.PidfdOpen(st.Supervisor, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if !st.Alive() {
+		return
+	}
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != unix.EINTR {
+			return
+		}
+	}
 }
 
 // startSupervisor starts the detached supervisor and waits for Ready or Error

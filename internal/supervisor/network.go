@@ -17,27 +17,41 @@ import (
 // ControlSocket is the supervisor's socket for live changes (ports).
 const ControlSocket = "ctl.sock"
 
-// attachNetwork starts the driver on the child's network namespace, writes
-// resolv.conf and hosts for the lease, and returns the NetReady to send.
-// The port driver's parent side starts here, since the child's side blocks
-// until it runs.
-func (s *supervisor) attachNetwork() (proto.NetReady, error) {
+// prepareNetwork sets up the port driver and returns the NetReady to send:
+// the child starts building its root while attachNetwork runs. The port
+// driver's parent side starts here, since the child's side blocks until it
+// runs.
+func (s *supervisor) prepareNetwork() (proto.NetReady, error) {
 	nr := proto.NetReady{Spec: s.spec}
 	if !slirpnet.Uses(s.spec.Network) {
 		return nr, nil
 	}
-	n, err := slirpnet.StartFromParent(slirpnet.Options{
+	n, err := slirpnet.Prepare(slirpnet.Options{
 		Driver: s.spec.Network, AllowHostLoopback: s.spec.AllowHostLoopback,
 		StateDir: s.dir(), Log: os.Stderr,
-	}, s.cmd.Process.Pid)
+	})
 	if err != nil {
 		return nr, err
 	}
 	s.net = n
 	s.portsReady = make(chan struct{}, 1)
 	go n.RunPortsFromParent(s.portsReady)
-	nr.Lease, nr.PortOpaque = n.Lease, n.Opaque
-	return nr, s.writeNetEtc(n.Lease)
+	nr.PortOpaque = n.Opaque
+	return nr, nil
+}
+
+// attachNetwork starts the helper on the child's network namespace, writes
+// resolv.conf and hosts for the lease (in place: the child may have bound
+// them already), and returns the NetAttached to send.
+func (s *supervisor) attachNetwork() (proto.NetAttached, error) {
+	if s.net == nil {
+		return proto.NetAttached{}, nil
+	}
+	if err := s.net.AttachFromParent(s.cmd.Process.Pid); err != nil {
+		s.net.Close() // a helper that started and then failed
+		return proto.NetAttached{}, err
+	}
+	return proto.NetAttached{Lease: s.net.Lease}, s.writeNetEtc(s.net.Lease)
 }
 
 // writeNetEtc points resolv.conf at the driver's forwarder and adds

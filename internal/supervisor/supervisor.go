@@ -292,13 +292,20 @@ func (s *supervisor) handshake() error {
 	if err != nil {
 		return s.childError(err)
 	}
-	end = trace.Begin("network attach")
-	nr, err := s.attachNetwork()
-	end()
+	nr, err := s.prepareNetwork()
 	if err != nil {
 		return err
 	}
 	if err := s.parent.Send(nr); err != nil {
+		return err
+	}
+	end = trace.Begin("network attach (child builds its root meanwhile)")
+	na, err := s.attachNetwork()
+	end()
+	if err != nil {
+		return err
+	}
+	if err := s.parent.Send(na); err != nil {
 		return err
 	}
 	end = trace.Begin("child setup (to Ready)")
