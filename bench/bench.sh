@@ -8,6 +8,15 @@
 #   bwrap   bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true   (host view)
 #   podman  podman --runtime runc run --rm --network none localhost/devbox-bench-busybox true
 #   cold-net devbox run --rm -- true                (default network, slirp4netns)
+#   floor   bench/floor: one unix-socket round trip while the server
+#           fork+execs true (the least a join can cost)
+#   rootlesskit --net=host true, rootlesskit --net=slirp4netns --mtu=65520 true
+#           (Debian's rootlesskit package), the peers of the cold lines
+# plus where a cold start's time goes (20 runs with DEVBOX_TRACE=1, median
+# per phase, none and slirp4netns), the PSS of ten idle sandboxes (default
+# network: supervisors, inits and slirp4netns), a burst of 50 different
+# sandboxes cold-started at once (and podman run x50), and with --baseline
+# the cold lines of an older binary timed alternately with this one;
 # plus the RSS (and PSS) of an idle sandbox (supervisor + init), the Go
 # benchmarks of internal/proto, and iperf3 throughput (-t 5, both directions,
 # 3 interleaved rounds):
@@ -18,7 +27,7 @@
 #       --net=slirp4netns --port-driver=builtin.
 #
 # Usage: bench/bench.sh [--user NAME] [--rev REV | --devbox PATH] [--rootlesskit PATH]
-#                       [--out FILE] [--keep]
+#                       [--baseline PATH] [--start-only] [--out FILE] [--keep]
 #   --user NAME    as root: the unprivileged user to benchmark as (default dbx-helper;
 #                  it needs a subuid/subgid range)
 #   --rev REV      build devbox (and run the Go benchmarks) from a clean export of
@@ -27,6 +36,10 @@
 #   --rootlesskit PATH  rootlesskit binary for the published-port baseline
 #                  (default: rootlesskit in PATH, else built with go install at
 #                  the version in go.mod into the temporary work directory)
+#   --baseline PATH  an older devbox binary (devbox-init beside it is used
+#                  too): its cold starts are timed alternately with this one's
+#                  and traced, for a before/after in the same run
+#   --start-only   skip the image and iperf3 phases (minutes of their own)
 #   --out FILE     report path (default docs/benchmarks.md in the repo)
 #   --keep         keep the work directory (hyperfine JSON, logs)
 #
@@ -46,6 +59,8 @@ REV=
 OUT=
 ROOTLESSKIT=
 KEEP=0
+BASELINE=
+START_ONLY=0
 PHASE=main
 WORK=
 
@@ -62,6 +77,9 @@ while [[ $# -gt 0 ]]; do
 	--out) OUT=$2; shift 2 ;;
 	--out=*) OUT=${1#*=}; shift ;;
 	--keep) KEEP=1; shift ;;
+	--baseline) BASELINE=$2; shift 2 ;;
+	--baseline=*) BASELINE=${1#*=}; shift ;;
+	--start-only) START_ONLY=1; shift ;;
 	--phase) PHASE=$2; shift 2 ;; # internal: "user" when re-run as the bench user
 	--work) WORK=$2; shift 2 ;;   # internal
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -132,6 +150,7 @@ for s in json.load(sys.stdin) or []:
 	hf join "$FAST_RUNS" "$DEVBOX" run -- true
 	sleep 2 # let it settle: an idle sandbox after a burst of sessions
 	rss "$name" idle-after-joins >"$out/rss.json"
+	floor_line
 
 	# 2. cold throwaway sandbox (the warm one keeps running; --rm has its own),
 	# without and with the default network: the difference is the network's
@@ -139,6 +158,11 @@ for s in json.load(sys.stdin) or []:
 	hf cold "$FAST_RUNS" "$DEVBOX" run --rm --network none -- true
 	hf cold-net "$FAST_RUNS" "$DEVBOX" run --rm -- true
 	"$DEVBOX" stop "$name" >/dev/null 2>&1 || true
+	rootlesskit_lines
+	trace_lines
+	baseline_lines
+	idle_ten
+	burst_lines
 
 	# 3. bare namespaces, the floor for any sandbox.
 	hf unshare "$FAST_RUNS" unshare --user --map-auto --map-root-user --mount --pid --fork --uts --ipc true
@@ -155,11 +179,134 @@ for s in json.load(sys.stdin) or []:
 		hf podman "$SLOW_RUNS" podman --runtime runc run --rm --network none "$IMAGE" true
 	fi
 
+	if [[ $START_ONLY == 1 ]]; then
+		echo "image and throughput benchmarks skipped: --start-only" >>"$status"
+		return 0
+	fi
 	# 6. images: pull from a loopback registry, cold --image start, join.
 	image_phase
 
 	# 7. network throughput.
 	net_phase
+}
+
+# floor_line: the join floor, bench/floor's client against its server.
+floor_line() {
+	local sock=$WORK/out/floor.sock
+	"$WORK/floor" serve "$sock" >"$WORK/out/floor.log" 2>&1 &
+	BG_PIDS+=($!)
+	local _
+	for _ in $(seq 100); do
+		[[ -S $sock ]] && break
+		sleep 0.05
+	done
+	hf floor "$FAST_RUNS" "$WORK/floor" "$sock"
+}
+
+# rootlesskit_lines: Debian's rootlesskit, the cold lines' peers.
+rootlesskit_lines() {
+	local rk
+	rk=$(command -v rootlesskit || true)
+	if [[ -z $rk ]]; then
+		echo "rootlesskit lines skipped: rootlesskit is not installed (apt-get install rootlesskit)" >>"$WORK/out/status.txt"
+		return 0
+	fi
+	hf rootlesskit-host "$FAST_RUNS" "$rk" --net=host true
+	hf rootlesskit-slirp "$FAST_RUNS" "$rk" --net=slirp4netns --mtu=65520 true
+}
+
+# trace_lines: 20 traced cold starts each, without and with the network;
+# report.py takes the median of each phase (bench/tracesum.py).
+TRACE_RUNS=20
+trace_lines() {
+	local key bin i
+	for key in new base; do
+		bin=$DEVBOX
+		if [[ $key == base ]]; then
+			[[ -n $BASELINE ]] || continue
+			bin=$BASELINE
+		fi
+		log "traced cold starts ($key)"
+		: >"$WORK/out/trace-$key-cold.txt"
+		: >"$WORK/out/trace-$key-cold-net.txt"
+		for i in $(seq "$TRACE_RUNS"); do
+			DEVBOX_TRACE=1 "$bin" run --rm --network none -- true 2>>"$WORK/out/trace-$key-cold.txt" >/dev/null || true
+			DEVBOX_TRACE=1 "$bin" run --rm -- true 2>>"$WORK/out/trace-$key-cold-net.txt" >/dev/null || true
+		done
+	done
+}
+
+# baseline_lines: the cold lines of --baseline and of this build, timed
+# alternately (bench/alternate.py) so load on the machine falls on both.
+ALT_RUNS=30
+baseline_lines() {
+	[[ -n $BASELINE ]] || return 0
+	log "alternating cold starts: baseline vs this build"
+	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-cold.json" \
+		base "$BASELINE run --rm --network none -- true" new "$DEVBOX run --rm --network none -- true" >&2
+	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-cold-net.json" \
+		base "$BASELINE run --rm -- true" new "$DEVBOX run --rm -- true" >&2
+}
+
+# idle_ten: ten idle sandboxes (default network), the PSS of every
+# supervisor, init and helper, from smaps_rollup.
+idle_ten() {
+	local i names=() name dir
+	log "ten idle sandboxes"
+	for i in $(seq 10); do
+		dir=$WORK/proj/idle/$i
+		mkdir -p "$dir"
+		(cd "$dir" && "$DEVBOX" run --idle-timeout 10m -- true) || { echo "idle-ten failed: sandbox $i did not start" >>"$WORK/out/status.txt"; break; }
+		name=$(cd "$dir" && "$DEVBOX" ps --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin) or []:
+    if s.get("project") == sys.argv[1]:
+        print(s["name"]); break
+' "$dir")
+		names+=("$name")
+		STOP_SANDBOXES+=("$name")
+	done
+	sleep 2
+	local rt=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/devbox}
+	rt=${rt:-/tmp/devbox-$(id -u)}
+	python3 - "$rt" "${names[@]}" >"$WORK/out/idle10.json" <<'PY'
+import json, sys
+rt, names = sys.argv[1], sys.argv[2:]
+def kb(pid, f, key):
+    try:
+        for line in open(f"/proc/{pid}/{f}"):
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+out = {"sandboxes": []}
+for n in names:
+    st = json.load(open(f"{rt}/{n}/state.json"))
+    procs = [("supervisor", st["supervisor_pid"]), ("init", st["init_pid"])]
+    procs += [("helper", p) for p in st.get("helpers") or []]
+    out["sandboxes"].append({"name": n, "procs": [
+        {"role": r, "pid": p, "pss_kb": kb(p, "smaps_rollup", "Pss"), "rss_kb": kb(p, "status", "VmRSS")}
+        for r, p in procs]})
+json.dump(out, sys.stdout, indent=1)
+PY
+	for name in "${names[@]}"; do
+		"$DEVBOX" stop "$name" >/dev/null 2>&1 || true
+	done
+}
+
+# burst_lines: 50 different sandboxes cold-started at once, then podman x50.
+BURST=50
+burst_lines() {
+	log "burst: $BURST cold starts at once"
+	python3 "$WORK/burst.py" "$BURST" "$WORK/proj/burst" "$WORK/out/burst-devbox.json" \
+		"$DEVBOX" run --rm --network none -- true
+	if command -v podman >/dev/null && podman_image; then
+		log "burst: podman run x$BURST"
+		timeout 300 python3 "$WORK/burst.py" "$BURST" "$WORK/proj/burst-podman" "$WORK/out/burst-podman.json" \
+			podman --runtime runc run --rm --network none "$IMAGE" true ||
+			echo "podman burst failed or took over 300 s" >>"$WORK/out/status.txt"
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -551,6 +698,7 @@ rootlesskit_published() {
 if [[ $PHASE == user ]]; then
 	[[ -n $WORK && -n $DEVBOX ]] || die "--phase user needs --work and --devbox"
 	[[ -z $ROOTLESSKIT || -x $ROOTLESSKIT ]] || ROOTLESSKIT=
+	[[ -z $BASELINE || -x $BASELINE ]] || BASELINE=
 	user_phase
 	exit 0
 fi
@@ -563,7 +711,7 @@ fi
 install_packages() {
 	[[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null || return 0
 	local missing=() tool pkg
-	for tool in hyperfine:hyperfine bwrap:bubblewrap iperf3:iperf3 slirp4netns:slirp4netns pasta:passt; do
+	for tool in hyperfine:hyperfine bwrap:bubblewrap iperf3:iperf3 slirp4netns:slirp4netns pasta:passt rootlesskit:rootlesskit; do
 		pkg=${tool#*:}
 		command -v "${tool%%:*}" >/dev/null || missing+=("$pkg")
 	done
@@ -612,10 +760,20 @@ fi
 chmod 0755 "$WORK/devbox"
 log "building the loopback registry and stripped binaries (sizes)"
 mkdir -p "$WORK/out" "$WORK/stripped"
-(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry &&
+(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry ./bench/floor &&
 	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-init) ||
 	die "go build of bench/registry or the stripped binaries failed"
-chmod 0755 "$WORK/registry" "$WORK/out"
+chmod 0755 "$WORK/registry" "$WORK/floor" "$WORK/out"
+for f in burst.py alternate.py; do
+	install -m 0755 "$REPO/bench/$f" "$WORK/$f"
+done
+if [[ -n $BASELINE ]]; then
+	mkdir -p "$WORK/base"
+	install -m 0755 "$BASELINE" "$WORK/base/devbox"
+	[[ -x $(dirname "$BASELINE")/devbox-init ]] && install -m 0755 "$(dirname "$BASELINE")/devbox-init" "$WORK/base/devbox-init"
+	chmod 0755 "$WORK/base"
+	BASELINE=$WORK/base/devbox
+fi
 stat -c '{"devbox": %s}' "$WORK/stripped/devbox" >"$WORK/out/size.json"
 stat -c '{"devbox-init": %s}' "$WORK/stripped/devbox-init" >"$WORK/out/size-init.json"
 if [[ -z $ROOTLESSKIT ]]; then
@@ -654,11 +812,13 @@ if [[ $(id -u) -eq 0 ]]; then
 		HOME="$home" USER="$BENCH_USER" LOGNAME="$BENCH_USER" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
 		LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-		bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT")
+		bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT" \
+		--baseline "$BASELINE" $([[ $START_ONLY == 1 ]] && echo --start-only))
 	RAN_AS=$BENCH_USER
 else
 	log "running the sandbox benchmarks as $(id -un)"
-	(bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT")
+	(bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT" \
+		--baseline "$BASELINE" $([[ $START_ONLY == 1 ]] && echo --start-only))
 	RAN_AS=$(id -un)
 fi
 
@@ -695,6 +855,6 @@ json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY
 
 mkdir -p "$(dirname "$OUT")"
-python3 "$REPO/bench/report.py" "$WORK/out" >"$OUT"
+python3 "$REPO/bench/report.py" "$WORK/out" "$REPO/bench/tracesum.py" >"$OUT"
 log "wrote $OUT"
 sed -n '/^## Results/,/^## Go/p' "$OUT" | sed '$d' >&2

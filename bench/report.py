@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render docs/benchmarks.md from bench/bench.sh's output directory.
 
-Usage: report.py OUTDIR > docs/benchmarks.md
+Usage: report.py OUTDIR [TRACESUM.py] > docs/benchmarks.md
 
 OUTDIR holds one hyperfine --export-json file per line (join, cold, cold-net,
 unshare, bwrap, podman), rss.json and rss-start.json, gobench.txt, meta.json,
@@ -17,6 +17,9 @@ LINES = [
     ("join", "`devbox run -- true` (running sandbox)"),
     ("cold", "`devbox run --rm --network none -- true` (cold)"),
     ("cold-net", "`devbox run --rm -- true` (cold, default network: slirp4netns)"),
+    ("floor", "join floor: `bench/floor SOCK` (one unix-socket round trip; the server fork+execs `true`)"),
+    ("rootlesskit-host", "`rootlesskit --net=host true` (Debian's rootlesskit)"),
+    ("rootlesskit-slirp", "`rootlesskit --net=slirp4netns --mtu=65520 true` (Debian's rootlesskit)"),
     ("unshare", "`unshare --user --map-auto --map-root-user --mount --pid --fork --uts --ipc true`"),
     ("bwrap", "`bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true`"),
     ("podman", "`podman --runtime runc run --rm --network none localhost/devbox-bench-busybox true`"),
@@ -38,6 +41,11 @@ BINARY_MAX_MB = 15.0
 NET_SETUP_MAX_MS = 25.0
 RAW_MIN = 0.95
 ROOTLESSKIT_MIN = 0.9
+# issue 15
+COLD_BWRAP_MAX = 3.0
+COLD_NET_ROOTLESSKIT_MAX = 0.75
+JOIN_FLOOR_MAX = 1.25
+IDLE_PSS_MAX_MIB = 5.0
 
 # iperf3 lines: key, what, command. "fwd" is iperf3's default direction (the
 # client sends), "rev" is -R.
@@ -187,6 +195,124 @@ def image_rows(med, pod):
     return rows
 
 
+def ratio_row(label, a, b, lim):
+    r = a / b if a is not None and b else None
+    return (label, f"{r:.2f}×" if r is not None else "–", f"≤ {lim:g}×", verdict(None if r is None else r <= lim))
+
+
+def idle_pss(d):
+    """(PSS per sandbox in MiB, sandboxes, processes) of idle10.json."""
+    j = load(d, "idle10.json")
+    if not j or not j.get("sandboxes"):
+        return None, 0, 0
+    vals = [p["pss_kb"] for s in j["sandboxes"] for p in s["procs"]]
+    if any(v is None for v in vals):
+        return None, len(j["sandboxes"]), len(vals)
+    return sum(vals) / 1024.0 / len(j["sandboxes"]), len(j["sandboxes"]), len(vals)
+
+
+def issue15_rows(d, med):
+    """Issue 15's targets, each against its peer from the same run."""
+    rows = [ratio_row("Cold `--rm --network none` / bwrap (medians)", med("cold"), med("bwrap"), COLD_BWRAP_MAX),
+            ratio_row("Cold `--rm` slirp4netns / `rootlesskit --net=slirp4netns` (medians)", med("cold-net"),
+                      med("rootlesskit-slirp"), COLD_NET_ROOTLESSKIT_MAX),
+            ratio_row("Join / join floor (medians)", med("join"), med("floor"), JOIN_FLOOR_MAX)]
+    pss, n, _ = idle_pss(d)
+    rows.append((f"Idle PSS per sandbox, {n} idle sandboxes (supervisors, inits, slirp4netns)",
+                 f"{pss:.2f} MiB" if pss is not None else "–", f"≤ {IDLE_PSS_MAX_MIB:g} MiB",
+                 verdict(None if pss is None else pss <= IDLE_PSS_MAX_MIB)))
+    b = load(d, "burst-devbox.json")
+    if b:
+        rows.append((f"Burst: {b['runs']} sandboxes cold-started at once, failures",
+                     str(len(b["failures"])), "0", verdict(len(b["failures"]) == 0)))
+    return rows
+
+
+def start_sections(w, d):
+    """Burst, idle memory of ten, baseline comparison and trace breakdown."""
+    bursts = [(k, load(d, f"burst-{k}.json")) for k in ("devbox", "podman")]
+    if any(b for _, b in bursts):
+        w("## Burst: 50 different sandboxes cold-started at once")
+        w("")
+        w("`bench/burst.py`: all started before any is waited for, each in its own project")
+        w("directory; per-start wall time from its spawn to its exit.")
+        w("")
+        w("| Command | Runs | Failures | Total wall (ms) | p50 (ms) | p99 (ms) |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for k, b in bursts:
+            if not b:
+                w(f"| {k} | – | – | – | – | – |")
+                continue
+            w(f"| `{' '.join(b['cmd'][1:]) if k == 'devbox' else ' '.join(b['cmd'])}` ({k}) | {b['runs']} | "
+              f"{len(b['failures'])} | {b['wall_ms']:.0f} | {b['p50_ms']:.0f} | {b['p99_ms']:.0f} |")
+        w("")
+        for k, b in bursts:
+            for f in (b or {}).get("failures", [])[:5]:
+                w(f"- {k} failure: exit {f['code']}: {f['stderr']}")
+        w("")
+    j = load(d, "idle10.json")
+    if j and j.get("sandboxes"):
+        pss, n, procs = idle_pss(d)
+        roles = {}
+        for s in j["sandboxes"]:
+            for p in s["procs"]:
+                if p["pss_kb"] is not None:
+                    roles.setdefault(p["role"], []).append(p["pss_kb"])
+        w("## Ten idle sandboxes")
+        w("")
+        w(f"{n} sandboxes on the default network, idle; Pss from `/proc/PID/smaps_rollup` of")
+        w(f"all {procs} processes (each sandbox's supervisor, init and slirp4netns). Pss")
+        w("divides shared pages (the binaries' text) among the processes mapping them.")
+        w("")
+        w("| Process | Count | Pss total (MiB) | Pss each (MiB) |")
+        w("|---|---:|---:|---:|")
+        for r, v in roles.items():
+            w(f"| {r} | {len(v)} | {sum(v) / 1024:.1f} | {sum(v) / 1024 / len(v):.2f} |")
+        if pss is not None:
+            w(f"| **per sandbox** | | | **{pss:.2f}** |")
+        w("")
+    alts = [(k, load(d, f"alt-{k}.json")) for k in ("cold", "cold-net")]
+    if any(a for _, a in alts):
+        w("## Before and after, alternately")
+        w("")
+        w("`bench/alternate.py`: the `--baseline` binary and this build, run A B A B ... so")
+        w("load on the machine falls on both alike.")
+        w("")
+        w("| Line | Baseline median (ms) | This build median (ms) | Ratio | Runs |")
+        w("|---|---:|---:|---:|---:|")
+        for k, a in alts:
+            if not a:
+                continue
+            b, n = a["base"]["median_ms"], a["new"]["median_ms"]
+            w(f"| {k} | {b:.2f} | {n:.2f} | {n / b:.2f}× | {len(a['new']['times_ms'])} |")
+        w("")
+    tracesum = None
+    if len(sys.argv) > 2:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("tracesum", sys.argv[2])
+        tracesum = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tracesum)
+    if tracesum:
+        for key, what in (("cold", "`--network none`"), ("cold-net", "slirp4netns")):
+            for build in ("base", "new"):
+                f = os.path.join(d, f"trace-{build}-{key}.txt")
+                if not os.path.exists(f):
+                    continue
+                runs = tracesum.parse(open(f).read())
+                if not runs:
+                    continue
+                w(f"## Where a cold start's time goes: {what}, {'baseline' if build == 'base' else 'this build'}")
+                w("")
+                w(f"`DEVBOX_TRACE=1 devbox run --rm ... -- true`, {len(runs)} runs, the median of each")
+                w("phase (bench/tracesum.py); indented phases ran inside the one above.")
+                w("")
+                w("```")
+                for k, m, n in tracesum.summarize(runs):
+                    w(f"{m:9.2f} ms  {'  ' * (len(k) - 1)}{k[-1]}" + (f"  (in {n} runs)" if n != len(runs) else ""))
+                w("```")
+                w("")
+
+
 def main():
     d = sys.argv[1]
     meta = load(d, "meta.json") or {}
@@ -288,6 +414,7 @@ def main():
             r = x / y if x is not None and y else None
             rows.append((f"{label}, {direction(a, dr)}", f"{r:.2f}×" if r is not None else "–",
                          f"≥ {lim:g}×", verdict(None if r is None else r >= lim)))
+    rows += issue15_rows(d, med)
     rows += image_rows(med, pod)
     sizes = {**(load(d, "size.json") or {}), **(load(d, "size-init.json") or {})}
     if sizes.get("devbox"):
@@ -363,6 +490,7 @@ def main():
             w(f"processes map the same binaries; {f / 1024.0:.1f} MiB of VmRSS is file-backed.")
         w("")
 
+    start_sections(w, d)
     net_section(w, d, status)
 
     w("## Go benchmarks (internal/proto)")
