@@ -39,6 +39,14 @@ echo $$ >$u/session/cgroup.procs
 
 home=/tmp/home-$uid
 mkdir -p $home && chown "$uid:$gid" $home
+# devbox and the tests take the home from the password file: show the
+# writable one there (the host's root is read-only in the guest).
+pwhome=$(getent passwd "$uid" | cut -d: -f6)
+if [ -n "$pwhome" ] && [ "$pwhome" != / ] && [ -d "$pwhome" ] && mount --bind "$home" "$pwhome"; then
+	home=$pwhome
+fi
+# /var/tmp is writable on a real machine (podman and mktemp use it).
+mkdir -p /tmp/var-tmp && chmod 1777 /tmp/var-tmp && mount --bind /tmp/var-tmp /var/tmp
 cd "$DEVBOX_WORK"
 
 # as_user CMD...: run CMD as the test user with a login's environment.

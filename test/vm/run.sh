@@ -55,7 +55,9 @@ if [ "$integration" != none ]; then
 	chmod 755 "$work/integration.test"
 	echo "$integration" >"$work/integration.run"
 	# Root-only tests, and the single-id test (the test user has ranges).
-	echo '^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$' >"$work/integration.skip"
+	# The export tests' podman half tests podman 4.3 more than this kernel
+	# (the host run has them): left out here to keep the guest run short.
+	echo '^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange|TestExport_ReproducibleImportPushAndPodman|TestExport_IncludeProjectAndKubePlay)$' >"$work/integration.skip"
 fi
 # The guest's /tmp, where the tests keep their stores and projects: an
 # ext4 disk as on a real machine (a sparse file, UML's ubd0), not the
