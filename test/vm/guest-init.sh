@@ -45,8 +45,6 @@ pwhome=$(getent passwd "$uid" | cut -d: -f6)
 if [ -n "$pwhome" ] && [ "$pwhome" != / ] && [ -d "$pwhome" ] && mount --bind "$home" "$pwhome"; then
 	home=$pwhome
 fi
-# /var/tmp is writable on a real machine (podman and mktemp use it).
-mkdir -p /tmp/var-tmp && chmod 1777 /tmp/var-tmp && mount --bind /tmp/var-tmp /var/tmp
 cd "$DEVBOX_WORK"
 
 # as_user CMD...: run CMD as the test user with a login's environment.
