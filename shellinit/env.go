@@ -17,7 +17,15 @@ type Session struct {
 	Project string
 	Home    string
 	Shell   string
+	// Path is the session's PATH: the host's in the host view (init drops
+	// the directories that do not exist inside), the image's in an image
+	// sandbox; empty means DefaultPath.
+	Path string
 }
+
+// PathVar carries the session's PATH for the rc files, which put it back
+// after the login files (/etc/profile resets PATH): see rcFiles.
+const PathVar = "DEVBOX_PATH"
 
 // passThrough are host variables a session inherits: the terminal's and the
 // locale's, as Toolbx and Podman's -t do.
@@ -41,6 +49,9 @@ func Env(host []string, s Session, extra []string) []string {
 	vars["USER"] = "root"
 	vars["LOGNAME"] = "root"
 	vars["PATH"] = DefaultPath
+	if s.Path != "" {
+		vars["PATH"] = s.Path
+	}
 	if s.Shell != "" {
 		vars["SHELL"] = s.Shell
 	}
@@ -52,6 +63,26 @@ func Env(host []string, s Session, extra []string) []string {
 		vars[k] = v
 	}
 	return flatten(vars)
+}
+
+// WithPathVar sets PathVar to the PATH env ends up with, after every
+// overlay (the image's Env, the config's env).
+func WithPathVar(env []string) []string {
+	path := DefaultPath
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case PathVar:
+			continue
+		case "PATH":
+			path = v
+		}
+		out = append(out, kv)
+	}
+	out = append(out, PathVar+"="+path)
+	sort.Strings(out)
+	return out
 }
 
 func contains(list []string, s string) bool {

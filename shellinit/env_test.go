@@ -23,3 +23,16 @@ func TestEnvDefaultsTerm(t *testing.T) {
 		t.Errorf("Env without TERM = %q, want TERM=xterm", got)
 	}
 }
+
+func TestEnvPathAndPathVar(t *testing.T) {
+	got := WithPathVar(Env(nil, Session{Home: "/h", Path: "/usr/local/go/bin:/usr/bin"}, nil))
+	for _, want := range []string{"PATH=/usr/local/go/bin:/usr/bin", PathVar + "=/usr/local/go/bin:/usr/bin"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("env %q lacks %s", got, want)
+		}
+	}
+	got = WithPathVar([]string{"PATH=/a", PathVar + "=/old", "PATH=/b"})
+	if !slices.Equal(got, []string{PathVar + "=/b", "PATH=/a", "PATH=/b"}) {
+		t.Errorf("WithPathVar = %q", got)
+	}
+}

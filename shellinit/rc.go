@@ -15,13 +15,43 @@ const RCDir = "/run/devbox/shellinit"
 // run before every prompt, it survives rc files that reset PS1.
 const promptHook = `case "$PS1" in "(devbox:"*) ;; *) PS1="(devbox:${DEVBOX_NAME}) ${PS1-\$ }" ;; esac`
 
+// pathHook puts the sandbox's PATH (DEVBOX_PATH) back after the login
+// files, which reset it (Debian's /etc/profile sets PATH outright). The
+// entries the login files added that it lacks (~/.local/bin from
+// ~/.profile) are kept after it. Written without word splitting, so sh,
+// bash and zsh run it alike; _devbox_path_done (not exported) makes bash's
+// PROMPT_COMMAND apply it once per shell.
+const pathHook = `if [ -n "${DEVBOX_PATH-}" ]; then
+  _devbox_rest="${PATH-}:"
+  _devbox_new="$DEVBOX_PATH"
+  while [ -n "$_devbox_rest" ]; do
+    _devbox_d="${_devbox_rest%%:*}"
+    _devbox_rest="${_devbox_rest#*:}"
+    case ":$_devbox_new:" in
+      *":$_devbox_d:"*) ;;
+      *) [ -n "$_devbox_d" ] && _devbox_new="$_devbox_new:$_devbox_d" ;;
+    esac
+  done
+  PATH="$_devbox_new"
+  export PATH
+  unset _devbox_rest _devbox_new _devbox_d
+fi
+_devbox_path_done=1
+`
+
+// promptCommand is bash's PROMPT_COMMAND: the PATH hook once (bash reads
+// no rc file of ours after its login files), then the prompt hook.
+const promptCommand = `[ -n "${_devbox_path_done-}" ] || . ` + RCDir + `/path; ` + promptHook
+
 // rcFiles are the start-up files, by name under RCDir.
 //   - sh (dash, busybox) reads $ENV in interactive shells: shrc.
 //   - bash runs $PROMPT_COMMAND before each prompt (set in the session env).
 //   - zsh reads its dot files from $ZDOTDIR: each of ours sources the user's
 //     own from $HOME, then .zshrc sets the prompt.
 var rcFiles = map[string]string{
-	"shrc": promptHook + "\n",
+	"path": pathHook,
+	// sh reads $ENV after its login files.
+	"shrc": ". " + RCDir + "/path\n" + promptHook + "\n",
 	"zsh/.zshenv": `ZDOTDIR="$HOME"
 [ -f "$HOME/.zshenv" ] && . "$HOME/.zshenv"
 ZDOTDIR=` + RCDir + `/zsh
@@ -30,8 +60,10 @@ ZDOTDIR=` + RCDir + `/zsh
 `,
 	"zsh/.zshrc": `[ -f "$HOME/.zshrc" ] && ZDOTDIR="$HOME" . "$HOME/.zshrc"
 case "$PROMPT" in "(devbox:"*) ;; *) PROMPT="(devbox:${DEVBOX_NAME}) ${PROMPT:-%# }" ;; esac
+. ` + RCDir + `/path
 `,
 	"zsh/.zlogin": `[ -f "$HOME/.zlogin" ] && ZDOTDIR="$HOME" . "$HOME/.zlogin"
+. ` + RCDir + `/path
 ZDOTDIR="$HOME"
 `,
 }
@@ -40,7 +72,7 @@ ZDOTDIR="$HOME"
 func RCEnv() []string {
 	return []string{
 		"ENV=" + RCDir + "/shrc",
-		"PROMPT_COMMAND=" + promptHook,
+		"PROMPT_COMMAND=" + promptCommand,
 		"ZDOTDIR=" + RCDir + "/zsh",
 	}
 }

@@ -23,6 +23,9 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // the master for the client. Without one, the client's stdio fds are used
 // directly, so pipes and files behave as on the host.
 func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
+	if req.FilterPath {
+		req.Env = filterPaths(req.Env, isDir)
+	}
 	argv, err := resolveArgv(req)
 	if err != nil {
 		return 0, nil, err
@@ -216,6 +219,39 @@ func lookPath(name, pathEnv string) (string, error) {
 		return "", denied
 	}
 	return "", &notFoundError{name: name}
+}
+
+// pathVars are the variables FilterPath applies to: PATH and the copy the
+// rc files re-apply (shellinit.PathVar).
+var pathVars = map[string]bool{"PATH": true, "DEVBOX_PATH": true}
+
+// filterPaths drops the entries of the path variables for which exists is
+// false, keeping the order; a PATH left empty becomes /usr/bin:/bin.
+func filterPaths(env []string, exists func(string) bool) []string {
+	out := make([]string, len(env))
+	for i, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if !pathVars[k] {
+			out[i] = kv
+			continue
+		}
+		var keep []string
+		for _, d := range filepath.SplitList(v) {
+			if filepath.IsAbs(d) && exists(d) {
+				keep = append(keep, d)
+			}
+		}
+		if len(keep) == 0 {
+			keep = []string{"/usr/bin", "/bin"}
+		}
+		out[i] = k + "=" + strings.Join(keep, ":")
+	}
+	return out
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 func envValue(env []string, key string) string {

@@ -183,6 +183,9 @@ type Spawn struct {
 	// KeepID runs the session as the invoking user's own uid and gid
 	// (user = "self"), in a user namespace nested in the sandbox's.
 	KeepID *KeepID `json:"keep_id,omitempty"`
+	// FilterPath drops the entries of PATH and DEVBOX_PATH that are not
+	// directories inside: the host view passes the host's PATH as it is.
+	FilterPath bool `json:"filter_path,omitempty"`
 }
 
 // RelayEOF is the VEOF character of a relay pty: the client writes it to

@@ -17,6 +17,7 @@ import (
 	"os/user"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -224,10 +225,47 @@ func Session(opts Options, argv []string) proto.Spawn {
 		cwd = c.Workdir
 	}
 	extra, keep := sessionExtra(c)
-	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell}
+	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell, Path: hostPath(opts)}
 	env := shellinit.Env(os.Environ(), s, extra)
 	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, DefaultCwd: opts.Project, ShellHint: shell, KeepID: keep}
-	return imageSession(opts, req)
+	req = imageSession(opts, req)
+	req.Env = shellinit.WithPathVar(overlayEnv(req.Env, configEnv(c.Env, envValue(req.Env, "PATH"))))
+	// In the host view the host's PATH is used as it is; init drops the
+	// directories the sandbox does not show.
+	req.FilterPath = opts.Image == nil
+	return req
+}
+
+// hostPath is the host's PATH for a host-view session; an image sandbox
+// starts from the image's Env (imageSession) or devbox's default.
+func hostPath(opts Options) string {
+	if opts.Image != nil {
+		return ""
+	}
+	return os.Getenv("PATH")
+}
+
+// configEnv is the config's env as KEY=VALUE; in a PATH value, $PATH and
+// ${PATH} stand for the PATH the session has without it.
+func configEnv(env map[string]string, path string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		if k == "PATH" {
+			v = strings.NewReplacer("${PATH}", path, "$PATH", path).Replace(v)
+		}
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // sessionCwd is the current directory as the sandbox shows it: the real
@@ -257,9 +295,6 @@ func sessionExtra(c config.Config) ([]string, *proto.KeepID) {
 		if u, err := user.Current(); err == nil {
 			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
 		}
-	}
-	for k, v := range c.Env {
-		extra = append(extra, k+"="+v)
 	}
 	return extra, keep
 }

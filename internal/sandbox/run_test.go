@@ -89,3 +89,34 @@ func TestUniqueName(t *testing.T) {
 		}
 	}
 }
+
+// PATH: the host's in the host view (filtered inside), the image's in an
+// image sandbox, and [env] PATH over either, with $PATH its base; the rc
+// files' copy follows the result.
+func TestSessionPath(t *testing.T) {
+	t.Setenv("PATH", "/usr/local/go/bin:/usr/bin")
+	lk := &storage.Lookup{}
+	lk.Config.Env = []string{"PATH=/img/bin:/usr/bin"}
+	tests := []struct {
+		name   string
+		image  *storage.Lookup
+		env    map[string]string
+		want   string
+		filter bool
+	}{
+		{"host view", nil, nil, "/usr/local/go/bin:/usr/bin", true},
+		{"image", lk, nil, "/img/bin:/usr/bin", false},
+		{"config over the image", lk, map[string]string{"PATH": "/opt/x/bin:$PATH"}, "/opt/x/bin:/img/bin:/usr/bin", false},
+		{"config over the host", nil, map[string]string{"PATH": "${PATH}:/extra"}, "/usr/local/go/bin:/usr/bin:/extra", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Defaults()
+			c.Env = tt.env
+			req := Session(Options{Name: "n", Project: "/p", Image: tt.image, Config: c}, []string{"true"})
+			if !slices.Contains(req.Env, "PATH="+tt.want) || !slices.Contains(req.Env, "DEVBOX_PATH="+tt.want) || req.FilterPath != tt.filter {
+				t.Errorf("Session: filter %v, env %q; want PATH and DEVBOX_PATH %s, filter %v", req.FilterPath, req.Env, tt.want, tt.filter)
+			}
+		})
+	}
+}
