@@ -116,7 +116,13 @@ build_and_install() {
 	say "building devbox with $("$go" env GOVERSION)"
 	# devbox-init is the sandbox's PID 1 alone: smaller, so it starts faster
 	# and an idle sandbox holds less memory. devbox finds it next to itself.
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -o "$tmp/" ./cmd/devbox ./cmd/devbox-init)
+	# devbox version prints the commit; Go's own VCS stamp is missing in a
+	# tree without .git, so pass it when git knows it.
+	ldflags=""
+	if rev=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
+		ldflags="-X main.commit=$rev"
+	fi
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-init)
 	mkdir -p "$bindir"
 	for b in devbox devbox-init; do
 		if is_root; then

@@ -4,6 +4,7 @@
 package shellinit
 
 import (
+	"path"
 	"sort"
 	"strings"
 )
@@ -21,24 +22,36 @@ type Session struct {
 	// the directories that do not exist inside), the image's in an image
 	// sandbox; empty means DefaultPath.
 	Path string
+	// Pass are more host variables to pass through ([env] pass).
+	Pass []string
 }
 
 // PathVar carries the session's PATH for the rc files, which put it back
 // after the login files (/etc/profile resets PATH): see rcFiles.
 const PathVar = "DEVBOX_PATH"
 
-// passThrough are host variables a session inherits: the terminal's and the
-// locale's, as Toolbx and Podman's -t do.
-var passThrough = []string{"TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "NO_COLOR"}
+// DefaultPass are the host variables every session inherits (path.Match
+// patterns), none of them secret: the terminal's and the locale's, as
+// Toolbx and Podman's -t do; the user's editor and pager; the proxy
+// settings in both cases; and what IDE terminals set, so their shell
+// integration works inside (VS Code's TERM_PROGRAM and VSCODE_*,
+// JetBrains' TERMINAL_EMULATOR). [env] pass = [...] adds to it.
+var DefaultPass = []string{
+	"TERM", "COLORTERM", "LANG", "LANGUAGE", "LC_*", "TZ", "NO_COLOR",
+	"EDITOR", "VISUAL", "PAGER",
+	"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy",
+	"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY",
+	"TERM_PROGRAM", "TERM_PROGRAM_VERSION", "VSCODE_*", "TERMINAL_EMULATOR",
+}
 
-// Env returns the session environment: pass-through host variables, the
-// sandbox's own (HOME, USER, PATH, DEVBOX_*), then extra KEY=VALUE entries,
-// which win.
+// Env returns the session environment: pass-through host variables
+// (DefaultPass and s.Pass), the sandbox's own (HOME, USER, PATH, DEVBOX_*),
+// then extra KEY=VALUE entries, which win.
 func Env(host []string, s Session, extra []string) []string {
 	vars := map[string]string{}
 	for _, kv := range host {
 		k, v, ok := strings.Cut(kv, "=")
-		if ok && (contains(passThrough, k) || strings.HasPrefix(k, "LC_")) {
+		if ok && (Passes(DefaultPass, k) || Passes(s.Pass, k)) {
 			vars[k] = v
 		}
 	}
@@ -85,9 +98,10 @@ func WithPathVar(env []string) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
+// Passes reports whether variable name matches one of the patterns.
+func Passes(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
 			return true
 		}
 	}

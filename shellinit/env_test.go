@@ -36,3 +36,20 @@ func TestEnvPathAndPathVar(t *testing.T) {
 		t.Errorf("WithPathVar = %q", got)
 	}
 }
+
+func TestEnvPassThrough(t *testing.T) {
+	host := []string{"EDITOR=vim", "https_proxy=http://p:3128", "NO_PROXY=.corp", "VSCODE_IPC_HOOK_CLI=/run/x.sock",
+		"TERM_PROGRAM=vscode", "TERMINAL_EMULATOR=JetBrains-JediTerm", "AWS_SECRET_ACCESS_KEY=s", "MY_A=1", "MY_B=2", "OTHER=o"}
+	got := Env(host, Session{Home: "/h", Pass: []string{"MY_*"}}, nil)
+	for _, want := range []string{"EDITOR=vim", "https_proxy=http://p:3128", "NO_PROXY=.corp", "VSCODE_IPC_HOOK_CLI=/run/x.sock",
+		"TERM_PROGRAM=vscode", "TERMINAL_EMULATOR=JetBrains-JediTerm", "MY_A=1", "MY_B=2"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Env lacks %s: %q", want, got)
+		}
+	}
+	for _, secret := range []string{"AWS_SECRET_ACCESS_KEY=s", "OTHER=o"} {
+		if slices.Contains(got, secret) {
+			t.Errorf("Env passes %s, which no pattern names", secret)
+		}
+	}
+}

@@ -22,6 +22,8 @@ var flagKeys = map[string]struct{ key, prefix string }{
 	"allow-host-loopback": {"allow_host_loopback", ""},
 	"idle-timeout":        {"idle_timeout", ""},
 	"env":                 {"env", ""},
+	"volume":              {"mounts", ""},
+	"mount":               {"mounts", ""},
 	"workdir":             {"workdir", ""},
 	"memory":              {"limits", "memory="},
 	"memory-swap":         {"limits", "memory_swap="},
@@ -35,16 +37,25 @@ var flagKeys = map[string]struct{ key, prefix string }{
 // loadConfig builds the one validated Config: defaults, then the project's
 // devbox.toml, then the flags the user set.
 func loadConfig(cmd *cobra.Command, dir string) (config.Config, error) {
-	return config.Load(configName(dir), configContext(dir), flagOverrides(cmd))
+	over, err := flagOverrides(cmd)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.Load(configName(dir), configContext(dir), over)
 }
 
 func configContext(dir string) config.Context {
-	return config.Context{Project: dir, Home: sandbox.HostHome()}
+	return config.Context{Project: dir, Home: sandbox.HostHome(), LookupEnv: os.LookupEnv}
 }
 
-// flagOverrides lists the config keys the user set with flags.
-func flagOverrides(cmd *cobra.Command) []config.Override {
-	var over []config.Override
+// flagOverrides lists the config keys the user set with flags. The
+// variables of --env-file come first, so -e overrides them, as in docker
+// run.
+func flagOverrides(cmd *cobra.Command) ([]config.Override, error) {
+	over, err := envFileOverrides(cmd)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		fk, ok := flagKeys[fl.Name]
 		if !ok {
@@ -54,7 +65,26 @@ func flagOverrides(cmd *cobra.Command) []config.Override {
 			over = append(over, config.Override{Flag: fl.Name, Key: fk.key, Value: fk.prefix + v})
 		}
 	})
-	return over
+	return over, nil
+}
+
+// envFileOverrides reads each --env-file into env overrides.
+func envFileOverrides(cmd *cobra.Command) ([]config.Override, error) {
+	fl := cmd.Flags().Lookup("env-file")
+	if fl == nil || !fl.Changed {
+		return nil, nil
+	}
+	var over []config.Override
+	for _, file := range flagValues(fl) {
+		vars, err := config.ReadEnvFile(file, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range vars {
+			over = append(over, config.Override{Flag: "env-file", Key: "env", Value: kv})
+		}
+	}
+	return over, nil
 }
 
 // flagValues returns every value of a repeatable flag, or the one value.
@@ -91,7 +121,11 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 		return err
 	}
 	opts.FlagKeys = map[string]bool{}
-	for _, o := range flagOverrides(cmd) {
+	over, err := flagOverrides(cmd)
+	if err != nil {
+		return err
+	}
+	for _, o := range over {
 		opts.FlagKeys[o.Key] = true
 	}
 	return nil

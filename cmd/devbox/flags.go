@@ -17,6 +17,9 @@ type sandboxFlags struct {
 	net         netFlags
 	idleTimeout time.Duration
 	env         []string
+	envFiles    []string
+	volumes     []string
+	mounts      []string
 	workdir     string
 	limits      limitFlags
 	image       imageFlags
@@ -30,7 +33,10 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the sandbox name)")
 	f.net.register(cmd, fl)
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
-	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session (KEY=VALUE, repeatable)")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session: NAME=VALUE, or NAME for the host's value (repeatable)")
+	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file: NAME=VALUE or NAME lines, # comments (repeatable)")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind a host path: SRC:DST[:ro] (repeatable)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "bind a host path: type=bind,source=SRC,target=DST[,readonly] (repeatable)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
 	f.limits.register(fl, true)
 	f.image.register(fl)

@@ -29,8 +29,9 @@ a writable layer over the image, kept until 'devbox rm'.`,
 func newImagePullCmd(a *app) *cobra.Command {
 	var tlsVerify, quiet bool
 	cmd := &cobra.Command{
-		Use:   "pull REF",
-		Short: "Pull an image from a registry",
+		Use:         "pull REF",
+		Annotations: needs("needs one image reference"),
+		Short:       "Pull an image from a registry",
 		Long: `Pull REF from an OCI or Docker registry. A short name such as "debian" means
 docker.io/library/debian:latest. Registries on 127.0.0.1 or localhost are
 reached over plain HTTP; others only with --tls-verify=false.
@@ -65,8 +66,9 @@ func newImageImportCmd(a *app) *cobra.Command {
 	var name string
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "import PATH",
-		Short: "Import an OCI layout, OCI archive, docker archive or rootfs tarball",
+		Use:         "import PATH",
+		Annotations: needs("needs one path to import"),
+		Short:       "Import an OCI layout, OCI archive, docker archive or rootfs tarball",
 		Example: `  devbox image import ./debian.tar              # docker save / podman save output
   devbox image import --name mydeb rootfs.tar.gz  # plain root file system`,
 		Args: cobra.ExactArgs(1),
@@ -136,9 +138,10 @@ func printImages(a *app, l storage.Listing) error {
 
 func newImageRmCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rm IMAGE...",
-		Short: "Remove images (not those a sandbox uses)",
-		Args:  cobra.MinimumNArgs(1),
+		Use:         "rm IMAGE...",
+		Annotations: needs("needs the images to remove (see devbox image ls)"),
+		Short:       "Remove images (not those a sandbox uses)",
+		Args:        cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := storage.DefaultConfig()
 			if err != nil {

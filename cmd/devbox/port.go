@@ -30,9 +30,10 @@ func newPortCmd(a *app) *cobra.Command {
 		return currentName()
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "add [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]",
-		Short: "Publish a port on a running sandbox",
-		Args:  cobra.ExactArgs(1),
+		Use:         "add [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]",
+		Annotations: needs("needs one port spec"),
+		Short:       "Publish a port on a running sandbox",
+		Args:        cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := slirpnet.ParsePortSpec(args[0]); err != nil {
 				return usageError{err}
@@ -40,9 +41,10 @@ func newPortCmd(a *app) *cobra.Command {
 			return portRequest(a, target, proto.PortAdd{Spec: args[0]})
 		},
 	}, &cobra.Command{
-		Use:   "rm ID",
-		Short: "Stop publishing a port (IDs from 'devbox port ls')",
-		Args:  cobra.ExactArgs(1),
+		Use:         "rm ID",
+		Annotations: needs("needs one port ID (see devbox port ls)"),
+		Short:       "Stop publishing a port (IDs from 'devbox port ls')",
+		Args:        cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.Atoi(args[0])
 			if err != nil {

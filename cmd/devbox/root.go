@@ -28,6 +28,7 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 
 func newRootCmd(a *app) *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "devbox",
 		Short: "Rootless developer sandboxes",
@@ -40,7 +41,15 @@ path and a persistent home. No sudo needed.`,
   devbox stop                  # stop this project's sandbox`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				printVersion(a.stdout)
+				return nil
+			}
+			return cmd.Help()
+		},
 	}
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version (as devbox version)")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -53,6 +62,8 @@ path and a persistent home. No sudo needed.`,
 	}
 	root.AddCommand(newInitCmd(a), newRestartCmd(a))
 	root.AddCommand(newRunCmd(a), newPortCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a), newImageCmd(a), newExportCmd(a), newKubeCmd(a))
+	root.AddCommand(newVersionCmd(a))
+	useHelpers(root)
 	return root
 }
 

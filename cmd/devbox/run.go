@@ -23,7 +23,8 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 		Example: `  devbox run -- make test
   devbox run -t -- top                  # with a terminal
   devbox run --rm --network none -- go test ./...   # throwaway sandbox (CI)`,
-		Args: cobra.MinimumNArgs(1),
+		Args:        cobra.MinimumNArgs(1),
+		Annotations: needs("needs a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(cmd, a)
 			if err != nil {

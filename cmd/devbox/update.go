@@ -37,7 +37,11 @@ process in the sandbox, until it stops; the next start uses the limits given the
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeRunning,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := config.LimitsFrom(flagOverrides(cmd))
+			over, err := flagOverrides(cmd)
+			if err != nil {
+				return err
+			}
+			cl, err := config.LimitsFrom(over)
 			if err != nil {
 				return err
 			}

@@ -27,8 +27,11 @@ type Config struct {
 	Ports             []string
 	AllowHostLoopback bool
 	// Env is applied last in every session, over devbox's own variables.
-	Env    map[string]string
-	Mounts []Mount
+	Env map[string]string
+	// EnvPass are glob patterns of host variables passed through to every
+	// session, beside the default list (shellinit): [env] pass = [...].
+	EnvPass []string
+	Mounts  []Mount
 	// Home is "private" (a persistent per-sandbox home), "host" (the real
 	// home bound read-write) or "ro" (the real home read-only).
 	Home   string
@@ -125,6 +128,9 @@ func (c Config) values() map[string]string {
 		env = append(env, k+"="+v)
 	}
 	sort.Strings(env)
+	if len(c.EnvPass) > 0 {
+		env = append(env, "pass="+strings.Join(c.EnvPass, ","))
+	}
 	return map[string]string{
 		"image":               c.Image,
 		"hostname":            c.Hostname,

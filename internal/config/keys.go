@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,11 +14,13 @@ import (
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
-// Context is what resolving paths needs: the project directory (relative
-// paths) and the invoking user's home (~).
+// Context is what resolving values needs: the project directory (relative
+// paths), the invoking user's home (~) and, for -e NAME, the host's
+// environment (nil: no host values).
 type Context struct {
-	Project string
-	Home    string
+	Project   string
+	Home      string
+	LookupEnv func(string) (string, bool)
 }
 
 // key is one configuration key: how a value (from TOML or a flag string)
@@ -207,36 +210,81 @@ func setPorts(c *Config, v any, _ Context) error {
 	return nil
 }
 
-// setEnv merges a table (file) or a KEY=VALUE string (flag) into Env.
-func setEnv(c *Config, v any, _ Context) error {
+// setEnv merges a table (file) or a KEY=VALUE string (flag) into Env. A
+// flag NAME without "=" takes the host's value, as docker run -e does, and
+// sets nothing when the host has none. In the table, pass = [...] (an
+// array, where a variable's value is a string) adds glob patterns of host
+// variables to pass through.
+func setEnv(c *Config, v any, ctx Context) error {
 	if c.Env == nil {
 		c.Env = map[string]string{}
 	}
 	if s, ok := v.(flagValue); ok {
-		k, val, found := strings.Cut(string(s), "=")
-		if !found || k == "" {
-			return fmt.Errorf("invalid value %q: want KEY=VALUE", s)
-		}
-		c.Env[k] = val
-		return nil
+		return setEnvFlag(c, string(s), ctx)
 	}
 	t, ok := v.(map[string]any)
 	if !ok {
 		return wrongType("a table of NAME = \"value\"", v)
 	}
 	for _, k := range sortedKeys(t) {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return fmt.Errorf("invalid variable name %q", k)
+		if err := checkEnvName(k); err != nil {
+			return err
 		}
 		switch x := t[k].(type) {
 		case string:
 			c.Env[k] = x
 		case int64, float64, bool:
 			c.Env[k] = fmt.Sprint(x)
+		case []any:
+			if k != "pass" {
+				return fmt.Errorf("%s: %w", k, wrongType("a string", x))
+			}
+			if err := setEnvPass(c, x); err != nil {
+				return &fieldError{field: k, err: err}
+			}
 		default:
 			return fmt.Errorf("%s: %w", k, wrongType("a string", x))
 		}
 	}
+	return nil
+}
+
+func setEnvFlag(c *Config, s string, ctx Context) error {
+	k, val, found := strings.Cut(s, "=")
+	if err := checkEnvName(k); err != nil {
+		return fmt.Errorf("invalid value %q: want NAME=VALUE, or NAME for the host's value", s)
+	}
+	if !found {
+		if ctx.LookupEnv == nil {
+			return nil
+		}
+		if val, found = ctx.LookupEnv(k); !found {
+			return nil
+		}
+	}
+	c.Env[k] = val
+	return nil
+}
+
+func checkEnvName(k string) error {
+	if k == "" || strings.ContainsAny(k, "=\x00") {
+		return fmt.Errorf("invalid variable name %q", k)
+	}
+	return nil
+}
+
+// setEnvPass checks the pass-through patterns (path.Match globs).
+func setEnvPass(c *Config, arr []any) error {
+	pats, err := stringList(arr, "variable names or patterns")
+	if err != nil {
+		return err
+	}
+	for _, p := range pats {
+		if _, err := path.Match(p, ""); err != nil || p == "" || strings.ContainsAny(p, "=\x00") {
+			return fmt.Errorf("invalid pattern %q: want a variable name or a glob such as \"AWS_REGION\" or \"MY_*\"", p)
+		}
+	}
+	c.EnvPass = append(c.EnvPass, pats...)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,13 @@ func parseMount(e any, ctx Context) (Mount, error) {
 	var m Mount
 	switch x := e.(type) {
 	case string:
+		if isMountOpts(x) {
+			mo, err := parseMountOpts(x)
+			if err != nil {
+				return m, err
+			}
+			return resolveMount(mo, ctx)
+		}
 		parts := strings.Split(x, ":")
 		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
 			return m, fmt.Errorf("invalid mount %q: want SOURCE:TARGET[:ro]", x)
@@ -81,6 +89,52 @@ func parseMount(e any, ctx Context) (Mount, error) {
 		return m, wrongType("a table with source, target and read_only", e)
 	}
 	return resolveMount(m, ctx)
+}
+
+// mountOptKeys are the fields of the --mount form, as docker run --mount
+// names them.
+var mountOptKeys = []string{"type", "source", "src", "target", "destination", "dst", "readonly", "ro"}
+
+// isMountOpts tells the --mount form (type=bind,source=...,target=...)
+// from SOURCE:TARGET[:ro]: its first field is KEY=VALUE with a known key.
+func isMountOpts(s string) bool {
+	first, _, _ := strings.Cut(s, ",")
+	k, _, ok := strings.Cut(first, "=")
+	return ok && slices.Contains(mountOptKeys, k)
+}
+
+// parseMountOpts parses type=bind,source=SRC,target=DST[,readonly].
+func parseMountOpts(s string) (Mount, error) {
+	var m Mount
+	usage := "want type=bind,source=SRC,target=DST[,readonly]"
+	for _, f := range strings.Split(s, ",") {
+		k, v, hasValue := strings.Cut(f, "=")
+		switch k {
+		case "type":
+			if v != "bind" {
+				return m, fmt.Errorf("invalid mount %q: type %q is not supported, only bind; %s", s, v, usage)
+			}
+		case "source", "src":
+			m.Source = v
+		case "target", "destination", "dst":
+			m.Target = v
+		case "readonly", "ro":
+			m.ReadOnly = true
+			if hasValue {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return m, fmt.Errorf("invalid mount %q: %s=%q is not true or false", s, k, v)
+				}
+				m.ReadOnly = b
+			}
+		default:
+			return m, fmt.Errorf("invalid mount %q: unknown field %q; %s", s, k, usage)
+		}
+	}
+	if m.Source == "" || m.Target == "" {
+		return m, fmt.Errorf("invalid mount %q: a mount needs source and target; %s", s, usage)
+	}
+	return m, nil
 }
 
 func mountTable(m *Mount, t map[string]any) error {

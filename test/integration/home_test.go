@@ -71,3 +71,58 @@ func TestHome_HostPathSurvivesLoginShell(t *testing.T) {
 		})
 	}
 }
+
+// -e NAME passes the host's value, as docker run -e does; --env-file reads
+// a file, and -e wins over it; the default pass-through list and [env]
+// pass reach the session, other host variables do not.
+func TestHome_EnvFromHost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.extra = append(e.extra, "FROM_HOST=host value", "EDITOR=vi", "https_proxy=http://127.0.0.1:3128",
+		"MY_TOOL_A=a", "SECRET_TOKEN=s")
+	e.writeConfig("[env]\npass = [\"MY_TOOL_*\"]\n")
+	file := filepath.Join(t.TempDir(), "vars.env")
+	if err := os.WriteFile(file, []byte("# comment\nFILE_A=from file\nFILE_B=file\nFROM_HOST\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.must("run", "--env-file", file, "-e", "FROM_HOST", "-e", "FILE_B=flag", "--",
+		"sh", "-c", `echo "$FROM_HOST|$FILE_A|$FILE_B|$EDITOR|$https_proxy|$MY_TOOL_A|${SECRET_TOKEN-unset}"`)
+	if want := "host value|from file|flag|vi|http://127.0.0.1:3128|a|unset\n"; out != want {
+		t.Errorf("session env: got %q, want %q", out, want)
+	}
+}
+
+// -v SRC:DST[:ro] and --mount bind host paths; on a running sandbox a new
+// volume is a config change that needs a restart.
+func TestHome_VolumeFlags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("shared\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.must("run", "--rm", "-v", src+":/mnt/rw", "--mount", "type=bind,source="+src+",target=/mnt/ro,readonly", "--",
+		"sh", "-c", "cat /mnt/rw/f; echo new > /mnt/rw/g; echo x > /mnt/ro/h 2>/dev/null || echo ro-refused")
+	if out != "shared\nro-refused\n" {
+		t.Errorf("-v and --mount: got %q", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(src, "g")); err != nil || string(b) != "new\n" {
+		t.Errorf("a write through -v did not reach the host: %q, %v", b, err)
+	}
+	e.must("run", "--", "true")
+	r := e.run("run", "-v", src+":/mnt/late", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "changed: mounts") || !strings.Contains(r.stderr, "devbox restart") {
+		t.Errorf("a new volume on a running sandbox: want 125 naming mounts and devbox restart:\n%s", r)
+	}
+}
+
+func TestHome_Version(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out := e.must(args...)
+		if !strings.HasPrefix(out, "devbox ") || !strings.Contains(out, "\ngo: go") || !strings.Contains(out, "user namespaces") {
+			t.Errorf("devbox %s:\n%s", args[0], out)
+		}
+	}
+}
