@@ -91,7 +91,12 @@ func WriteRC(dir string) (string, error) {
 	return dir, nil
 }
 
-// Welcome is the line shown once when an interactive shell starts.
-func Welcome(name, project string) string {
-	return fmt.Sprintf("devbox: in sandbox %s (project %s); type 'exit' or Ctrl-D to leave", name, project)
+// Welcome is the line shown once when an interactive shell starts; for a
+// session that is not root it says how to get a root shell.
+func Welcome(name, project string, rootHint bool) string {
+	s := fmt.Sprintf("devbox: in sandbox %s (project %s); type 'exit' or Ctrl-D to leave", name, project)
+	if rootHint {
+		s += "; 'devbox enter --user root' for a root shell"
+	}
+	return s
 }

@@ -33,6 +33,7 @@ it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
 		},
 	}
 	f.register(cmd)
+	f.registerUser(cmd)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type sandboxFlags struct {
 	volumes     []string
 	mounts      []string
 	workdir     string
+	user        string
 	limits      limitFlags
 	image       imageFlags
 	security    string
@@ -44,6 +46,11 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces"}, cobra.ShellCompDirectiveNoFileComp
 	})
+}
+
+// registerUser adds --user, for the commands that start a session.
+func (f *sandboxFlags) registerUser(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.user, "user", "u", "", "run the session as root (uid 0 inside) or self (your own uid); default: the sandbox's user")
 }
 
 // options resolves the project and sandbox name, loads the config (flags
@@ -71,8 +78,14 @@ func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *app) (sandbox.Optio
 	if err := project.ValidateName(opts.Name); err != nil {
 		return opts, usageError{err}
 	}
-	err = applyConfig(cmd, &opts)
-	return opts, err
+	if err := applyConfig(cmd, &opts); err != nil {
+		return opts, err
+	}
+	if f.user != "" && f.user != config.UserRoot && f.user != config.UserSelf {
+		return opts, usageError{fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
+	}
+	opts.User = f.user
+	return opts, nil
 }
 
 // projectDir is --project (its value resolved here), else the project the

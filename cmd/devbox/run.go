@@ -39,6 +39,7 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 		},
 	}
 	f.register(cmd)
+	f.registerUser(cmd)
 	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a terminal inside the sandbox")
 	cmd.Flags().BoolVar(&rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
 	cmd.Flags().SetInterspersed(false)

@@ -45,12 +45,29 @@ type Config struct {
 	Setup           []string
 	ForwardSSHAgent bool
 	GUI             bool
-	// User is "root" (the invoking user is uid 0 inside) or "self" (the
-	// invoking user keeps their uid and name inside).
+	// User is "root" (the invoking user is uid 0 inside), "self" (the
+	// invoking user keeps their uid and name inside), or empty: the
+	// default, self, which a running sandbox started with another user
+	// keeps until 'devbox restart' (see UserMode and JoinChanges).
 	User string
 	// Security is the kernel-facing profile: "default" (seccomp filter,
 	// cut capabilities) or "unconfined" (docs/security.md).
 	Security string
+	// HomeFiles are files and directories of the user's home bound into a
+	// private home at the same place (home_files), read-only unless
+	// marked ":rw"; missing ones are skipped.
+	HomeFiles []HomeFile
+	// Cache shares one devbox-wide package cache per user (Go, npm, pip,
+	// cargo) into a private home. The strict security profile, when it
+	// lands, turns it off by default: a cache shared between sandboxes is
+	// a channel between them.
+	Cache bool
+}
+
+// HomeFile is one entry of home_files: Path is relative to the home.
+type HomeFile struct {
+	Path     string
+	Writable bool
 }
 
 // Mount is an extra bind mount; Source is an absolute host path.
@@ -92,11 +109,19 @@ const DefaultIdleTimeout = 15 * time.Minute
 func Defaults() Config {
 	return Config{
 		Home:        HomePrivate,
-		User:        UserRoot,
 		Security:    SecurityDefault,
+		Cache:       true,
 		IdleTimeout: DefaultIdleTimeout,
 		Env:         map[string]string{},
 	}
+}
+
+// UserMode is the user sessions run as: User, or self by default.
+func (c Config) UserMode() string {
+	if c.User == "" {
+		return UserSelf
+	}
+	return c.User
 }
 
 // sessionKeys take effect in each new session (setup re-runs by itself when
@@ -149,6 +174,8 @@ func (c Config) values() map[string]string {
 		"gui":                 fmt.Sprint(c.GUI),
 		"user":                c.User,
 		"security":            c.Security,
+		"home_files":          homeFilesValue(c.HomeFiles),
+		"cache":               fmt.Sprint(c.Cache),
 	}
 }
 
@@ -190,4 +217,16 @@ func limitsValue(l Limits) string {
 		swap = fmt.Sprint(*l.MemorySwap)
 	}
 	return fmt.Sprintf("memory=%d memory_swap=%s pids=%d cpus=%g cpu_weight=%d required=%t", l.Memory, swap, l.Pids, l.CPUs, l.CPUWeight, l.Required)
+}
+
+func homeFilesValue(files []HomeFile) string {
+	var out []string
+	for _, f := range files {
+		s := "~/" + f.Path
+		if f.Writable {
+			s += ":rw"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ",")
 }

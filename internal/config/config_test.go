@@ -28,6 +28,8 @@ network = "host"
 ports = ["8080", "127.0.0.1:5432:5432/tcp", 9000]
 allow_host_loopback = true
 home = "ro"
+home_files = ["~/.vimrc", ".config/nvim:rw"]
+cache = false
 shell = "/bin/zsh"
 workdir = "src"
 idle_timeout = "1h"
@@ -75,6 +77,7 @@ read_only = true
 		Limits: Limits{Limits: cgroupv2.Limits{Memory: 2 << 30, MemorySwap: &swap, Pids: 512, CPUs: 1.5, CPUWeight: 200}, Required: true},
 		Shell:  "/bin/zsh", Workdir: filepath.Join(ctx.Project, "src"), IdleTimeout: time.Hour,
 		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self", Security: "unconfined",
+		HomeFiles: []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
@@ -93,9 +96,9 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown key with suggestion", "netwrk = \"host\"\n",
-			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, security)`},
+			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security)`},
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
-			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, security)`},
+			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security)`},
 		{"bad choice", "network = \"hots\"\n",
 			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},

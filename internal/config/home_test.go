@@ -86,3 +86,55 @@ func TestMountFlagForms(t *testing.T) {
 		}
 	}
 }
+
+// A sandbox started as root (the old default, or user = "root" since
+// removed from the file) keeps root on a join without a user; a user
+// given in the file or a flag is still a change.
+func TestJoinKeepsRecordedUser(t *testing.T) {
+	oldDefault := Defaults()
+	oldDefault.User = UserRoot
+	rec := NewRecord(oldDefault, oldDefault)
+	cur := Defaults()
+	if got := rec.JoinChanges(cur, cur, nil); len(got) != 0 {
+		t.Errorf("join without a user: changes %q, want none", got)
+	}
+	if rec.UserMode() != UserRoot || NewRecord(cur, cur).UserMode() != UserSelf {
+		t.Errorf("UserMode: recorded root gives %q, default gives %q", rec.UserMode(), NewRecord(cur, cur).UserMode())
+	}
+	self := Defaults()
+	self.User = UserSelf
+	if got := rec.JoinChanges(self, self, nil); !slices.Equal(got, []string{"user"}) {
+		t.Errorf("join with user = \"self\" in the file: changes %q, want [user]", got)
+	}
+}
+
+func TestHomeFiles(t *testing.T) {
+	tests := []struct {
+		in   string
+		want HomeFile
+		err  bool
+	}{
+		{"~/.vimrc", HomeFile{Path: ".vimrc"}, false},
+		{".config/nvim", HomeFile{Path: ".config/nvim"}, false},
+		{"~/.bash_history:rw", HomeFile{Path: ".bash_history", Writable: true}, false},
+		{"~/.inputrc:ro", HomeFile{Path: ".inputrc"}, false},
+		{"/etc/passwd", HomeFile{}, true},
+		{"~/../other/.ssh", HomeFile{}, true},
+		{"~", HomeFile{}, true},
+		{"~/x:wr", HomeFile{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseHomeFile(tt.in)
+		if (err != nil) != tt.err || (!tt.err && got != tt.want) {
+			t.Errorf("parseHomeFile(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	c, err := Parse([]byte("home_files = [\"~/.vimrc\", \"/etc/x\"]\ncache = false\n"), "devbox.toml", testContext(t))
+	if err == nil || !strings.Contains(err.Error(), "devbox.toml:1:14: home_files: invalid value \"/etc/x\"") {
+		t.Errorf("bad home_files: %+v, %v", c, err)
+	}
+	c, err = Parse([]byte("cache = false\n"), "devbox.toml", testContext(t))
+	if err != nil || c.Cache || !Defaults().Cache {
+		t.Errorf("cache = false: %+v, %v; the default is on", c.Cache, err)
+	}
+}

@@ -53,6 +53,8 @@ var keys = []key{
 	{"user", func(c *Config, v any, _ Context) error {
 		return setString(&c.User, v, oneOf([]string{UserRoot, UserSelf}))
 	}},
+	{"home_files", setHomeFiles},
+	{"cache", func(c *Config, v any, _ Context) error { return setBool(&c.Cache, v) }},
 	{"security", func(c *Config, v any, _ Context) error {
 		return setString(&c.Security, v, oneOf([]string{SecurityDefault, SecurityUnconfined}))
 	}},
@@ -334,4 +336,43 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// setHomeFiles takes paths in the user's home ("~/.vimrc", ".config/nvim"),
+// each read-only unless it ends in ":rw".
+func setHomeFiles(c *Config, v any, _ Context) error {
+	list, err := stringList(v, "paths in your home")
+	if err != nil {
+		return err
+	}
+	var out []HomeFile
+	for _, s := range list {
+		f, err := parseHomeFile(s)
+		if err != nil {
+			return err
+		}
+		out = append(out, f)
+	}
+	c.HomeFiles = out
+	return nil
+}
+
+func parseHomeFile(s string) (HomeFile, error) {
+	var f HomeFile
+	p, mode, hasMode := strings.Cut(s, ":")
+	switch {
+	case !hasMode:
+	case mode == "rw":
+		f.Writable = true
+	case mode == "ro":
+	default:
+		return f, fmt.Errorf("invalid value %q: the mode after ':' is ro or rw", s)
+	}
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "~"), "/")
+	clean := filepath.Clean(p)
+	if strings.HasPrefix(strings.TrimPrefix(s, "~"), "/") && !strings.HasPrefix(s, "~/") || p == "" || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+		return f, fmt.Errorf("invalid value %q: want a path in your home, such as \"~/.vimrc\" or \".config/nvim\"", s)
+	}
+	f.Path = clean
+	return f, nil
 }

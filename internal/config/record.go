@@ -42,6 +42,12 @@ func (r Record) JoinChanges(cur, file Config, flagKeys map[string]bool) []string
 		}
 	}
 	for _, k := range Changed(r.FileValues, file.SandboxValues()) {
+		// Without a user in the file or the flags, a sandbox keeps the
+		// user it started with (root, the default before 'self') until
+		// 'devbox restart'.
+		if k == "user" && cur.User == "" {
+			continue
+		}
 		add(k)
 	}
 	for _, k := range Changed(r.Values, cur.SandboxValues()) {
@@ -51,6 +57,12 @@ func (r Record) JoinChanges(cur, file Config, flagKeys map[string]bool) []string
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// UserMode is the user the sandbox's sessions run as by default: the
+// recorded user, self when none was given.
+func (r Record) UserMode() string {
+	return Config{User: r.Values["user"]}.UserMode()
 }
 
 // WithLimits returns the record after 'devbox update' merged upd into the

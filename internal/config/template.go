@@ -42,7 +42,7 @@ func InitFile(dir string, im *Imported, from string) string {
 	w("\n# Network: slirp4netns or pasta (user-mode, the default), host or none.\n# network = \"slirp4netns\"\n")
 	writeList(w, "Ports published on the host's 127.0.0.1: [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp].", "ports", importedList(im, func(i *Imported) []string { return i.Ports }), `["8080"]`)
 	w("\n# Home inside: private (persistent per sandbox), host (your real home) or ro (read-only).\n# home = \"private\"\n")
-	w("\n# user = \"root\" makes you uid 0 inside; \"self\" keeps your own uid and name.\n")
+	w("\n# Sessions keep your own uid, gid and name inside (\"self\", the default);\n# \"root\" makes you uid 0. 'devbox enter --user root' gives a root shell either way.\n")
 	if im != nil && im.User != "" {
 		w("user = %s\n", quoteTOML(im.User))
 	} else {

@@ -42,6 +42,12 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 	if spec.Hidden, err = devboxDirs(); err != nil {
 		return err
 	}
+	// Before the config's mounts, which may bind over them.
+	home, err := homeMounts(c, HostHome(), spec.Home)
+	if err != nil {
+		return err
+	}
+	spec.Mounts = append(spec.Mounts, home...)
 	for _, m := range c.Mounts {
 		if err := refuseHidden(m.Source, spec.Hidden); err != nil {
 			return err

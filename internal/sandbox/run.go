@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
+	osUser "os/user"
 	"path"
 	"path/filepath"
 	"sort"
@@ -169,7 +169,7 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 		end()
 		if err == nil {
 			end = trace.Begin(sessionPhase(h))
-			code, err = h.Exec(req)
+			code, err = h.Exec(joinedUser(h, opts, req))
 			end()
 		}
 	}
@@ -188,6 +188,20 @@ func sessionPhase(h *Handle) string {
 		return "first session"
 	}
 	return "session (join)"
+}
+
+// joinedUser runs a session without --user as the user the joined sandbox
+// was started with: a sandbox from before the default became self stays
+// root until 'devbox restart'.
+func joinedUser(h *Handle, opts Options, req proto.Spawn) proto.Spawn {
+	if h.Created || opts.User != "" {
+		return req
+	}
+	rec, ok, err := readRecord(h.Dir)
+	if err != nil || !ok || rec.UserMode() == opts.Config.UserMode() {
+		return req
+	}
+	return WithUser(req, rec.UserMode())
 }
 
 // Restart stops the sandbox (its sessions get grace before SIGKILL),
@@ -224,7 +238,7 @@ func Session(opts Options, argv []string) proto.Spawn {
 	if c.Workdir != "" {
 		cwd = c.Workdir
 	}
-	extra, keep := sessionExtra(c)
+	extra, keep := sessionExtra(c, sessionUser(opts))
 	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell, Path: hostPath(opts), Pass: c.EnvPass}
 	env := shellinit.Env(os.Environ(), s, extra)
 	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, DefaultCwd: opts.Project, ShellHint: shell, KeepID: keep}
@@ -279,10 +293,35 @@ func sessionCwd() string {
 	return cwd
 }
 
+// sessionUser is the user a new session asks for: --user, else the
+// config's (self by default). Run corrects it on a join, where the
+// sandbox's recorded user applies.
+func sessionUser(opts Options) string {
+	if opts.User != "" {
+		return opts.User
+	}
+	return opts.Config.UserMode()
+}
+
+// WithUser returns req running as user: self keeps the invoking user's ids
+// (and sets USER and LOGNAME to their name), root is uid 0 inside.
+func WithUser(req proto.Spawn, user string) proto.Spawn {
+	name := "root"
+	req.KeepID = nil
+	if user == config.UserSelf {
+		req.KeepID = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+		if u, err := osUser.Current(); err == nil {
+			name = u.Username
+		}
+	}
+	req.Env = overlayEnv(req.Env, []string{"USER=" + name, "LOGNAME=" + name})
+	return req
+}
+
 // sessionExtra is devbox's own part of a session's environment, and the
 // ids kept inside for user = "self".
-func sessionExtra(c config.Config) ([]string, *proto.KeepID) {
-	extra := shellinit.RCEnv()
+func sessionExtra(c config.Config, user string) ([]string, *proto.KeepID) {
+	extra := append(shellinit.RCEnv(), cacheEnv(c, HostHome())...)
 	if c.ForwardSSHAgent {
 		extra = append(extra, "SSH_AUTH_SOCK="+SSHAgentSocket)
 	}
@@ -290,9 +329,9 @@ func sessionExtra(c config.Config) ([]string, *proto.KeepID) {
 		extra = append(extra, GUIEnv(os.Getenv)...)
 	}
 	var keep *proto.KeepID
-	if c.User == config.UserSelf {
+	if user == config.UserSelf {
 		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
-		if u, err := user.Current(); err == nil {
+		if u, err := osUser.Current(); err == nil {
 			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
 		}
 	}
@@ -352,13 +391,14 @@ func defaultShell(cmd []string) string {
 
 // HostHome is the invoking user's home directory on the host.
 func HostHome() string {
-	if u, err := user.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
+	if u, err := osUser.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
 		return u.HomeDir
 	}
 	return os.Getenv("HOME")
 }
 
-// Welcome is the one-line welcome of an interactive shell.
+// Welcome is the one-line welcome of an interactive shell; a session
+// that is not root says how to get a root shell.
 func Welcome(opts Options) string {
-	return shellinit.Welcome(opts.Name, opts.Project)
+	return shellinit.Welcome(opts.Name, opts.Project, sessionUser(opts) != config.UserRoot)
 }

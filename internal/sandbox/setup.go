@@ -122,7 +122,7 @@ func (h *Handle) runStep(base proto.Spawn, cmd string, out io.Writer, n, total i
 	}
 	tail := make(chan []string, 1)
 	go func() { tail <- copyTail(pr, out) }()
-	req := base
+	req := WithUser(base, config.UserRoot)
 	req.Argv, req.Shell, req.Login, req.TTY = []string{"/bin/sh", "-c", cmd}, false, false, false
 	code, err := h.execFiles(req, devnull, pw, pw)
 	pw.Close()

@@ -45,6 +45,9 @@ type Options struct {
 	Config     config.Config
 	FileConfig config.Config
 	FlagKeys   map[string]bool
+	// User is the session's user asked for with --user (config.UserRoot
+	// or config.UserSelf); empty runs sessions as the sandbox's user.
+	User string
 }
 
 // Handle is a running sandbox.

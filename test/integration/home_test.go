@@ -3,11 +3,16 @@
 package integration
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
 // Issue 12: a sandbox that feels like home.
@@ -124,5 +129,116 @@ func TestHome_Version(t *testing.T) {
 		if !strings.HasPrefix(out, "devbox ") || !strings.Contains(out, "\ngo: go") || !strings.Contains(out, "user namespaces") {
 			t.Errorf("devbox %s:\n%s", args[0], out)
 		}
+	}
+}
+
+// Found: cobra's own tests fail inside because sessions ran as uid 0.
+// Sessions are the invoking user by default; --user root gives root in the
+// same sandbox; setup steps run as root.
+func TestHome_UserSelfByDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("setup = [\"id -u > /tmp/setup-uid\"]\n")
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, want := e.sh("id -u; echo $USER; cat /tmp/setup-uid"), me.Uid+"\n"+me.Username+"\n0\n"; out != want {
+		t.Errorf("default session: id -u, $USER, setup's uid = %q, want %q", out, want)
+	}
+	if out := e.must("run", "--user", "root", "--", "sh", "-c", "id -u; echo $USER"); out != "0\nroot\n" {
+		t.Errorf("--user root: got %q, want 0 and root", out)
+	}
+	if r := e.run("run", "--user", "admin", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "valid choices are root, self") {
+		t.Errorf("--user admin: want 125 naming the choices:\n%s", r)
+	}
+}
+
+// A sandbox started as root keeps root for sessions without --user until
+// devbox restart, which applies the default.
+func TestHome_ExistingSandboxKeepsUserUntilRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("user = \"root\"\n")
+	if out := e.sh("id -u"); out != "0\n" {
+		t.Fatalf("user = root: id -u = %q", out)
+	}
+	e.writeConfig("")
+	if out := e.sh("id -u"); out != "0\n" {
+		t.Errorf("after removing user from devbox.toml, the running sandbox's sessions: id -u = %q, want 0 until restart", out)
+	}
+	e.must("restart")
+	if out, want := e.sh("id -u"), fmt.Sprintln(os.Getuid()); out != want {
+		t.Errorf("after devbox restart: id -u = %q, want %q", out, want)
+	}
+}
+
+func TestHome_WelcomeSaysHowToBeRoot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTmux(t, e, 160, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	scr := tm.screen()
+	if !strings.Contains(scr, "devbox enter --user root") {
+		t.Errorf("the welcome line does not say how to become root:\n%s", scr)
+	}
+}
+
+// inRealHome writes a file into the test user's real home (the sandbox's
+// binds come from the passwd home) unless it exists, and removes it after
+// the test.
+func inRealHome(t *testing.T, rel, content string) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(u.HomeDir, rel)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Skipf("cannot write into the test user's home: %v", err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Skipf("cannot write into the test user's home: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(p) })
+	return p
+}
+
+// Found: git commit inside failed with "Author identity unknown". The git
+// config is bound read-only into the private home; home_files adds more.
+func TestHome_GitIdentityAndHomeFiles(t *testing.T) {
+	testutil.RequireBinary(t, "git")
+	e := newEnv(t)
+	gc := inRealHome(t, ".gitconfig", "[user]\n\tname = Devbox Tester\n\temail = tester@devbox.invalid\n")
+	name := fmt.Sprintf(".devbox-home-file-%d", os.Getpid())
+	inRealHome(t, name, "dotfile\n")
+	e.writeConfig(fmt.Sprintf("home_files = [\"~/%s\", \"~/.devbox-missing-file\"]\n", name))
+	want, _ := exec.Command("git", "config", "--file", gc, "user.email").Output()
+	out := e.sh("git config --global user.email; cat ~/" + name + "; echo x >> ~/.gitconfig 2>/dev/null || echo gitconfig-ro; echo x >> ~/" + name + " 2>/dev/null || echo file-ro")
+	if out != string(want)+"dotfile\ngitconfig-ro\nfile-ro\n" {
+		t.Errorf("inside: got %q, want the host's git email %q, the home file, and both read-only", out, want)
+	}
+	e.sh("git init -q repo && cd repo && git commit -q --allow-empty -m first && git log -1 --format=%ae")
+}
+
+// Found: each sandbox downloaded the same Go modules again. Two sandboxes
+// share the Go module cache, which lives in devbox's data dir, not in the
+// host's own caches; cache = false turns it off.
+func TestHome_SandboxesSharePackageCache(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.sh(`echo mod > "$GOMODCACHE/shared-marker"; echo build > "$GOCACHE/marker"`)
+	if out := e.must("run", "--name", "other-sandbox", "--", "sh", "-c", `cat ~/go/pkg/mod/shared-marker ~/.cache/go-build/marker`); out != "mod\nbuild\n" {
+		t.Errorf("the second sandbox sees %q in the Go caches, want the first one's files", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.data, "devbox", "cache", "go-mod", "shared-marker")); err != nil {
+		t.Errorf("the shared cache is not in devbox's data dir: %v", err)
+	}
+	e.writeConfig("cache = false\n")
+	if out := e.must("run", "--name", "no-cache", "--", "sh", "-c", `ls ~/go/pkg/mod/shared-marker 2>/dev/null || echo absent; echo "${GOMODCACHE-unset}"`); out != "absent\nunset\n" {
+		t.Errorf("with cache = false: got %q", out)
 	}
 }

@@ -39,7 +39,7 @@ apt-get update -q
 apt-get install -y -q hello
 hello
 id _apt`, repo)
-	r := e.run("run", "--rm", "--network", "slirp4netns", "--allow-host-loopback", "--image", "localhost/debian-min:12", "--", "sh", "-c", script)
+	r := e.run("run", "--user", "root", "--rm", "--network", "slirp4netns", "--allow-host-loopback", "--image", "localhost/debian-min:12", "--", "sh", "-c", script)
 	if r.code != 0 || !strings.Contains(r.stdout, "Hello, world!") {
 		t.Fatalf("apt-get install hello inside: %s", r)
 	}

@@ -334,7 +334,8 @@ cat /data/sym
 stat -c %u:%g /home/user/owned
 stat -c %u:%g /bin/busybox
 echo FOO=$FOO`
-	out := e.must(append(append([]string{"run"}, args...), "--", "/bin/sh", "-c", script)...)
+	// As root: the ids are checked as the image's root sees them.
+	out := e.must(append(append([]string{"run", "--user", "root"}, args...), "--", "/bin/sh", "-c", script)...)
 	for _, want := range []string{"gone-whited-out", "links=2 same=yes", "../etc/version", "1000:1000", "0:0", "FOO=from-image"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("image content: want %q in:\n%s", want, out)
@@ -773,7 +774,7 @@ func TestImage_FuseOverlayFallback(t *testing.T) {
 			e.extra = append(e.extra, "DEVBOX_STORAGE_DRIVER="+driver)
 			e.must("image", "pull", "-q", ref)
 			checkImageContent(t, e, "--image", ref)
-			e.must("run", "--image", ref, "--", "touch", "/persisted")
+			e.must("run", "--user", "root", "--image", ref, "--", "touch", "/persisted")
 			if driver == "fuse-overlayfs" {
 				mounts := e.must("run", "--image", ref, "--", "cat", "/proc/self/mounts")
 				if !strings.Contains(strings.SplitN(mounts, "\n", 2)[0], "fuse") {
