@@ -17,6 +17,9 @@ type PullOptions struct {
 	TLSVerify bool
 	Quiet     bool
 	Progress  io.Writer // where progress goes (stderr)
+	// NoPin resolves without writing anything: no devbox.lock pin, no
+	// cached resolution (a throwaway --rm sandbox).
+	NoPin bool
 }
 
 // Pull pulls ref (as typed: short names resolve to docker.io) into the

@@ -28,7 +28,7 @@ func Resolve(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup,
 		return c.Lookup, nil
 	}
 	lk, err := resolveUncached(cfg, project, sandbox, typed, o)
-	if err != nil {
+	if err != nil || o.NoPin {
 		return lk, err
 	}
 	b, _ := json.Marshal(resolved{Typed: typed, Lookup: lk})
@@ -119,7 +119,7 @@ func resolveUncached(cfg Config, project, sandbox, typed string, o PullOptions) 
 	if err != nil {
 		return lk, err
 	}
-	if ref.Digest == "" && lk.Digest != "" && lock.Images[ref.String()] != lk.Digest {
+	if !o.NoPin && ref.Digest == "" && lk.Digest != "" && lock.Images[ref.String()] != lk.Digest {
 		lock.Images[ref.String()] = lk.Digest
 		if err := WriteLock(lockPath, lock); err != nil {
 			return lk, err

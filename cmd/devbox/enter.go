@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/devbox-dev/devbox/internal/sandbox"
@@ -19,6 +20,9 @@ it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
   devbox enter --name scratch
   devbox enter -- htop`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !sandbox.StdinIsTerminal() {
+				return errors.New("enter needs a terminal; use devbox run (devbox run -- CMD, or devbox run -t -- CMD for a terminal inside)")
+			}
 			opts, err := f.options(cmd, a)
 			if err != nil {
 				return err

@@ -23,9 +23,12 @@ type sandboxFlags struct {
 	mounts      []string
 	workdir     string
 	user        string
-	limits      limitFlags
-	image       imageFlags
-	security    string
+	// throwaway is run's --rm: the sandbox is made one-off before the
+	// image resolves, so nothing is pinned or cached for it.
+	throwaway bool
+	limits    limitFlags
+	image     imageFlags
+	security  string
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
@@ -85,6 +88,9 @@ func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *app) (sandbox.Optio
 		return opts, usageError{fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
 	}
 	opts.User = f.user
+	if f.throwaway {
+		opts = sandbox.Throwaway(opts)
+	}
 	return opts, nil
 }
 

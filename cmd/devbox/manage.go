@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
@@ -15,7 +16,7 @@ import (
 )
 
 func newPsCmd(a *app) *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:     "ps",
 		Aliases: []string{"ls", "list"},
@@ -24,6 +25,9 @@ func newPsCmd(a *app) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := sandbox.List()
+			if all {
+				list, err = sandbox.ListAll()
+			}
 			if err != nil {
 				return err
 			}
@@ -35,16 +39,46 @@ func newPsCmd(a *app) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(list)
 			}
-			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tPROJECT\tINIT PID\tSESSIONS\tUPTIME")
-			for _, s := range list {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", s.Name, s.Project, s.InitPID, s.Sessions, s.Uptime)
-			}
-			return w.Flush()
+			return printPs(a, list, all)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "list stopped sandboxes too, with the size of their data")
 	return cmd
+}
+
+func printPs(a *app, list []sandbox.Info, all bool) error {
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	if !all {
+		fmt.Fprintln(w, "NAME\tPROJECT\tINIT PID\tSESSIONS\tUPTIME")
+		for _, s := range list {
+			fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", s.Name, s.Project, s.InitPID, s.Sessions, s.Uptime)
+		}
+		return w.Flush()
+	}
+	fmt.Fprintln(w, "NAME\tPROJECT\tSTATE\tSESSIONS\tUPTIME\tDATA")
+	for _, s := range list {
+		size, up := "-", s.Uptime
+		if s.State == "stopped" {
+			size, up = cgroupv2.FormatBytes(s.DataSize), "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, s.Project, s.State, s.Sessions, up, size)
+	}
+	return w.Flush()
+}
+
+// resolveNames turns what the user typed (name, project basename or
+// unique prefix) into sandbox names.
+func resolveNames(args []string) ([]string, error) {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		n, err := sandbox.Resolve(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // currentName is the sandbox name of the project in the current directory.
@@ -58,6 +92,16 @@ func currentName() (string, error) {
 		return "", err
 	}
 	return project.Name(dir), nil
+}
+
+// completeAll completes names of running and stopped sandboxes.
+func completeAll(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	list, _ := sandbox.ListAll()
+	var names []string
+	for _, s := range list {
+		names = append(names, s.Name+"\t"+s.State+" "+s.Project)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeRunning completes names of running sandboxes.
@@ -117,7 +161,7 @@ func stopTargets(args []string, all bool) ([]string, error) {
 		return names, err
 	}
 	if len(args) == 1 {
-		return args, nil
+		return resolveNames(args)
 	}
 	n, err := currentName()
 	return []string{n}, err
@@ -129,14 +173,16 @@ func newRmCmd(a *app) *cobra.Command {
 		Use:               "rm [NAME...]",
 		Short:             "Delete a stopped sandbox's persistent data (its home)",
 		Example:           "  devbox rm              # this project's sandbox\n  devbox rm -f myapp-1a2b3c",
-		ValidArgsFunction: completeRunning,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		ValidArgsFunction: completeAll,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if len(args) == 0 {
 				n, err := currentName()
 				if err != nil {
 					return err
 				}
 				args = []string{n}
+			} else if args, err = resolveNames(args); err != nil {
+				return err
 			}
 			var errs []error
 			for _, n := range args {

@@ -26,12 +26,10 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 		Args:        cobra.MinimumNArgs(1),
 		Annotations: needs("needs a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.throwaway = rm
 			opts, err := f.options(cmd, a)
 			if err != nil {
 				return err
-			}
-			if rm {
-				opts = sandbox.Throwaway(opts)
 			}
 			req := sandbox.Session(opts, args)
 			req.TTY = tty

@@ -26,7 +26,11 @@ every running sandbox that has a group.`,
 		Example:           "  devbox stats\n  devbox stats --watch myapp-1a2b3c\n  devbox stats --json | jq '.[].memory_current'",
 		ValidArgsFunction: completeRunning,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			groups, err := sandbox.StatsTargets(args)
+			names, err := resolveNames(args)
+			if err != nil {
+				return err
+			}
+			groups, err := sandbox.StatsTargets(names)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ process in the sandbox, until it stops; the next start uses the limits given the
 // nameOrCurrent is args[0], or the current project's sandbox.
 func nameOrCurrent(args []string) (string, error) {
 	if len(args) == 1 {
-		return args[0], nil
+		return sandbox.Resolve(args[0])
 	}
 	return currentName()
 }

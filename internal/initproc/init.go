@@ -139,8 +139,10 @@ func (st *initState) reap() {
 		}
 		s := st.sessions[pid]
 		delete(st.sessions, pid)
+		stopping := st.stopping
 		st.mu.Unlock()
 		if s != nil {
+			s.stopped = stopping
 			s.exited(ws)
 			st.mu.Lock()
 			st.sessionsChangedLocked()
@@ -197,7 +199,10 @@ func (st *initState) watchParent() {
 	}
 }
 
-// stop ends the sandbox: SIGTERM to every process, SIGKILL after grace.
+// stop ends the sandbox: SIGHUP to the sessions on a terminal, as closing
+// a terminal window does (an interactive bash ignores SIGTERM and would
+// wait out the grace period), then SIGTERM to every process, SIGKILL
+// after grace.
 func (st *initState) stop(grace time.Duration) {
 	st.mu.Lock()
 	if st.stopping {
@@ -205,6 +210,12 @@ func (st *initState) stop(grace time.Duration) {
 		return
 	}
 	st.stopping = true
+	for pid, s := range st.sessions {
+		if s.tty {
+			unix.Kill(-pid, unix.SIGHUP)
+			unix.Kill(-pid, unix.SIGCONT)
+		}
+	}
 	st.mu.Unlock()
 	unix.Kill(-1, unix.SIGTERM)
 	deadline := time.Now().Add(grace)
@@ -236,6 +247,7 @@ func (st *initState) finish() {
 	unix.Kill(-1, unix.SIGKILL)
 	st.mu.Lock()
 	for _, s := range st.sessions {
+		s.stopped = true
 		s.exited(unix.WaitStatus(uint32(unix.SIGKILL)))
 	}
 	st.mu.Unlock()

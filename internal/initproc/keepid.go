@@ -28,7 +28,10 @@ func keepID(sys *syscall.SysProcAttr, k *proto.KeepID) error {
 	sys.Cloneflags |= unix.CLONE_NEWUSER
 	sys.UidMappings = idMaps(userns.KeepIDMap(k.UID, uids))
 	sys.GidMappings = idMaps(userns.KeepIDMap(k.GID, gids))
-	sys.GidMappingsEnableSetgroups = true
+	// A single-id sandbox was mapped with setgroups denied (no
+	// newgidmap), which a nested namespace inherits: asking to allow it
+	// there fails with EPERM.
+	sys.GidMappingsEnableSetgroups = setgroupsAllowed()
 	sys.Credential = &syscall.Credential{Uid: k.UID, Gid: k.GID, NoSetGroups: true}
 	return nil
 }
@@ -62,4 +65,10 @@ func mappedCount(path string) (uint32, error) {
 		return 0, fmt.Errorf("read %s: no ids mapped", path)
 	}
 	return uint32(min(end, 1<<32-1)), nil
+}
+
+// setgroupsAllowed reports whether this user namespace allows setgroups.
+func setgroupsAllowed() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err != nil || strings.TrimSpace(string(b)) != "deny"
 }

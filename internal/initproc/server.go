@@ -133,7 +133,7 @@ func closeFiles(files []*os.File) {
 // spawnSession starts a session for a client and relays its signals and exit.
 func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
 	defer closeFiles(files)
-	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills()}
+	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills(), tty: req.TTY}
 	var master *os.File
 	var err error
 	stopping := false
@@ -191,6 +191,9 @@ type session struct {
 	exit chan proto.Exit
 	// oomBefore is the sandbox's OOM kill count when the session started.
 	oomBefore uint64
+	// tty sessions are hung up first when the sandbox stops; stopped is
+	// set when the sandbox's stop ended the session.
+	tty, stopped bool
 }
 
 // run confirms the start, forwards the client's signals, and reports the
@@ -245,6 +248,7 @@ func (s *session) exited(ws unix.WaitStatus) {
 		e = proto.Exit{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
 		markOOM(&e, s.oomBefore)
 	}
+	e.Stopped = s.stopped
 	select {
 	case s.exit <- e:
 	default:

@@ -220,6 +220,8 @@ type Exit struct {
 	// none.
 	OOMKilled bool  `json:"oom_killed,omitempty"`
 	MemoryMax int64 `json:"memory_max,omitempty"`
+	// Stopped is set when the sandbox's stop ended the session.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Info asks init for its state.

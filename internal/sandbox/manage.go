@@ -25,6 +25,10 @@ type Info struct {
 	Network    string    `json:"network"`
 	Created    time.Time `json:"created"`
 	Uptime     string    `json:"uptime"`
+	// State is "running" or "stopped" (ListAll); DataSize is the bytes of
+	// a stopped sandbox's persistent data.
+	State    string `json:"state,omitempty"`
+	DataSize int64  `json:"data_size,omitempty"`
 }
 
 // List returns the running sandboxes and removes the state of dead ones.

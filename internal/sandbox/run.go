@@ -59,7 +59,12 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	lk, err := storage.Resolve(cfg, opts.Project, opts.Name, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress})
+	// A throwaway sandbox reads the pins of the project's own sandbox.
+	pins := opts.Name
+	if opts.PinName != "" {
+		pins = opts.PinName
+	}
+	lk, err := storage.Resolve(cfg, opts.Project, pins, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
 	if err != nil {
 		return opts, err
 	}
@@ -70,6 +75,7 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 // Throwaway turns opts into a one-off (--rm) sandbox with its own name,
 // which stops with its last session.
 func Throwaway(opts Options) Options {
+	opts.PinName = opts.Name
 	opts.Name = uniqueName(opts.Name, "rm")
 	opts.Ephemeral = true
 	opts.Config.IdleTimeout = 0

@@ -164,6 +164,10 @@ func awaitExit(c *proto.Conn) (int, error) {
 	if e.OOMKilled {
 		return e.Code, oomError(e)
 	}
+	if e.Stopped {
+		// Printed once the client's terminal is restored.
+		return e.Code, &ExitError{Code: e.Code, Msg: "devbox: sandbox stopped"}
+	}
 	return e.Code, nil
 }
 
@@ -245,3 +249,7 @@ func drain(master *os.File, out chan struct{}) {
 		master.SetReadDeadline(time.Now())
 	}
 }
+
+// StdinIsTerminal reports whether the client's stdin is a terminal, which
+// an interactive shell needs.
+func StdinIsTerminal() bool { return term.IsTerminal(int(os.Stdin.Fd())) }

@@ -30,6 +30,8 @@ import (
 type Options struct {
 	Name    string
 	Project string
+	// PinName is the sandbox whose image pins a throwaway one reads.
+	PinName string
 	// Ephemeral sandboxes (--rm) keep their home in the runtime dir and leave
 	// no persistent data.
 	Ephemeral bool

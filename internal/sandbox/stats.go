@@ -35,15 +35,22 @@ func StatsTargets(names []string) ([]StatsTarget, error) {
 		}
 	}
 	var out []StatsTarget
+	var why error
 	for _, n := range names {
 		g, err := Cgroup(n)
 		if err != nil {
 			if explicit {
 				return nil, err
 			}
+			why = err
 			continue
 		}
 		out = append(out, StatsTarget{n, g})
+	}
+	if len(out) == 0 && why != nil {
+		// Running sandboxes, none with a group: say why rather than
+		// print an empty table.
+		return nil, why
 	}
 	return out, nil
 }

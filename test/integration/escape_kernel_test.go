@@ -44,7 +44,7 @@ func statusFields(text string) map[string]string {
 func TestEscape_SessionCapabilitiesCutToPodmanSet(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	st := statusFields(e.sh("cat /proc/self/status"))
+	st := statusFields(e.shRoot("cat /proc/self/status"))
 	for _, k := range []string{"CapBnd", "CapPrm", "CapEff"} {
 		if st[k] != defaultCaps {
 			t.Errorf("session %s = %s, want %s", k, st[k], defaultCaps)
@@ -156,7 +156,7 @@ true`, keyctl, secret, shellQuote([]string{devboxBin}), flags[prof], keyctl, key
 func TestSecurity_UnconfinedLiftsFilterAndCaps(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.must("run", "--rm", "--security", "unconfined", "--", "sh", "-c",
+	out := e.must("run", "--user", "root", "--rm", "--security", "unconfined", "--", "sh", "-c",
 		"cat /proc/self/status; echo ===; cat /proc/sys/kernel/cap_last_cap; echo ===; head -c1 /proc/1/environ >/dev/null 2>&1 || echo init-dumpable-no")
 	parts := strings.Split(out, "===\n")
 	if len(parts) != 3 {
@@ -359,7 +359,7 @@ func TestDefaultProfile_DevboxInsideDevbox(t *testing.T) {
 	script := `set -e
 export XDG_RUNTIME_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)
 ./bin/devbox run --rm --network none -- sh -c 'echo inner; grep -E "^(Seccomp_filters|CapBnd):" /proc/self/status'`
-	r := e.run("run", "--", "sh", "-c", script)
+	r := e.run("run", "--user", "root", "--", "sh", "-c", script)
 	if r.code != 0 || !strings.Contains(r.stdout, "inner\n") {
 		t.Fatalf("devbox inside devbox: %s", r)
 	}
@@ -374,7 +374,7 @@ func TestDefaultProfile_Ping(t *testing.T) {
 	t.Parallel()
 	testutil.RequireBinary(t, "ping")
 	e := newEnv(t)
-	out := e.sh("ping -c1 -W10 127.0.0.1 >/dev/null && echo root-ok; " +
+	out := e.shRoot("ping -c1 -W10 127.0.0.1 >/dev/null && echo root-ok; " +
 		"setpriv --reuid=1000 --regid=1000 --clear-groups ping -c1 -W10 127.0.0.1 >/dev/null && echo user-ok; " +
 		"cat /proc/sys/net/ipv4/ping_group_range")
 	if !strings.Contains(out, "root-ok\n") || !strings.Contains(out, "user-ok\n") {

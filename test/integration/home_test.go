@@ -3,11 +3,13 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -241,4 +243,74 @@ func TestHome_SandboxesSharePackageCache(t *testing.T) {
 	if out := e.must("run", "--name", "no-cache", "--", "sh", "-c", `ls ~/go/pkg/mod/shared-marker 2>/dev/null || echo absent; echo "${GOMODCACHE-unset}"`); out != "absent\nunset\n" {
 		t.Errorf("with cache = false: got %q", out)
 	}
+}
+
+// ps -a lists a stopped sandbox with its data size; rm finds it by the
+// project's basename.
+func TestHome_PsAllAndRmByBasename(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	name := e.only2()
+	e.must("stop", filepath.Base(e.project))
+	out := e.must("ps", "-a")
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+\S+\s+stopped\s`).MatchString(out) {
+		t.Errorf("devbox ps -a does not list the stopped %s:\n%s", name, out)
+	}
+	if r := e.must("ps"); strings.Contains(r, name) {
+		t.Errorf("devbox ps lists the stopped sandbox:\n%s", r)
+	}
+	if out := e.must("rm", filepath.Base(e.project)); out != name+"\n" {
+		t.Errorf("devbox rm BASENAME: got %q, want %q", out, name)
+	}
+	if out := e.must("ps", "-a"); strings.Contains(out, name) {
+		t.Errorf("after rm, ps -a still lists it:\n%s", out)
+	}
+}
+
+// shRoot is sh as root inside (--user root): for tests of what root sees.
+func (e *env) shRoot(script string) string {
+	e.t.Helper()
+	return e.must("run", "--user", "root", "--", "sh", "-c", script)
+}
+
+// only2 starts the project's sandbox and returns its name.
+func (e *env) only2() string {
+	e.t.Helper()
+	e.must("run", "--", "true")
+	return e.only().Name
+}
+
+// Found: enter with no terminal hung forever.
+func TestHome_EnterWithoutTerminalFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "enter")
+	cmd.Stdin = nil // /dev/null
+	r := collect(t, ctx, cmd, "devbox enter </dev/null")
+	if r.code != 125 || !strings.Contains(r.stderr, "enter needs a terminal; use devbox run") {
+		t.Errorf("devbox enter </dev/null: want 125 with a message at once:\n%s", r)
+	}
+}
+
+// stop with an interactive bash open hangs it up and returns within 2 s
+// (bash ignores SIGTERM); the joined terminal says the sandbox stopped.
+func TestHome_StopHangsUpInteractiveShell(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/bin/bash"); err != nil {
+		t.Skip("bash is not installed here")
+	}
+	e := newEnv(t)
+	e.writeConfig("shell = \"/bin/bash\"\n")
+	tm := newTmux(t, e, 120, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	tm.roundTrip("ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r := collect(t, ctx, e.command(ctx, "stop", "--time", "30s"), "devbox stop with an open bash")
+	if r.code != 0 {
+		t.Fatalf("devbox stop: %s", r)
+	}
+	tm.waitFor(`devbox: sandbox stopped`, 10*time.Second)
 }

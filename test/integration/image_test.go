@@ -402,7 +402,7 @@ func TestImage_PullRunContentsOwnershipWhiteouts(t *testing.T) {
 
 	// A file made as uid 1000 inside lands in the sandbox's upper layer as
 	// subuid-base+999 on the host.
-	e.must("run", "--image", ref, "--", "/bin/sh", "-c", "echo x > /upper-owned && chown 1000:1000 /upper-owned")
+	e.must("run", "--user", "root", "--image", ref, "--", "/bin/sh", "-c", "echo x > /upper-owned && chown 1000:1000 /upper-owned")
 	if got := ownerOf(t, storeFile(e, "home/user/owned")); got != base+999 {
 		t.Errorf("image file owned by 1000: host uid %d, want %d", got, base+999)
 	}

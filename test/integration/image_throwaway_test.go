@@ -51,7 +51,7 @@ func TestImage_ThrowawayLayerGoesWithTheSandbox(t *testing.T) {
 	t.Parallel()
 	e, _, ref := imageEnv(t)
 	e.must("image", "pull", ref)
-	out := e.must("run", "--rm", "--image", ref, "--", "/bin/sh", "-c",
+	out := e.must("run", "--user", "root", "--rm", "--image", ref, "--", "/bin/sh", "-c",
 		"mkdir -p /d/e && echo x >/d/e/f && chown -R 1000:1000 /d && chmod 700 /d && rm /etc/version && stat -c %a / && cat /d/e/f")
 	// / keeps the image root's mode, as in a persistent sandbox's layer.
 	root := e.must("run", "--name", "keep", "--image", ref, "--", "stat", "-c", "%a", "/")

@@ -36,7 +36,7 @@ func TestUserIsRootInsideWithFullSubordinateRange(t *testing.T) {
 		if len(ranges) == 0 {
 			testutil.Skip(t, "user %s has no range in %s (the SingleID tests cover that case)", name, side.file)
 		}
-		got := mapLines(t, e.must("run", "--", "cat", "/proc/self/"+side.mapFile))
+		got := mapLines(t, e.must("run", "--user", "root", "--", "cat", "/proc/self/"+side.mapFile))
 		want := [][3]uint64{{0, uint64(side.own), 1}}
 		next := uint64(1)
 		for _, r := range ranges {
@@ -52,7 +52,7 @@ func TestUserIsRootInsideWithFullSubordinateRange(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.TrimSpace(e.sh("id -u; id -g")); got != "0\n0" {
+	if got := strings.TrimSpace(e.shRoot("id -u; id -g")); got != "0\n0" {
 		t.Errorf("id -u; id -g inside: got %q, want 0 and 0", got)
 	}
 }

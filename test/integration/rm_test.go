@@ -20,7 +20,7 @@ func TestRmRemovesHomeWithSubordinateOwnedFiles(t *testing.T) {
 	if out := e.must("run", "--name", "rmhome", "--", "cat", "/proc/self/uid_map"); len(mapLines(t, out)) < 2 {
 		testutil.Skip(t, "needs a subordinate id range (single-id mapping here)")
 	}
-	e.must("run", "--name", "rmhome", "--", "sh", "-c",
+	e.must("run", "--user", "root", "--name", "rmhome", "--", "sh", "-c",
 		"mkdir -p $HOME/svc && touch $HOME/svc/data && chown -R 100:100 $HOME/svc && chmod 700 $HOME/svc")
 	home := filepath.Join(e.data, "devbox", "sandboxes", "rmhome")
 	if _, err := os.Stat(home); err != nil {

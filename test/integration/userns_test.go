@@ -27,7 +27,7 @@ func hasSubIDs(t *testing.T) bool {
 // map and the one warning; it returns the warning text.
 func checkSingleID(t *testing.T, e *env) string {
 	t.Helper()
-	r := e.run("run", "--", "cat", "/proc/self/uid_map", "/proc/self/gid_map")
+	r := e.run("run", "--user", "root", "--", "cat", "/proc/self/uid_map", "/proc/self/gid_map")
 	if r.code != 0 {
 		t.Fatalf("devbox run in single-id mode failed: %s", r)
 	}
@@ -45,7 +45,7 @@ func checkSingleID(t *testing.T, e *env) string {
 		}
 	}
 	// Joining the running sandbox does not repeat the warning.
-	r2 := e.run("run", "--", "id", "-u")
+	r2 := e.run("run", "--user", "root", "--", "id", "-u")
 	if r2.code != 0 || strings.TrimSpace(r2.stdout) != "0" {
 		t.Errorf("id -u in single-id mode: %s", r2)
 	}
