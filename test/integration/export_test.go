@@ -73,7 +73,7 @@ func (e *env) exported(args ...string) (tag, digest string) {
 func TestExport_ReproducibleImportPushAndPodman(t *testing.T) {
 	e, reg := exportEnv(t, `"127.0.0.1:18080:80", "5353/udp"`)
 	// Not --rm: a throwaway sandbox ends after the first setup step's session.
-	want := e.must("run", "--", "/bin/sh", "-c", exportScript)
+	want := e.must("run", "--user", "root", "--", "/bin/sh", "-c", exportScript)
 	if !strings.Contains(want, "built\n1000:1000\nversion-gone\nGREETING=hello FOO=from-image uid=0") {
 		t.Fatalf("devbox run: unexpected output %q", want)
 	}
@@ -92,7 +92,7 @@ func TestExport_ReproducibleImportPushAndPodman(t *testing.T) {
 	// Back into devbox's own store, from another project.
 	other := e.inDir(t, t.TempDir())
 	name := strings.Fields(other.must("image", "import", "-q", a))[0]
-	if got := other.must("run", "--rm", "--image", name, "--", "/bin/sh", "-c", exportScript); got != want {
+	if got := other.must("run", "--user", "root", "--rm", "--image", name, "--", "/bin/sh", "-c", exportScript); got != want {
 		t.Errorf("imported image: got %q, want %q", got, want)
 	}
 

@@ -669,9 +669,15 @@ func TestImage_LockPinsAndUpdate(t *testing.T) {
 	t.Parallel()
 	e, reg, ref := imageEnv(t)
 	os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(fmt.Sprintf("image = %q\n", ref)), 0o644)
+	// A throwaway run reads pins but never writes devbox.lock (issue 12).
 	if out := e.must("run", "--rm", "--", "cat", "/etc/version"); out != "v1\n" {
 		t.Fatalf("image from devbox.toml: /etc/version %q, want v1", out)
 	}
+	if _, err := os.Stat(filepath.Join(e.project, "devbox.lock")); err == nil {
+		t.Errorf("devbox run --rm wrote devbox.lock")
+	}
+	e.must("run", "--", "true")
+	e.must("rm", "--force", e.only().Name) // it would keep the old image in use
 	lock, err := os.ReadFile(filepath.Join(e.project, "devbox.lock"))
 	if err != nil {
 		t.Fatalf("devbox.lock next to devbox.toml: %v", err)
@@ -705,7 +711,8 @@ func TestImage_PinWithoutConfig(t *testing.T) {
 	t.Parallel()
 	e, reg, ref := imageEnv(t)
 	run := []string{"run", "--rm", "--image", ref}
-	if out := e.must(append(run, "--", "cat", "/etc/version")...); out != "v1\n" {
+	// Not --rm: a throwaway run never pins.
+	if out := e.must("run", "--image", ref, "--", "cat", "/etc/version"); out != "v1\n" {
 		t.Fatalf("--image without devbox.toml: /etc/version %q, want v1", out)
 	}
 	old := e.images()[0].Digest

@@ -120,7 +120,7 @@ func TestImage_ShortNamePinsLocalImage(t *testing.T) {
 	e.must("image", "import", rootfs, "--name", "bblocal")
 	os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte("image = \"bblocal\"\n"), 0o644)
 	for _, sb := range []string{"first", "second"} {
-		if out := e.must("run", "--rm", "--name", sb, "--", "cat", "/etc/version"); out != "local\n" {
+		if out := e.must("run", "--name", sb, "--", "cat", "/etc/version"); out != "local\n" {
 			t.Errorf("sandbox %s: /etc/version %q, want local", sb, out)
 		}
 	}
