@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
@@ -65,10 +66,18 @@ func Load(name string, ctx Context, overrides []Override) (Config, error) {
 // file with --network pasta over network = "host"): the join check's
 // record of what devbox.toml says.
 func LoadFile(name string, ctx Context) (Config, error) {
-	data, err := os.ReadFile(filepath.Join(ctx.Project, FileName))
+	path := filepath.Join(ctx.Project, FileName)
+	data, err := state.ReadRegular(path, MaxFileSize)
 	switch {
 	case err == nil:
 		return Parse(data, name, ctx)
+	case errors.Is(err, state.ErrTooLarge):
+		fi, _ := os.Stat(path)
+		size := int64(MaxFileSize + 1)
+		if fi != nil {
+			size = fi.Size()
+		}
+		return Defaults(), tooLarge(name, size)
 	case !errors.Is(err, os.ErrNotExist):
 		return Defaults(), fmt.Errorf("read %s: %w", name, err)
 	}
@@ -116,6 +125,9 @@ func Apply(c *Config, ctx Context, overrides []Override) error {
 // Parse reads devbox.toml content over the defaults. Every problem is
 // reported, each with its position; nothing is returned half-configured.
 func Parse(data []byte, name string, ctx Context) (Config, error) {
+	if err := checkBounds(data, name); err != nil {
+		return Defaults(), err
+	}
 	c := Defaults()
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
@@ -124,6 +136,10 @@ func Parse(data []byte, name string, ctx Context) (Config, error) {
 	}
 	var errs []error
 	for _, k := range topLevel(md) {
+		if len(errs) == maxErrors {
+			errs = append(errs, &Error{File: name, Msg: "too many problems; fix these first"})
+			break
+		}
 		key, ok := lookupKey(k)
 		if !ok {
 			errs = append(errs, posError(data, name, &md, []string{k}, 0, "", unknownKey(k, Keys()).Error()))
