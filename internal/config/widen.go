@@ -54,6 +54,8 @@ var widenRules = []widenRule{
 	limitsWider,
 	imageWider,
 	envWider,
+	ranked("security", func(c Config) string { return c.Security }, order(SecurityDefault, SecurityUnconfined),
+		map[string]string{SecurityUnconfined: "no seccomp filter, all capabilities in the sandbox's user namespace"}),
 }
 
 // ranked compares a key whose values rank gives an order from least to

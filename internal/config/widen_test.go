@@ -74,6 +74,8 @@ func TestWidening(t *testing.T) {
 			[]string{"env.BASH_ENV", "env.LD_LIBRARY_PATH", "env.NODE_OPTIONS", "env.PYTHONSTARTUP"}},
 		{"loader var unchanged or removed", with(func(c *Config) { c.Env["LD_PRELOAD"] = "/x.so"; c.Env["PATH"] = "/bin" }),
 			with(func(c *Config) { c.Env["LD_PRELOAD"] = "/x.so" }), nil},
+		{"security lowered", def, with(func(c *Config) { c.Security = SecurityUnconfined }), []string{"security"}},
+		{"security raised", with(func(c *Config) { c.Security = SecurityUnconfined }), def, nil},
 		{"plain env", def, with(func(c *Config) { c.Env["GOFLAGS"] = "-mod=mod"; c.Env["RUST_LOG"] = "debug" }), nil},
 		{"keys that act inside only", def, with(func(c *Config) {
 			c.Hostname, c.Shell, c.Workdir, c.User = "h", "/bin/zsh", "/w", UserSelf
