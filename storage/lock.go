@@ -13,6 +13,9 @@ import (
 // LockFile is the name of the digest lock beside a project's devbox.toml.
 const LockFile = "devbox.lock"
 
+// maxLockSize bounds devbox.lock: it holds one line per image.
+const maxLockSize = 1 << 20
+
 // Lock pins image references to manifest digests.
 type Lock struct {
 	Images map[string]string `json:"images"` // normalised ref -> sha256:...
@@ -34,7 +37,9 @@ func LockPath(project, sandbox string) (string, error) {
 // ReadLock reads a lock file; a missing file is an empty lock.
 func ReadLock(path string) (Lock, error) {
 	l := Lock{Images: map[string]string{}}
-	b, err := os.ReadFile(path)
+	// A sandbox can create the project's lock file: a named pipe or a huge
+	// file must not hang devbox.
+	b, err := state.ReadRegular(path, maxLockSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return l, nil
 	}

@@ -88,6 +88,7 @@ func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *app) (sandbox.Optio
 		return opts, usageError{fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
 	}
 	opts.User = f.user
+	opts.Approve = askApproval(a)
 	if f.throwaway {
 		opts = sandbox.Throwaway(opts)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/spf13/cobra"
 )
 
@@ -45,7 +46,8 @@ func writeInit(a *app, dir, from string, force bool) error {
 	}
 	var im *config.Imported
 	if from != "" {
-		data, err := os.ReadFile(from)
+		// A sandbox may have written it: a regular file of bounded size.
+		data, err := state.ReadRegular(from, config.MaxFileSize)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", from, err)
 		}
@@ -56,7 +58,8 @@ func writeInit(a *app, dir, from string, force bool) error {
 		im = &got
 	}
 	text := config.InitFile(dir, im, from)
-	if _, err := config.Parse([]byte(text), config.FileName, config.Context{Project: dir, Home: sandbox.HostHome()}); err != nil {
+	c, err := config.Parse([]byte(text), config.FileName, config.Context{Project: dir, Home: sandbox.HostHome()})
+	if err != nil {
 		var cerr *config.Error
 		if !errors.As(err, &cerr) {
 			return err
@@ -72,5 +75,20 @@ func writeInit(a *app, dir, from string, force bool) error {
 			fmt.Fprintf(a.stderr, "not imported: %s\n", u)
 		}
 	}
+	if err == nil {
+		noteTrust(a, dir, c)
+	}
 	return nil
+}
+
+// noteTrust says when the written file asks for more than the project's
+// approved config, which the next run refuses until 'devbox trust'.
+func noteTrust(a *app, dir string, c config.Config) {
+	pending, _, _, err := sandbox.Pending(dir, c)
+	if err != nil || len(pending) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stderr, "It asks for more access than approved for this project:")
+	printChanges(a.stderr, pending)
+	fmt.Fprintln(a.stderr, "Check it, then approve it with 'devbox trust'.")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/shellinit"
+	"github.com/devbox-dev/devbox/storage"
 )
 
 // configFile records, in a running sandbox's runtime dir, the config it was
@@ -55,6 +56,7 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 		spec.Mounts = append(spec.Mounts, proto.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
+	spec.Mounts = append(spec.Mounts, protectMounts(*spec)...)
 	return nil
 }
 
@@ -93,6 +95,42 @@ func refuseHidden(src string, hidden []string) error {
 		}
 	}
 	return nil
+}
+
+// ProtectedFiles are the files in a project that decide what its sandbox
+// may do: the config, the image pins, and the devcontainer files 'devbox
+// init --from' reads.
+var ProtectedFiles = []string{config.FileName, storage.LockFile, ".devcontainer", ".devcontainer.json"}
+
+// protectMounts binds each protected file that exists read-only over
+// itself, wherever a bind shows it inside: at the project's path, and below
+// any extra mount whose source holds the project. They come last, over
+// every other bind. A protected file that does not exist at start cannot be
+// covered (a bind needs something to cover) and creating an empty one would
+// change the user's project; one created later by code inside is caught by
+// the trust record instead (trust.go): it runs only if it asks for no more
+// than the project's approved config.
+func protectMounts(spec proto.Spec) []proto.Mount {
+	binds := append([]proto.Mount{{Source: spec.ProjectDir, Target: spec.ProjectDir}}, spec.Mounts...)
+	if spec.HomeSource != "" {
+		binds = append(binds, proto.Mount{Source: spec.HomeSource, Target: spec.Home, ReadOnly: spec.HomeReadOnly})
+	}
+	var out []proto.Mount
+	for _, name := range ProtectedFiles {
+		src := filepath.Join(spec.ProjectDir, name)
+		if _, err := os.Stat(src); err != nil {
+			continue
+		}
+		for _, b := range binds {
+			if b.ReadOnly {
+				continue
+			}
+			if rel, err := filepath.Rel(b.Source, src); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && rel != "." {
+				out = append(out, proto.Mount{Source: src, Target: filepath.Join(b.Target, rel), ReadOnly: true})
+			}
+		}
+	}
+	return out
 }
 
 // socketMounts binds the ssh agent's socket (forward_ssh_agent) and the X11

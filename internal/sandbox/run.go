@@ -29,11 +29,17 @@ import (
 	"github.com/devbox-dev/devbox/storage"
 )
 
-// Prepare completes opts after the config is loaded: it picks the default network driver when the config names none (written
-// into the config, so a sandbox started with the default and one that names
-// it have the same config), and resolves the image, pulling it when it is
-// missing (progress on opts.Warn). tlsVerify is --tls-verify for the pull.
+// Prepare completes opts after the config is loaded: it refuses a
+// devbox.toml wider than the project's trust record (trust.go), before
+// anything acts on it; picks the default network driver when the config
+// names none (written into the config, so a sandbox started with the
+// default and one that names it have the same config); and resolves the
+// image, pulling it when it is missing (progress on opts.Warn). tlsVerify
+// is --tls-verify for the pull.
 func Prepare(opts Options, tlsVerify bool) (Options, error) {
+	if err := checkTrust(opts); err != nil {
+		return opts, err
+	}
 	if opts.Config.Network == "" {
 		d, err := slirpnet.Default()
 		if err != nil {

@@ -50,6 +50,9 @@ type Options struct {
 	// User is the session's user asked for with --user (config.UserRoot
 	// or config.UserSelf); empty runs sessions as the sandbox's user.
 	User string
+	// Approve asks the user to approve a devbox.toml wider than the
+	// project's trust record (see trust.go); nil refuses it.
+	Approve func([]config.Change) bool
 }
 
 // Handle is a running sandbox.

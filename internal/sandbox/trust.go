@@ -1,0 +1,157 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// Code in a sandbox can write the project, so devbox.toml is not the user's
+// word alone. Each project's approved config is kept in the user's data dir,
+// which no sandbox sees: the config it last ran with, or what 'devbox
+// trust' approved. A devbox.toml that asks for more (config.Widening) is
+// refused until it is approved; one that asks for the same or less runs and
+// becomes the record, so widening it again needs approval again.
+
+// TrustRecord is a project's approved config.
+type TrustRecord struct {
+	Project string    `json:"project"`
+	Time    time.Time `json:"time"`
+	// By is how it was recorded: "devbox trust", "prompt" (a yes on the
+	// terminal) or "start" (a config no wider than the one before).
+	By     string        `json:"by"`
+	Config config.Config `json:"config"`
+}
+
+// Ways a trust record is written.
+const (
+	ByTrust  = "devbox trust"
+	ByPrompt = "prompt"
+	ByStart  = "start"
+)
+
+// trustPath is the project's record: one file per project path.
+func trustPath(project string) (string, error) {
+	data, err := state.DataRoot()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(project))
+	return filepath.Join(data, "trust", hex.EncodeToString(sum[:12])+".json"), nil
+}
+
+// ReadTrust returns the project's record; ok is false when there is none,
+// and then the defaults are what is approved.
+func ReadTrust(project string) (rec TrustRecord, ok bool, err error) {
+	path, err := trustPath(project)
+	if err != nil {
+		return rec, false, err
+	}
+	b, err := state.ReadRegular(path, config.MaxFileSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return TrustRecord{Project: project, Config: config.Defaults()}, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("read trust record: %w", err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil || rec.Project != project {
+		return rec, false, preflight.Hint(fmt.Errorf("read trust record %s: damaged or for another project", path),
+			"remove it and approve the project's devbox.toml again: rm "+path+" && devbox trust")
+	}
+	return rec, true, nil
+}
+
+// writeTrust stores file as the project's approved config, unless it is
+// what the record already holds.
+func writeTrust(project string, file config.Config, by string) error {
+	path, err := trustPath(project)
+	if err != nil {
+		return err
+	}
+	if old, ok, err := ReadTrust(project); err == nil && ok && sameConfig(old.Config, file) && (by == ByStart || old.By == by) {
+		return nil
+	}
+	b, err := json.MarshalIndent(TrustRecord{Project: project, Time: time.Now().UTC(), By: by, Config: file}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode trust record: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create trust dir: %w", err)
+	}
+	return state.WriteFileAtomic(path, b, 0o600)
+}
+
+func sameConfig(a, b config.Config) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// Pending returns what the project's devbox.toml (file, its config alone)
+// asks for beyond the approved record.
+func Pending(project string, file config.Config) ([]config.Change, TrustRecord, bool, error) {
+	rec, ok, err := ReadTrust(project)
+	if err != nil {
+		return nil, rec, false, err
+	}
+	return config.Widening(rec.Config, file), rec, ok, nil
+}
+
+// Trust approves the project's devbox.toml as it is now and returns what
+// it approved beyond the record before.
+func Trust(project string, file config.Config) ([]config.Change, error) {
+	changes, _, _, err := Pending(project, file)
+	if err != nil {
+		return nil, err
+	}
+	return changes, writeTrust(project, file, ByTrust)
+}
+
+// checkTrust refuses a devbox.toml wider than the project's record, unless
+// opts.Approve (a question on the terminal) says yes. A config no wider is
+// recorded as the one the project last ran with.
+func checkTrust(opts Options) error {
+	changes, _, _, err := Pending(opts.Project, opts.FileConfig)
+	if err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		return writeTrust(opts.Project, opts.FileConfig, ByStart)
+	}
+	if opts.Approve != nil && opts.Approve(changes) {
+		return writeTrust(opts.Project, opts.FileConfig, ByPrompt)
+	}
+	e := &UntrustedError{Project: opts.Project, Changes: changes}
+	return preflight.Hint(e, e.hint())
+}
+
+// UntrustedError is a devbox.toml that asks for more access than approved.
+type UntrustedError struct {
+	Project string
+	Changes []config.Change
+}
+
+func (e *UntrustedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s asks for more access to this machine than approved for %s:", config.FileName, e.Project)
+	for _, c := range e.Changes {
+		fmt.Fprintf(&b, "\n  %s", c)
+	}
+	return b.String()
+}
+
+// hint says how to approve; code in a sandbox may have made the change.
+func (e *UntrustedError) hint() string {
+	return "code in a sandbox can write the project, so check these changes; if they are yours, approve them with 'devbox trust' in " + e.Project + " ('devbox trust --show' shows what is approved)"
+}
