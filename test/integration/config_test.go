@@ -22,12 +22,19 @@ func (e *env) writeConfig(text string) {
 	}
 }
 
+// writeTrusted writes devbox.toml and approves it, as its author would.
+func (e *env) writeTrusted(text string) {
+	e.t.Helper()
+	e.writeConfig(text)
+	e.must("trust")
+}
+
 func TestConfig_EnvAndMountsFromFile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	os.MkdirAll(filepath.Join(e.project, "data"), 0o755)
 	os.WriteFile(filepath.Join(e.project, "data", "f"), []byte("from-host\n"), 0o644)
-	e.writeConfig(`network = "none"
+	e.writeTrusted(`network = "none"
 [env]
 GREETING = "hello from toml"
 [[mounts]]
@@ -168,7 +175,7 @@ func TestSSHAgentForwarding(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	e.extra = append(e.extra, "SSH_AUTH_SOCK="+sock)
-	e.writeConfig("network = \"none\"\nforward_ssh_agent = true\n")
+	e.writeTrusted("network = \"none\"\nforward_ssh_agent = true\n")
 	out := e.sh(`echo "$SSH_AUTH_SOCK"; ssh-add -l`)
 	if !regexp.MustCompile(`^/run/devbox/ssh-agent.sock\n256 SHA256:\S+ devbox-test-key \(ED25519\)\n$`).MatchString(out) {
 		t.Errorf("ssh-add -l inside: got %q", out)

@@ -22,7 +22,7 @@ func TestConfig_GUIReachesHostDisplay(t *testing.T) {
 	display := startXvfb(t, xvfb)
 	e := newEnv(t)
 	e.extra = append(e.extra, "DISPLAY="+display)
-	e.writeConfig("gui = true\n")
+	e.writeTrusted("gui = true\n")
 	out := e.must("run", "--", "sh", "-c", "echo DISPLAY=$DISPLAY; xdpyinfo | grep -E '(name of display|dimensions)'")
 	if !strings.Contains(out, "DISPLAY="+display) || !strings.Contains(out, "320x240 pixels") {
 		t.Fatalf("xdpyinfo inside with gui = true:\n%s", out)
