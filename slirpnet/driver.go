@@ -73,8 +73,10 @@ type Network struct {
 	ports   port.ParentDriver
 	quit    chan struct{}
 	cleanup func() error
-	// Helpers are the pids of the helper processes, for stale cleanup.
+	// Helpers are the pids of the helper processes, for stale cleanup;
+	// read them with HelperPIDs once the network runs (Restart changes them).
 	Helpers []int
+	hs      *helperSet
 }
 
 // Prepare sets up the port driver's parent side (its socket paths in the
@@ -91,14 +93,19 @@ func Prepare(opts Options) (*Network, error) {
 	return n, nil
 }
 
-// AttachFromParent starts the helper on childPID's network namespace and
-// sets the Lease for the child's ConfigureInChild. On error the caller
-// still calls Close.
+// AttachFromParent starts the helper on childPID's network namespace, sets
+// the Lease for the child's ConfigureInChild, and starts tracking the
+// helper for WaitHelperExit and Restart. On error the caller still calls
+// Close.
 func (n *Network) AttachFromParent(childPID int) error {
+	attach := n.attachSlirp4netns
 	if n.opts.Driver == Pasta {
-		return n.attachPasta(n.opts, childPID)
+		attach = n.attachPasta
 	}
-	return n.attachSlirp4netns(n.opts, childPID)
+	if err := attach(n.opts, childPID); err != nil {
+		return err
+	}
+	return n.track(n.opts, childPID)
 }
 
 func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
@@ -211,11 +218,12 @@ func (n *Network) Close() error {
 	default:
 		close(n.quit)
 	}
+	n.hs.closeWatch() // before the helpers die: their end is no failure
 	var err error
-	if n.cleanup != nil {
-		err = n.cleanup()
+	if cleanup := n.helperCleanup(); cleanup != nil {
+		err = cleanup()
 	}
-	KillHelpers(n.Helpers)
+	KillHelpers(n.HelperPIDs())
 	return err
 }
 

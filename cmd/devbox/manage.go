@@ -49,22 +49,35 @@ func newPsCmd(a *app) *cobra.Command {
 
 func printPs(a *app, list []sandbox.Info, all bool) error {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	if !all {
-		fmt.Fprintln(w, "NAME\tPROJECT\tINIT PID\tSESSIONS\tUPTIME")
-		for _, s := range list {
-			fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", s.Name, s.Project, s.InitPID, s.Sessions, s.Uptime)
-		}
-		return w.Flush()
+	if all {
+		fmt.Fprintln(w, "NAME\tPROJECT\tSTATE\tSESSIONS\tNETWORK\tUPTIME\tDATA")
+	} else {
+		fmt.Fprintln(w, "NAME\tPROJECT\tINIT PID\tSESSIONS\tNETWORK\tUPTIME")
 	}
-	fmt.Fprintln(w, "NAME\tPROJECT\tSTATE\tSESSIONS\tUPTIME\tDATA")
+	var down []string
 	for _, s := range list {
+		network := s.Network
+		if s.NetworkDown != "" {
+			network += " (down)"
+			down = append(down, s.Name)
+		}
+		if !all {
+			fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\n", s.Name, s.Project, s.InitPID, s.Sessions, network, s.Uptime)
+			continue
+		}
 		size, up := "-", s.Uptime
 		if s.State == "stopped" {
-			size, up = cgroupv2.FormatBytes(s.DataSize), "-"
+			size, up, network = cgroupv2.FormatBytes(s.DataSize), "-", "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, s.Project, s.State, s.Sessions, up, size)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Name, s.Project, s.State, s.Sessions, network, up, size)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, name := range down {
+		fmt.Fprintf(a.stderr, "devbox: %s has no network: its network helper died; 'devbox restart' in its project brings it back\n", name)
+	}
+	return nil
 }
 
 // resolveNames turns what the user typed (name, project basename or

@@ -17,14 +17,18 @@ import (
 
 // Info describes a running sandbox for `devbox ps`.
 type Info struct {
-	Name       string    `json:"name"`
-	Project    string    `json:"project"`
-	InitPID    int       `json:"init_pid"`
-	Supervisor int       `json:"supervisor_pid"`
-	Sessions   int       `json:"sessions"`
-	Network    string    `json:"network"`
-	Created    time.Time `json:"created"`
-	Uptime     string    `json:"uptime"`
+	Name       string `json:"name"`
+	Project    string `json:"project"`
+	InitPID    int    `json:"init_pid"`
+	Supervisor int    `json:"supervisor_pid"`
+	Sessions   int    `json:"sessions"`
+	Network    string `json:"network"`
+	// NetworkDown says why the network is down ("" while it works), and
+	// NetworkRestarts how often its helper was restarted after dying.
+	NetworkDown     string    `json:"network_down,omitempty"`
+	NetworkRestarts int       `json:"network_restarts,omitempty"`
+	Created         time.Time `json:"created"`
+	Uptime          string    `json:"uptime"`
 	// State is "running" or "stopped" (ListAll); DataSize is the bytes of
 	// a stopped sandbox's persistent data.
 	State    string `json:"state,omitempty"`
@@ -65,7 +69,8 @@ func inspect(root, name string) (Info, bool) {
 		return Info{}, false
 	}
 	defer c.Close()
-	info := Info{Name: name, Project: st.Project, InitPID: st.Init, Supervisor: st.Supervisor, Network: st.Network, Created: st.Created}
+	info := Info{Name: name, Project: st.Project, InitPID: st.Init, Supervisor: st.Supervisor, Network: st.Network,
+		NetworkDown: st.NetworkDown, NetworkRestarts: st.NetworkRestarts, Created: st.Created}
 	if err != nil {
 		return info, true
 	}

@@ -78,7 +78,7 @@ func Ensure(opts Options) (*Handle, error) {
 	up := probe(h.Socket())
 	end()
 	if up {
-		return h, checkJoin(h, opts)
+		return h, join(h, opts)
 	}
 	end = trace.Begin("lock")
 	unlock, err := state.Lock(filepath.Join(root, opts.Name+".lock"))
@@ -89,7 +89,7 @@ func Ensure(opts Options) (*Handle, error) {
 	defer unlock()
 	if probe(h.Socket()) {
 		end()
-		return h, checkJoin(h, opts)
+		return h, join(h, opts)
 	}
 	err = clearStale(h.Dir)
 	end()
@@ -104,6 +104,18 @@ func Ensure(opts Options) (*Handle, error) {
 	}
 	h.Created = true
 	return h, nil
+}
+
+// join checks a running sandbox's config against opts and warns when its
+// network is down.
+func join(h *Handle, opts Options) error {
+	if err := checkJoin(h, opts); err != nil {
+		return err
+	}
+	if st, err := state.Read(h.Dir); err == nil && st.NetworkDown != "" && opts.Warn != nil {
+		fmt.Fprintf(opts.Warn, "devbox: warning: sandbox %s has no network: its helper %s; run 'devbox restart' to bring it back (this ends its running sessions)\n", h.Name, st.NetworkDown)
+	}
+	return nil
 }
 
 // probe reports whether something serves the socket.

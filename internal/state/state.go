@@ -82,9 +82,14 @@ type State struct {
 	Init            int    `json:"init_pid"`
 	// Helpers are host pids of network helpers (slirp4netns, pasta), ended
 	// by stale-state cleanup when the supervisor could not.
-	Helpers []int     `json:"helpers,omitempty"`
-	Created time.Time `json:"created"`
-	BootID  string    `json:"boot_id"`
+	Helpers []int `json:"helpers,omitempty"`
+	// NetworkDown says why the sandbox has lost its network (its helper
+	// died and could not be restarted); "" while it works.
+	NetworkDown string `json:"network_down,omitempty"`
+	// NetworkRestarts counts the helper's restarts after it died.
+	NetworkRestarts int       `json:"network_restarts,omitempty"`
+	Created         time.Time `json:"created"`
+	BootID          string    `json:"boot_id"`
 	// Cgroup is the sandbox's cgroup v2 directory, "" when not delegated.
 	Cgroup string `json:"cgroup,omitempty"`
 }

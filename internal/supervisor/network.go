@@ -7,9 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
@@ -192,4 +194,61 @@ func closeFiles(files []*os.File) {
 	for _, f := range files {
 		f.Close()
 	}
+}
+
+// maxHelperRestarts is how often a dead helper is started again before the
+// network is left down: a helper that keeps dying (out of memory, a broken
+// install) should be seen, not hidden by a loop.
+const maxHelperRestarts = 3
+
+// watchNetwork starts the watcher of the user-mode network's helper.
+func (s *supervisor) watchNetwork() error {
+	if s.net != nil {
+		go s.superviseHelper()
+	}
+	return nil
+}
+
+// superviseHelper logs a helper's death and restarts it, up to
+// maxHelperRestarts times; then it marks the network down in state.json,
+// which 'devbox ps' and joining commands report. Its OS thread stays locked:
+// a restarted slirp4netns gets its parent-death signal from this thread.
+func (s *supervisor) superviseHelper() {
+	runtime.LockOSThread()
+	driver := s.net.Driver()
+	for restarts := 0; ; restarts++ {
+		pid, ok := s.net.WaitHelperExit()
+		if !ok || s.childGone() {
+			return // the sandbox is stopping
+		}
+		fmt.Fprintf(os.Stderr, "devbox-supervisor: network helper %s (pid %d) exited; the sandbox has no network\n", driver, pid)
+		if restarts == maxHelperRestarts {
+			s.networkDown(fmt.Sprintf("%s (pid %d) exited, and it already was restarted %d times", driver, pid, restarts))
+			return
+		}
+		if err := s.net.Restart(); err != nil {
+			fmt.Fprintf(os.Stderr, "devbox-supervisor: %v\n", err)
+			s.networkDown(fmt.Sprintf("%s (pid %d) exited and could not be restarted: %v", driver, pid, err))
+			return
+		}
+		pids := s.net.HelperPIDs()
+		fmt.Fprintf(os.Stderr, "devbox-supervisor: restarted %s (pid %v); the network is back\n", driver, pids)
+		s.updateState(func(st *state.State) { st.Helpers, st.NetworkRestarts = pids, restarts+1 })
+	}
+}
+
+func (s *supervisor) networkDown(why string) {
+	fmt.Fprintf(os.Stderr, "devbox-supervisor: network down: %s\n", why)
+	s.updateState(func(st *state.State) { st.NetworkDown, st.Helpers = why, nil })
+}
+
+// childGone reports whether init has exited (a zombie or reaped): then a
+// helper's end is part of the sandbox's.
+func (s *supervisor) childGone() bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.st.Init))
+	if err != nil {
+		return true
+	}
+	st, _, err := state.ParseStat(b)
+	return err != nil || st == 'Z' || st == 'X'
 }

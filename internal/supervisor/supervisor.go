@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
@@ -87,6 +88,9 @@ type supervisor struct {
 	portsReady chan struct{}
 	// throwaway is a --rm sandbox's layer outside the store's records.
 	throwaway *storage.Ephemeral
+	// st is state.json as written, updated by the network watcher.
+	st   state.State
+	stMu sync.Mutex
 }
 
 // start is the supervisor's sequence up to a serving sandbox.
@@ -106,6 +110,7 @@ func (s *supervisor) start() error {
 		{"publish ports", s.publishPorts},
 		{"control socket", s.serveControl},
 		{"state.json", s.writeState},
+		{"watch network", s.watchNetwork},
 		{"release", s.release},
 	}
 	for _, step := range steps {
@@ -336,13 +341,24 @@ func (s *supervisor) writeState() error {
 		return fmt.Errorf("read own start time: %w", err)
 	}
 	spec := s.spec
-	return state.Write(s.dir(), state.State{
+	s.st = state.State{
 		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
 		IdleTimeout: spec.IdleTimeout, Ephemeral: s.spec.Ephemeral,
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
 		Helpers: s.helperPIDs(),
 		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
-	})
+	}
+	return state.Write(s.dir(), s.st)
+}
+
+// updateState changes state.json while the sandbox runs.
+func (s *supervisor) updateState(change func(*state.State)) {
+	s.stMu.Lock()
+	defer s.stMu.Unlock()
+	change(&s.st)
+	if err := state.Write(s.dir(), s.st); err != nil {
+		fmt.Fprintf(os.Stderr, "devbox-supervisor: %v\n", err)
+	}
 }
 
 // release lets init serve and tells the client the sandbox is ready.
@@ -402,5 +418,5 @@ func (s *supervisor) helperPIDs() []int {
 	if s.net == nil {
 		return nil
 	}
-	return s.net.Helpers
+	return s.net.HelperPIDs()
 }

@@ -8,11 +8,16 @@ package integration
 // before it is parsed, and a dead network helper is noticed.
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
 // TestEscape_ConfigFilesReadOnlyInside: devbox.toml, devbox.lock and
@@ -181,5 +186,70 @@ func TestEscape_ConfigBoundedBeforeParsing(t *testing.T) {
 	}
 	if r := e.run("run", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "not a regular file (a named pipe)") {
 		t.Errorf("named pipe devbox.toml: want exit 125 and 'not a regular file', got %s", r)
+	}
+}
+
+// TestEscape_DeadNetworkHelper: when slirp4netns or pasta dies, the
+// supervisor notices: it restarts the helper (the network works again) up
+// to three times, then marks the network down, which 'devbox ps' shows and
+// a joining command is told with the fix, 'devbox restart'.
+func TestEscape_DeadNetworkHelper(t *testing.T) {
+	testutil.RequireBinary(t, "python3")
+	port := hostServer(t)
+	fetch := fmt.Sprintf(`python3 -c 'import urllib.request
+try: print(urllib.request.urlopen("http://host.devbox.internal:%d/", timeout=5).read().decode())
+except Exception as e: print("unreachable", e)'`, port)
+	for _, d := range drivers {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			requireDriver(t, d)
+			e := newEnv(t)
+			if out := e.must("run", "--network", d, "--allow-host-loopback", "--", "sh", "-c", fetch); !strings.Contains(out, "host-secret") {
+				t.Fatalf("network before the helper died: %q", out)
+			}
+			name := e.only().Name
+			for i := 1; i <= 4; i++ {
+				st := e.readState(name)
+				if len(st.Helpers) == 0 {
+					t.Fatalf("state.json names no helper before kill %d: %+v", i, st)
+				}
+				for _, pid := range st.Helpers {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+				eventually(t, 30*time.Second, func() string {
+					st := e.readState(name)
+					if i <= 3 && st.NetworkRestarts == i && len(st.Helpers) > 0 {
+						return ""
+					}
+					if i == 4 && st.NetworkDown != "" {
+						return ""
+					}
+					return fmt.Sprintf("after kill %d: state %+v", i, st)
+				})
+				if i == 1 {
+					if out := e.must("run", "--", "sh", "-c", fetch); !strings.Contains(out, "host-secret") {
+						t.Errorf("network after the helper was restarted: %q", out)
+					}
+				}
+			}
+			var list []struct {
+				Name        string `json:"name"`
+				NetworkDown string `json:"network_down"`
+			}
+			if err := json.Unmarshal([]byte(e.must("ps", "--json")), &list); err != nil || len(list) != 1 || !strings.Contains(list[0].NetworkDown, d) {
+				t.Errorf("devbox ps --json after the helper stayed dead: %+v %v", list, err)
+			}
+			if r := e.run("ps"); !strings.Contains(r.stdout, d+" (down)") || !strings.Contains(r.stderr, "devbox restart") {
+				t.Errorf("devbox ps after the helper stayed dead: %s", r)
+			}
+			r := e.run("run", "--", "true")
+			if r.code != 0 || !strings.Contains(r.stderr, "has no network") || !strings.Contains(r.stderr, "devbox restart") {
+				t.Errorf("join with the network down: want a warning naming 'devbox restart', got %s", r)
+			}
+			e.must("restart", "--network", d, "--allow-host-loopback")
+			if out := e.must("run", "--", "sh", "-c", fetch); !strings.Contains(out, "host-secret") {
+				t.Errorf("network after devbox restart: %q", out)
+			}
+		})
 	}
 }
