@@ -72,15 +72,11 @@ func ReadTrust(project string) (rec TrustRecord, ok bool, err error) {
 	return rec, true, nil
 }
 
-// writeTrust stores file as the project's approved config, unless it is
-// what the record already holds.
+// writeTrust stores file as the project's approved config.
 func writeTrust(project string, file config.Config, by string) error {
 	path, err := trustPath(project)
 	if err != nil {
 		return err
-	}
-	if old, ok, err := ReadTrust(project); err == nil && ok && sameConfig(old.Config, file) && (by == ByStart || old.By == by) {
-		return nil
 	}
 	b, err := json.MarshalIndent(TrustRecord{Project: project, Time: time.Now().UTC(), By: by, Config: file}, "", "  ")
 	if err != nil {
@@ -122,11 +118,14 @@ func Trust(project string, file config.Config) ([]config.Change, error) {
 // opts.Approve (a question on the terminal) says yes. A config no wider is
 // recorded as the one the project last ran with.
 func checkTrust(opts Options) error {
-	changes, _, _, err := Pending(opts.Project, opts.FileConfig)
+	changes, rec, ok, err := Pending(opts.Project, opts.FileConfig)
 	if err != nil {
 		return err
 	}
 	if len(changes) == 0 {
+		if ok && sameConfig(rec.Config, opts.FileConfig) {
+			return nil // the common case: nothing to write
+		}
 		return writeTrust(opts.Project, opts.FileConfig, ByStart)
 	}
 	if opts.Approve != nil && opts.Approve(changes) {
