@@ -191,9 +191,7 @@ func TestEscape_RuntimeAndDataDirsNotVisibleInside(t *testing.T) {
 	e.data = data
 	// A [[mounts]] of the runtime dir's parent.
 	toml := fmt.Sprintf("[[mounts]]\nsource = %q\ntarget = \"/mnt/rt\"\n", e.runtime)
-	if err := os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(toml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.writeTrusted(toml)
 	out := e.must("run", "--", "sh", "-c", "ls -A /mnt/rt/devbox | wc -l")
 	if strings.TrimSpace(out) != "0" {
 		t.Errorf("devbox's runtime dir shows inside through a mount of its parent: %q entries", out)
@@ -212,7 +210,7 @@ func TestEscape_RuntimeAndDataDirsNotVisibleInside(t *testing.T) {
 	}
 	// A mount from inside devbox's own dirs is refused outright.
 	toml = fmt.Sprintf("[[mounts]]\nsource = %q\ntarget = \"/mnt/rt\"\n", filepath.Join(e.runtime, "devbox"))
-	os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(toml), 0o644)
+	e.writeTrusted(toml)
 	if r := e.run("run", "--name", "other", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "inside devbox's own dir") {
 		t.Errorf("a mount of devbox's runtime dir: want exit 125, got %s", r)
 	}
