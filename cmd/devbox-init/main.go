@@ -11,9 +11,13 @@ import (
 	"os"
 
 	"github.com/devbox-dev/devbox/internal/child"
+	"github.com/devbox-dev/devbox/internal/strict"
 )
 
 func main() {
+	if strict.IsSession() {
+		os.Exit(strict.SessionMain())
+	}
 	if child.IsChild() {
 		os.Exit(child.Main())
 	}

@@ -94,8 +94,12 @@ func TestFlagsAndFileToConfig(t *testing.T) {
 			check: func(c config.Config) bool { return filepath.Base(c.Workdir) == "src" && filepath.IsAbs(c.Workdir) }},
 		{name: "security flag over file", args: []string{"--security", "unconfined"}, file: "security = \"default\"\n",
 			check: func(c config.Config) bool { return c.Security == config.SecurityUnconfined }},
-		{name: "bad security flag", args: []string{"--security", "unconfned"}, err: `--security: invalid value "unconfned": valid choices are default, unconfined (did you mean "unconfined"?)`},
-		{name: "bad security in file", file: "security = \"unconfned\"\n", err: `security: invalid value "unconfned": valid choices are default, unconfined (did you mean "unconfined"?)`},
+		{name: "strict sessions are self by default", args: []string{"--security", "strict"},
+			check: func(c config.Config) bool { return c.UserMode() == config.UserSelf && c.SandboxValues()["user"] == "" }},
+		{name: "strict keeps an explicit user", args: []string{"--security", "strict"}, file: "user = \"root\"\n",
+			check: func(c config.Config) bool { return c.UserMode() == config.UserRoot }},
+		{name: "bad security flag", args: []string{"--security", "unconfned"}, err: `--security: invalid value "unconfned": valid choices are default, unconfined, strict (did you mean "unconfined"?)`},
+		{name: "bad security in file", file: "security = \"unconfned\"\n", err: `security: invalid value "unconfned": valid choices are default, unconfined, strict (did you mean "unconfined"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +151,7 @@ func TestJoinCheckFromFlagsAndFiles(t *testing.T) {
 		{name: "IPv6 port repeated", startArgs: "-p [::1]:8080:80", joinArgs: "-p [::1]:8080:80"},
 		{name: "changed --security on a running sandbox", joinArgs: "--security unconfined", want: []string{"security"}},
 		{name: "--security not repeated", startArgs: "--security unconfined"},
+		{name: "--security strict on a default sandbox", joinArgs: "--security strict", want: []string{"security"}},
 		{name: "file security changed", startFile: "security = \"unconfined\"\n", want: []string{"security"}},
 	}
 	for _, tt := range tests {

@@ -45,9 +45,9 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
 	f.limits.register(fl, true)
 	f.image.register(fl)
-	fl.StringVar(&f.security, "security", "", "kernel-facing profile: default (seccomp filter, Podman's capabilities) or unconfined (neither; see docs/security.md)")
+	fl.StringVar(&f.security, "security", "", "kernel-facing profile: default (seccomp filter, Podman's capabilities), unconfined (neither) or strict (no capabilities, egress allowlist, protected files; see docs/security.md)")
 	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces"}, cobra.ShellCompDirectiveNoFileComp
+		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces", "strict\tno capabilities, egress allowlist, protected files"}, cobra.ShellCompDirectiveNoFileComp
 	})
 }
 

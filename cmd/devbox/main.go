@@ -13,11 +13,15 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/strict"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 func main() {
+	if strict.IsSession() { // a strict session's first stage, inside
+		os.Exit(strict.SessionMain())
+	}
 	if reexec.Init() { // containers/storage's own re-execs (storage-untar ...)
 		return
 	}

@@ -44,10 +44,10 @@ func profile(spec proto.Spec) (string, error) {
 	switch spec.Security {
 	case "", proto.SecurityDefault:
 		return proto.SecurityDefault, nil
-	case proto.SecurityUnconfined:
-		return proto.SecurityUnconfined, nil
+	case proto.SecurityUnconfined, proto.SecurityStrict:
+		return spec.Security, nil
 	}
-	return "", fmt.Errorf("unknown security profile %q (want %q or %q)", spec.Security, proto.SecurityDefault, proto.SecurityUnconfined)
+	return "", fmt.Errorf("unknown security profile %q (want %q, %q or %q)", spec.Security, proto.SecurityDefault, proto.SecurityUnconfined, proto.SecurityStrict)
 }
 
 // joinSessionKeyring gives the sandbox a new, anonymous session keyring,

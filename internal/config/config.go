@@ -51,16 +51,16 @@ type Config struct {
 	// keeps until 'devbox restart' (see UserMode and JoinChanges).
 	User string
 	// Security is the kernel-facing profile: "default" (seccomp filter,
-	// cut capabilities) or "unconfined" (docs/security.md).
+	// cut capabilities), "unconfined" or "strict" (docs/security.md).
 	Security string
 	// HomeFiles are files and directories of the user's home bound into a
 	// private home at the same place (home_files), read-only unless
 	// marked ":rw"; missing ones are skipped.
 	HomeFiles []HomeFile
 	// Cache shares one devbox-wide package cache per user (Go, npm, pip,
-	// cargo) into a private home. The strict security profile, when it
-	// lands, turns it off by default: a cache shared between sandboxes is
-	// a channel between them.
+	// cargo) into a private home. The strict security profile does not
+	// change it: a cache shared between sandboxes is a channel between
+	// them, which cache = false closes (docs/security.md).
 	Cache bool
 }
 
@@ -99,7 +99,11 @@ const (
 const (
 	SecurityDefault    = "default"
 	SecurityUnconfined = "unconfined"
+	SecurityStrict     = "strict"
 )
+
+// Securities are the valid values of security.
+var Securities = []string{SecurityDefault, SecurityUnconfined, SecurityStrict}
 
 // DefaultIdleTimeout stops an unused sandbox after this long.
 const DefaultIdleTimeout = 15 * time.Minute

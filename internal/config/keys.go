@@ -56,7 +56,7 @@ var keys = []key{
 	{"home_files", setHomeFiles},
 	{"cache", func(c *Config, v any, _ Context) error { return setBool(&c.Cache, v) }},
 	{"security", func(c *Config, v any, _ Context) error {
-		return setString(&c.Security, v, oneOf([]string{SecurityDefault, SecurityUnconfined}))
+		return setString(&c.Security, v, oneOf(Securities))
 	}},
 }
 

@@ -51,6 +51,9 @@ type initState struct {
 	// onMain carries work to the loop on the main thread: sessions are
 	// forked there, so they inherit its credentials (see Run).
 	onMain chan func()
+	// strict starts sessions through the strict session stage; nil
+	// unless the profile is strict.
+	strict *strictSessions
 	// reports counts sessions whose exit status is not yet sent: init
 	// waits for them before it exits (a --rm client otherwise saw its
 	// sandbox vanish before the status came, found on UML's slow kernel).
@@ -70,6 +73,9 @@ func Run(cfg Config) error {
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	ln, err := listen(cfg.Listener)
 	if err != nil {
+		return err
+	}
+	if st.strict, err = newStrictSessions(cfg.Spec); err != nil {
 		return err
 	}
 	st.armIdle(firstSessionWait)

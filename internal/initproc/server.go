@@ -145,7 +145,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 			return
 		}
 		var pid int
-		pid, master, err = start(req, files)
+		pid, master, err = start(req, files, st.strict)
 		trace.Since("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid

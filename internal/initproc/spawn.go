@@ -22,7 +22,7 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // own devpts, makes the slave the session's controlling terminal and returns
 // the master for the client. Without one, the client's stdio fds are used
 // directly, so pipes and files behave as on the host.
-func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
+func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File, error) {
 	if req.FilterPath {
 		req.Env = filterPaths(req.Env, isDir)
 	}
@@ -47,28 +47,34 @@ func start(req proto.Spawn, files []*os.File) (int, *os.File, error) {
 			return 0, nil, err
 		}
 	}
+	name := argv[0]
+	if sc != nil {
+		if path, argv, err = sc.wrap(path, argv, attr); err != nil {
+			return 0, nil, err
+		}
+	}
 	if !req.TTY {
-		return startPlain(path, argv, attr, req, files)
+		return startPlain(path, argv, name, attr, req, files)
 	}
 	master, slave, err := openPty(req.Rows, req.Cols)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer slave.Close()
-	attr.Files = []uintptr{slave.Fd(), slave.Fd(), slave.Fd()}
+	attr.Files = append([]uintptr{slave.Fd(), slave.Fd(), slave.Fd()}, attr.Files...)
 	attr.Sys.Setctty = true
 	attr.Sys.Ctty = 0
 	pid, err := syscall.ForkExec(path, argv, attr)
 	if err != nil {
 		master.Close()
-		return 0, nil, execError(argv[0], err)
+		return 0, nil, execError(name, err)
 	}
 	return pid, master, nil
 }
 
 // startPlain starts a session on the client's own stdio fds, and on a
 // relay pty for those that are the client's terminal (Spawn.Relay).
-func startPlain(path string, argv []string, attr *syscall.ProcAttr, req proto.Spawn, files []*os.File) (int, *os.File, error) {
+func startPlain(path string, argv []string, name string, attr *syscall.ProcAttr, req proto.Spawn, files []*os.File) (int, *os.File, error) {
 	if err := checkRelay(req.Relay, len(files)); err != nil {
 		return 0, nil, err
 	}
@@ -80,6 +86,8 @@ func startPlain(path string, argv []string, attr *syscall.ProcAttr, req proto.Sp
 		}
 		defer slave.Close()
 	}
+	// The strict session stage's binary (strictSessions.wrap) follows stdio.
+	extra := attr.Files
 	attr.Files = make([]uintptr, 3)
 	next := 0
 	for fd := range attr.Files {
@@ -90,12 +98,13 @@ func startPlain(path string, argv []string, attr *syscall.ProcAttr, req proto.Sp
 		attr.Files[fd] = files[next].Fd()
 		next++
 	}
+	attr.Files = append(attr.Files, extra...)
 	pid, err := syscall.ForkExec(path, argv, attr)
 	if err != nil {
 		if master != nil {
 			master.Close()
 		}
-		return 0, nil, execError(argv[0], err)
+		return 0, nil, execError(name, err)
 	}
 	return pid, master, nil
 }

@@ -43,9 +43,10 @@ type Spec struct {
 	// Image, when set, makes the root a writable layer on a stored image
 	// instead of the host view.
 	Image *ImageRoot `json:"image,omitempty"`
-	// Security is the profile: SecurityDefault (also when empty) or
+	// Security is the profile: SecurityDefault (also when empty),
 	// SecurityUnconfined, which turns off the seccomp filter and the
-	// capability cut (internal/child/confine.go).
+	// capability cut (internal/child/confine.go), or SecurityStrict, which
+	// confines every session further (internal/child/session.go).
 	Security string `json:"security,omitempty"`
 	// Hidden are devbox's own host dirs (runtime and data, as given and
 	// resolved): where one shows inside (a project, home or mount holding
@@ -74,6 +75,7 @@ type Spec struct {
 const (
 	SecurityDefault    = "default"
 	SecurityUnconfined = "unconfined"
+	SecurityStrict     = "strict"
 )
 
 // ImageRoot is an image-backed root: the layer dirs in the store, read-only

@@ -48,6 +48,11 @@ func Compile() (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fromInstructions(insts)
+}
+
+// fromInstructions assembles a program into a Filter.
+func fromInstructions(insts []bpf.Instruction) (*Filter, error) {
 	raw, err := bpf.Assemble(insts)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp filter: %w", err)

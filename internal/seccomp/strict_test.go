@@ -1,0 +1,78 @@
+package seccomp
+
+import (
+	"testing"
+
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+func TestStrictFilterDecisions(t *testing.T) {
+	info, err := arch.GetInfo("")
+	if err != nil {
+		t.Skipf("no syscall table for this architecture: %v", err)
+	}
+	insts, err := assembleStrict()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := bpf.NewVM(insts)
+	if err != nil {
+		t.Fatalf("load filter into the BPF VM: %v", err)
+	}
+	tests := []struct {
+		desc string
+		call call
+		want uint32
+	}{
+		{"read: the default filter decides", call{name: "read"}, retAllow},
+		{"execve", call{name: "execve"}, retAllow},
+		{"fork through clone", call{name: "clone", args: [6]uint64{17 /* SIGCHLD */}}, retAllow},
+		{"thread through clone", call{name: "clone", args: [6]uint64{unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND}}, retAllow},
+		{"clone with a new user namespace", call{name: "clone", args: [6]uint64{unix.CLONE_NEWUSER | 17 /* SIGCHLD */}}, retEPERM},
+		{"clone3: flags unreadable", call{name: "clone3"}, retENOSY},
+		{"unshare user namespace", call{name: "unshare", args: [6]uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNS}}, retEPERM},
+		{"unshare files", call{name: "unshare", args: [6]uint64{unix.CLONE_FILES}}, retAllow},
+		{"mount", call{name: "mount"}, retEPERM},
+		{"umount2", call{name: "umount2"}, retEPERM},
+		{"fsopen", call{name: "fsopen"}, retEPERM},
+		{"open_tree", call{name: "open_tree"}, retEPERM},
+		{"pivot_root", call{name: "pivot_root"}, retEPERM},
+		{"setns", call{name: "setns"}, retEPERM},
+		{"io_uring_setup", call{name: "io_uring_setup"}, retEPERM},
+		{"keyctl", call{name: "keyctl"}, retEPERM},
+		{"bpf", call{name: "bpf"}, retEPERM},
+		{"perf_event_open", call{name: "perf_event_open"}, retEPERM},
+		{"ptrace attach", call{name: "ptrace", args: [6]uint64{unix.PTRACE_ATTACH, 1}}, retEPERM},
+		{"ptrace seize", call{name: "ptrace", args: [6]uint64{unix.PTRACE_SEIZE, 1}}, retEPERM},
+		{"ptrace traceme: gdb ./prog", call{name: "ptrace", args: [6]uint64{unix.PTRACE_TRACEME}}, retAllow},
+		{"ptrace peek of a traced child", call{name: "ptrace", args: [6]uint64{unix.PTRACE_PEEKDATA, 5}}, retAllow},
+		{"process_vm_readv", call{name: "process_vm_readv"}, retEPERM},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			got, err := vm.Run(tt.call.data(t, info))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint32(got) != tt.want {
+				t.Errorf("verdict %#x, want %#x", uint32(got), tt.want)
+			}
+		})
+	}
+}
+
+func TestStrictNamesExist(t *testing.T) {
+	var tables []*arch.Info
+	for _, a := range []string{"amd64", "386", "arm64", "arm"} {
+		if info, err := arch.GetInfo(a); err == nil {
+			tables = append(tables, info)
+		}
+	}
+	for _, n := range strictDenied {
+		if !inAny(tables, n) {
+			t.Errorf("%s is no system call on %d architectures", n, len(tables))
+		}
+	}
+}
