@@ -32,6 +32,8 @@ var flagKeys = map[string]struct{ key, prefix string }{
 	"cpu-weight":          {"limits", "cpu_weight="},
 	"require-limits":      {"limits", "required="},
 	"security":            {"security", ""},
+	"allow":               {"egress", "allow="},
+	"allow-local":         {"egress", "allow_local="},
 }
 
 // loadConfig builds the one validated Config: defaults, then the project's

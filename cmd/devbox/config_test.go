@@ -98,6 +98,17 @@ func TestFlagsAndFileToConfig(t *testing.T) {
 			check: func(c config.Config) bool { return c.UserMode() == config.UserSelf && c.SandboxValues()["user"] == "" }},
 		{name: "strict keeps an explicit user", args: []string{"--security", "strict"}, file: "user = \"root\"\n",
 			check: func(c config.Config) bool { return c.UserMode() == config.UserRoot }},
+		{name: "egress table and flags", args: []string{"--security", "strict", "--allow", "*.npmjs.org", "--allow-local", "localhost:8080"},
+			file: "[egress]\nallow = [\"github.com\"]\ndeny = [\"gist.github.com\"]\n",
+			check: func(c config.Config) bool {
+				return strings.Join(c.Egress.Allow, " ") == "github.com *.npmjs.org" && c.Egress.Deny[0] == "gist.github.com" && c.Egress.AllowLocal[0] == "localhost:8080"
+			}},
+		{name: "bad allow pattern", args: []string{"--security", "strict", "--allow", "ex*ample.com"}, err: `--allow: pattern "ex*ample.com": a wildcard is allowed only as a leading "*."`},
+		{name: "bad egress pattern in file", file: "security = \"strict\"\n[egress]\nallow = [\"example.com:99999\"]\n", err: `egress.allow: pattern "example.com:99999": invalid port "99999"`},
+		{name: "unknown egress field", file: "security = \"strict\"\n[egress]\nalow = []\n", err: `unknown key "alow": did you mean "allow"?`},
+		{name: "egress without strict", args: []string{"--allow", "github.com"}, err: `[egress] and --allow apply to security = "strict" only`},
+		{name: "strict with slirp4netns", args: []string{"--security", "strict", "--network", "slirp4netns"}, err: `security = "strict" has its own network`},
+		{name: "strict with ports", args: []string{"--security", "strict", "-p", "8080"}, err: `security = "strict" publishes no ports`},
 		{name: "bad security flag", args: []string{"--security", "unconfned"}, err: `--security: invalid value "unconfned": valid choices are default, unconfined, strict (did you mean "unconfined"?)`},
 		{name: "bad security in file", file: "security = \"unconfned\"\n", err: `security: invalid value "unconfned": valid choices are default, unconfined, strict (did you mean "unconfined"?)`},
 	}

@@ -183,7 +183,7 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	if err := parent.Send(proto.Ready{Trace: trace.Take()}); err != nil {
+	if err := sendReady(parent, nr.Spec, proto.Ready{Trace: trace.Take()}); err != nil {
 		return err
 	}
 	if _, err := proto.RecvAs[proto.Go](parent); err != nil {

@@ -62,12 +62,27 @@ type Config struct {
 	// change it: a cache shared between sandboxes is a channel between
 	// them, which cache = false closes (docs/security.md).
 	Cache bool
+	// Egress is the [egress] table: the strict profile's network allowlist.
+	Egress Egress
 }
 
 // HomeFile is one entry of home_files: Path is relative to the home.
 type HomeFile struct {
 	Path     string
 	Writable bool
+}
+
+// Egress is the [egress] table; each list holds patterns of package
+// egress. An empty Allow and AllowLocal mean no network at all.
+type Egress struct {
+	Allow      []string
+	Deny       []string
+	AllowLocal []string
+}
+
+// Empty reports whether the table says nothing.
+func (e Egress) Empty() bool {
+	return len(e.Allow)+len(e.Deny)+len(e.AllowLocal) == 0
 }
 
 // Mount is an extra bind mount; Source is an absolute host path.
@@ -180,6 +195,7 @@ func (c Config) values() map[string]string {
 		"security":            c.Security,
 		"home_files":          homeFilesValue(c.HomeFiles),
 		"cache":               fmt.Sprint(c.Cache),
+		"egress":              egressValue(c.Egress),
 	}
 }
 
@@ -233,4 +249,11 @@ func homeFilesValue(files []HomeFile) string {
 		out = append(out, s)
 	}
 	return strings.Join(out, ",")
+}
+
+func egressValue(e Egress) string {
+	if e.Empty() {
+		return ""
+	}
+	return fmt.Sprintf("allow=%s deny=%s allow_local=%s", strings.Join(e.Allow, ","), strings.Join(e.Deny, ","), strings.Join(e.AllowLocal, ","))
 }

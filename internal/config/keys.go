@@ -58,6 +58,7 @@ var keys = []key{
 	{"security", func(c *Config, v any, _ Context) error {
 		return setString(&c.Security, v, oneOf(Securities))
 	}},
+	{"egress", setEgress},
 }
 
 // Keys returns the valid top-level key names.

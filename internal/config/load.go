@@ -87,8 +87,27 @@ func LoadFile(name string, ctx Context) (Config, error) {
 // check validates what no single key can: combinations of keys, once the
 // file and the flags are both applied.
 func (c Config) check() error {
+	if c.Security == SecurityStrict {
+		return c.checkStrict()
+	}
 	if len(c.Ports) > 0 && c.Network != "" && !slirpnet.Uses(c.Network) {
 		return fmt.Errorf("published ports need network slirp4netns or pasta, not %s", c.Network)
+	}
+	if !c.Egress.Empty() {
+		return fmt.Errorf("[egress] and --allow apply to security = \"strict\" only (this sandbox's is %q); set security = \"strict\" or remove them", c.Security)
+	}
+	return nil
+}
+
+// checkStrict: a strict sandbox has its own network namespace whose one
+// way out is devbox's proxy, so it takes no other network and publishes
+// no ports.
+func (c Config) checkStrict() error {
+	if c.Network != "" && c.Network != "none" {
+		return fmt.Errorf("security = \"strict\" has its own network (no route out but devbox's proxy); remove network = %q and --network, or use security = \"default\"", c.Network)
+	}
+	if len(c.Ports) > 0 {
+		return errors.New("security = \"strict\" publishes no ports; remove ports and -p, or use security = \"default\"")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/egress"
 )
 
 // fieldError is a problem with one field of a table value (a mount's source,
@@ -311,4 +312,69 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+var egressFields = []string{"allow", "deny", "allow_local"}
+
+// setEgress takes the [egress] table; a flag gives one pattern as
+// "allow=PATTERN" or "allow_local=PATTERN" (--allow, --allow-local). The
+// file's lists replace the defaults (none); flags add to them.
+func setEgress(c *Config, v any, _ Context) error {
+	if s, ok := v.(flagValue); ok {
+		k, val, _ := strings.Cut(string(s), "=")
+		if err := checkPattern(val); err != nil {
+			return &fieldError{field: k, err: err}
+		}
+		switch k {
+		case "allow":
+			c.Egress.Allow = append(c.Egress.Allow, val)
+		case "allow_local":
+			c.Egress.AllowLocal = append(c.Egress.AllowLocal, val)
+		default:
+			return &fieldError{field: k, err: unknownKey(k, egressFields)}
+		}
+		return nil
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		return wrongType("a table [egress] with allow, deny and allow_local", v)
+	}
+	for _, k := range sortedKeys(t) {
+		if err := setEgressList(&c.Egress, k, t[k]); err != nil {
+			return &fieldError{field: k, err: err}
+		}
+	}
+	return nil
+}
+
+func setEgressList(e *Egress, k string, v any) error {
+	var dst *[]string
+	switch k {
+	case "allow":
+		dst = &e.Allow
+	case "deny":
+		dst = &e.Deny
+	case "allow_local":
+		dst = &e.AllowLocal
+	default:
+		return unknownKey(k, egressFields)
+	}
+	list, err := stringList(v, "host patterns")
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if err := checkPattern(p); err != nil {
+			return err
+		}
+	}
+	*dst = list
+	return nil
+}
+
+func checkPattern(p string) error {
+	if _, err := egress.ParseRule(p); err != nil {
+		return fmt.Errorf("%w (want host, *.domain, or either with :port, e.g. \"github.com\", \"*.npmjs.org\", \"localhost:8080\")", err)
+	}
+	return nil
 }

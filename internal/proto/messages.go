@@ -48,6 +48,9 @@ type Spec struct {
 	// capability cut (internal/child/confine.go), or SecurityStrict, which
 	// confines every session further (internal/child/session.go).
 	Security string `json:"security,omitempty"`
+	// Egress is the strict profile's allowlist, which the supervisor's
+	// proxy enforces; nil for the other profiles.
+	Egress *Egress `json:"egress,omitempty"`
 	// Hidden are devbox's own host dirs (runtime and data, as given and
 	// resolved): where one shows inside (a project, home or mount holding
 	// it), the child covers it with an empty read-only tmpfs.
@@ -77,6 +80,19 @@ const (
 	SecurityUnconfined = "unconfined"
 	SecurityStrict     = "strict"
 )
+
+// Egress is the strict profile's network policy: host patterns (package
+// egress).
+type Egress struct {
+	Allow      []string `json:"allow"`
+	Deny       []string `json:"deny"`
+	AllowLocal []string `json:"allow_local"`
+}
+
+// ProxyPort is the port of devbox's proxy on 127.0.0.1 inside a strict
+// sandbox: the child listens there and passes the listener to the
+// supervisor with Ready.
+const ProxyPort = 3128
 
 // ImageRoot is an image-backed root: the layer dirs in the store, read-only
 // ones top first, and the sandbox's writable layer.
@@ -273,6 +289,31 @@ type (
 	}
 )
 
+// Egress control messages (strict sandboxes), served by the supervisor on
+// its control socket: devbox net allow|deny|ls.
+type (
+	// NetAllow adds a pattern to [egress] allow, or allow_local with Local.
+	NetAllow struct {
+		Pattern string `json:"pattern"`
+		Local   bool   `json:"local,omitempty"`
+	}
+	// NetDeny adds a pattern to [egress] deny.
+	NetDeny struct {
+		Pattern string `json:"pattern"`
+	}
+	// NetList asks for the lists in effect.
+	NetList struct{}
+	// NetReply answers the egress messages with the lists in effect.
+	NetReply struct {
+		Egress Egress `json:"egress"`
+	}
+)
+
+func (NetAllow) Kind() string { return "NetAllow" }
+func (NetDeny) Kind() string  { return "NetDeny" }
+func (NetList) Kind() string  { return "NetList" }
+func (NetReply) Kind() string { return "NetReply" }
+
 // PortEntry is one published port.
 type PortEntry struct {
 	ID   int    `json:"id"`
@@ -319,6 +360,10 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"PortRemove":  decoderFor[PortRemove](),
 	"PortList":    decoderFor[PortList](),
 	"PortReply":   decoderFor[PortReply](),
+	"NetAllow":    decoderFor[NetAllow](),
+	"NetDeny":     decoderFor[NetDeny](),
+	"NetList":     decoderFor[NetList](),
+	"NetReply":    decoderFor[NetReply](),
 	"Started":     decoderFor[Started](),
 	"Signal":      decoderFor[Signal](),
 	"Exit":        decoderFor[Exit](),

@@ -29,3 +29,25 @@ func Ports(name string, req proto.Message) ([]proto.PortEntry, error) {
 	}
 	return r.Ports, nil
 }
+
+// Net sends one egress request (devbox net) to a running strict
+// sandbox's supervisor and returns the lists in effect.
+func Net(name string, req proto.Message) (proto.Egress, error) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return proto.Egress{}, err
+	}
+	c, err := proto.Dial(filepath.Join(root, name, supervisor.ControlSocket))
+	if err != nil {
+		return proto.Egress{}, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
+	}
+	defer c.Close()
+	if err := c.Send(req); err != nil {
+		return proto.Egress{}, err
+	}
+	r, err := proto.RecvAs[proto.NetReply](c)
+	if err != nil {
+		return proto.Egress{}, err
+	}
+	return r.Egress, nil
+}

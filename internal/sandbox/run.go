@@ -40,6 +40,11 @@ func Prepare(opts Options, tlsVerify bool) (Options, error) {
 	if err := checkTrust(opts); err != nil {
 		return opts, err
 	}
+	if opts.Config.Network == "" && opts.Config.Security == config.SecurityStrict {
+		// Its own network namespace, no route out: devbox's proxy is the
+		// one way out (docs/security.md).
+		opts.Config.Network = "none"
+	}
 	if opts.Config.Network == "" {
 		d, err := slirpnet.Default()
 		if err != nil {
@@ -181,7 +186,9 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 		end()
 		if err == nil {
 			end = trace.Begin(sessionPhase(h))
+			f := followDenials(h, opts.Config.Security == config.SecurityStrict, os.Stderr)
 			code, err = h.Exec(joinedUser(h, opts, req))
+			f.finish()
 			end()
 		}
 	}
@@ -346,6 +353,9 @@ func sessionExtra(c config.Config, user string) ([]string, *proto.KeepID) {
 		if u, err := osUser.Current(); err == nil {
 			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
 		}
+	}
+	if c.Security == config.SecurityStrict {
+		extra = append(extra, ProxyEnv()...)
 	}
 	return extra, keep
 }

@@ -299,7 +299,7 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 		Home: home, HomeSource: homeSrc, StateDir: dir,
 		Network: c.Network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
 		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts), Security: c.Security,
-		UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
+		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
 		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required,
 	}
 	if err := configureSpec(&spec, opts); err != nil {

@@ -135,6 +135,11 @@ func (s *supervisor) handleControl(c *proto.Conn) {
 	if err != nil {
 		return
 	}
+	switch msg.(type) {
+	case proto.NetAllow, proto.NetDeny, proto.NetList:
+		s.handleNet(c, msg)
+		return
+	}
 	if s.net == nil {
 		c.Send(proto.Error{Msg: fmt.Sprintf("sandbox %s uses --network %s, which has no published ports", s.spec.Name, s.spec.Network), Code: 125})
 		return

@@ -86,6 +86,10 @@ type supervisor struct {
 	// net is the user-mode network, nil for none and host.
 	net        *slirpnet.Network
 	portsReady chan struct{}
+	// proxy is a strict sandbox's egress proxy, serving proxyLn, the
+	// listener the child made inside.
+	proxy   *proxy
+	proxyLn net.Listener
 	// throwaway is a --rm sandbox's layer outside the store's records.
 	throwaway *storage.Ephemeral
 	// st is state.json as written, updated by the network watcher.
@@ -108,6 +112,7 @@ func (s *supervisor) start() error {
 		{"settle cgroup", s.settleCgroup},
 		{"handshake", s.handshake},
 		{"publish ports", s.publishPorts},
+		{"proxy", s.startProxy},
 		{"control socket", s.serveControl},
 		{"state.json", s.writeState},
 		{"watch network", s.watchNetwork},
@@ -137,6 +142,10 @@ func (s *supervisor) writeEtcFiles() error {
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
 		resolv = nil // no resolver on the host; an empty file inside
+	}
+	if s.spec.Security == proto.SecurityStrict {
+		// No route out, so no DNS: names are the proxy's to resolve.
+		resolv = []byte("# devbox strict sandbox: no DNS inside; programs reach allowed hosts by name through devbox's proxy (HTTP_PROXY)\n")
 	}
 	files := map[string]string{
 		"hostname":    h + "\n",
@@ -314,10 +323,10 @@ func (s *supervisor) handshake() error {
 		return err
 	}
 	end = trace.Begin("child setup (to Ready)")
-	ready, err := proto.RecvAs[proto.Ready](s.parent)
+	ready, err := s.awaitReady()
 	end()
 	if err != nil {
-		return s.childError(err)
+		return err
 	}
 	trace.Add(ready.Trace)
 	return nil
@@ -404,6 +413,9 @@ func (s *supervisor) stopChild() {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	if s.proxyLn != nil {
+		s.proxyLn.Close()
+	}
 }
 
 // cleanup kills a child that is still there and removes the runtime state.
@@ -419,4 +431,31 @@ func (s *supervisor) helperPIDs() []int {
 		return nil
 	}
 	return s.net.HelperPIDs()
+}
+
+// awaitReady waits for Ready, which carries the proxy's listener for a
+// strict sandbox.
+func (s *supervisor) awaitReady() (proto.Ready, error) {
+	msg, files, err := s.parent.Recv()
+	var ready proto.Ready
+	if err == nil {
+		ready, err = proto.As[proto.Ready](msg)
+	}
+	if err != nil {
+		closeFiles(files)
+		return ready, s.childError(err)
+	}
+	if s.spec.Security != proto.SecurityStrict {
+		closeFiles(files)
+		return ready, nil
+	}
+	if len(files) != 1 {
+		closeFiles(files)
+		return ready, fmt.Errorf("set up sandbox: Ready carried %d descriptors, want the proxy's listener", len(files))
+	}
+	defer files[0].Close()
+	if s.proxyLn, err = net.FileListener(files[0]); err != nil {
+		return ready, fmt.Errorf("use the proxy's listener: %w", err)
+	}
+	return ready, nil
 }
