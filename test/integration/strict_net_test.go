@@ -164,7 +164,7 @@ func TestStrictNet_Bypasses(t *testing.T) {
 	// the allowed server; the inner CONNECT is that server's to answer.
 	relay := `exec 3<>/dev/tcp/127.0.0.1/3128
 printf 'CONNECT ok.test:` + ok.port + ` HTTP/1.1\r\nHost: ok.test:` + ok.port + `\r\n\r\n' >&3
-head -c 40 <&3 >/dev/null
+timeout 5 head -c 39 <&3 >/dev/null # HTTP/1.1 200 Connection established CR LF CR LF
 printf 'CONNECT bad.test:` + bad.port + ` HTTP/1.1\r\nHost: bad.test:` + bad.port + `\r\n\r\n' >&3
 timeout 5 head -c 200 <&3`
 	r := e.run("run", "--", "bash", "-c", relay)
@@ -195,12 +195,12 @@ func TestStrictNet_LiveAllowAndDeny(t *testing.T) {
 	if got := e.must("run", "--", "curl", "-sS", "--fail", url); got != "now allowed" {
 		t.Errorf("after devbox net allow: %q", got)
 	}
-	e.must("net", "deny", "late.test")
+	e.must("net", "deny", "late.test:"+srv.port)
 	if r := e.run("run", "--", "curl", "-sS", "--fail", url); r.code == 0 {
 		t.Errorf("reached after devbox net deny: %s", r)
 	}
 	ls := e.must("net", "ls")
-	if !strings.Contains(ls, `"late.test"`) || !strings.Contains(ls, `"late.test:`+srv.port+`"`) {
+	if !strings.Contains(ls, "deny         \"late.test:"+srv.port+`"`) || !strings.Contains(ls, "allow_local  \"late.test:"+srv.port+`"`) {
 		t.Errorf("devbox net ls = %q", ls)
 	}
 }
