@@ -138,8 +138,11 @@ func TestStrictNet_Bypasses(t *testing.T) {
 	t.Parallel()
 	ok := newCountingServer(t, "allowed", false)
 	bad := newCountingServer(t, "denied", false)
-	e := netEnv(t, fmt.Sprintf("[egress]\nallow_local = [\"ok.test:%s\"]\ndeny = [\"bad.test\"]\n", ok.port), "ok.test", "bad.test")
-	proxy := "http://127.0.0.1:3128"
+	// bad.test is in allow_local and in deny: deny wins.
+	e := netEnv(t, fmt.Sprintf("[egress]\nallow_local = [\"ok.test:%s\", \"bad.test:%s\"]\ndeny = [\"bad.test:%s\"]\n", ok.port, bad.port, bad.port), "ok.test", "bad.test")
+	// --noproxy '': the session's NO_PROXY lists 127.0.0.1, which curl
+	// would otherwise honour even with -x.
+	proxy := "--noproxy '' -x http://127.0.0.1:3128"
 	cases := []struct {
 		name, script string
 		kind, target string // the denial record; empty where the kernel refuses
@@ -148,11 +151,11 @@ func TestStrictNet_Bypasses(t *testing.T) {
 		{"raw TCP to an IP", "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", " + bad.port + "), 5)'", "", ""},
 		{"UDP to a resolver", "python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2); s.sendto(b\"x\", (\"10.0.2.3\", 53)); s.recv(10)'", "", ""},
 		{"direct DNS", "getent hosts example.com", "", ""},
-		{"IP literal not listed", "curl -sS --fail -x " + proxy + " http://127.0.0.1:" + bad.port + "/", "not-listed", "127.0.0.1:" + bad.port},
-		{"denied host", "curl -sS --fail -x " + proxy + " http://bad.test:" + bad.port + "/", "not-listed", "bad.test:" + bad.port},
-		{"Host header disagrees", "curl -sS --fail -x " + proxy + " -H 'Host: bad.test:" + bad.port + "' http://ok.test:" + ok.port + "/", "host-mismatch", "ok.test:" + ok.port},
-		{"case and trailing dot", "curl -sS --fail -x " + proxy + " http://BAD.Test.:" + bad.port + "/", "not-listed", "bad.test:" + bad.port},
-		{"CONNECT to a denied host", "curl -sS --fail -p -x " + proxy + " http://bad.test:" + bad.port + "/", "not-listed", "CONNECT bad.test:" + bad.port},
+		{"IP literal not listed", "curl -sS --fail " + proxy + " http://127.0.0.1:" + bad.port + "/", "not-listed", "GET 127.0.0.1:" + bad.port},
+		{"denied host", "curl -sS --fail " + proxy + " http://bad.test:" + bad.port + "/", "denied", "GET bad.test:" + bad.port},
+		{"Host header disagrees", "curl -sS --fail " + proxy + " -H 'Host: bad.test:" + bad.port + "' http://ok.test:" + ok.port + "/", "host-mismatch", "ok.test:" + ok.port},
+		{"case and trailing dot", "curl -sS --fail " + proxy + " http://BAD.Test.:" + bad.port + "/", "denied", "bad.test:" + bad.port},
+		{"CONNECT to a denied host", "curl -sS --fail -p " + proxy + " http://bad.test:" + bad.port + "/", "denied", "CONNECT bad.test:" + bad.port},
 	}
 	for _, c := range cases {
 		r := e.run("run", "--", "sh", "-c", c.script)
