@@ -152,6 +152,9 @@ for s in json.load(sys.stdin) or []:
 	rss "$name" idle-after-joins >"$out/rss.json"
 	floor_line
 
+	# 1b. join a strict sandbox (issue 11: at most 1.2x the join above).
+	strict_join
+
 	# 2. cold throwaway sandbox (the warm one keeps running; --rm has its own),
 	# without and with the default network: the difference is the network's
 	# setup cost.
@@ -543,7 +546,41 @@ net_phase() {
 				iperf3 -c 127.0.0.1 -p "$rk_port" -t "$NET_SECS" -J "${r[@]}"
 		done
 	done
+	strict_download
 	net_cleanup >"$net/left.txt"
+}
+
+# strict_join: the join line under security = "strict", in its own project.
+strict_join() {
+	local sp=$WORK/proj-strict
+	mkdir -p "$sp"
+	printf 'security = "strict"\n' >"$sp/devbox.toml"
+	(cd "$sp" && "$DEVBOX" run --idle-timeout 10m -- true) || { echo "join-strict failed: could not start the strict sandbox" >>"$WORK/out/status.txt"; return 0; }
+	(cd "$sp" && hf join-strict "$FAST_RUNS" "$DEVBOX" run -- true)
+	(cd "$sp" && "$DEVBOX" stop >/dev/null 2>&1) || true
+}
+
+# strict_download: a 1 GiB HTTP download from a loopback server, through
+# the default network (slirp4netns, --allow-host-loopback) and through the
+# strict profile's proxy (allow_local), NET_ROUNDS times each, in bytes/s
+# from curl: proxy-{default,strict}-N.txt.
+strict_download() {
+	local net=$WORK/out/net dir=$WORK/proj-dl port
+	mkdir -p "$net" "$dir/srv" "$dir/default" "$dir/strict"
+	truncate -s 1G "$dir/srv/big"
+	port=$(free_ports 1)
+	(cd "$dir/srv" && exec python3 -m http.server -b 127.0.0.1 "$port") >"$net/http.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_port "$port" || { echo "proxy throughput failed: the HTTP server did not listen" >>"$WORK/out/status.txt"; return 0; }
+	printf 'security = "strict"\n[egress]\nallow_local = ["127.0.0.1:%s"]\n' "$port" >"$dir/strict/devbox.toml"
+	local round
+	for round in $(seq "$NET_ROUNDS"); do
+		(cd "$dir/default" && "$DEVBOX" run --rm --allow-host-loopback -- \
+			curl -s -o /dev/null -w '%{speed_download}' "http://host.devbox.internal:$port/big") >"$net/proxy-default-$round.txt" || true
+		# --noproxy '': the session's NO_PROXY lists 127.0.0.1.
+		(cd "$dir/strict" && "$DEVBOX" run --rm -- \
+			curl -s --noproxy '' -x http://127.0.0.1:3128 -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$port/big") >"$net/proxy-strict-$round.txt" || true
+	done
 }
 
 # net_cleanup: end everything the network phase started, then list what is
