@@ -22,8 +22,9 @@ ports and [limits], hostUsers: false and a security context like the
 sandbox's (its security profile's seccomp and capabilities). Limits
 Kubernetes cannot express are listed in a comment.
 
---strict confines more than a sandbox: no capabilities, no privilege
-escalation, runAsNonRoot (needs user = "self" and security = "default").`,
+security = "strict" maps to no capabilities, no privilege escalation and
+runAsNonRoot (needs user = "self", the default); --strict maps a
+security = "default" project the same way.`,
 		Example: `  devbox export --push registry.example.com/team/env:ci
   devbox kube --job -- make test > job.yaml && kubectl apply -f job.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {

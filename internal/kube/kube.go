@@ -29,8 +29,16 @@ type Input struct {
 	// it, otherwise a volume is mounted there.
 	Project        string
 	IncludeProject bool
-	UID, GID       int  // the user's, for user = "self"
-	Strict         bool // the strict security profile
+	UID, GID       int // the user's, for user = "self"
+	// Strict is kube's --strict: the strict mapping for any profile but
+	// "unconfined"; security = "strict" in Config implies it.
+	Strict bool
+}
+
+// strict reports whether the manifest confines as the strict profile:
+// no capabilities, no privilege escalation, non-root.
+func (in Input) strict() bool {
+	return in.Strict || in.Config.Security == config.SecurityStrict
 }
 
 // defaultCaps are the capabilities a sandbox keeps under security =
@@ -76,8 +84,8 @@ func check(in Input) error {
 	if !dnsLabel(in.Name) {
 		return fmt.Errorf("invalid name %q: %w (pass --name)", in.Name, errName)
 	}
-	if in.Strict && in.Config.User != config.UserSelf {
-		return errors.New("the strict profile runs as non-root, but devbox.toml has user = \"root\": set user = \"self\"")
+	if in.strict() && in.Config.UserMode() != config.UserSelf {
+		return errors.New("the strict mapping runs as non-root (runAsNonRoot), but devbox.toml has user = \"root\": remove it or set user = \"self\"")
 	}
 	if in.Strict && in.Config.Security == config.SecurityUnconfined {
 		return errors.New("the strict profile confines more than the default, but devbox.toml has security = \"unconfined\": drop --strict, or set security = \"default\"")
@@ -118,6 +126,9 @@ func podSpec(in Input) (podSpecFields, []string, error) {
 		c.Resources = &resources{Limits: limits}
 	}
 	c.SecurityContext = containerSecurity(in)
+	if in.Config.Security == config.SecurityStrict {
+		notes = append(notes, "Not expressible: security = \"strict\"'s network (no route out but devbox's egress proxy and its [egress] lists); in a cluster that is a NetworkPolicy's or an egress proxy's job.")
+	}
 	hostUsers := false
 	spec := podSpecFields{HostUsers: &hostUsers, RestartPolicy: "Never", SecurityContext: podSecurity(in)}
 	if in.IncludeProject {
@@ -185,11 +196,11 @@ func podSecurity(in Input) *podSecurityContext {
 	if in.Config.Security == config.SecurityUnconfined {
 		sc.SeccompProfile.Type = "Unconfined"
 	}
-	if in.Config.User == config.UserSelf {
+	if in.Config.UserMode() == config.UserSelf {
 		uid, gid := int64(in.UID), int64(in.GID)
 		sc.RunAsUser, sc.RunAsGroup = &uid, &gid
 	}
-	if in.Strict {
+	if in.strict() {
 		yes := true
 		sc.RunAsNonRoot = &yes
 	}
@@ -197,11 +208,11 @@ func podSecurity(in Input) *podSecurityContext {
 }
 
 // containerSecurity mirrors the sandbox's capabilities: the default set,
-// none for --strict, all (in the pod's user namespace) for security =
-// "unconfined".
+// none for security = "strict" or --strict, all (in the pod's user
+// namespace) for security = "unconfined".
 func containerSecurity(in Input) *securityContext {
 	switch {
-	case in.Strict:
+	case in.strict():
 		no := false
 		return &securityContext{AllowPrivilegeEscalation: &no, Capabilities: &capabilities{Drop: []string{"ALL"}}}
 	case in.Config.Security == config.SecurityUnconfined:

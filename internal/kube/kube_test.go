@@ -17,7 +17,7 @@ func input() Input {
 	c.Ports = []string{"127.0.0.1:8080:80", "5353/udp"}
 	swap := int64(0)
 	c.Limits = config.Limits{Limits: cgroupv2.Limits{Memory: 256 << 20, CPUs: 1.5, Pids: 100, MemorySwap: &swap}}
-	return Input{Name: "proj", Image: "reg/x@sha256:" + strings.Repeat("a", 64), Config: c, Project: "/home/u/proj"}
+	return Input{Name: "proj", Image: "reg/x@sha256:" + strings.Repeat("a", 64), Config: c, Project: "/home/u/proj", UID: 1000, GID: 1000}
 }
 
 // TestManifest_DecodesStrictly decodes every variant with the real API
@@ -28,11 +28,22 @@ func TestManifest_DecodesStrictly(t *testing.T) {
 	self.UID, self.GID, self.Strict, self.IncludeProject = 1000, 1000, true, true
 	unconfined := input()
 	unconfined.Config.Security = config.SecurityUnconfined
+	root := input()
+	root.Config.User = config.UserRoot
+	strictProfile := input()
+	strictProfile.Config.Security = config.SecurityStrict
 	for _, tc := range []struct {
 		name string
 		in   Input
 		job  bool
-	}{{"pod", input(), false}, {"job", input(), true}, {"strict self", self, true}, {"unconfined", unconfined, false}} {
+	}{
+		{"pod", input(), false},
+		{"job", input(), true},
+		{"root", root, false},
+		{"strict self", self, true},
+		{"strict profile", strictProfile, false},
+		{"unconfined", unconfined, false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Job = tc.job
 			tc.in.Command = []string{"make", "test"}
@@ -81,17 +92,19 @@ func checkSpec(t *testing.T, in Input, spec corev1.PodSpec, y string) {
 	if !strings.Contains(y, "# Not expressible: [limits] pids = 100") || !strings.Contains(y, "memory_swap = 0") {
 		t.Errorf("want pids and swap listed in comments:\n%s", y)
 	}
-	if in.Strict {
-		if *c.SecurityContext.AllowPrivilegeEscalation || !*spec.SecurityContext.RunAsNonRoot || *spec.SecurityContext.RunAsUser != 1000 || len(c.SecurityContext.Capabilities.Add) != 0 {
-			t.Errorf("strict profile wrong:\n%s", y)
-		}
-		if len(spec.Volumes) != 0 || !strings.Contains(y, "is in the image") {
-			t.Errorf("included project: want no volume and the comment:\n%s", y)
-		}
-		return
-	}
+	checkUser(t, in, spec, y)
+	checkProject(t, in, spec, y)
 	caps := c.SecurityContext.Capabilities
 	switch {
+	case in.strict():
+		ape := c.SecurityContext.AllowPrivilegeEscalation
+		nonRoot := spec.SecurityContext.RunAsNonRoot
+		if ape == nil || *ape || nonRoot == nil || !*nonRoot || len(caps.Add) != 0 || len(caps.Drop) != 1 || caps.Drop[0] != "ALL" {
+			t.Errorf("strict: want allowPrivilegeEscalation false, runAsNonRoot, ALL dropped, none added:\n%s", y)
+		}
+		if in.Config.Security == config.SecurityStrict && !strings.Contains(y, "# Not expressible: security = \"strict\"'s network") {
+			t.Errorf("strict profile: want its network listed in a comment:\n%s", y)
+		}
 	case in.Config.Security == config.SecurityUnconfined:
 		if len(caps.Drop) != 0 || len(caps.Add) != 1 || caps.Add[0] != "ALL" {
 			t.Errorf("unconfined profile: want ALL added, none dropped:\n%s", y)
@@ -99,7 +112,35 @@ func checkSpec(t *testing.T, in Input, spec corev1.PodSpec, y string) {
 	case len(caps.Drop) != 1 || caps.Drop[0] != "ALL" || len(caps.Add) != 12 || caps.Add[11] != "NET_RAW":
 		t.Errorf("default profile: want ALL dropped and the 12 capabilities a sandbox keeps:\n%s", y)
 	}
-	if spec.Volumes[0].HostPath.Path != in.Project || c.VolumeMounts[0].MountPath != in.Project || !strings.Contains(y, `volume "project"`) {
+}
+
+// checkUser: user self (the default) runs as the user's ids, root as the
+// image's user.
+func checkUser(t *testing.T, in Input, spec corev1.PodSpec, y string) {
+	t.Helper()
+	sc := spec.SecurityContext
+	if in.Config.UserMode() == config.UserRoot {
+		if sc.RunAsUser != nil || sc.RunAsNonRoot != nil {
+			t.Errorf("user root: want no runAsUser nor runAsNonRoot:\n%s", y)
+		}
+		return
+	}
+	if sc.RunAsUser == nil || *sc.RunAsUser != 1000 || sc.RunAsGroup == nil || *sc.RunAsGroup != 1000 {
+		t.Errorf("user self: want runAsUser and runAsGroup 1000:\n%s", y)
+	}
+}
+
+// checkProject: in the image (a comment says so) or a hostPath volume.
+func checkProject(t *testing.T, in Input, spec corev1.PodSpec, y string) {
+	t.Helper()
+	if in.IncludeProject {
+		if len(spec.Volumes) != 0 || !strings.Contains(y, "is in the image") {
+			t.Errorf("included project: want no volume and the comment:\n%s", y)
+		}
+		return
+	}
+	c := spec.Containers[0]
+	if len(spec.Volumes) != 1 || spec.Volumes[0].HostPath.Path != in.Project || c.VolumeMounts[0].MountPath != in.Project || !strings.Contains(y, `volume "project"`) {
 		t.Errorf("project volume wrong:\n%s", y)
 	}
 }
@@ -108,10 +149,12 @@ func TestManifest_Errors(t *testing.T) {
 	bad := input()
 	bad.Name = "Not_A_Name"
 	strictRoot := input()
-	strictRoot.Strict = true
+	strictRoot.Strict, strictRoot.Config.User = true, config.UserRoot
+	strictProfileRoot := input()
+	strictProfileRoot.Config.Security, strictProfileRoot.Config.User = config.SecurityStrict, config.UserRoot
 	strictUnconfined := input()
 	strictUnconfined.Strict, strictUnconfined.Config.User, strictUnconfined.Config.Security = true, config.UserSelf, config.SecurityUnconfined
-	for _, in := range []Input{bad, strictRoot, strictUnconfined} {
+	for _, in := range []Input{bad, strictRoot, strictProfileRoot, strictUnconfined} {
 		if _, err := Manifest(in); err == nil {
 			t.Errorf("Manifest(%+v): want an error", in.Name)
 		}
