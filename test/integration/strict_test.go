@@ -53,6 +53,21 @@ func TestStrict_RootSessionHasNoCapabilities(t *testing.T) {
 	}
 }
 
+// TestStrict_UserRootFlagHasNoCapabilities: --user root on a join of a
+// strict sandbox started as self is uid 0, still with every capability
+// dropped and no_new_privs set.
+func TestStrict_UserRootFlagHasNoCapabilities(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "")
+	e.sh("true")
+	out := e.must("run", "--user", "root", "--", "sh", "-c", "id -u; cat /proc/self/status")
+	uid, status, _ := strings.Cut(out, "\n")
+	st := statusFields(status)
+	if uid != "0" || st["CapEff"] != "0000000000000000" || st["CapBnd"] != "0000000000000000" || st["NoNewPrivs"] != "1" {
+		t.Errorf("--user root: uid %s CapEff %s CapBnd %s NoNewPrivs %s, want 0, none, none, 1", uid, st["CapEff"], st["CapBnd"], st["NoNewPrivs"])
+	}
+}
+
 func TestStrict_PtraceOfInitFails(t *testing.T) {
 	t.Parallel()
 	e := strictEnv(t, "")
