@@ -54,8 +54,39 @@ var widenRules = []widenRule{
 	limitsWider,
 	imageWider,
 	envWider,
-	ranked("security", func(c Config) string { return c.Security }, order(SecurityDefault, SecurityUnconfined),
-		map[string]string{SecurityUnconfined: "no seccomp filter, all capabilities in the sandbox's user namespace"}),
+	ranked("security", func(c Config) string { return c.Security }, order(SecurityStrict, SecurityDefault, SecurityUnconfined),
+		map[string]string{
+			SecurityDefault:    "strict's proxy-only network, no_new_privs and stricter filter are lifted",
+			SecurityUnconfined: "no seccomp filter, all capabilities in the sandbox's user namespace",
+		}),
+	egressWider,
+}
+
+// egressWider lists hosts a strict sandbox may newly reach: entries added
+// to [egress] allow or allow_local, and entries taken out of deny. Only
+// against a strict record: any list is narrower than another profile's
+// open network, and leaving strict is the security rule's change.
+func egressWider(old, cur Config) []Change {
+	if old.Security != SecurityStrict || cur.Security != SecurityStrict {
+		return nil
+	}
+	var out []Change
+	for _, h := range cur.Egress.Allow {
+		if !slices.Contains(old.Egress.Allow, h) {
+			out = append(out, Change{Key: "egress.allow", Desc: fmt.Sprintf("%q added (the sandbox may reach it through the proxy)", h)})
+		}
+	}
+	for _, h := range cur.Egress.AllowLocal {
+		if !slices.Contains(old.Egress.AllowLocal, h) {
+			out = append(out, Change{Key: "egress.allow_local", Desc: fmt.Sprintf("%q added (the sandbox may reach it on this machine or its private network)", h)})
+		}
+	}
+	for _, h := range old.Egress.Deny {
+		if !slices.Contains(cur.Egress.Deny, h) {
+			out = append(out, Change{Key: "egress.deny", Desc: fmt.Sprintf("%q removed (no longer refused)", h)})
+		}
+	}
+	return out
 }
 
 // ranked compares a key whose values rank gives an order from least to

@@ -76,6 +76,22 @@ func TestWidening(t *testing.T) {
 			with(func(c *Config) { c.Env["LD_PRELOAD"] = "/x.so" }), nil},
 		{"security lowered", def, with(func(c *Config) { c.Security = SecurityUnconfined }), []string{"security"}},
 		{"security raised", with(func(c *Config) { c.Security = SecurityUnconfined }), def, nil},
+		{"strict lowered to default", with(func(c *Config) { c.Security = SecurityStrict }), def, []string{"security"}},
+		{"default raised to strict", def, with(func(c *Config) { c.Security = SecurityStrict }), nil},
+		{"egress allow added", with(func(c *Config) { c.Security = SecurityStrict }),
+			with(func(c *Config) { c.Security = SecurityStrict; c.Egress.Allow = []string{"example.com"} }), []string{"egress.allow"}},
+		{"egress allow_local added", with(func(c *Config) { c.Security = SecurityStrict }),
+			with(func(c *Config) { c.Security = SecurityStrict; c.Egress.AllowLocal = []string{"localhost:8080"} }), []string{"egress.allow_local"}},
+		{"egress deny removed", with(func(c *Config) { c.Security = SecurityStrict; c.Egress.Deny = []string{"evil.test"} }),
+			with(func(c *Config) { c.Security = SecurityStrict }), []string{"egress.deny"}},
+		{"strict with an allow list over the defaults", def,
+			with(func(c *Config) { c.Security = SecurityStrict; c.Egress.Allow = []string{"example.com"} }), nil},
+		{"egress narrowed", with(func(c *Config) { c.Security = SecurityStrict; c.Egress.Allow = []string{"a.test", "b.test"} }),
+			with(func(c *Config) {
+				c.Security = SecurityStrict
+				c.Egress.Allow = []string{"a.test"}
+				c.Egress.Deny = []string{"c.test"}
+			}), nil},
 		{"plain env", def, with(func(c *Config) { c.Env["GOFLAGS"] = "-mod=mod"; c.Env["RUST_LOG"] = "debug" }), nil},
 		{"keys that act inside only", def, with(func(c *Config) {
 			c.Hostname, c.Shell, c.Workdir, c.User = "h", "/bin/zsh", "/w", UserSelf
