@@ -14,10 +14,12 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // Session describes the sandbox a session runs in.
 type Session struct {
-	Name    string
-	Project string
-	Home    string
-	Shell   string
+	Name string
+	// ShortName is the readable name the prompt shows (DEVBOX_SHORT_NAME).
+	ShortName string
+	Project   string
+	Home      string
+	Shell     string
 	// Path is the session's PATH: the host's in the host view (init drops
 	// the directories that do not exist inside), the image's in an image
 	// sandbox; empty means DefaultPath.
@@ -69,6 +71,10 @@ func Env(host []string, s Session, extra []string) []string {
 		vars["SHELL"] = s.Shell
 	}
 	vars["DEVBOX_NAME"] = s.Name
+	vars["DEVBOX_SHORT_NAME"] = s.ShortName
+	if s.ShortName == "" {
+		vars["DEVBOX_SHORT_NAME"] = s.Name
+	}
 	vars["DEVBOX_PROJECT"] = s.Project
 	vars["container"] = "devbox"
 	for _, kv := range extra {

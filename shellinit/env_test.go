@@ -7,9 +7,9 @@ import (
 
 func TestEnv(t *testing.T) {
 	host := []string{"TERM=screen", "LC_ALL=C.UTF-8", "SECRET=x", "PATH=/host/bin", "LANG=de_DE.UTF-8", "bogus"}
-	got := Env(host, Session{Name: "app-1", Project: "/p", Home: "/home/a", Shell: "/bin/zsh"}, []string{"FOO=bar", "LANG=C"})
+	got := Env(host, Session{Name: "app-1-0a1b2c", ShortName: "app-1", Project: "/p", Home: "/home/a", Shell: "/bin/zsh"}, []string{"FOO=bar", "LANG=C"})
 	want := []string{
-		"DEVBOX_NAME=app-1", "DEVBOX_PROJECT=/p", "FOO=bar", "HOME=/home/a", "LANG=C", "LC_ALL=C.UTF-8",
+		"DEVBOX_NAME=app-1-0a1b2c", "DEVBOX_PROJECT=/p", "DEVBOX_SHORT_NAME=app-1", "FOO=bar", "HOME=/home/a", "LANG=C", "LC_ALL=C.UTF-8",
 		"LOGNAME=root", "PATH=" + DefaultPath, "SHELL=/bin/zsh", "TERM=screen", "USER=root", "container=devbox",
 	}
 	if !slices.Equal(got, want) {

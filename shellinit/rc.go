@@ -11,9 +11,10 @@ import (
 // the user's own rc files are sourced as usual and never modified.
 const RCDir = "/run/devbox/shellinit"
 
-// promptHook prefixes the prompt with (devbox:NAME) unless it already is;
+// promptHook prefixes the prompt with (devbox:NAME), NAME the sandbox's
+// short readable name (DEVBOX_SHORT_NAME), unless it already is;
 // run before every prompt, it survives rc files that reset PS1.
-const promptHook = `case "$PS1" in "(devbox:"*) ;; *) PS1="(devbox:${DEVBOX_NAME}) ${PS1-\$ }" ;; esac`
+const promptHook = `case "$PS1" in "(devbox:"*) ;; *) PS1="(devbox:${DEVBOX_SHORT_NAME:-$DEVBOX_NAME}) ${PS1-\$ }" ;; esac`
 
 // pathHook puts the sandbox's PATH (DEVBOX_PATH) back after the login
 // files, which reset it (Debian's /etc/profile sets PATH outright). The
@@ -59,7 +60,7 @@ ZDOTDIR=` + RCDir + `/zsh
 	"zsh/.zprofile": `[ -f "$HOME/.zprofile" ] && ZDOTDIR="$HOME" . "$HOME/.zprofile"
 `,
 	"zsh/.zshrc": `[ -f "$HOME/.zshrc" ] && ZDOTDIR="$HOME" . "$HOME/.zshrc"
-case "$PROMPT" in "(devbox:"*) ;; *) PROMPT="(devbox:${DEVBOX_NAME}) ${PROMPT:-%# }" ;; esac
+case "$PROMPT" in "(devbox:"*) ;; *) PROMPT="(devbox:${DEVBOX_SHORT_NAME:-$DEVBOX_NAME}) ${PROMPT:-%# }" ;; esac
 . ` + RCDir + `/path
 `,
 	"zsh/.zlogin": `[ -f "$HOME/.zlogin" ] && ZDOTDIR="$HOME" . "$HOME/.zlogin"

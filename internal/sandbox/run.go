@@ -258,7 +258,7 @@ func Session(opts Options, argv []string) proto.Spawn {
 		cwd = c.Workdir
 	}
 	extra, keep := sessionExtra(c, sessionUser(opts))
-	s := shellinit.Session{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: shell, Path: hostPath(opts), Pass: c.EnvPass}
+	s := shellinit.Session{Name: opts.Name, ShortName: ShortName(opts.Name, opts.Project), Project: opts.Project, Home: HostHome(), Shell: shell, Path: hostPath(opts), Pass: c.EnvPass}
 	env := shellinit.Env(os.Environ(), s, extra)
 	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, DefaultCwd: opts.Project, ShellHint: shell, KeepID: keep}
 	req = imageSession(opts, req)

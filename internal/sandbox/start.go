@@ -308,12 +308,13 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 	return spec, recordConfig(dir, opts)
 }
 
-// hostname is the hostname key, else one derived from the sandbox name.
+// hostname is the hostname key, else one derived from the sandbox's short
+// readable name (ShortName).
 func hostname(opts Options) string {
 	if opts.Config.Hostname != "" {
 		return opts.Config.Hostname
 	}
-	return project.Hostname(opts.Name)
+	return project.Hostname(ShortName(opts.Name, opts.Project))
 }
 
 // homeFor returns the home path inside (the user's own) and the host dir

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
@@ -313,4 +314,34 @@ func TestHome_StopHangsUpInteractiveShell(t *testing.T) {
 		t.Fatalf("devbox stop: %s", r)
 	}
 	tm.waitFor(`devbox: sandbox stopped`, 10*time.Second)
+}
+
+// Found: the prompt "(devbox:vscode-remote-try-python-df3bf1)
+// root@vscode-remote-try-python-df3bf1:~/..." wrapped. The hostname and
+// the prompt show the project's basename; the hash only when another
+// sandbox of the user has the same basename.
+func TestHome_ShortHostnameAndPrompt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := filepath.Base(e.project)
+	if got := e.must("run", "--", "hostname"); got != base+"\n" {
+		t.Errorf("hostname = %q, want the project's basename %q", got, base)
+	}
+	tm := newTmux(t, e, 200, 30, "enter")
+	tm.waitFor(`(?m)^\(devbox:`+regexp.QuoteMeta(base)+`\) `, 15*time.Second)
+	tm.send("exit", true)
+	tm.waitFor(`devbox-exit=0`, 10*time.Second)
+
+	twinDir := filepath.Join(t.TempDir(), base)
+	if err := os.MkdirAll(twinDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	twin := e.inDir(t, twinDir)
+	twinName := project.Name(twin.project)
+	if got := twin.must("run", "--", "hostname"); got != twinName+"\n" {
+		t.Errorf("hostname of a second %q = %q, want its full name %q", base, got, twinName)
+	}
+	if got, want := e.sh(`echo "$DEVBOX_SHORT_NAME"`), project.Name(e.project)+"\n"; got != want {
+		t.Errorf("DEVBOX_SHORT_NAME once a twin exists = %q, want the full name %q", got, want)
+	}
 }
