@@ -37,7 +37,7 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
 	fl.StringVar(&f.project, "project", "", "project directory, bound read-write (default: the nearest directory above holding devbox.toml, else the git work-tree root, else the current directory)")
-	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the sandbox name)")
+	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the project's basename, with the hash when another sandbox has the same)")
 	f.net.register(cmd, fl)
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session: NAME=VALUE, or NAME for the host's value (repeatable)")

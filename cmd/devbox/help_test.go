@@ -53,3 +53,13 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpConfigIsTheReference(t *testing.T) {
+	out, _, code := runCLI("help", "config")
+	if code != 0 || !strings.Contains(out, "# devbox.toml") || !strings.Contains(out, "home_files") {
+		t.Errorf("devbox help config: exit %d, want the config reference:\n%.300s", code, out)
+	}
+	if out, _, _ := runCLI("help"); !strings.Contains(out, "config") {
+		t.Errorf("devbox help does not list the config topic:\n%s", out)
+	}
+}

@@ -7,23 +7,27 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/spf13/cobra"
 )
 
 func newInitCmd(a *app) *cobra.Command {
-	var force bool
+	var force, here bool
 	var from string
 	cmd := &cobra.Command{
-		Use:   "init [--force] [--from devcontainer.json]",
+		Use:   "init [--force] [--here] [--from devcontainer.json]",
 		Short: "Write a commented devbox.toml for the project in the current directory",
-		Long: `Write devbox.toml in the current directory, with every key documented. It
+		Long: `Write devbox.toml at the project root, with every key documented: the root
+of the git work tree the current directory is in, else the current
+directory (--here: the current directory always). It
 suggests an image for the language files it sees (go.mod, package.json,
 pyproject.toml, Cargo.toml) and keeps the host view as the working default.
 With --from, it maps a devcontainer.json (comments allowed): image,
 forwardPorts, containerEnv, remoteEnv, mounts, onCreateCommand and
-postCreateCommand (as setup) and remoteUser, and lists what it could not map.`,
+postCreateCommand (as setup) and remoteUser, and lists what it could not map.
+'devbox help config' is the reference of every key.`,
 		Example: "  devbox init\n  devbox init --from .devcontainer/devcontainer.json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -31,10 +35,16 @@ postCreateCommand (as setup) and remoteUser, and lists what it could not map.`,
 			if err != nil {
 				return fmt.Errorf("read current directory: %w", err)
 			}
+			if !here {
+				if dir, _, err = project.Find(dir, sandbox.HostHome()); err != nil {
+					return err
+				}
+			}
 			return writeInit(a, dir, from, force)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing devbox.toml")
+	cmd.Flags().BoolVar(&here, "here", false, "write into the current directory, not the git work-tree root")
 	cmd.Flags().StringVar(&from, "from", "", "import a devcontainer.json")
 	return cmd
 }

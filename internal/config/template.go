@@ -32,13 +32,13 @@ func InitFile(dir string, im *Imported, from string) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# devbox.toml for %s: the sandbox everyone gets from 'devbox enter'.\n", filepath.Base(dir))
-	w("# Every key is optional; see docs/config.md. Command-line flags override it.\n")
+	w("# Every key is optional; see 'devbox help config'. Command-line flags override it.\n")
 	if im != nil {
 		w("# Imported from %s.\n", from)
 	}
 	w("\n")
 	writeImage(w, dir, im)
-	w("\n# The sandbox's hostname (default: the sandbox name).\n# hostname = %s\n", quoteTOML(filepath.Base(dir)))
+	w("\n# The sandbox's hostname (default: the project's basename).\n# hostname = %s\n", quoteTOML(filepath.Base(dir)))
 	w("\n# Network: slirp4netns or pasta (user-mode, the default), host or none.\n# network = \"slirp4netns\"\n")
 	writeList(w, "Ports published on the host's 127.0.0.1: [[HOST_IP:]HOST_PORT:]PORT[/tcp|/udp].", "ports", importedList(im, func(i *Imported) []string { return i.Ports }), `["8080"]`)
 	w("\n# Home inside: private (persistent per sandbox), host (your real home) or ro (read-only).\n# home = \"private\"\n")

@@ -197,3 +197,29 @@ func TestInit_WritesAndRefusesOverwrite(t *testing.T) {
 	e.must("init", "--force")
 	e.must("run", "--network", "none", "--", "true")
 }
+
+// devbox init in a subdirectory of a git work tree writes at the work-tree
+// root, where devbox looks for it; --here writes in the subdirectory.
+func TestInit_SubdirectoryWritesAtGitRoot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sub := filepath.Join(e.project, "src", "pkg")
+	for _, d := range []string{filepath.Join(e.project, ".git"), sub} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := e.runIn(sub, "init"); r.code != 0 || !strings.Contains(r.stderr, "wrote "+filepath.Join(e.project, "devbox.toml")) {
+		t.Errorf("init in a subdirectory: want it written at the work-tree root:\n%s", r)
+	}
+	b, err := os.ReadFile(filepath.Join(e.project, "devbox.toml"))
+	if err != nil || !strings.Contains(string(b), "devbox help config") {
+		t.Errorf("devbox.toml at the root: %v, want it to point at 'devbox help config':\n%s", err, b)
+	}
+	if r := e.runIn(sub, "init", "--here"); r.code != 0 {
+		t.Errorf("init --here: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(sub, "devbox.toml")); err != nil {
+		t.Errorf("init --here wrote nothing in the subdirectory: %v", err)
+	}
+}
