@@ -15,9 +15,9 @@ import (
 
 func newInitCmd(a *app) *cobra.Command {
 	var force, here bool
-	var from string
+	var from, ide string
 	cmd := &cobra.Command{
-		Use:   "init [--force] [--here] [--from devcontainer.json]",
+		Use:   "init [--force] [--here] [--from devcontainer.json] [--ide vscode|jetbrains]",
 		Short: "Write a commented devbox.toml for the project in the current directory",
 		Long: `Write devbox.toml at the project root, with every key documented: the root
 of the git work tree the current directory is in, else the current
@@ -27,8 +27,12 @@ pyproject.toml, Cargo.toml) and keeps the host view as the working default.
 With --from, it maps a devcontainer.json (comments allowed): image,
 forwardPorts, containerEnv, remoteEnv, mounts, onCreateCommand and
 postCreateCommand (as setup) and remoteUser, and lists what it could not map.
-'devbox help config' is the reference of every key.`,
-		Example: "  devbox init\n  devbox init --from .devcontainer/devcontainer.json",
+'devbox help config' is the reference of every key. With --ide vscode, it
+also adds a "devbox" terminal profile running 'devbox enter' to
+.vscode/settings.json (keeping its other keys) and makes it the default;
+with --ide jetbrains it prints the Shell path setting to make. An existing
+devbox.toml is then kept.`,
+		Example: "  devbox init\n  devbox init --from .devcontainer/devcontainer.json\n  devbox init --ide vscode",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := os.Getwd()
@@ -40,11 +44,24 @@ postCreateCommand (as setup) and remoteUser, and lists what it could not map.
 					return err
 				}
 			}
-			return writeInit(a, dir, from, force)
+			profile, ok := ideProfiles[ide]
+			if ide != "" && !ok {
+				return usageError{fmt.Errorf("unknown --ide %q: use --ide vscode or --ide jetbrains", ide)}
+			}
+			if ide == "" {
+				return writeInit(a, dir, from, force)
+			}
+			if _, err := os.Stat(filepath.Join(dir, config.FileName)); err != nil || force {
+				if err := writeInit(a, dir, from, force); err != nil {
+					return err
+				}
+			}
+			return profile(a, dir)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing devbox.toml")
 	cmd.Flags().BoolVar(&here, "here", false, "write into the current directory, not the git work-tree root")
+	cmd.Flags().StringVar(&ide, "ide", "", "also set up the IDE's terminal: vscode or jetbrains")
 	cmd.Flags().StringVar(&from, "from", "", "import a devcontainer.json")
 	return cmd
 }

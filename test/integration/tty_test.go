@@ -225,3 +225,25 @@ func shellQuote(argv []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// devbox enter as an IDE's terminal command: started in a subdirectory
+// with VS Code's variables set, the shell starts in that subdirectory and
+// sees the variables.
+func TestTTY_IDETerminalFromSubdirectory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sub := filepath.Join(e.project, "src", "pkg")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmdline := "cd " + shellQuote([]string{sub}) + " && TERM_PROGRAM=vscode TERM_PROGRAM_VERSION=1.95.0 VSCODE_INJECTION=1 " +
+		shellQuote([]string{devboxBin, "enter"}) + `; echo "devbox-exit=$?"`
+	tm := startTmux(t, e, 200, 30, cmdline)
+	tm.waitFor(promptRE, 15*time.Second)
+	tm.roundTrip("ready")
+	tm.send(`echo "ide:$(pwd):$TERM_PROGRAM:$TERM_PROGRAM_VERSION:$VSCODE_INJECTION:"`, true)
+	want := "ide:" + sub + ":vscode:1.95.0:1:"
+	if scr := tm.waitFor(`(?m)^ide:/`, 10*time.Second); !strings.Contains(scr, want) {
+		t.Errorf("in the IDE terminal, want %q:\n%s", want, scr)
+	}
+}
