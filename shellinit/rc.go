@@ -40,6 +40,27 @@ fi
 _devbox_path_done=1
 `
 
+// HostViewVar is set ("1") in host-view sessions, where /usr is the host's
+// and read-only.
+const HostViewVar = "DEVBOX_HOST_VIEW"
+
+// installHint wraps the package installers in interactive host-view shells:
+// they fail there (dpkg's lock, PEP 668), and the wrapper says why and what
+// to do instead, where the user sees it. Sourced with the PATH hook.
+const installHint = `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
+  _devbox_install_hint() {
+    echo "devbox: the host's /usr is read-only in the host view; to install packages set image = \"...\" with setup steps in devbox.toml (devbox help config), or install into your home (python3 -m venv ~/.venv, ~/.local)" >&2
+  }
+  _devbox_tools="apt dpkg pip pip3"
+  # sh (dash) does not take '-' in a function name.
+  [ -n "${BASH_VERSION-}${ZSH_VERSION-}" ] && _devbox_tools="$_devbox_tools apt-get"
+  for _devbox_tool in $_devbox_tools; do
+    eval "$_devbox_tool() { command $_devbox_tool \"\$@\" || { _devbox_s=\$?; _devbox_install_hint; return \$_devbox_s; }; }"
+  done
+  unset _devbox_tool _devbox_tools
+fi
+`
+
 // promptCommand is bash's PROMPT_COMMAND: the PATH hook once (bash reads
 // no rc file of ours after its login files), then the prompt hook.
 const promptCommand = `[ -n "${_devbox_path_done-}" ] || . ` + RCDir + `/path; ` + promptHook
@@ -50,7 +71,7 @@ const promptCommand = `[ -n "${_devbox_path_done-}" ] || . ` + RCDir + `/path; `
 //   - zsh reads its dot files from $ZDOTDIR: each of ours sources the user's
 //     own from $HOME, then .zshrc sets the prompt.
 var rcFiles = map[string]string{
-	"path": pathHook,
+	"path": pathHook + installHint,
 	// sh reads $ENV after its login files.
 	"shrc": ". " + RCDir + "/path\n" + promptHook + "\n",
 	"zsh/.zshenv": `ZDOTDIR="$HOME"

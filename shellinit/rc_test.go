@@ -1,7 +1,9 @@
 package shellinit
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,28 @@ func TestPathHookInRealShells(t *testing.T) {
 	}
 	if ran == 0 {
 		t.Skip("no shell found in PATH")
+	}
+}
+
+func TestInstallHintOnFailure(t *testing.T) {
+	for _, sh := range []string{"/bin/sh", "/bin/bash"} {
+		if _, err := os.Stat(sh); err == nil {
+			installHintIn(t, sh)
+		}
+	}
+}
+
+func installHintIn(t *testing.T, sh string) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "dpkg"), []byte("#!/bin/sh\necho dpkg-failed >&2\nexit 2\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "pip"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	for _, view := range []string{"1", ""} {
+		cmd := exec.Command(sh, "-c", installHint+`dpkg -i x.deb; echo "rc=$?"; pip list`)
+		cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin", HostViewVar + "=" + view}
+		out, _ := cmd.CombinedOutput()
+		hinted := strings.Contains(string(out), "read-only in the host view")
+		if !strings.Contains(string(out), "rc=2") || hinted != (view == "1") || strings.Count(string(out), "read-only") > 1 {
+			t.Errorf("%s, host view %q: want exit status kept and the hint once only in the host view:\n%s", sh, view, out)
+		}
 	}
 }

@@ -266,6 +266,9 @@ func Session(opts Options, argv []string) proto.Spawn {
 	// In the host view the host's PATH is used as it is; init drops the
 	// directories the sandbox does not show.
 	req.FilterPath = opts.Image == nil
+	if opts.Image == nil {
+		req.Env = append(req.Env, shellinit.HostViewVar+"=1")
+	}
 	return req
 }
 

@@ -345,3 +345,20 @@ func TestHome_ShortHostnameAndPrompt(t *testing.T) {
 		t.Errorf("DEVBOX_SHORT_NAME once a twin exists = %q, want the full name %q", got, want)
 	}
 }
+
+// Found: apt-get install and pip install --user fail in the host view with
+// dpkg's lock and PEP 668 errors. The interactive shell says why, and what
+// to do instead, after the failure.
+func TestHome_HostViewInstallHint(t *testing.T) {
+	t.Parallel()
+	testutil.RequireBinary(t, "dpkg")
+	e := newEnv(t)
+	tm := newTmux(t, e, 200, 30, "enter")
+	tm.waitFor(promptRE, 15*time.Second)
+	tm.roundTrip("ready")
+	tm.send("dpkg -i /nonexistent.deb; echo \"dpkg-rc=$?\"", true)
+	scr := tm.waitFor(`(?m)^dpkg-rc=`, 10*time.Second)
+	if !strings.Contains(scr, "read-only in the host view") || !strings.Contains(scr, "dpkg-rc=2") {
+		t.Errorf("a failed dpkg in the host view: want the hint and dpkg's status:\n%s", scr)
+	}
+}
