@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
@@ -40,7 +40,7 @@ func Default() (string, error) {
 	if _, err := lookHelper(Pasta); err == nil {
 		return Pasta, nil
 	}
-	return "", preflight.Hint(errors.New("no user-mode network helper found (slirp4netns or pasta)"),
+	return "", hint.Wrap(errors.New("no user-mode network helper found (slirp4netns or pasta)"),
 		"install one: 'sudo apt-get install slirp4netns' (or passt for pasta); or run with --network none (loopback only)")
 }
 
@@ -51,7 +51,7 @@ func lookHelper(name string) (string, error) {
 	p, err := exec.LookPath(name)
 	if err != nil {
 		pkg := map[string]string{Slirp4netns: "slirp4netns", Pasta: "passt"}[name]
-		return "", preflight.Hint(fmt.Errorf("%s not found in PATH", name),
+		return "", hint.Wrap(fmt.Errorf("%s not found in PATH", name),
 			fmt.Sprintf("install package '%s' (sudo apt-get install %s), or choose another --network", pkg, pkg))
 	}
 	return p, nil
@@ -148,7 +148,7 @@ func (n *Network) attachPasta(opts Options, childPID int) error {
 func attachError(driver string, err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "/dev/net/tun") || strings.Contains(msg, "tuntap") || strings.Contains(msg, "Permission denied") {
-		return preflight.Hint(fmt.Errorf("start %s: %w", driver, err),
+		return hint.Wrap(fmt.Errorf("start %s: %w", driver, err),
 			"the helper cannot open /dev/net/tun; check 'ls -l /dev/net/tun' (it should be crw-rw-rw-), e.g. 'sudo chmod 0666 /dev/net/tun', or use --network none")
 	}
 	return fmt.Errorf("start %s: %w", driver, err)

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 )
 
@@ -100,6 +100,6 @@ func pastaError(args []string, err error, out string, routed bool) error {
 	if !routed {
 		why = "the host has no default route (no routable interface), and this pasta cannot start without one"
 	}
-	return preflight.Hint(fmt.Errorf("start pasta: %s: pasta said: %s", why, text),
+	return hint.Wrap(fmt.Errorf("start pasta: %s: pasta said: %s", why, text),
 		"use --network slirp4netns (works without a default route), or --network none (loopback only)")
 }

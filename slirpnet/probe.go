@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 )
 
 // Features is what a helper binary supports, read once from its --version
@@ -43,7 +43,7 @@ func ParseSlirp4netnsFeatures(version, help string) (Features, error) {
 	major, _ := strconv.Atoi(m[1])
 	minor, _ := strconv.Atoi(m[2])
 	if major == 0 && minor < 4 || !f.NetnsType {
-		return f, preflight.Hint(fmt.Errorf("slirp4netns %s too old: need >= 0.4.0", f.Version),
+		return f, hint.Wrap(fmt.Errorf("slirp4netns %s too old: need >= 0.4.0", f.Version),
 			"install a newer slirp4netns (Debian 11+ and Ubuntu 20.04+ ship one), or use --network pasta or --network none")
 	}
 	return f, nil
@@ -53,7 +53,7 @@ func ParseSlirp4netnsFeatures(version, help string) (Features, error) {
 func ParsePastaFeatures(version, help string) (Features, error) {
 	f := Features{Version: strings.TrimSpace(strings.TrimPrefix(firstLine(version), "pasta ")), ConfigNet: strings.Contains(help, "--config-net")}
 	if !f.ConfigNet {
-		return f, preflight.Hint(errors.New("pasta too old: it lacks --config-net"), "install a newer passt package, or use --network slirp4netns")
+		return f, hint.Wrap(errors.New("pasta too old: it lacks --config-net"), "install a newer passt package, or use --network slirp4netns")
 	}
 	return f, nil
 }

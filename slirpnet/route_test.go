@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 )
 
 const routeHeader = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
@@ -78,7 +78,7 @@ func TestPastaErrorNamesTheMissingRoute(t *testing.T) {
 	if strings.Contains(err.Error(), "syslog") {
 		t.Errorf("error keeps the syslog noise: %v", err)
 	}
-	if h := preflight.HintOf(err); !strings.Contains(h, "--network slirp4netns") || !strings.Contains(h, "--network none") {
+	if h := hint.Of(err); !strings.Contains(h, "--network slirp4netns") || !strings.Contains(h, "--network none") {
 		t.Errorf("hint %q does not name --network slirp4netns and --network none", h)
 	}
 	routed := pastaError([]string{"pasta"}, exit, "External interface not usable\n", true)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -117,7 +117,7 @@ func (g httpGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 func pullError(ref Ref, err error) error {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) {
-		return preflight.Hint(fmt.Errorf("pull %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
+		return hint.Wrap(fmt.Errorf("pull %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
 	}
 	return fmt.Errorf("pull %s: %w", ref, err)
 }
@@ -136,17 +136,17 @@ func verbAuthError(verb string, ref Ref, used string) error {
 	reg := ref.Registry()
 	login := fmt.Sprintf("'podman login %s' or 'docker login %s'", reg, reg)
 	if used != "" {
-		return preflight.Hint(
+		return hint.Wrap(
 			fmt.Errorf("%s %s: registry %s refused the credentials from %s (401 Unauthorized)", verb, ref, reg, used),
 			fmt.Sprintf("fix the entry for %s in %s, or log in again with %s", reg, used, login))
 	}
 	files := authFiles()
 	if len(files) == 0 {
-		return preflight.Hint(
+		return hint.Wrap(
 			fmt.Errorf("%s %s: registry %s requires authentication (401 Unauthorized) and neither HOME nor XDG_RUNTIME_DIR is set to find credentials under", verb, ref, reg),
 			"set REGISTRY_AUTH_FILE to a file holding them, or set HOME and log in with "+login)
 	}
-	return preflight.Hint(
+	return hint.Wrap(
 		fmt.Errorf("%s %s: registry %s requires authentication (401 Unauthorized) and no credentials for it were found in %s", verb, ref, reg, strings.Join(files, ", ")),
 		fmt.Sprintf("log in with %s, or put {\"auths\": {\"%s\": {\"auth\": \"<base64 of user:password>\"}}} in %s (if the image is public, check its name: some registries, Docker Hub among them, answer 401 for a repository that does not exist)", login, reg, files[0]))
 }

@@ -9,8 +9,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
-
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -57,7 +56,7 @@ func Push(img v1.Image, ref string, o PullOptions) (Ref, error) {
 func pushError(ref Ref, err error) error {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) {
-		return preflight.Hint(fmt.Errorf("push %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
+		return hint.Wrap(fmt.Errorf("push %s: registry %s unreachable: %w", ref, ref.Registry(), err), "check the registry address and that it is running; for a registry on this machine use 127.0.0.1:PORT/NAME")
 	}
 	return fmt.Errorf("push %s: %w", ref, err)
 }

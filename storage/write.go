@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/subid"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
@@ -146,7 +146,7 @@ func layerError(diffID v1.Hash, err error) error {
 	}
 	msg := fmt.Errorf("store layer %s: %s is owned by id %d (uid:gid %d:%d), beyond the %d ids mapped in the sandbox (0-%d: your own id and your subordinate range)", diffID, m[3], id, uid, gid, size, size-1)
 	need := id + 1 - size
-	return preflight.Hint(msg, fmt.Sprintf("add a subordinate range of at least %d more ids, e.g. %s, then pull again", need, usermodFor(need)))
+	return hint.Wrap(msg, fmt.Sprintf("add a subordinate range of at least %d more ids, e.g. %s, then pull again", need, usermodFor(need)))
 }
 
 // usermodFor is a usermod command adding need ids (at least a block of

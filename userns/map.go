@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 )
 
 // HelperArgs returns the argv for newuidmap/newgidmap:
@@ -74,10 +74,10 @@ func helperHint(helper string, err error, stderr string) error {
 	case strings.Contains(stderr, "Operation not permitted"):
 		// The helper ran without privilege: no setuid bit, no file
 		// capabilities, or a nosuid mount.
-		return preflight.Hint(err, "check that "+helper+" is setuid root: sudo chmod u+s "+helper)
+		return hint.Wrap(err, "check that "+helper+" is setuid root: sudo chmod u+s "+helper)
 	case strings.Contains(stderr, "not allowed"):
 		// The range is not the user's in /etc/subuid or /etc/subgid.
-		return preflight.Hint(err, "check your ranges in /etc/subuid and /etc/subgid, then run 'devbox doctor'")
+		return hint.Wrap(err, "check your ranges in /etc/subuid and /etc/subgid, then run 'devbox doctor'")
 	}
 	return err
 }
@@ -117,7 +117,7 @@ func writeProc(path, s string) error {
 
 func writeHint(err error) error {
 	if os.Geteuid() != 0 && errors.Is(err, os.ErrPermission) {
-		return preflight.Hint(err, "an unprivileged user can map only their own id: install newuidmap/newgidmap (package uidmap) and add subordinate ids, then run 'devbox doctor'")
+		return hint.Wrap(err, "an unprivileged user can map only their own id: install newuidmap/newgidmap (package uidmap) and add subordinate ids, then run 'devbox doctor'")
 	}
 	return err
 }

@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/testutil"
 )
-
-var hintOf = preflight.HintOf
 
 // startUnmapped starts sleep in a new user namespace with no maps written.
 func startUnmapped(t *testing.T) *exec.Cmd {
@@ -69,7 +67,7 @@ func TestMapFromParent(t *testing.T) {
 			cmd := startUnmapped(t)
 			pid := cmd.Process.Pid
 			if err := p.MapFromParent(pid); err != nil {
-				t.Fatalf("MapFromParent(%+v): %v (hint: %s)", p, err, hintOf(err))
+				t.Fatalf("MapFromParent(%+v): %v (hint: %s)", p, err, hint.Of(err))
 			}
 			if got, want := readMap(t, pid, "uid_map"), formatMap(p.UID); got != want {
 				t.Errorf("uid_map = %q, want %q", got, want)
@@ -136,8 +134,8 @@ func TestMapFromParentHelperRefusesForeignRange(t *testing.T) {
 	if !strings.Contains(err.Error(), "4000000000 10") {
 		t.Errorf("error %q lacks the helper argv", err)
 	}
-	if !strings.Contains(hintOf(err), "/etc/subuid") {
-		t.Errorf("hint %q does not point at /etc/subuid", hintOf(err))
+	if !strings.Contains(hint.Of(err), "/etc/subuid") {
+		t.Errorf("hint %q does not point at /etc/subuid", hint.Of(err))
 	}
 }
 
@@ -162,7 +160,7 @@ func TestMapFromParentUnprivilegedHelper(t *testing.T) {
 	}
 	cmd := startUnmapped(t)
 	err = p.MapFromParent(cmd.Process.Pid)
-	if want := "sudo chmod u+s " + p.NewUIDMap; !strings.Contains(hintOf(err), want) {
-		t.Errorf("error %v: hint %q lacks %q", err, hintOf(err), want)
+	if want := "sudo chmod u+s " + p.NewUIDMap; !strings.Contains(hint.Of(err), want) {
+		t.Errorf("error %v: hint %q lacks %q", err, hint.Of(err), want)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/devbox-dev/devbox/hint"
 )
 
 func TestParseSubIDs(t *testing.T) {
@@ -209,7 +211,7 @@ func TestHelperHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := helperHint("/usr/bin/newuidmap", base, tt.stderr)
-		if h := hintOf(err); !strings.Contains(h, tt.want) || (h == "") != (tt.want == "") {
+		if h := hint.Of(err); !strings.Contains(h, tt.want) || (h == "") != (tt.want == "") {
 			t.Errorf("hint for %q = %q, want it to contain %q", tt.stderr, h, tt.want)
 		}
 		if !errors.Is(err, base) {

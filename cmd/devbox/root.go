@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/spf13/cobra"
@@ -93,8 +93,8 @@ func (a *app) report(err error) int {
 		return exit.Code
 	}
 	fmt.Fprintf(a.stderr, "Error: %v\n", err)
-	if hint := preflight.HintOf(err); hint != "" {
-		fmt.Fprintf(a.stderr, "Hint: %s\n", hint)
+	if fix := hint.Of(err); fix != "" {
+		fmt.Fprintf(a.stderr, "Hint: %s\n", fix)
 	}
 	var ue usageError
 	var ce *config.Error

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/testutil"
 )
@@ -34,7 +35,7 @@ func capsHelper(tree string) int {
 	r := preflight.Roots{Proc: filepath.Join(tree, "proc"), SecurityFS: filepath.Join(tree, "sys/kernel/security")}
 	var res capsResult
 	if err := checkCapabilities(r, "/usr/local/bin/devbox"); err != nil {
-		res = capsResult{Err: err.Error(), Hint: preflight.HintOf(err), EPERM: errors.Is(err, syscall.EPERM)}
+		res = capsResult{Err: err.Error(), Hint: hint.Of(err), EPERM: errors.Is(err, syscall.EPERM)}
 	}
 	json.NewEncoder(os.Stdout).Encode(res)
 	return 0

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/preflight"
@@ -88,7 +89,7 @@ func Main() int {
 		err = stageTwo(parent)
 	}
 	if err != nil {
-		parent.Send(proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
+		parent.Send(proto.Error{Msg: err.Error(), Hint: hint.Of(err), Code: 125})
 		return 125
 	}
 	return 0

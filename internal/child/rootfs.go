@@ -8,7 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"golang.org/x/sys/unix"
 )
@@ -251,7 +251,7 @@ func mountProc(proto.Spec) error {
 	}
 	err := mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 	if errors.Is(err, syscall.EPERM) {
-		return preflight.Hint(err, "the kernel refuses a new /proc when the host's /proc is partly masked (as in many container-based CI runners); run devbox on the host or in a VM, or give the runner an unmasked /proc (docker run --security-opt systempaths=unconfined)")
+		return hint.Wrap(err, "the kernel refuses a new /proc when the host's /proc is partly masked (as in many container-based CI runners); run devbox on the host or in a VM, or give the runner an unmasked /proc (docker run --security-opt systempaths=unconfined)")
 	}
 	return err
 }

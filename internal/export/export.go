@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/storage"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -35,7 +35,7 @@ type Result struct {
 }
 
 // ErrHostView refuses to export a sandbox without an image.
-var ErrHostView = preflight.Hint(errors.New("export: this project's sandbox shows the host's own /usr (no image), which is not portable to another machine"),
+var ErrHostView = hint.Wrap(errors.New("export: this project's sandbox shows the host's own /usr (no image), which is not portable to another machine"),
 	"root the sandbox on an image: add image = \"debian:12\" (or your base) to devbox.toml, then run 'devbox export' again")
 
 // Epoch is $SOURCE_DATE_EPOCH when set, else the Unix epoch: every time

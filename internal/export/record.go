@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
@@ -76,7 +76,7 @@ func LoadRecord(name string) (Record, error) {
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return r, preflight.Hint(fmt.Errorf("no export of %s yet: the manifest names the exported image by digest", name), "run 'devbox export' (and '--push REF' for a cluster) first")
+		return r, hint.Wrap(fmt.Errorf("no export of %s yet: the manifest names the exported image by digest", name), "run 'devbox export' (and '--push REF' for a cluster) first")
 	}
 	if err == nil {
 		err = json.Unmarshal(b, &r)

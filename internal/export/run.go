@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/storage"
 )
@@ -129,7 +129,7 @@ func Current(opts sandbox.Options) (Record, error) {
 		return rec, err
 	}
 	if digest != rec.ConfigDigest {
-		return rec, preflight.Hint(fmt.Errorf("devbox.toml changed since the last export (%s)", rec.Digest), "run 'devbox export' again")
+		return rec, hint.Wrap(fmt.Errorf("devbox.toml changed since the last export (%s)", rec.Digest), "run 'devbox export' again")
 	}
 	return rec, nil
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/devbox-dev/devbox/hint"
 )
 
 // Roots locate the kernel interfaces the AppArmor, SELinux and kernel checks
@@ -196,18 +198,18 @@ func (r Roots) ExplainUserNSDenied(err error, exe string) error {
 }
 
 func explainUserNSDenied(err error, f appArmorFacts, exe string) error {
-	if !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) || HintOf(err) != "" {
+	if !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) || hint.Of(err) != "" {
 		return err
 	}
 	if f.restrict == "1" {
 		if p := f.cover(exe); p != "" {
-			return Hint(fmt.Errorf("AppArmor denies user namespaces to %s: profile %s covers it but does not allow them (kernel.apparmor_restrict_unprivileged_userns=1): %w", exe, p, err),
+			return hint.Wrap(fmt.Errorf("AppArmor denies user namespaces to %s: profile %s covers it but does not allow them (kernel.apparmor_restrict_unprivileged_userns=1): %w", exe, p, err),
 				"add the line 'userns,' to that profile and reload it with sudo apparmor_parser -r FILE, or install devbox's own:\n"+appArmorFix(exe))
 		}
-		return Hint(fmt.Errorf("AppArmor denies capabilities in user namespaces to %s, which no profile covers (kernel.apparmor_restrict_unprivileged_userns=1): %w", exe, err),
+		return hint.Wrap(fmt.Errorf("AppArmor denies capabilities in user namespaces to %s, which no profile covers (kernel.apparmor_restrict_unprivileged_userns=1): %w", exe, err),
 			appArmorFix(exe))
 	}
-	return Hint(fmt.Errorf("the sandbox's user namespace grants no capabilities: %w", err),
+	return hint.Wrap(fmt.Errorf("the sandbox's user namespace grants no capabilities: %w", err),
 		"a security module or seccomp filter denies them: inside a container, run devbox on the host or allow it user namespaces (podman and docker: --security-opt seccomp=unconfined); with SELinux, see 'sudo ausearch -m avc -ts recent'; then run 'devbox doctor'")
 }
 

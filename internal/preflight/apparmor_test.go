@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/devbox-dev/devbox/hint"
 )
 
 // The trees under testdata/apparmor follow the kernel's formats for
@@ -116,13 +118,13 @@ func TestExplainUserNSDenied(t *testing.T) {
 		{"not restricted", "debian12", eperm, "grants no capabilities: use capabilities: operation not permitted", "seccomp"},
 		{"no AppArmor at all", "absent", eperm, "grants no capabilities", "ausearch"},
 		{"other errno unchanged", "ubuntu-noprofile", fmt.Errorf("x: %w", syscall.EINVAL), "x: invalid argument", ""},
-		{"hinted unchanged", "ubuntu-noprofile", Hint(eperm, "known"), "use capabilities", "known"},
+		{"hinted unchanged", "ubuntu-noprofile", hint.Wrap(eperm, "known"), "use capabilities", "known"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := treeRoots(tt.tree).ExplainUserNSDenied(tt.err, exe)
-			if !contains(err.Error(), tt.msg) || !contains(HintOf(err), tt.hint) || (tt.hint == "") != (HintOf(err) == "") {
-				t.Errorf("got %q hint %q, want %q hint with %q", err, HintOf(err), tt.msg, tt.hint)
+			if !contains(err.Error(), tt.msg) || !contains(hint.Of(err), tt.hint) || (tt.hint == "") != (hint.Of(err) == "") {
+				t.Errorf("got %q hint %q, want %q hint with %q", err, hint.Of(err), tt.msg, tt.hint)
 			}
 			if !errors.Is(err, tt.err) {
 				t.Error("explanation lost the cause")

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/subid"
 )
 
@@ -108,7 +109,7 @@ func readOptional(path string) []byte {
 func checkUserNS(u who) Check {
 	c := Check{Name: "user namespaces"}
 	if err := ProbeUserNS(); err != nil {
-		return c.fail(err.Error(), HintOf(err))
+		return c.fail(err.Error(), hint.Of(err))
 	}
 	return c.ok(fmt.Sprintf("created one as uid %d", u.uid))
 }

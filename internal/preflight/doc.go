@@ -5,5 +5,5 @@
 // It runs on the host side, in the parent, before any fork (ProbeUserNS
 // forks only a throwaway /bin/true). Its results serve three readers:
 // `devbox doctor` (Run, Format), the core at the point of failure
-// (HintError, Hint, HintOf) and the tests (internal/testutil).
+// (errors wrapped with package hint) and the tests (internal/testutil).
 package preflight

@@ -8,29 +8,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/devbox-dev/devbox/hint"
 )
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-func TestHint(t *testing.T) {
-	if Hint(nil, "x") != nil {
-		t.Error("Hint(nil) is not nil")
-	}
-	base := errors.New("newuidmap not found in PATH")
-	err := fmt.Errorf("start sandbox: %w", Hint(base, "sudo apt-get install uidmap"))
-	if got := HintOf(err); got != "sudo apt-get install uidmap" {
-		t.Errorf("HintOf = %q", got)
-	}
-	if !errors.Is(err, base) {
-		t.Error("HintError does not unwrap")
-	}
-	if err.Error() != "start sandbox: newuidmap not found in PATH" {
-		t.Errorf("Error() = %q: the hint must not be in it", err.Error())
-	}
-	if HintOf(base) != "" {
-		t.Error("HintOf of a plain error is not empty")
-	}
-}
 
 func TestDiagnoseUserNS(t *testing.T) {
 	eperm := fmt.Errorf("create user namespace: %w", &os.PathError{Op: "fork/exec", Path: "/bin/true", Err: syscall.EPERM})
@@ -60,7 +42,7 @@ func TestDiagnoseUserNS(t *testing.T) {
 			if !contains(err.Error(), tt.wantMsg) {
 				t.Errorf("error %q does not contain %q", err, tt.wantMsg)
 			}
-			if h := HintOf(err); !contains(h, tt.wantHint) || (tt.wantHint == "") != (h == "") {
+			if h := hint.Of(err); !contains(h, tt.wantHint) || (tt.wantHint == "") != (h == "") {
 				t.Errorf("hint %q does not contain %q", h, tt.wantHint)
 			}
 			if !errors.Is(err, tt.err) {
@@ -215,7 +197,7 @@ func TestProbeUserNS(t *testing.T) {
 		return
 	}
 	if os.Getenv("DEVBOX_TEST_MUST_WORK") != "" {
-		t.Fatalf("user namespaces required: %v (hint: %s)", err, HintOf(err))
+		t.Fatalf("user namespaces required: %v (hint: %s)", err, hint.Of(err))
 	}
-	t.Skipf("no user namespaces here: %v (hint: %s)", err, HintOf(err))
+	t.Skipf("no user namespaces here: %v (hint: %s)", err, hint.Of(err))
 }

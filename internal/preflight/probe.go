@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"github.com/devbox-dev/devbox/hint"
 )
 
 // Sysctl files that decide whether an unprivileged user may create a user
@@ -20,7 +22,7 @@ const (
 
 // ProbeUserNS really creates a user namespace: it starts /bin/true in a new
 // user and mount namespace with the caller's own id mapped to root, as the
-// sandbox does. On failure it returns a *HintError naming the sysctl or
+// sandbox does. On failure it returns a *hint.Error naming the sysctl or
 // AppArmor setting to change when one is the cause.
 func ProbeUserNS() error {
 	err := tryUserNS()
@@ -60,16 +62,16 @@ func truePath() string {
 func diagnoseUserNS(err error, readSysctl func(string) string, exe string) error {
 	switch {
 	case readSysctl(sysctlUsernsClone) == "0":
-		return Hint(fmt.Errorf("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0): %w", err),
+		return hint.Wrap(fmt.Errorf("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0): %w", err),
 			sysctlFix("kernel.unprivileged_userns_clone", "1"))
 	case readSysctl(sysctlMaxUserns) == "0" || errors.Is(err, syscall.ENOSPC):
-		return Hint(fmt.Errorf("user namespace limit reached (user.max_user_namespaces=%s): %w", readSysctl(sysctlMaxUserns), err),
+		return hint.Wrap(fmt.Errorf("user namespace limit reached (user.max_user_namespaces=%s): %w", readSysctl(sysctlMaxUserns), err),
 			sysctlFix("user.max_user_namespaces", "28633"))
 	case readSysctl(sysctlAppArmor) == "1":
-		return Hint(fmt.Errorf("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1): %w", err),
+		return hint.Wrap(fmt.Errorf("AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1): %w", err),
 			appArmorFix(exe))
 	case errors.Is(err, syscall.EPERM):
-		return Hint(fmt.Errorf("user namespaces are not permitted here: %w", err),
+		return hint.Wrap(fmt.Errorf("user namespaces are not permitted here: %w", err),
 			"if devbox runs inside a container, its seccomp profile or runtime blocks user namespaces: run devbox on the host, or allow unshare(CLONE_NEWUSER) in that container")
 	}
 	return err

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
@@ -48,7 +48,7 @@ func Cgroup(name string) (*cgroupv2.Group, error) {
 		return nil, fmt.Errorf("read %s state: %w", name, err)
 	}
 	if st.Cgroup == "" {
-		return nil, preflight.Hint(fmt.Errorf("%s: %w", name, ErrNoCgroup), supervisor.DelegateHint)
+		return nil, hint.Wrap(fmt.Errorf("%s: %w", name, ErrNoCgroup), supervisor.DelegateHint)
 	}
 	return cgroupv2.Open(st.Cgroup)
 }

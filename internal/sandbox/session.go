@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
@@ -70,7 +70,7 @@ func (h *Handle) Hold() (release func(), err error) {
 func holdError(name string, err error) error {
 	err = fmt.Errorf("hold sandbox %s: %w", name, err)
 	if errors.Is(err, io.EOF) {
-		return preflight.Hint(err, fmt.Sprintf("the sandbox stopped, or an older devbox started it; run the command again, or 'devbox restart --name %s' to restart it with this devbox", name))
+		return hint.Wrap(err, fmt.Sprintf("the sandbox stopped, or an older devbox started it; run the command again, or 'devbox restart --name %s' to restart it with this devbox", name))
 	}
 	return err
 }

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -272,7 +272,7 @@ func awaitReady(r io.Reader, warn io.Writer) error {
 			trace.Add(m.Trace)
 			return nil
 		case proto.Error:
-			return preflight.Hint(errors.New(m.Msg), m.Hint)
+			return hint.Wrap(errors.New(m.Msg), m.Hint)
 		default:
 			return fmt.Errorf("start sandbox: unexpected report %q", msg.Kind())
 		}

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
@@ -66,7 +66,7 @@ func ReadTrust(project string) (rec TrustRecord, ok bool, err error) {
 		return rec, false, fmt.Errorf("read trust record: %w", err)
 	}
 	if err := json.Unmarshal(b, &rec); err != nil || rec.Project != project {
-		return rec, false, preflight.Hint(fmt.Errorf("read trust record %s: damaged or for another project", path),
+		return rec, false, hint.Wrap(fmt.Errorf("read trust record %s: damaged or for another project", path),
 			"remove it and approve the project's devbox.toml again: rm "+path+" && devbox trust")
 	}
 	return rec, true, nil
@@ -132,7 +132,7 @@ func checkTrust(opts Options) error {
 		return writeTrust(opts.Project, opts.FileConfig, ByPrompt)
 	}
 	e := &UntrustedError{Project: opts.Project, Changes: changes}
-	return preflight.Hint(e, e.hint())
+	return hint.Wrap(e, e.hint())
 }
 
 // UntrustedError is a devbox.toml that asks for more access than approved.

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
-	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"golang.org/x/sys/unix"
 )
@@ -77,14 +77,14 @@ func (s *supervisor) notEnforced(flags []string, reason error) error {
 	}
 	reason = scopeReason(reason, s.spec.ScopeError)
 	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
-	hint := DelegateHint
+	fix := DelegateHint
 	if errors.Is(reason, cgroupv2.ErrNoControllers) {
-		hint = unifiedHint
+		fix = unifiedHint
 	}
 	if s.spec.RequireLimits {
-		return preflight.Hint(fmt.Errorf("--require-limits: %s", msg), hint)
+		return hint.Wrap(fmt.Errorf("--require-limits: %s", msg), fix)
 	}
-	return proto.Encode(s.ready, proto.Warning{Msg: msg + "\nhint: " + hint})
+	return proto.Encode(s.ready, proto.Warning{Msg: msg + "\nhint: " + fix})
 }
 
 // intoCgroup makes the child start inside the sandbox's group, so no process

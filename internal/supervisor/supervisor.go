@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/preflight"
@@ -63,7 +64,7 @@ func SuperviseMain() int {
 		// holding the sandbox socket and join a sandbox that is going away.
 		s.stopChild()
 		s.keepLog()
-		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: preflight.HintOf(err), Code: 125})
+		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: hint.Of(err), Code: 125})
 		return 125
 	}
 	return s.wait()
@@ -270,7 +271,7 @@ func startError(err error) error {
 		return perr
 	}
 	if errors.Is(err, unix.ENOSPC) {
-		return preflight.Hint(fmt.Errorf("create namespaces: %w", err), "the per-user namespace limit is reached; raise it with 'sudo sysctl -w user.max_user_namespaces=28633'")
+		return hint.Wrap(fmt.Errorf("create namespaces: %w", err), "the per-user namespace limit is reached; raise it with 'sudo sysctl -w user.max_user_namespaces=28633'")
 	}
 	// AppArmor's restriction can refuse the clone itself (EACCES) where the
 	// probe's simpler one passed: see rootlesskit#421.
@@ -288,7 +289,7 @@ func (s *supervisor) handshake() error {
 		return s.childError(err)
 	}
 	if hello.Version != proto.ProtocolVersion {
-		return preflight.Hint(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", initBinary(), hello.Version, proto.ProtocolVersion),
+		return hint.Wrap(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", initBinary(), hello.Version, proto.ProtocolVersion),
 			"reinstall both from one checkout: ./install.sh")
 	}
 	end = trace.Begin("id maps")
@@ -336,7 +337,7 @@ func (s *supervisor) handshake() error {
 func (s *supervisor) childError(err error) error {
 	var re *proto.RemoteError
 	if errors.As(err, &re) {
-		return preflight.Hint(fmt.Errorf("set up sandbox: %s", re.Msg), re.Hint)
+		return hint.Wrap(fmt.Errorf("set up sandbox: %s", re.Msg), re.Hint)
 	}
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("set up sandbox: the sandbox process exited during setup (see %s)", keptLogPath(s.spec.Name))

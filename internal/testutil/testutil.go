@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/preflight"
 )
 
@@ -31,7 +32,7 @@ func Skip(t testing.TB, format string, args ...any) {
 func RequireUserNS(t testing.TB) {
 	t.Helper()
 	if err := preflight.ProbeUserNS(); err != nil {
-		if h := preflight.HintOf(err); h != "" {
+		if h := hint.Of(err); h != "" {
 			Skip(t, "user namespaces unavailable: %v\nhint: %s", err, h)
 		}
 		Skip(t, "user namespaces unavailable: %v", err)

@@ -26,6 +26,7 @@ import (
 	"os/user"
 	"strconv"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
@@ -95,7 +96,7 @@ func Run(op string, arg any, stderr io.Writer, out any) error {
 		return fmt.Errorf("run %s in the user namespace: %w", op, rerr)
 	}
 	if res.Err != "" {
-		return preflight.Hint(errors.New(res.Err), res.Hint)
+		return hint.Wrap(errors.New(res.Err), res.Hint)
 	}
 	if out != nil && len(res.Value) > 0 {
 		if err := json.Unmarshal(res.Value, out); err != nil {
@@ -228,7 +229,7 @@ func stageTwo(ops map[string]Op) int {
 	}
 	v, err := fn(arg)
 	if err != nil {
-		writeResult(Result{Err: err.Error(), Hint: preflight.HintOf(err)})
+		writeResult(Result{Err: err.Error(), Hint: hint.Of(err)})
 		return 125
 	}
 	b, err := json.Marshal(v)
