@@ -9,16 +9,28 @@ import (
 	"os"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
 	opaquepkg "github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/opaque"
 	"golang.org/x/sys/unix"
 )
 
+// Lease is what the network driver hands the child, in proto.NetAttached:
+// the interface, its address and routes, DNS and MTU.
+type Lease struct {
+	Dev     string   `json:"dev,omitempty"`
+	Addr    string   `json:"addr,omitempty"`
+	Gateway string   `json:"gateway,omitempty"`
+	DNS     []string `json:"dns,omitempty"`
+	MTU     int      `json:"mtu,omitempty"`
+	// ConfiguresInterface is true when the driver (pasta) sets the address
+	// and routes itself.
+	ConfiguresInterface bool `json:"configures_interface,omitempty"`
+}
+
 // ConfigureInChild sets the lease on the sandbox's interface: MTU, address
 // and default route. It runs inside the network namespace. pasta configures
 // the interface itself (--config-net), so there it does nothing.
-func ConfigureInChild(l proto.Lease) error {
+func ConfigureInChild(l Lease) error {
 	if l.ConfiguresInterface || l.Dev == "" {
 		return nil
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
-
-	"github.com/devbox-dev/devbox/internal/proto"
 )
 
 // HostAlias names the host inside when host loopback is allowed.
@@ -16,7 +14,7 @@ const HostAlias = "host.devbox.internal"
 // options lines. When the host only names loopback resolvers (systemd-
 // resolved's 127.0.0.53), the upstream servers from systemd-resolved's own
 // list are passed through instead, since they are reachable directly.
-func ResolvConf(host, upstream []byte, l proto.Lease) []byte {
+func ResolvConf(host, upstream []byte, l Lease) []byte {
 	var out bytes.Buffer
 	servers := l.DNS
 	if onlyLoopback(host) {
@@ -60,7 +58,7 @@ func onlyLoopback(conf []byte) bool {
 
 // HostsEntries returns extra /etc/hosts lines: host.devbox.internal at the
 // gateway when host loopback is allowed.
-func HostsEntries(l proto.Lease, allowHostLoopback bool) string {
+func HostsEntries(l Lease, allowHostLoopback bool) string {
 	if !allowHostLoopback || l.Gateway == "" {
 		return ""
 	}

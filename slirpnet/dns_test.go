@@ -2,12 +2,10 @@ package slirpnet
 
 import (
 	"testing"
-
-	"github.com/devbox-dev/devbox/internal/proto"
 )
 
 func TestResolvConf(t *testing.T) {
-	lease := proto.Lease{DNS: []string{"10.0.2.3"}}
+	lease := Lease{DNS: []string{"10.0.2.3"}}
 	tests := []struct {
 		name, host, upstream, want string
 	}{

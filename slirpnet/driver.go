@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
 	"golang.org/x/sys/unix"
@@ -67,7 +66,7 @@ type Options struct {
 
 // Network is a running network attachment, host side.
 type Network struct {
-	Lease   proto.Lease
+	Lease   Lease
 	Opaque  map[string]string // for ServePortsInChild
 	opts    Options
 	ports   port.ParentDriver

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/proto"
 )
 
 // pasta's addresses mirror slirp4netns's, so the two drivers look alike
@@ -26,23 +25,23 @@ const (
 // on at 127.0.0.1; the default here must keep host loopback out, so devbox
 // starts pasta itself with -T none -U none, and with --pid to know whom to
 // end (pasta daemonizes).
-func startPasta(opts Options, path string, childPID int) (proto.Lease, int, error) {
+func startPasta(opts Options, path string, childPID int) (Lease, int, error) {
 	pidFile := filepath.Join(opts.StateDir, "pasta.pid")
 	routed := HasDefaultRoute4()
 	cmd := exec.Command(path, pastaArgs(opts, childPID, pidFile, routed)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return proto.Lease{}, 0, pastaError(cmd.Args, err, string(out), routed)
+		return Lease{}, 0, pastaError(cmd.Args, err, string(out), routed)
 	}
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
-		return proto.Lease{}, 0, fmt.Errorf("read pasta pid: %w", err)
+		return Lease{}, 0, fmt.Errorf("read pasta pid: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		return proto.Lease{}, 0, fmt.Errorf("read pasta pid: %w", err)
+		return Lease{}, 0, fmt.Errorf("read pasta pid: %w", err)
 	}
-	lease := proto.Lease{Dev: "tap0", Addr: pastaAddr + "/24", Gateway: pastaGateway, DNS: []string{pastaDNS}, MTU: MTU, ConfiguresInterface: true}
+	lease := Lease{Dev: "tap0", Addr: pastaAddr + "/24", Gateway: pastaGateway, DNS: []string{pastaDNS}, MTU: MTU, ConfiguresInterface: true}
 	return lease, pid, nil
 }
 

@@ -1,10 +1,11 @@
 package slirpnet
 
 import (
-	"github.com/devbox-dev/devbox/internal/testutil"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
 func readTestdata(t *testing.T, name string) string {

@@ -16,13 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/devbox-dev/devbox/internal/proto"
 )
 
 // slirpLease is slirp4netns's fixed network: 10.0.2.0/24, the gateway
 // (the host) at .2, its DNS forwarder at .3, the sandbox at .100.
-var slirpLease = proto.Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: MTU}
+var slirpLease = Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: MTU}
 
 // slirpArgs is slirp4netns's command line (after the binary): the ready
 // fd is 3, the sandbox and seccomp modes where the version has them.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/trace"
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 // Spec is the launch spec: the one contract from the client to the
@@ -112,18 +113,6 @@ type Mount struct {
 	ReadOnly bool   `json:"read_only"`
 }
 
-// Lease is what the network driver hands the child (see slirpnet).
-type Lease struct {
-	Dev     string   `json:"dev,omitempty"`
-	Addr    string   `json:"addr,omitempty"`
-	Gateway string   `json:"gateway,omitempty"`
-	DNS     []string `json:"dns,omitempty"`
-	MTU     int      `json:"mtu,omitempty"`
-	// ConfiguresInterface is true when the driver (pasta) sets the address
-	// and routes itself.
-	ConfiguresInterface bool `json:"configures_interface,omitempty"`
-}
-
 // ProtocolVersion changes whenever a message changes incompatibly.
 const ProtocolVersion = 5
 
@@ -146,7 +135,7 @@ type (
 	// NetAttached carries the helper's lease once it has attached (empty
 	// for --network none and host); the child configures its interface.
 	NetAttached struct {
-		Lease Lease `json:"lease"`
+		Lease slirpnet.Lease `json:"lease"`
 	}
 	// Ready ends the child's setup (to the supervisor) and the supervisor's
 	// start (to the client, on the ready pipe). Trace carries the sender's

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/trace"
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 // allMessages holds one populated value of every message type.
@@ -30,7 +31,7 @@ func allMessages() []Message {
 			},
 			PortOpaque: map[string]string{"builtin.socketpath": "/run/user/1000/devbox/proj-1/.bp.sock"},
 		},
-		NetAttached{Lease: Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: 65520}},
+		NetAttached{Lease: slirpnet.Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: 65520}},
 		Ready{Trace: []trace.Span{{Proc: "child", Name: "rootfs", Start: 1, End: 2}}},
 		Go{},
 		Error{Msg: "newuidmap failed", Hint: "apt-get install uidmap", Code: 125},

@@ -58,7 +58,7 @@ func (s *supervisor) attachNetwork() (proto.NetAttached, error) {
 
 // writeNetEtc points resolv.conf at the driver's forwarder and adds
 // host.devbox.internal when host loopback is allowed.
-func (s *supervisor) writeNetEtc(l proto.Lease) error {
+func (s *supervisor) writeNetEtc(l slirpnet.Lease) error {
 	host, _ := os.ReadFile("/etc/resolv.conf")
 	upstream, _ := os.ReadFile("/run/systemd/resolve/resolv.conf")
 	etc := filepath.Join(s.dir(), "etc")
