@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/subid"
+	"github.com/devbox-dev/devbox/subid"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/stringid"

@@ -16,25 +16,8 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/preflight"
-	"github.com/devbox-dev/devbox/internal/subid"
+	"github.com/devbox-dev/devbox/subid"
 )
-
-// Range is one subordinate id range.
-type Range struct {
-	Start, Count uint32
-}
-
-// ParseSubIDs parses /etc/subuid or /etc/subgid content and returns the
-// ranges for the user given by name or by numeric id, in file order.
-// Malformed lines are skipped (like shadow does), counts of 0 skipped.
-func ParseSubIDs(data []byte, name string, id uint32) []Range {
-	var out []Range
-	for _, r := range subid.For(data, name, id) {
-		out = append(out, Range{Start: r.Start, Count: r.Count})
-	}
-	return out
-}
 
 // Mapping is one line of /proc/PID/uid_map: inside id, host id, count.
 type Mapping struct {
@@ -65,7 +48,7 @@ func (p Plan) Size() uint32 {
 
 // rootDefault is what root maps above 0 when it has no subordinate ids:
 // the ids a distribution image uses, each to itself.
-var rootDefault = []Range{{Start: 1, Count: 65535}}
+var rootDefault = []subid.Range{{Start: 1, Count: 65535}}
 
 // NewPlan decides the mapping for the invoking user from /etc/subuid,
 // /etc/subgid and the helpers in PATH. See NewPlanFrom.
@@ -96,8 +79,8 @@ func readSubIDFile(path string) ([]byte, error) {
 // mapped and Warning says so. Root writes the maps itself: 0 to 0, then its
 // own subordinate ranges, or else ids 1-65535 to themselves.
 func NewPlanFrom(uid, gid uint32, username string, subuid, subgid []byte, lookPath func(string) (string, error)) Plan {
-	uids := ParseSubIDs(subuid, username, uid)
-	gids := ParseSubIDs(subgid, username, uid)
+	uids := subid.For(subuid, username, uid)
+	gids := subid.For(subgid, username, uid)
 	if uid == 0 {
 		return Plan{UID: rootMapping(uids), GID: rootMapping(gids)}
 	}
@@ -117,7 +100,7 @@ func NewPlanFrom(uid, gid uint32, username string, subuid, subgid []byte, lookPa
 	}
 }
 
-func rootMapping(ranges []Range) []Mapping {
+func rootMapping(ranges []subid.Range) []Mapping {
 	if len(ranges) == 0 {
 		ranges = rootDefault
 	}
@@ -130,7 +113,7 @@ func singleID(uid, gid uint32) Plan {
 
 // stack maps own to 0 inside and the ranges consecutively from 1. Ranges
 // that would run past the 32-bit inside id space are dropped.
-func stack(own uint32, ranges []Range) []Mapping {
+func stack(own uint32, ranges []subid.Range) []Mapping {
 	m := []Mapping{{Inside: 0, Host: own, Count: 1}}
 	next := uint64(1)
 	for _, r := range ranges {
@@ -152,7 +135,7 @@ func singleIDWarning(name string, subuid, subgid []byte, noUIDs, noGIDs, noHelpe
 	}
 	if noUIDs || noGIDs {
 		why = append(why, fmt.Sprintf("no subordinate ids for %s in %s", name, missingFiles(noUIDs, noGIDs)))
-		fix = append(fix, preflight.UsermodFix(name, subuid, subgid, noUIDs, noGIDs))
+		fix = append(fix, subid.UsermodFix(name, subuid, subgid, noUIDs, noGIDs))
 	}
 	return strings.Join(why, " and ") + ": only your own id is mapped (to root inside).\n" +
 		"Programs that switch users will fail, such as package managers that drop privileges (apt's _apt) and multi-user services (postgres).\n" +

@@ -7,58 +7,8 @@ import (
 	"testing"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/subid"
 )
-
-func TestParseSubIDs(t *testing.T) {
-	const file = `# /etc/subuid
-alice:100000:65536
-
-bob:165536:65536
-1000:231072:1000
-alice:300000:0
-alice:notanumber:10
-alice:400000
-alice:500000:10
-	carol:600000:10	
-dave:-1:10
-`
-	tests := []struct {
-		name string
-		user string
-		id   uint32
-		want []Range
-	}{
-		{"name with multiple ranges in file order", "alice", 1001, []Range{{100000, 65536}, {500000, 10}}},
-		{"numeric id and name", "eve", 1000, []Range{{231072, 1000}}},
-		{"name and numeric id both", "alice", 1000, []Range{{100000, 65536}, {231072, 1000}, {500000, 10}}},
-		{"surrounding blanks trimmed", "carol", 1002, []Range{{600000, 10}}},
-		{"negative start skipped", "dave", 1003, nil},
-		{"absent", "zed", 1004, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ParseSubIDs([]byte(file), tt.user, tt.id); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseSubIDs(%q, %d) = %v, want %v", tt.user, tt.id, got, tt.want)
-			}
-		})
-	}
-}
-
-func FuzzParseSubIDs(f *testing.F) {
-	f.Add([]byte("alice:100000:65536\n"), "alice", uint32(1000))
-	f.Add([]byte("1000:1:4294967295\n#x\n\n::\n"), "", uint32(1000))
-	f.Add([]byte("a:4294967295:1\na:4294967294:2"), "a", uint32(0))
-	f.Fuzz(func(t *testing.T, data []byte, name string, id uint32) {
-		for _, r := range ParseSubIDs(data, name, id) {
-			if r.Count == 0 {
-				t.Fatalf("zero count range %v", r)
-			}
-			if uint64(r.Start)+uint64(r.Count) > 1<<32 {
-				t.Fatalf("range %v runs past 2^32", r)
-			}
-		}
-	})
-}
 
 func lookPathAll(name string) (string, error) { return "/usr/bin/" + name, nil }
 
@@ -130,7 +80,7 @@ func TestPlanSize(t *testing.T) {
 }
 
 func TestStackDropsRangesPastIDSpace(t *testing.T) {
-	got := stack(1000, []Range{{100000, 4294967000}, {1, 1000}})
+	got := stack(1000, []subid.Range{{Start: 100000, Count: 4294967000}, {Start: 1, Count: 1000}})
 	if len(got) != 2 {
 		t.Errorf("stack = %v, want the second range dropped", got)
 	}

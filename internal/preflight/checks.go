@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/subid"
+	"github.com/devbox-dev/devbox/subid"
 )
 
 // Status is a check's outcome.
@@ -181,17 +181,7 @@ func checkSubIDs(u who, subuid, subgid []byte) Check {
 		missing = append(missing, "no subgid range for "+u.name+" in /etc/subgid")
 	}
 	return c.warn(strings.Join(missing, "; ")+": only your own id can be mapped",
-		UsermodFix(u.name, subuid, subgid, len(uids) == 0, len(gids) == 0))
-}
-
-// UsermodFix returns the usermod command that gives name a free range of
-// 65536 subordinate uids and/or gids, given the current files' contents.
-func UsermodFix(name string, subuid, subgid []byte, uids, gids bool) string {
-	start, ok := subid.NextFree(subuid, subgid)
-	if !ok {
-		return "add a range of 65536 ids for " + name + " to /etc/subuid and /etc/subgid"
-	}
-	return "sudo usermod " + strings.Join(subid.UsermodArgs(start, uids, gids), " ") + " " + name
+		subid.UsermodFix(u.name, subuid, subgid, len(uids) == 0, len(gids) == 0))
 }
 
 func formatRanges(rs []subid.Range) string {

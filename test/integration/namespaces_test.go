@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/devbox-dev/devbox/internal/subid"
 	"github.com/devbox-dev/devbox/internal/testutil"
+	"github.com/devbox-dev/devbox/subid"
 )
 
 func TestUserIsRootInsideWithFullSubordinateRange(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/devbox-dev/devbox/internal/subid"
 	"github.com/devbox-dev/devbox/internal/testutil"
+	"github.com/devbox-dev/devbox/subid"
 )
 
 // hasSubIDs reports whether the current user owns a range in both

@@ -1,13 +1,15 @@
 // Package subid parses /etc/subuid and /etc/subgid.
 //
-// It runs on the host, in the parent, before any fork: userns uses it to
-// plan the id mapping and preflight uses it to report and to suggest a free
-// range. It has no side effects; callers read the files.
+// It runs on the host (client and supervisor) and in the user namespace
+// helpers, before any fork: userns uses it to plan the id mapping, storage
+// to suggest a larger range, and preflight to report and to suggest a free
+// range (UsermodFix). It has no side effects; callers read the files.
 package subid
 
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // Range is one subordinate id range: Count ids starting at Start.
@@ -104,4 +106,14 @@ func UsermodArgs(start uint32, uids, gids bool) []string {
 		args = append(args, "--add-subgids", spec)
 	}
 	return args
+}
+
+// UsermodFix returns the usermod command that gives name a free range of
+// 65536 subordinate uids and/or gids, given the current files' contents.
+func UsermodFix(name string, subuid, subgid []byte, uids, gids bool) string {
+	start, ok := NextFree(subuid, subgid)
+	if !ok {
+		return "add a range of 65536 ids for " + name + " to /etc/subuid and /etc/subgid"
+	}
+	return "sudo usermod " + strings.Join(UsermodArgs(start, uids, gids), " ") + " " + name
 }
