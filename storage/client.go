@@ -5,12 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/devbox-dev/devbox/internal/unshare"
 )
 
 // The functions below run on the host: each runs one operation inside the
-// user namespace (see Ops).
+// user namespace (see Ops) through cfg.AsRoot.
 
 // PullOptions tune Pull.
 type PullOptions struct {
@@ -30,7 +28,7 @@ func Pull(cfg Config, ref string, o PullOptions) (ImageRef, error) {
 		return ImageRef{}, err
 	}
 	var out ImageRef
-	err = unshare.Run("image-pull", PullRequest{Config: cfg, Ref: r.String(), TLSVerify: o.TLSVerify, Quiet: o.Quiet}, o.Progress, &out)
+	err = cfg.asRoot("image-pull", PullRequest{Config: cfg, Ref: r.String(), TLSVerify: o.TLSVerify, Quiet: o.Quiet}, o.Progress, &out)
 	return out, err
 }
 
@@ -50,35 +48,35 @@ func Import(cfg Config, path, name string, quiet bool, progress io.Writer) (Imag
 		}
 	}
 	var out ImageRef
-	err = unshare.Run("image-import", ImportRequest{Config: cfg, Path: abs, Name: name, Quiet: quiet}, progress, &out)
+	err = cfg.asRoot("image-import", ImportRequest{Config: cfg, Path: abs, Name: name, Quiet: quiet}, progress, &out)
 	return out, err
 }
 
 // List lists the stored images and the driver in use.
 func List(cfg Config) (Listing, error) {
 	var out Listing
-	err := unshare.Run("image-list", ListRequest{Config: cfg}, os.Stderr, &out)
+	err := cfg.asRoot("image-list", ListRequest{Config: cfg}, os.Stderr, &out)
 	return out, err
 }
 
 // Find looks up a stored image by id, name or unambiguous short name.
 func Find(cfg Config, ref string) (Lookup, error) {
 	var out Lookup
-	err := unshare.Run("image-lookup", LookupRequest{Config: cfg, Ref: ref}, os.Stderr, &out)
+	err := cfg.asRoot("image-lookup", LookupRequest{Config: cfg, Ref: ref}, os.Stderr, &out)
 	return out, err
 }
 
 // Remove removes images; it refuses one a sandbox uses.
 func Remove(cfg Config, refs []string) ([]string, error) {
 	var out []string
-	err := unshare.Run("image-remove", RemoveRequest{Config: cfg, Refs: refs}, os.Stderr, &out)
+	err := cfg.asRoot("image-remove", RemoveRequest{Config: cfg, Refs: refs}, os.Stderr, &out)
 	return out, err
 }
 
 // Prune removes unnamed images no sandbox uses.
 func Prune(cfg Config) ([]string, error) {
 	var out []string
-	err := unshare.Run("image-prune", ListRequest{Config: cfg}, os.Stderr, &out)
+	err := cfg.asRoot("image-prune", ListRequest{Config: cfg}, os.Stderr, &out)
 	return out, err
 }
 
@@ -86,7 +84,7 @@ func Prune(cfg Config) ([]string, error) {
 // imageID, creating it at first use.
 func PrepareContainer(cfg Config, sandbox, imageID string, stderr io.Writer) (Rootfs, error) {
 	var out Rootfs
-	err := unshare.Run("container-prepare", ContainerRequest{Config: cfg, Name: ContainerName(sandbox), ImageID: imageID}, stderr, &out)
+	err := cfg.asRoot("container-prepare", ContainerRequest{Config: cfg, Name: ContainerName(sandbox), ImageID: imageID}, stderr, &out)
 	return out, err
 }
 
@@ -94,6 +92,6 @@ func PrepareContainer(cfg Config, sandbox, imageID string, stderr io.Writer) (Ro
 // was one.
 func RemoveContainer(cfg Config, sandbox string) (bool, error) {
 	var out bool
-	err := unshare.Run("container-remove", ContainerRequest{Config: cfg, Name: ContainerName(sandbox)}, os.Stderr, &out)
+	err := cfg.asRoot("container-remove", ContainerRequest{Config: cfg, Name: ContainerName(sandbox)}, os.Stderr, &out)
 	return out, err
 }

@@ -5,7 +5,8 @@
 //
 // It runs on both sides of a fork. The exported client functions (Pull,
 // Import, List, Remove, Prune, PrepareContainer, RemoveContainer) run on the
-// host; each re-execs devbox through internal/unshare, and the store itself
+// host; each runs its operation through Config.AsRoot, which re-execs devbox
+// into a user namespace (internal/asroot), and the store itself
 // is opened only inside that user namespace, with the caller's full
 // subordinate id mapping (Ops lists those namespace-side operations).
 package storage

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/unshare"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
 )
@@ -52,7 +51,7 @@ type Exported struct {
 // req.Dir (created by the caller, on the host).
 func ExportLayers(req ExportRequest) (Exported, error) {
 	var out Exported
-	err := unshare.Run("image-export", req, os.Stderr, &out)
+	err := req.Config.asRoot("image-export", req, os.Stderr, &out)
 	return out, err
 }
 

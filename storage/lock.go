@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/regfile"
+	"go.podman.io/storage/pkg/ioutils"
 )
 
 // LockFile is the name of the digest lock beside a project's devbox.toml.
@@ -22,16 +23,13 @@ type Lock struct {
 }
 
 // LockPath returns where a project's pins live: devbox.lock next to
-// devbox.toml, or the sandbox's data dir when the project has no config.
-func LockPath(project, sandbox string) (string, error) {
+// devbox.toml, or in sandboxDir (the sandbox's data dir) when the project
+// has no config.
+func LockPath(project, sandboxDir string) string {
 	if _, err := os.Stat(filepath.Join(project, "devbox.toml")); err == nil {
-		return filepath.Join(project, LockFile), nil
+		return filepath.Join(project, LockFile)
 	}
-	data, err := state.DataRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(data, "sandboxes", sandbox, LockFile), nil
+	return filepath.Join(sandboxDir, LockFile)
 }
 
 // ReadLock reads a lock file; a missing file is an empty lock.
@@ -39,7 +37,7 @@ func ReadLock(path string) (Lock, error) {
 	l := Lock{Images: map[string]string{}}
 	// A sandbox can create the project's lock file: a named pipe or a huge
 	// file must not hang devbox.
-	b, err := state.ReadRegular(path, maxLockSize)
+	b, err := regfile.Read(path, maxLockSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return l, nil
 	}
@@ -61,5 +59,14 @@ func WriteLock(path string, l Lock) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	b, _ := json.MarshalIndent(l, "", "  ")
-	return state.WriteFileAtomic(path, append(b, '\n'), 0o644)
+	return writeFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// writeFileAtomic writes data to path through a temp file and rename, so a
+// reader never sees half a file.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	if err := ioutils.AtomicWriteFileWithOpts(path, data, mode, &ioutils.AtomicFileWriterOptions{NoSync: true}); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

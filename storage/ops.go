@@ -4,21 +4,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/unshare"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/opencontainers/go-digest"
 	cstorage "go.podman.io/storage"
 )
 
 // Ops are the operations that run inside the user namespace; main passes
-// them to unshare.Main.
-func Ops() map[string]unshare.Op {
-	return map[string]unshare.Op{
+// them to internal/asroot's Main, and Config.AsRoot runs them by name.
+func Ops() map[string]func(json.RawMessage) (any, error) {
+	return map[string]func(json.RawMessage) (any, error){
 		"image-pull":        op(pullInNS),
 		"image-import":      op(importInNS),
 		"image-export":      op(exportInNS),
@@ -31,14 +32,49 @@ func Ops() map[string]unshare.Op {
 	}
 }
 
-func op[A, R any](fn func(A) (R, error)) unshare.Op {
+func op[A, R any](fn func(A) (R, error)) func(json.RawMessage) (any, error) {
 	return func(raw json.RawMessage) (any, error) {
 		var a A
 		if err := json.Unmarshal(raw, &a); err != nil {
 			return nil, fmt.Errorf("decode arguments: %w", err)
 		}
+		configureStorageEnv(strconv.Itoa(hostUIDOf0()))
 		return fn(a)
 	}
+}
+
+// containers/storage reads these: configured means "already in the user
+// namespace, do not re-exec into another one"; the rootless uid is the
+// host uid it runs for.
+const (
+	envUsernsConfigured = "_CONTAINERS_USERNS_CONFIGURED"
+	envRootlessUID      = "_CONTAINERS_ROOTLESS_UID"
+)
+
+// configureStorageEnv tells containers/storage that this process already
+// is in the user namespace it needs, so it never re-execs into a second
+// one. hostUID is the uid outside.
+func configureStorageEnv(hostUID string) {
+	os.Setenv(envUsernsConfigured, "done")
+	os.Setenv(envRootlessUID, hostUID)
+}
+
+// hostUIDOf0 returns the host uid that uid 0 of this user namespace maps
+// to, from /proc/self/uid_map; 0 when it cannot tell.
+func hostUIDOf0() int {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return 0
+	}
+	return parseHostOf0(string(b))
+}
+
+func parseHostOf0(uidMap string) int {
+	var inside, host, count int
+	if n, _ := fmt.Sscan(uidMap, &inside, &host, &count); n == 3 && inside == 0 {
+		return host
+	}
+	return 0
 }
 
 // Image is one stored image, as `devbox image ls` shows it.

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/devbox-dev/devbox/internal/state"
 )
 
-// resolvedFile caches a sandbox's resolved image beside its home, so that
-// later commands in the sandbox resolve it without opening the store.
+// resolvedFile caches a sandbox's resolved image in its data dir, beside its
+// home, so that later commands in the sandbox resolve it without opening
+// the store.
 const resolvedFile = "image.json"
 
 type resolved struct {
@@ -21,28 +20,29 @@ type resolved struct {
 
 // Resolve turns the image a sandbox asks for into a stored image: the
 // digest pinned in the lock when there is one, else the tag, pulled when
-// missing and then pinned. Progress of a pull goes to o.Progress.
-func Resolve(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup, error) {
-	cache := filepath.Join(sandboxData(sandbox), resolvedFile)
+// missing and then pinned. sandboxDir is the sandbox's data dir, where the
+// resolution is cached. Progress of a pull goes to o.Progress.
+func Resolve(cfg Config, project, sandboxDir, typed string, o PullOptions) (Lookup, error) {
+	cache := filepath.Join(sandboxDir, resolvedFile)
 	if c, ok := readResolved(cache); ok && c.Typed == typed {
 		return c.Lookup, nil
 	}
-	lk, err := resolveUncached(cfg, project, sandbox, typed, o)
+	lk, err := resolveUncached(cfg, project, sandboxDir, typed, o)
 	if err != nil || o.NoPin {
 		return lk, err
 	}
 	b, _ := json.Marshal(resolved{Typed: typed, Lookup: lk})
 	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
-		state.WriteFileAtomic(cache, b, 0o600)
+		writeFileAtomic(cache, b, 0o600)
 	}
 	return lk, nil
 }
 
-// ForgetResolved drops a sandbox's cached resolution and layer dirs
-// (image update, rm).
-func ForgetResolved(sandbox string) {
-	os.Remove(filepath.Join(sandboxData(sandbox), resolvedFile))
-	os.Remove(filepath.Join(sandboxData(sandbox), layerFile))
+// ForgetResolved drops the cached resolution and layer dirs in a sandbox's
+// data dir (image update, rm).
+func ForgetResolved(sandboxDir string) {
+	os.Remove(filepath.Join(sandboxDir, resolvedFile))
+	os.Remove(filepath.Join(sandboxDir, layerFile))
 }
 
 // layerFile caches a persistent sandbox's layer dirs beside its home: the
@@ -50,32 +50,24 @@ func ForgetResolved(sandbox string) {
 // mount it without opening the store.
 const layerFile = "layer.json"
 
-// CachedLayer returns the layer dirs PrepareContainer last returned for
-// sandbox, if every dir is still there.
-func CachedLayer(sandbox string) (Rootfs, bool) {
+// CachedLayer returns the layer dirs PrepareContainer last returned for the
+// sandbox whose data dir is sandboxDir, if every dir is still there.
+func CachedLayer(sandboxDir string) (Rootfs, bool) {
 	var r Rootfs
-	b, err := os.ReadFile(filepath.Join(sandboxData(sandbox), layerFile))
+	b, err := os.ReadFile(filepath.Join(sandboxDir, layerFile))
 	if err != nil || json.Unmarshal(b, &r) != nil || r.Upper == "" {
 		return r, false
 	}
 	return r, layersExist(append([]string{r.Upper}, r.Lower...))
 }
 
-// CacheLayer records sandbox's layer dirs for CachedLayer.
-func CacheLayer(sandbox string, r Rootfs) {
+// CacheLayer records a sandbox's layer dirs in its data dir for
+// CachedLayer.
+func CacheLayer(sandboxDir string, r Rootfs) {
 	b, _ := json.Marshal(r)
-	dir := sandboxData(sandbox)
-	if err := os.MkdirAll(dir, 0o700); err == nil {
-		state.WriteFileAtomic(filepath.Join(dir, layerFile), b, 0o600)
+	if err := os.MkdirAll(sandboxDir, 0o700); err == nil {
+		writeFileAtomic(filepath.Join(sandboxDir, layerFile), b, 0o600)
 	}
-}
-
-func sandboxData(sandbox string) string {
-	data, err := state.DataRoot()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(data, "sandboxes", sandbox)
 }
 
 func readResolved(path string) (resolved, bool) {
@@ -98,15 +90,12 @@ func layersExist(dirs []string) bool {
 	return true
 }
 
-func resolveUncached(cfg Config, project, sandbox, typed string, o PullOptions) (Lookup, error) {
+func resolveUncached(cfg Config, project, sandboxDir, typed string, o PullOptions) (Lookup, error) {
 	ref, err := ParseRef(typed)
 	if err != nil {
 		return Lookup{}, err
 	}
-	lockPath, err := LockPath(project, sandbox)
-	if err != nil {
-		return Lookup{}, err
-	}
+	lockPath := LockPath(project, sandboxDir)
 	lock, err := ReadLock(lockPath)
 	if err != nil {
 		return Lookup{}, err
@@ -153,12 +142,10 @@ type Change struct {
 }
 
 // Update re-resolves the lock's references (or only refs) against their
-// registries, pulls what changed and rewrites the lock.
-func Update(cfg Config, project, sandbox string, refs []string, o PullOptions) ([]Change, error) {
-	lockPath, err := LockPath(project, sandbox)
-	if err != nil {
-		return nil, err
-	}
+// registries, pulls what changed and rewrites the lock. sandboxDir is the
+// sandbox's data dir.
+func Update(cfg Config, project, sandboxDir string, refs []string, o PullOptions) ([]Change, error) {
+	lockPath := LockPath(project, sandboxDir)
 	lock, err := ReadLock(lockPath)
 	if err != nil {
 		return nil, err
@@ -176,7 +163,7 @@ func Update(cfg Config, project, sandbox string, refs []string, o PullOptions) (
 		out = append(out, Change{Ref: r, Old: lock.Images[r], New: pulled.Digest})
 		lock.Images[r] = pulled.Digest
 	}
-	ForgetResolved(sandbox)
+	ForgetResolved(sandboxDir)
 	return out, WriteLock(lockPath, lock)
 }
 

@@ -3,11 +3,11 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 
-	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/storage/driver"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/types"
@@ -28,22 +28,30 @@ const EnvDriver = driver.Env
 type Config struct {
 	GraphRoot string `json:"graph_root"`
 	RunRoot   string `json:"run_root"`
+	// AsRoot runs one of Ops by name as root in a fresh user namespace
+	// with the caller's full id mapping, decoding its result into out. The
+	// host sets it (internal/asroot.Run); the namespace side, which gets
+	// Config as JSON, has none and needs none.
+	AsRoot Runner `json:"-"`
 }
 
-// DefaultConfig is $XDG_DATA_HOME/devbox/storage with its run root beside
-// the sandboxes' runtime dir.
-func DefaultConfig() (Config, error) {
-	data, err := state.DataRoot()
-	if err != nil {
-		return Config{}, err
-	}
-	run, err := state.RuntimeRoot()
-	if err != nil {
-		return Config{}, err
-	}
-	cfg := Config{GraphRoot: filepath.Join(data, "storage"), RunRoot: run + "-storage"}
-	_, err = driver.Forced() // checked here, applied by openStore
+// Runner runs the operation op of Ops with arg, its stderr going to
+// stderr, and decodes its result into out (may be nil).
+type Runner func(op string, arg any, stderr io.Writer, out any) error
+
+// NewConfig is the store in dataRoot/storage, with its run root beside
+// runtimeRoot, reached through asRoot.
+func NewConfig(dataRoot, runtimeRoot string, asRoot Runner) (Config, error) {
+	cfg := Config{GraphRoot: filepath.Join(dataRoot, "storage"), RunRoot: runtimeRoot + "-storage", AsRoot: asRoot}
+	_, err := driver.Forced() // checked here, applied by openStore
 	return cfg, err
+}
+
+func (c Config) asRoot(op string, arg any, stderr io.Writer, out any) error {
+	if c.AsRoot == nil {
+		return fmt.Errorf("run %s: the store has no way into a user namespace (storage.Config.AsRoot unset)", op)
+	}
+	return c.AsRoot(op, arg, stderr, out)
 }
 
 // openStore opens the store inside the user namespace with the forced,

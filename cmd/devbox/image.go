@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/storage"
 	"github.com/spf13/cobra"
 )
@@ -45,7 +46,7 @@ an entry for the registry ("auths" or "credHelpers"); 'podman login' and
   devbox image pull 127.0.0.1:5000/team/base:1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := storage.DefaultConfig()
+			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,7 @@ func newImageImportCmd(a *app) *cobra.Command {
   devbox image import --name mydeb rootfs.tar.gz  # plain root file system`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := storage.DefaultConfig()
+			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -97,7 +98,7 @@ func newImageLsCmd(a *app) *cobra.Command {
 		Short: "List stored images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := storage.DefaultConfig()
+			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -143,7 +144,7 @@ func newImageRmCmd(a *app) *cobra.Command {
 		Short:       "Remove images (not those a sandbox uses)",
 		Args:        cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := storage.DefaultConfig()
+			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -162,7 +163,7 @@ func newImagePruneCmd(a *app) *cobra.Command {
 		Short: "Remove unnamed images no sandbox uses",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := storage.DefaultConfig()
+			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -196,11 +197,7 @@ image until 'devbox rm'.`,
 			if name == "" {
 				name = project.Name(dir)
 			}
-			cfg, err := storage.DefaultConfig()
-			if err != nil {
-				return err
-			}
-			changes, err := storage.Update(cfg, dir, name, args, storage.PullOptions{TLSVerify: tlsVerify, Progress: a.stderr})
+			changes, err := sandbox.UpdateImages(dir, name, args, storage.PullOptions{TLSVerify: tlsVerify, Progress: a.stderr})
 			for _, c := range changes {
 				switch {
 				case c.Old == c.New:

@@ -9,7 +9,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/regfile"
 	"github.com/spf13/cobra"
 )
 
@@ -74,7 +74,7 @@ func writeInit(a *app, dir, from string, force bool) error {
 	var im *config.Imported
 	if from != "" {
 		// A sandbox may have written it: a regular file of bounded size.
-		data, err := state.ReadRegular(from, config.MaxFileSize)
+		data, err := regfile.Read(from, config.MaxFileSize)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", from, err)
 		}

@@ -6,8 +6,8 @@ package main
 import (
 	"os"
 
+	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/supervisor"
-	"github.com/devbox-dev/devbox/internal/unshare"
 	"github.com/devbox-dev/devbox/storage"
 	"go.podman.io/storage/pkg/reexec"
 
@@ -25,8 +25,8 @@ func main() {
 	if reexec.Init() { // containers/storage's own re-execs (storage-untar ...)
 		return
 	}
-	if unshare.IsHelper() {
-		os.Exit(unshare.Main(mergeOps(storage.Ops(), supervisor.Ops())))
+	if asroot.IsHelper() {
+		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops())))
 	}
 	if child.IsChild() {
 		os.Exit(child.Main())
@@ -43,8 +43,8 @@ func main() {
 }
 
 // mergeOps joins the operations packages run inside a user namespace.
-func mergeOps(sets ...map[string]unshare.Op) map[string]unshare.Op {
-	all := map[string]unshare.Op{}
+func mergeOps(sets ...map[string]asroot.Op) map[string]asroot.Op {
+	all := map[string]asroot.Op{}
 	for _, s := range sets {
 		for k, v := range s {
 			all[k] = v

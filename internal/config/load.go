@@ -11,7 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/regfile"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
@@ -67,11 +67,11 @@ func Load(name string, ctx Context, overrides []Override) (Config, error) {
 // record of what devbox.toml says.
 func LoadFile(name string, ctx Context) (Config, error) {
 	path := filepath.Join(ctx.Project, FileName)
-	data, err := state.ReadRegular(path, MaxFileSize)
+	data, err := regfile.Read(path, MaxFileSize)
 	switch {
 	case err == nil:
 		return Parse(data, name, ctx)
-	case errors.Is(err, state.ErrTooLarge):
+	case errors.Is(err, regfile.ErrTooLarge):
 		fi, _ := os.Stat(path)
 		size := int64(MaxFileSize + 1)
 		if fi != nil {

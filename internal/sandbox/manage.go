@@ -166,11 +166,10 @@ func Remove(name string) error {
 	if probe(filepath.Join(root, name, state.SocketFile)) {
 		return fmt.Errorf("remove %s: the sandbox is running; run 'devbox stop %s' first, or 'devbox rm --force %s'", name, name, name)
 	}
-	data, err := state.DataRoot()
+	dir, err := state.SandboxData(name)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(data, "sandboxes", name)
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("remove %s: no such sandbox (see 'devbox ls')", name)
 	}

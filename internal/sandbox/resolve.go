@@ -40,11 +40,11 @@ func ListAll() ([]Info, error) {
 
 // storedMetas reads the persistent record of every sandbox with data.
 func storedMetas() ([]Meta, error) {
-	data, err := state.DataRoot()
+	root, err := state.SandboxesRoot()
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(filepath.Join(data, "sandboxes"))
+	entries, err := os.ReadDir(root)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -54,7 +54,7 @@ func storedMetas() ([]Meta, error) {
 	var out []Meta
 	for _, e := range entries {
 		m := Meta{Name: e.Name()}
-		if b, err := os.ReadFile(filepath.Join(data, "sandboxes", e.Name(), "sandbox.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(root, e.Name(), "sandbox.json")); err == nil {
 			json.Unmarshal(b, &m)
 		}
 		if e.IsDir() {
@@ -67,12 +67,12 @@ func storedMetas() ([]Meta, error) {
 // dataSize sums the sizes of a sandbox's data: files its subordinate ids
 // own inside may be unreadable, so errors leave them out.
 func dataSize(name string) int64 {
-	data, err := state.DataRoot()
+	dir, err := state.SandboxData(name)
 	if err != nil {
 		return 0
 	}
 	var n int64
-	filepath.WalkDir(filepath.Join(data, "sandboxes", name), func(_ string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
 				n += fi.Size()

@@ -23,6 +23,8 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/devbox-dev/devbox/slirpnet"
@@ -62,7 +64,7 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if ref == "" {
 		return opts, nil
 	}
-	cfg, err := storage.DefaultConfig()
+	cfg, err := supervisor.StoreConfig()
 	if err != nil {
 		return opts, err
 	}
@@ -75,12 +77,31 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if opts.PinName != "" {
 		pins = opts.PinName
 	}
-	lk, err := storage.Resolve(cfg, opts.Project, pins, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
+	dir, err := state.SandboxData(pins)
+	if err != nil {
+		return opts, err
+	}
+	lk, err := storage.Resolve(cfg, opts.Project, dir, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
 	if err != nil {
 		return opts, err
 	}
 	opts.Image = &lk
 	return opts, nil
+}
+
+// UpdateImages re-resolves the images pinned for the sandbox name of
+// project (all, or only refs) and pulls what changed (`devbox image
+// update`).
+func UpdateImages(project, name string, refs []string, o storage.PullOptions) ([]storage.Change, error) {
+	cfg, err := supervisor.StoreConfig()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := state.SandboxData(name)
+	if err != nil {
+		return nil, err
+	}
+	return storage.Update(cfg, project, dir, refs, o)
 }
 
 // Throwaway turns opts into a one-off (--rm) sandbox with its own name,

@@ -83,11 +83,10 @@ func setupRecordPath(h *Handle, opts Options) (string, error) {
 	if opts.Ephemeral {
 		return filepath.Join(h.Dir, "setup.json"), nil
 	}
-	data, err := state.DataRoot()
+	dir, err := state.SandboxData(opts.Name)
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(data, "sandboxes", opts.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create sandbox data dir: %w", err)
 	}

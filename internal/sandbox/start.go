@@ -323,12 +323,12 @@ func homeFor(u *user.User, dir string, opts Options) (string, string, error) {
 	home := homeInside(u)
 	src := filepath.Join(dir, "home")
 	if !opts.Ephemeral {
-		data, err := state.DataRoot()
+		data, err := state.SandboxData(opts.Name)
 		if err != nil {
 			return "", "", err
 		}
-		src = filepath.Join(data, "sandboxes", opts.Name, "home")
-		if err := writeMeta(filepath.Join(data, "sandboxes", opts.Name), opts); err != nil {
+		src = filepath.Join(data, "home")
+		if err := writeMeta(data, opts); err != nil {
 			return "", "", err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/regfile"
 )
 
 // Code in a sandbox can write the project, so devbox.toml is not the user's
@@ -58,7 +59,7 @@ func ReadTrust(project string) (rec TrustRecord, ok bool, err error) {
 	if err != nil {
 		return rec, false, err
 	}
-	b, err := state.ReadRegular(path, config.MaxFileSize)
+	b, err := regfile.Read(path, config.MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return TrustRecord{Project: project, Config: config.Defaults()}, false, nil
 	}

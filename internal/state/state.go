@@ -43,6 +43,28 @@ func DataRoot() (string, error) {
 	return filepath.Join(home, ".local", "share", "devbox"), nil
 }
 
+// SandboxesRoot returns DataRoot/sandboxes, which holds one SandboxData dir
+// per sandbox that has persistent data.
+func SandboxesRoot() (string, error) {
+	data, err := DataRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(data, "sandboxes"), nil
+}
+
+// SandboxData returns a sandbox's persistent data dir,
+// DataRoot/sandboxes/NAME: its home, sandbox.json and setup.json, the
+// cached image resolution and layer dirs, and devbox.lock when the project
+// has no devbox.toml. It creates nothing.
+func SandboxData(name string) (string, error) {
+	root, err := SandboxesRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, name), nil
+}
+
 // ensurePrivateDir creates dir 0700 if missing and checks that it belongs to
 // the current user and is not open to group or others.
 func ensurePrivateDir(dir string) error {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/storage"
 )
 
@@ -18,7 +20,7 @@ func (s *supervisor) prepareImage() error {
 	if img == nil {
 		return nil
 	}
-	cfg, err := storage.DefaultConfig()
+	cfg, err := StoreConfig()
 	if err != nil {
 		return err
 	}
@@ -65,12 +67,16 @@ func (s *supervisor) prepareThrowaway(cfg storage.Config, img *proto.ImageRoot) 
 // from the sandbox's cache when the dirs are still there.
 func (s *supervisor) containerLayer(cfg storage.Config, imageID string) (storage.Rootfs, error) {
 	name := s.spec.Name
-	if r, ok := storage.CachedLayer(name); ok && !s.spec.Ephemeral {
+	dir, err := state.SandboxData(name)
+	if err != nil {
+		return storage.Rootfs{}, err
+	}
+	if r, ok := storage.CachedLayer(dir); ok && !s.spec.Ephemeral {
 		return r, nil
 	}
 	r, err := storage.PrepareContainer(cfg, name, imageID, os.Stderr)
 	if err == nil && !s.spec.Ephemeral {
-		storage.CacheLayer(name, r)
+		storage.CacheLayer(dir, r)
 	}
 	return r, err
 }
@@ -92,8 +98,10 @@ func (s *supervisor) removeEphemeralImage() {
 
 // RemoveImageLayer frees a sandbox's writable layer, if it has one.
 func RemoveImageLayer(name string) error {
-	storage.ForgetResolved(name)
-	cfg, err := storage.DefaultConfig()
+	if dir, err := state.SandboxData(name); err == nil {
+		storage.ForgetResolved(dir)
+	}
+	cfg, err := StoreConfig()
 	if err != nil {
 		return err
 	}
@@ -102,4 +110,20 @@ func RemoveImageLayer(name string) error {
 	}
 	_, err = storage.RemoveContainer(cfg, name)
 	return err
+}
+
+// StoreConfig is the image store in devbox's data dir, its run root beside
+// the runtime dir, reached through internal/asroot. The supervisor opens it
+// to prepare a sandbox's layer; the client to resolve images and for
+// `devbox image`.
+func StoreConfig() (storage.Config, error) {
+	data, err := state.DataRoot()
+	if err != nil {
+		return storage.Config{}, err
+	}
+	run, err := state.RuntimeRoot()
+	if err != nil {
+		return storage.Config{}, err
+	}
+	return storage.NewConfig(data, run, asroot.Run)
 }

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/devbox-dev/devbox/internal/unshare"
+	"github.com/devbox-dev/devbox/internal/asroot"
 )
 
 // RemoveTree deletes dir, first making read-only directories writable (tools
@@ -19,7 +19,7 @@ func RemoveTree(dir string) error {
 	if err == nil {
 		return nil
 	}
-	if uerr := unshare.Run("remove-tree", dir, os.Stderr, nil); uerr != nil {
+	if uerr := asroot.Run("remove-tree", dir, os.Stderr, nil); uerr != nil {
 		return fmt.Errorf("%w (and in a user namespace: %v)", err, uerr)
 	}
 	return nil
@@ -35,9 +35,9 @@ func makeWritable(dir string) {
 }
 
 // Ops are the operations this package runs inside a user namespace (see
-// internal/unshare): there, the user's root owns every mapped id.
-func Ops() map[string]unshare.Op {
-	return map[string]unshare.Op{"remove-tree": removeTreeInNS}
+// internal/asroot): there, the user's root owns every mapped id.
+func Ops() map[string]asroot.Op {
+	return map[string]asroot.Op{"remove-tree": removeTreeInNS}
 }
 
 func removeTreeInNS(arg json.RawMessage) (any, error) {

@@ -1,4 +1,9 @@
-package state
+// Package regfile reads files a sandbox may have written (devbox.toml,
+// devbox.lock, devcontainer.json): only a regular file, and only up to a
+// limit, so a named pipe, a device or a huge file cannot hang devbox.
+//
+// It runs on the host, in the client and the supervisor.
+package regfile
 
 import (
 	"errors"
@@ -9,14 +14,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrTooLarge is returned by ReadRegular for a file over its limit.
+// ErrTooLarge is returned by Read for a file over its limit.
 var ErrTooLarge = errors.New("file too large")
 
-// ReadRegular reads a file that a sandbox may have written: it must be a
+// Read reads a file that a sandbox may have written: it must be a
 // regular file (a named pipe would block devbox, a device would never end)
 // of at most max bytes. It opens without blocking (a pipe's open would
 // wait for a writer) and checks the file it opened, not the path.
-func ReadRegular(path string, max int64) ([]byte, error) {
+func Read(path string, max int64) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

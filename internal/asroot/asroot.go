@@ -1,8 +1,9 @@
-// Package unshare runs a named operation inside a fresh user and mount
-// namespace with the invoking user's full subordinate id mapping, as root
-// with full capabilities there. containers/storage needs exactly that: it
-// must see the same ids the sandbox sees, and never re-exec into a user
-// namespace of its own.
+// Package asroot runs a named operation as root, with full capabilities,
+// inside a fresh user and mount namespace that has the invoking user's full
+// subordinate id mapping: the same ids the sandbox sees. The image store
+// needs exactly that (storage.Ops, reached through storage.Config.AsRoot),
+// and so does removing a tree whose files belong to subordinate ids
+// (supervisor.RemoveTree).
 //
 // Run is called on the host (the client or the supervisor). It re-execs
 // devbox; Main is that re-exec's entry point, on the namespace side:
@@ -14,7 +15,7 @@
 //	host: reads Result, waits
 //
 // The op's stderr is the caller's (progress output).
-package unshare
+package asroot
 
 import (
 	"encoding/json"
@@ -40,14 +41,6 @@ const (
 	envOwner = "_DEVBOX_UNSHARE_OWNER" // pid of the caller
 )
 
-// containers/storage reads these: configured means "already in the user
-// namespace, do not re-exec into another one"; the rootless uid is the
-// host uid it runs for.
-const (
-	EnvUsernsConfigured = "_CONTAINERS_USERNS_CONFIGURED"
-	EnvRootlessUID      = "_CONTAINERS_ROOTLESS_UID"
-)
-
 // Inherited descriptors in the re-exec.
 const (
 	fdGo     = 3 // stage 1 reads one byte once the maps are written
@@ -55,8 +48,9 @@ const (
 )
 
 // Op is an operation run inside the namespace. arg is the JSON the caller
-// passed; the returned value is sent back as JSON.
-type Op func(arg json.RawMessage) (any, error)
+// passed; the returned value is sent back as JSON. It is an alias, so
+// packages offer their operations without importing this one.
+type Op = func(arg json.RawMessage) (any, error)
 
 // Result travels from the namespace back to Run.
 type Result struct {
@@ -65,7 +59,7 @@ type Result struct {
 	Hint  string          `json:"hint,omitempty"`
 }
 
-// IsHelper reports whether this process is an unshare re-exec.
+// IsHelper reports whether this process is an asroot re-exec.
 func IsHelper() bool { return os.Getenv(envOp) != "" }
 
 // Run runs op inside a new user and mount namespace with the caller's full
@@ -216,7 +210,6 @@ func stageTwo(ops map[string]Op) int {
 	for _, k := range []string{envOp, envStage, envArg, envOwner} {
 		os.Unsetenv(k)
 	}
-	ConfigureStorageEnv("")
 	fn, ok := ops[op]
 	if !ok {
 		writeResult(Result{Err: fmt.Sprintf("unknown user namespace operation %q", op)})
@@ -253,35 +246,6 @@ func dieWithOwner() error {
 		return errors.New("the calling devbox exited")
 	}
 	return nil
-}
-
-// ConfigureStorageEnv tells containers/storage that this process already
-// is in the user namespace it needs, so it never re-execs into a second
-// one. hostUID is the uid outside; empty means read it from uid_map.
-func ConfigureStorageEnv(hostUID string) {
-	if hostUID == "" {
-		hostUID = strconv.Itoa(HostUIDOf0())
-	}
-	os.Setenv(EnvUsernsConfigured, "done")
-	os.Setenv(EnvRootlessUID, hostUID)
-}
-
-// HostUIDOf0 returns the host uid that uid 0 of this user namespace maps
-// to, from /proc/self/uid_map; 0 when it cannot tell.
-func HostUIDOf0() int {
-	b, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return 0
-	}
-	return parseHostOf0(string(b))
-}
-
-func parseHostOf0(uidMap string) int {
-	var inside, host, count int
-	if n, _ := fmt.Sscan(uidMap, &inside, &host, &count); n == 3 && inside == 0 {
-		return host
-	}
-	return 0
 }
 
 func writeResult(r Result) {

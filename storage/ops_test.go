@@ -1,4 +1,4 @@
-package unshare
+package storage
 
 import (
 	"os"
@@ -21,10 +21,10 @@ func TestParseHostOf0(t *testing.T) {
 // containers/storage re-execs into a user namespace of its own unless these
 // are set; the store must always open in ours.
 func TestConfigureStorageEnvPinsNoSecondUserNS(t *testing.T) {
-	t.Setenv(EnvUsernsConfigured, "")
-	t.Setenv(EnvRootlessUID, "")
-	ConfigureStorageEnv("1001")
-	if os.Getenv(EnvUsernsConfigured) != "done" || os.Getenv(EnvRootlessUID) != "1001" {
-		t.Fatalf("env = %q %q", os.Getenv(EnvUsernsConfigured), os.Getenv(EnvRootlessUID))
+	t.Setenv(envUsernsConfigured, "")
+	t.Setenv(envRootlessUID, "")
+	configureStorageEnv("1001")
+	if os.Getenv(envUsernsConfigured) != "done" || os.Getenv(envRootlessUID) != "1001" {
+		t.Fatalf("env = %q %q", os.Getenv(envUsernsConfigured), os.Getenv(envRootlessUID))
 	}
 }
