@@ -14,21 +14,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
-// writeConfig writes devbox.toml in e's project.
-func (e *env) writeConfig(text string) {
-	e.t.Helper()
-	if err := os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(text), 0o644); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-// writeTrusted writes devbox.toml and approves it, as its author would.
-func (e *env) writeTrusted(text string) {
-	e.t.Helper()
-	e.writeConfig(text)
-	e.must("trust")
-}
-
 func TestConfig_EnvAndMountsFromFile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -259,6 +259,21 @@ func (e *env) only() psEntry {
 	return list[0]
 }
 
+// writeConfig writes devbox.toml in e's project.
+func (e *env) writeConfig(text string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.project, "devbox.toml"), []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// writeTrusted writes devbox.toml and approves it, as its author would.
+func (e *env) writeTrusted(text string) {
+	e.t.Helper()
+	e.writeConfig(text)
+	e.must("trust")
+}
+
 // stateDir is the runtime directory of sandbox name.
 func (e *env) stateDir(name string) string {
 	return filepath.Join(e.runtime, "devbox", name)

@@ -22,16 +22,6 @@ import (
 // drivers are the user-mode network drivers every network test runs with.
 var drivers = []string{"slirp4netns", "pasta"}
 
-func requireDriver(t *testing.T, driver string) {
-	t.Helper()
-	testutil.RequireBinary(t, driver)
-	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
-	if err != nil {
-		testutil.Skip(t, "%s needs /dev/net/tun read-write (sudo chmod 0666 /dev/net/tun): %v", driver, err)
-	}
-	f.Close()
-}
-
 // freePort returns a host port nothing listens on right now.
 func freePort(t *testing.T, network string) int {
 	t.Helper()
@@ -67,14 +57,6 @@ func httpGet(t *testing.T, url string) (string, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return "", lastErr
-}
-
-// startHTTPInside serves "hello from NAME" on port 8080 inside the sandbox.
-func startHTTPInside(t *testing.T, e *env, args ...string) {
-	t.Helper()
-	testutil.RequireBinary(t, "busybox")
-	script := "mkdir -p /tmp/www && echo hello-from-$(hostname) > /tmp/www/index.html && busybox httpd -p 8080 -h /tmp/www"
-	e.must(append(append([]string{"run"}, args...), "--", "sh", "-c", script)...)
 }
 
 func TestNetwork_TCPPublishedPort(t *testing.T) {
@@ -236,15 +218,6 @@ func helperProcs(init int) []hostProc {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestNetwork_NoHelperLeftAfterStopOrKill(t *testing.T) {

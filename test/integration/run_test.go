@@ -127,31 +127,6 @@ func TestSecondSessionSeesFirstSessionsProcesses(t *testing.T) {
 	}
 }
 
-// waitForInside waits until a process whose args are args runs in the env's
-// sandbox, as a second session's ps sees it.
-func waitForInside(t *testing.T, e *env, args string) {
-	t.Helper()
-	eventually(t, 10*time.Second, func() string {
-		r := e.run("run", "--", "ps", "-e", "-o", "args=")
-		if r.code == 0 && hasLine(r.stdout, args) {
-			return ""
-		}
-		return "no process " + args + " inside:\n" + r.String()
-	})
-}
-
-// waitGoneInside waits until no process with args runs in the sandbox.
-func waitGoneInside(t *testing.T, e *env, args string) {
-	t.Helper()
-	eventually(t, 5*time.Second, func() string {
-		r := e.run("run", "--", "ps", "-e", "-o", "args=")
-		if r.code == 0 && !hasLine(r.stdout, args) {
-			return ""
-		}
-		return "process " + args + " still inside:\n" + r.String()
-	})
-}
-
 func hasLine(text, line string) bool {
 	for _, l := range strings.Split(text, "\n") {
 		if strings.TrimSpace(l) == line {

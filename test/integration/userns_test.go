@@ -134,35 +134,3 @@ func statUID(t *testing.T, path string) uint32 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Uid
 }
-
-// fakeBinWithout fills dir with symlinks to every command in the usual bin
-// directories except the ones named, and returns dir.
-func fakeBinWithout(t *testing.T, dir string, without ...string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	skip := map[string]bool{}
-	for _, w := range without {
-		skip[w] = true
-	}
-	for _, src := range []string{"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"} {
-		ents, err := os.ReadDir(src)
-		if err != nil {
-			continue
-		}
-		for _, d := range ents {
-			if skip[d.Name()] {
-				continue
-			}
-			link := filepath.Join(dir, d.Name())
-			if _, err := os.Lstat(link); err == nil {
-				continue
-			}
-			if err := os.Symlink(filepath.Join(src, d.Name()), link); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return dir
-}
