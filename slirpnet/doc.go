@@ -2,6 +2,13 @@
 // built on rootlesskit's network drivers (slirp4netns, pasta) and its builtin
 // port driver.
 //
+// Driver (network.go) is a --network mode as a value: its name, whether
+// the sandbox gets a network namespace, whether a helper attaches, whether
+// ports can be published. Drivers is the only list of them; the client,
+// the supervisor and the child ask a Driver instead of comparing names.
+// slirp4netns.go and pasta.go attach the two user-mode helpers,
+// lifetime.go ends them, and ports.go publishes ports.
+//
 // It runs on both sides of the fork, and names say which:
 //   - host side (the supervisor): Prepare sets up the port driver,
 //     AttachFromParent starts the helper on the child's network namespace

@@ -11,6 +11,9 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 )
 
+// pastaName names the pasta driver and its program.
+const pastaName = "pasta"
+
 // pasta's addresses mirror slirp4netns's, so the two drivers look alike
 // from inside.
 const (
@@ -18,6 +21,25 @@ const (
 	pastaGateway = "10.0.2.2"
 	pastaDNS     = "10.0.2.3"
 )
+
+// attachPasta starts pasta on childPID's namespace, with a watcher that
+// ends it with the supervisor (pasta daemonizes).
+func (n *Network) attachPasta(opts Options, childPID int) error {
+	path, err := lookHelper(opts.Driver)
+	if err != nil {
+		return err
+	}
+	if _, err := Probe(opts.Driver.Helper(), path); err != nil {
+		return err
+	}
+	lease, pid, err := startPasta(opts, path, childPID)
+	if err != nil {
+		return err
+	}
+	n.Lease, n.Helpers = lease, []int{pid}
+	watchHelpers(n.Helpers)
+	return nil
+}
 
 // startPasta attaches pasta to childPID's network namespace. rootlesskit's
 // pasta driver leaves pasta's namespace-to-host forwarding (-T/-U) at its
@@ -93,7 +115,7 @@ func pastaError(args []string, err error, out string, routed bool) error {
 	}
 	text := strings.Join(kept, "; ")
 	if !strings.Contains(text, "External interface not usable") && !strings.Contains(text, "No external routable interface") {
-		return attachError(Pasta, fmt.Errorf("%v: %w: %s", args, err, text))
+		return attachError(pastaName, fmt.Errorf("%v: %w: %s", args, err, text))
 	}
 	why := "pasta found no usable external interface on the host"
 	if !routed {

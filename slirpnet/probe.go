@@ -78,7 +78,7 @@ func Probe(helper, path string) (Features, error) {
 	version, _ := exec.Command(path, "--version").CombinedOutput()
 	help, _ := exec.Command(path, "--help").CombinedOutput()
 	var f Features
-	if helper == "pasta" {
+	if helper == pastaName {
 		f, err = ParsePastaFeatures(string(version), string(help))
 	} else {
 		f, err = ParseSlirp4netnsFeatures(string(version), string(help))

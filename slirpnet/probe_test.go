@@ -58,7 +58,7 @@ func TestParsePastaFeatures(t *testing.T) {
 
 func TestProbeCaches(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	path, err := lookHelper("slirp4netns")
+	path, err := lookHelper(Slirp4netns)
 	if err != nil {
 		testutil.Skip(t, "slirp4netns not installed: %v", err)
 	}

@@ -50,7 +50,7 @@ func (n *Network) Driver() string {
 	if n.hs == nil {
 		return ""
 	}
-	return n.hs.opts.Driver
+	return n.hs.opts.Driver.Name()
 }
 
 // HelperPIDs returns the current helper pids.
@@ -174,7 +174,7 @@ func restartSlirp4netns(opts Options, childPID int) (int, func() error, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	f, err := Probe(Slirp4netns, path)
+	f, err := Probe(Slirp4netns.Helper(), path)
 	if err != nil {
 		return 0, nil, err
 	}

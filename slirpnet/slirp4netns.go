@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // slirpLease is slirp4netns's fixed network: 10.0.2.0/24, the gateway
@@ -74,4 +76,34 @@ func startSlirp4netns(path string, args []string, log io.Writer) (int, func() er
 		return 0, func() error { return nil }, fmt.Errorf("%s exited before it was ready (%w): %s", path, err, strings.TrimSpace(stderr.String()))
 	}
 	return cmd.Process.Pid, cleanup, nil
+}
+
+// attachSlirp4netns starts slirp4netns on childPID's namespace.
+func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
+	path, err := lookHelper(opts.Driver)
+	if err != nil {
+		return err
+	}
+	f, err := Probe(opts.Driver.Helper(), path)
+	if err != nil {
+		return err
+	}
+	pid, cleanup, err := startSlirp4netns(path, slirpArgs(opts, f, seccompWorks(), childPID), opts.Log)
+	n.cleanup = cleanup
+	if err != nil {
+		return attachError(opts.Driver.Name(), err)
+	}
+	n.Lease = slirpLease
+	n.Helpers = []int{pid}
+	return nil
+}
+
+// seccompWorks reports whether the kernel has seccomp filters, which
+// slirp4netns --enable-seccomp needs. PR_SET_SECCOMP with a nil filter fails
+// with EFAULT when filters exist and EINVAL when they do not.
+func seccompWorks() bool {
+	if unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0) == unix.EINVAL {
+		return false
+	}
+	return unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, 0, 0, 0) != unix.EINVAL
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -13,10 +17,29 @@ type netFlags struct {
 }
 
 func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
-	fl.StringVar(&f.network, "network", "", "network: slirp4netns, pasta, host or none (default: slirp4netns if installed, else pasta)")
+	fl.StringVar(&f.network, "network", "", networkUsage())
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]; HOSTIP defaults to 127.0.0.1, a bare PORT uses the same host port (repeatable)")
 	fl.BoolVar(&f.allowHostLoopback, "allow-host-loopback", false, "let the sandbox reach host services on 127.0.0.1 as host.devbox.internal")
 	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"slirp4netns\tuser-mode network (default)", "pasta\tuser-mode network (passt)", "host\tthe host's network", "none\tloopback only"}, cobra.ShellCompDirectiveNoFileComp
+		var out []string
+		for _, d := range slirpnet.Drivers() {
+			out = append(out, d.Name()+"\t"+d.About())
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	})
+}
+
+// networkUsage is --network's help: the drivers, and the default's order
+// of preference ("slirp4netns, pasta, host or none (default: slirp4netns if
+// installed, else pasta)").
+func networkUsage() string {
+	names := slirpnet.Names()
+	var helpers []string
+	for _, d := range slirpnet.Drivers() {
+		if d.Helper() != "" {
+			helpers = append(helpers, d.Name())
+		}
+	}
+	return fmt.Sprintf("network: %s or %s (default: %s if installed, else %s)",
+		strings.Join(names[:len(names)-1], ", "), names[len(names)-1], helpers[0], strings.Join(helpers[1:], ", else "))
 }

@@ -261,7 +261,7 @@ func setupSandbox(spec proto.Spec) error {
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
 	}
-	if spec.Network != "host" {
+	if spec.Network.NetNS() {
 		if err := loopbackUp(); err != nil {
 			return err
 		}

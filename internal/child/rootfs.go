@@ -263,7 +263,7 @@ func mountSys(spec proto.Spec) error {
 		return err
 	}
 	flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	if spec.Network != "host" {
+	if spec.Network.NetNS() {
 		if err := mount("sysfs", "/sys", "sysfs", flags, ""); err == nil {
 			return nil
 		}

@@ -21,7 +21,7 @@ type Config struct {
 	Image    string
 	Hostname string
 	// Network, Ports and AllowHostLoopback are parsed and checked here; the
-	// network drivers interpret them. Network is one of slirpnet.Names, or
+	// network drivers interpret them. Network is one of slirpnet.Names(), or
 	// empty for the default driver, which the client picks (slirpnet.Default).
 	Network           string
 	Ports             []string

@@ -35,7 +35,7 @@ type key struct {
 var keys = []key{
 	{"image", func(c *Config, v any, _ Context) error { return setString(&c.Image, v, nonEmpty) }},
 	{"hostname", func(c *Config, v any, _ Context) error { return setString(&c.Hostname, v, project.ValidateHostname) }},
-	{"network", func(c *Config, v any, _ Context) error { return setString(&c.Network, v, oneOf(slirpnet.Names)) }},
+	{"network", func(c *Config, v any, _ Context) error { return setString(&c.Network, v, oneOf(slirpnet.Names())) }},
 	{"ports", setPorts},
 	{"allow_host_loopback", func(c *Config, v any, _ Context) error { return setBool(&c.AllowHostLoopback, v) }},
 	{"env", setEnv},

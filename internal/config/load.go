@@ -90,8 +90,8 @@ func (c Config) check() error {
 	if c.Security == SecurityStrict {
 		return c.checkStrict()
 	}
-	if len(c.Ports) > 0 && c.Network != "" && !slirpnet.Uses(c.Network) {
-		return fmt.Errorf("published ports need network slirp4netns or pasta, not %s", c.Network)
+	if d, err := slirpnet.ParseDriver(c.Network); err == nil && len(c.Ports) > 0 && !d.IsZero() && !d.Ports() {
+		return fmt.Errorf("published ports need network %s, not %s", strings.Join(slirpnet.PortNames(), " or "), c.Network)
 	}
 	if !c.Egress.Empty() {
 		return fmt.Errorf("[egress] and --allow apply to security = \"strict\" only (this sandbox's is %q); set security = \"strict\" or remove them", c.Security)
@@ -103,7 +103,7 @@ func (c Config) check() error {
 // way out is devbox's proxy, so it takes no other network and publishes
 // no ports.
 func (c Config) checkStrict() error {
-	if c.Network != "" && c.Network != "none" {
+	if c.Network != "" && c.Network != slirpnet.None.Name() {
 		return fmt.Errorf("security = \"strict\" has its own network (no route out but devbox's proxy); remove network = %q and --network, or use security = \"default\"", c.Network)
 	}
 	if len(c.Ports) > 0 {

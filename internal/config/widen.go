@@ -46,8 +46,8 @@ var widenRules = []widenRule{
 	switchedOn("gui", func(c Config) bool { return c.GUI }, "the host's X11 and Wayland displays are reachable"),
 	switchedOn("forward_ssh_agent", func(c Config) bool { return c.ForwardSSHAgent }, "the host's ssh-agent signs for the sandbox"),
 	ranked("network", networkName, networkRank, map[string]string{
-		"default": "the sandbox reaches the network", slirpnet.Slirp4netns: "the sandbox reaches the network", slirpnet.Pasta: "the sandbox reaches the network",
-		slirpnet.Host: "the sandbox shares the host's network, including its loopback services",
+		"default": "the sandbox reaches the network", slirpnet.Slirp4netns.Name(): "the sandbox reaches the network", slirpnet.Pasta.Name(): "the sandbox reaches the network",
+		slirpnet.Host.Name(): "the sandbox shares the host's network, including its loopback services",
 	}),
 	switchedOn("allow_host_loopback", func(c Config) bool { return c.AllowHostLoopback }, "the sandbox reaches services on the host's 127.0.0.1"),
 	portsWider,
@@ -117,16 +117,19 @@ func networkName(c Config) string {
 	return c.Network
 }
 
-// networkRank gives the default driver and both user-mode drivers one
-// rank: they give the same access.
+// networkRank ranks a driver by what it reaches, from the driver's own
+// answers: the host's network (no namespace of its own) is the most; the
+// default driver and the user-mode drivers (a helper attaches) give the
+// same access; a namespace with nothing attached (none) is the least.
 func networkRank(name string) int {
-	switch name {
-	case slirpnet.None:
-		return 0
-	case slirpnet.Host:
+	d, err := slirpnet.ParseDriver(name)
+	switch {
+	case err != nil || d.IsZero() || d.Attaches():
+		return 1 // "default", or a user-mode driver
+	case !d.NetNS():
 		return 2
 	}
-	return 1
+	return 0
 }
 
 func switchedOn(key string, get func(Config) bool, why string) widenRule {

@@ -25,12 +25,13 @@ type Spec struct {
 	// StateDir is the sandbox's runtime directory on the host: etc files live
 	// there and the new root is mounted on StateDir/root.
 	StateDir string `json:"state_dir"`
-	// Network is the driver, resolved (never empty): one of slirpnet.Names.
+	// Network is the driver, resolved (never the zero Driver), carried as
+	// its name.
 	// Ports are published when the sandbox starts; AllowHostLoopback lets it
 	// reach the host's 127.0.0.1 as host.devbox.internal.
-	Network           string   `json:"network"`
-	Ports             []string `json:"ports,omitempty"`
-	AllowHostLoopback bool     `json:"allow_host_loopback,omitempty"`
+	Network           slirpnet.Driver `json:"network"`
+	Ports             []string        `json:"ports,omitempty"`
+	AllowHostLoopback bool            `json:"allow_host_loopback,omitempty"`
 	// SingleID is true when only one id is mapped (no subordinate range);
 	// the supervisor sets it.
 	SingleID bool `json:"single_id"`

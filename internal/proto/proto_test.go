@@ -25,7 +25,7 @@ func allMessages() []Message {
 			Spec: Spec{
 				Name: "proj-1", Hostname: "proj", ProjectDir: "/home/u/proj",
 				Home: "/home/u", HomeSource: "/home/u/.local/share/devbox/proj-1/home",
-				StateDir: "/run/user/1000/devbox/proj-1", Network: "host",
+				StateDir: "/run/user/1000/devbox/proj-1", Network: slirpnet.Host,
 				SingleID: true, IdleTimeout: 15 * time.Minute,
 				Mounts: []Mount{{Source: "/data", Target: "/mnt/data", ReadOnly: true}},
 			},

@@ -45,14 +45,14 @@ func Prepare(opts Options, tlsVerify bool) (Options, error) {
 	if opts.Config.Network == "" && opts.Config.Security == config.SecurityStrict {
 		// Its own network namespace, no route out: devbox's proxy is the
 		// one way out (docs/security.md).
-		opts.Config.Network = "none"
+		opts.Config.Network = slirpnet.None.Name()
 	}
 	if opts.Config.Network == "" {
 		d, err := slirpnet.Default()
 		if err != nil {
 			return opts, err
 		}
-		opts.Config.Network = d
+		opts.Config.Network = d.Name()
 	}
 	return resolveImage(opts, tlsVerify)
 }

@@ -294,10 +294,14 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 	c := opts.Config
+	network, err := slirpnet.ParseDriver(c.Network)
+	if err != nil {
+		return proto.Spec{}, err
+	}
 	spec := proto.Spec{
 		Name: opts.Name, Hostname: hostname(opts), ProjectDir: opts.Project,
 		Home: home, HomeSource: homeSrc, StateDir: dir,
-		Network: c.Network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
+		Network: network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
 		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts), Security: c.Security,
 		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
 		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required,

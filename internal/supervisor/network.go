@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -25,7 +26,7 @@ const ControlSocket = "ctl.sock"
 // runs.
 func (s *supervisor) prepareNetwork() (proto.NetReady, error) {
 	nr := proto.NetReady{Spec: s.spec}
-	if !slirpnet.Uses(s.spec.Network) {
+	if !s.spec.Network.Attaches() {
 		return nr, nil
 	}
 	n, err := slirpnet.Prepare(slirpnet.Options{
@@ -77,7 +78,7 @@ func (s *supervisor) writeNetEtc(l slirpnet.Lease) error {
 func (s *supervisor) publishPorts() error {
 	if s.net == nil {
 		if len(s.spec.Ports) > 0 {
-			return fmt.Errorf("publish ports: --network %s has no port forwarding; use --network slirp4netns or pasta", s.spec.Network)
+			return fmt.Errorf("publish ports: --network %s has no port forwarding; use --network %s", s.spec.Network, strings.Join(slirpnet.PortNames(), " or "))
 		}
 		return nil
 	}

@@ -257,9 +257,9 @@ func (s *supervisor) startChild() error {
 	return err
 }
 
-func cloneFlags(network string) uintptr {
+func cloneFlags(network slirpnet.Driver) uintptr {
 	f := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
-	if network != "host" {
+	if network.NetNS() {
 		f |= unix.CLONE_NEWNET
 	}
 	return uintptr(f)
@@ -352,7 +352,7 @@ func (s *supervisor) writeState() error {
 	}
 	spec := s.spec
 	s.st = state.State{
-		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network,
+		Name: spec.Name, Project: spec.ProjectDir, Hostname: spec.Hostname, Network: spec.Network.Name(),
 		IdleTimeout: spec.IdleTimeout, Ephemeral: s.spec.Ephemeral,
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
 		Helpers: s.helperPIDs(),

@@ -1,5 +1,9 @@
 package slirpnet
 
+// The lifetime of helper processes (slirp4netns, pasta), host side: ending
+// them, and a watcher process that ends them when the supervisor dies,
+// even by SIGKILL.
+
 import (
 	"fmt"
 	"os"
@@ -11,6 +15,23 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// KillHelpers ends helper processes by pid, checking each is still a
+// network helper (pids are reused).
+func KillHelpers(pids []int) {
+	for _, pid := range pids {
+		if !isHelper(pid) {
+			continue
+		}
+		fd, err := unix.PidfdOpen(pid, 0)
+		unix.Kill(pid, unix.SIGKILL)
+		if err == nil {
+			// Wait (briefly) until it is gone, so a stop leaves nothing.
+			unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 1000)
+			unix.Close(fd)
+		}
+	}
+}
 
 // envWatch marks the helper watcher process and lists the pids it guards.
 const envWatch = "_DEVBOX_HELPER_WATCH"
@@ -99,11 +120,5 @@ func isHelper(pid int) bool {
 	if err != nil {
 		return false
 	}
-	name := strings.TrimSpace(string(comm))
-	for _, h := range []string{Slirp4netns, Pasta, "passt"} {
-		if name == h || strings.HasPrefix(name, h+".") {
-			return true
-		}
-	}
-	return false
+	return isHelperName(strings.TrimSpace(string(comm)))
 }
