@@ -286,6 +286,9 @@ func mountDev(spec proto.Spec) error {
 			return err
 		}
 	}
+	if err := bindTun(); err != nil {
+		return err
+	}
 	if err := mountDevpts(spec); err != nil {
 		return err
 	}
@@ -293,6 +296,46 @@ func mountDev(spec proto.Spec) error {
 		return err
 	}
 	return devLinks()
+}
+
+// bindTun binds the host's /dev/net/tun when this process can open it, so
+// that devbox inside the sandbox (or podman, or unshare -Urn with
+// slirp4netns) gets a user-mode network. It is skipped when the host has
+// no such node or does not let the user open it.
+//
+// Why this is safe: the open succeeds only when the host user may open the
+// node anyway (the child is the host user to the kernel's permission
+// check), so no new device is reachable. A tun device lives in the network
+// namespace of whoever opens the node, and creating or attaching one
+// (TUNSETIFF) needs CAP_NET_ADMIN over that namespace: the sandbox's own,
+// whose owner is the sandbox's user namespace, or one nested inside it.
+// The host's network namespace is never reachable through it, and
+// sessions, whose bounding set lacks CAP_NET_ADMIN (confine.go), get it
+// only in a network namespace of their own (unshare -Urn), as without the
+// node. With --network host the sandbox shares the host's namespace, where
+// it holds no capability: it can attach only to a persistent device that
+// the user owns and could use outside the sandbox already.
+func bindTun() error {
+	const tun = oldRoot + "/dev/net/tun"
+	if !tunUsable(tun) {
+		return nil
+	}
+	return bindFile(tun, "/dev/net/tun", false)
+}
+
+// tunUsable reports whether path is the tun character device (10:200) and
+// opens for reading and writing.
+func tunUsable(path string) bool {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(10, 200) {
+		return false
+	}
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 func mountDevpts(spec proto.Spec) error {
