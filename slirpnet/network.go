@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -170,6 +171,27 @@ func Default() (Driver, error) {
 	}
 	return Driver{}, hint.Wrap(fmt.Errorf("no user-mode network helper found (%s)", strings.Join(helpers, " or ")),
 		fmt.Sprintf("install one: 'sudo apt-get install %s'%s; or run with --network %s (loopback only)", pkgs[0], others, None))
+}
+
+// TunDevice is the node both helpers open to make the sandbox's interface.
+const TunDevice = "/dev/net/tun"
+
+// DefaultUsable is Default, and also fails when the helper could not work:
+// /dev/net/tun is missing or does not open for this user (a container
+// started with default options has none). The client falls back to
+// --network none on its error, unless the config requires a network.
+func DefaultUsable() (Driver, error) {
+	d, err := Default()
+	if err != nil {
+		return Driver{}, err
+	}
+	f, err := os.OpenFile(TunDevice, os.O_RDWR, 0)
+	if err != nil {
+		return Driver{}, hint.Wrap(fmt.Errorf("%s found, but it cannot open %s: %w", d.Helper(), TunDevice, err),
+			"give the container the device (podman run --device /dev/net/tun, or a device plugin in Kubernetes; see docs/kubernetes.md), or run with --network none (loopback only)")
+	}
+	f.Close()
+	return d, nil
 }
 
 func lookHelper(d Driver) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/devbox-dev/devbox/subid"
@@ -61,7 +62,55 @@ func NewPlan(uid, gid uint32, username string) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return NewPlanFrom(uid, gid, username, subuid, subgid, exec.LookPath), nil
+	p := NewPlanFrom(uid, gid, username, subuid, subgid, exec.LookPath)
+	if uid == 0 && len(subid.For(subuid, username, uid)) == 0 && len(subid.For(subgid, username, uid)) == 0 {
+		outerU, _ := os.ReadFile("/proc/self/uid_map")
+		outerG, _ := os.ReadFile("/proc/self/gid_map")
+		p = FitOuter(p, string(outerU), string(outerG))
+	}
+	return p, nil
+}
+
+// FitOuter narrows root's default mapping (ids 1-65535 to themselves) to
+// the ids the outer user namespace has, given its uid_map and gid_map
+// (root in a container or pod with fewer ids, and no /etc/subuid entry):
+// a map naming an id the outer namespace lacks is refused. The Warning
+// says so, in one line; with no ids but 0, only 0 is mapped.
+func FitOuter(p Plan, outerUID, outerGID string) Plan {
+	u, g := within(outerUID, rootDefault[0]), within(outerGID, rootDefault[0])
+	if slices.Equal(u, rootDefault) && slices.Equal(g, rootDefault) {
+		return p
+	}
+	p.UID, p.GID = stack(0, u), stack(0, g)
+	p.Warning = fmt.Sprintf("no subordinate ids for root, and the outer user namespace has only %d uids and %d gids of 1-65535: mapping those above root (a file owned by another id shows as nobody)", total(u), total(g))
+	return p
+}
+
+// within returns the parts of r that the inside column of a uid_map or
+// gid_map covers, in order. Unreadable lines are skipped.
+func within(idMap string, r subid.Range) []subid.Range {
+	var out []subid.Range
+	lo, hi := uint64(r.Start), uint64(r.Start)+uint64(r.Count)
+	for _, line := range strings.Split(idMap, "\n") {
+		var inside, host, count uint64
+		if n, _ := fmt.Sscan(line, &inside, &host, &count); n != 3 {
+			continue
+		}
+		a, b := max(lo, inside), min(hi, inside+count)
+		if a < b {
+			out = append(out, subid.Range{Start: uint32(a), Count: uint32(b - a)})
+		}
+	}
+	slices.SortFunc(out, func(x, y subid.Range) int { return int(int64(x.Start) - int64(y.Start)) })
+	return out
+}
+
+func total(rs []subid.Range) uint64 {
+	var n uint64
+	for _, r := range rs {
+		n += uint64(r.Count)
+	}
+	return n
 }
 
 func readSubIDFile(path string) ([]byte, error) {

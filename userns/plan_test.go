@@ -3,6 +3,7 @@ package userns
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,5 +168,34 @@ func TestHelperHint(t *testing.T) {
 		if !errors.Is(err, base) {
 			t.Error("hint lost the cause")
 		}
+	}
+}
+
+func TestFitOuter(t *testing.T) {
+	root := NewPlanFrom(0, 0, "root", nil, nil, lookPathNone)
+	tests := []struct {
+		name     string
+		uid, gid string
+		want     []Mapping
+		warn     bool
+	}{
+		{"host", "         0          0 4294967295\n", "         0          0 4294967295\n", []Mapping{{0, 0, 1}, {1, 1, 65535}}, false},
+		{"rootless podman", "0 1000 1\n1 100000 65536\n", "0 1000 1\n1 100000 65536\n", []Mapping{{0, 0, 1}, {1, 1, 65535}}, false},
+		{"pod with 65536", "0 2147418112 65536\n", "0 2147418112 65536\n", []Mapping{{0, 0, 1}, {1, 1, 65535}}, false},
+		{"1000 ids", "0 1000 1\n1 100000 999\n", "0 1000 1\n1 100000 999\n", []Mapping{{0, 0, 1}, {1, 1, 999}}, true},
+		{"root only", "0 1000 1\n", "0 1000 1\n", []Mapping{{0, 0, 1}}, true},
+		{"gap", "0 1000 1\n1 5000 10\n100 6000 5\n", "0 0 4294967295\n", []Mapping{{0, 0, 1}, {1, 1, 10}, {11, 100, 5}}, true},
+		{"garbage lines", "junk\n0 0 4294967295\n", "0 0 4294967295\n", []Mapping{{0, 0, 1}, {1, 1, 65535}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FitOuter(root, tt.uid, tt.gid)
+			if !slices.Equal(got.UID, tt.want) {
+				t.Errorf("UID = %v, want %v", got.UID, tt.want)
+			}
+			if (got.Warning != "") != tt.warn || strings.Contains(got.Warning, "\n") {
+				t.Errorf("Warning = %q, want one line: %v", got.Warning, tt.warn)
+			}
+		})
 	}
 }

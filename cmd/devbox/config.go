@@ -34,6 +34,8 @@ var flagKeys = map[string]struct{ key, prefix string }{
 	"security":            {"security", ""},
 	"allow":               {"egress", "allow="},
 	"allow-local":         {"egress", "allow_local="},
+	"require-network":     {"require_network", ""},
+	"require-proc":        {"require_proc", ""},
 }
 
 // loadConfig builds the one validated Config: defaults, then the project's

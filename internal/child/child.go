@@ -184,7 +184,7 @@ func stageTwo(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	if err := sendReady(parent, nr.Spec, proto.Ready{Trace: trace.Take()}); err != nil {
+	if err := sendReady(parent, nr.Spec, proto.Ready{Trace: trace.Take(), Notices: notices}); err != nil {
 		return err
 	}
 	if _, err := proto.RecvAs[proto.Go](parent); err != nil {
@@ -256,10 +256,18 @@ func readMap(name string) string {
 	return strconv.Quote(string(b))
 }
 
+// notices are the fallbacks the setup took, one line each, sent in Ready.
+// The setup runs on one goroutine, before init serves.
+var notices []string
+
+func notice(format string, args ...any) {
+	notices = append(notices, fmt.Sprintf(format, args...))
+}
+
 // setupSandbox is the ordered list of steps inside the namespaces.
 func setupSandbox(spec proto.Spec) error {
-	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-		return fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+	if err := setHostname(spec.Hostname); err != nil {
+		return err
 	}
 	if spec.Network.NetNS() {
 		if err := loopbackUp(); err != nil {
@@ -270,6 +278,24 @@ func setupSandbox(spec proto.Spec) error {
 		}
 	}
 	return buildRoot(spec)
+}
+
+// setHostname names the sandbox's UTS namespace. An outer runtime's seccomp
+// filter may refuse sethostname even there (Podman's and Docker's allow it
+// only with CAP_SYS_ADMIN, which a default container lacks): the hostname
+// then stays the outer one, and /etc/hostname and /etc/hosts, which devbox
+// binds, still carry the sandbox's name.
+func setHostname(name string) error {
+	err := unix.Sethostname([]byte(name))
+	if errors.Is(err, syscall.EPERM) {
+		outer, _ := os.Hostname()
+		notice("cannot set the hostname to %q (the outer runtime's seccomp filter refuses sethostname): it stays %q; /etc/hostname says %q", name, outer, name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("set hostname %q: %w", name, err)
+	}
+	return nil
 }
 
 // loopbackUp brings up lo in the new network namespace.

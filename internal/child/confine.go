@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/seccomp"
@@ -193,6 +194,11 @@ func allowPing() error {
 	if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte(v), 0); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil // a kernel without IPv4
+		}
+		if errors.Is(err, syscall.EROFS) {
+			// An outer runtime mounted /proc/sys read-only (a container).
+			notice("/proc/sys is read-only here (the outer runtime's), so ping_group_range stays as it is: ping works as root inside, not as another user")
+			return nil
 		}
 		return fmt.Errorf("allow ping in the sandbox network: %w", err)
 	}

@@ -244,16 +244,39 @@ func mountScratch(proto.Spec) error {
 }
 
 // mountProc mounts a proc instance of the new PID namespace, so only the
-// sandbox's processes show.
-func mountProc(proto.Spec) error {
+// sandbox's processes show. The kernel refuses that (EPERM) where the
+// outer /proc is partly masked, as in a container started with default
+// options: a new proc would reveal what the masks hide. Then, unless the
+// spec requires its own /proc, the outer /proc is bound recursively, masks
+// and all (procFallback).
+func mountProc(spec proto.Spec) error {
 	if err := os.MkdirAll("/proc", 0o555); err != nil {
 		return err
 	}
 	err := mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
-	if errors.Is(err, syscall.EPERM) {
-		return hint.Wrap(err, "the kernel refuses a new /proc when the host's /proc is partly masked (as in many container-based CI runners); run devbox on the host or in a VM, or give the runner an unmasked /proc (docker run --security-opt systempaths=unconfined)")
+	if !errors.Is(err, syscall.EPERM) {
+		return err
 	}
-	return err
+	if spec.RequireProc {
+		return hint.Wrap(fmt.Errorf("%w (require_proc is set, and the kernel refuses a new /proc where the outer /proc is partly masked, as in many container-based CI runners)", err),
+			"give the container an unmasked /proc (docker run --security-opt systempaths=unconfined, podman run --security-opt unmask=/proc/*, procMount: Unmasked in Kubernetes), or drop --require-proc")
+	}
+	return procFallback()
+}
+
+// procFallback binds the outer /proc. Its limits: it lists the processes
+// of the outer PID namespace, with their pids there, not only the
+// sandbox's, and ps, kill by a listed pid and /proc/PID paths use those
+// numbers. The host's own processes stay hidden wherever the outer runtime
+// gave its container a PID namespace of its own (every container runtime
+// does by default); devbox cannot hide the container's other processes.
+// The masks stay, and they are locked: nothing inside can lift them.
+func procFallback() error {
+	if err := mount(oldRoot+"/proc", "/proc", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind the outer /proc after the kernel refused a new one: %w", err)
+	}
+	notice("the kernel refuses this sandbox a /proc of its own (the outer /proc is masked): it sees the outer /proc, whose processes and pids are the container's, not only the sandbox's; --require-proc makes this an error")
+	return nil
 }
 
 // mountSys mounts a read-only sysfs for the sandbox's network namespace; with

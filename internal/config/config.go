@@ -64,6 +64,12 @@ type Config struct {
 	Cache bool
 	// Egress is the [egress] table: the strict profile's network allowlist.
 	Egress Egress
+	// RequireNetwork makes the fallback to network none (no helper, or no
+	// usable /dev/net/tun, when no network is named) an error; RequireProc
+	// makes the fallback for a /proc the kernel refuses to mount (a masked
+	// /proc in a container) an error. Both fallbacks warn otherwise.
+	RequireNetwork bool
+	RequireProc    bool
 }
 
 // HomeFile is one entry of home_files: Path is relative to the home.
@@ -196,6 +202,8 @@ func (c Config) values() map[string]string {
 		"home_files":          homeFilesValue(c.HomeFiles),
 		"cache":               fmt.Sprint(c.Cache),
 		"egress":              egressValue(c.Egress),
+		"require_network":     fmt.Sprint(c.RequireNetwork),
+		"require_proc":        fmt.Sprint(c.RequireProc),
 	}
 }
 

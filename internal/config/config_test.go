@@ -38,6 +38,8 @@ forward_ssh_agent = true
 gui = true
 user = "self"
 security = "unconfined"
+require_network = true
+require_proc = true
 
 [env]
 GOFLAGS = "-mod=mod"
@@ -77,7 +79,8 @@ read_only = true
 		Limits: Limits{Limits: cgroupv2.Limits{Memory: 2 << 30, MemorySwap: &swap, Pids: 512, CPUs: 1.5, CPUWeight: 200}, Required: true},
 		Shell:  "/bin/zsh", Workdir: filepath.Join(ctx.Project, "src"), IdleTimeout: time.Hour,
 		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self", Security: "unconfined",
-		HomeFiles: []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
+		HomeFiles:      []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
+		RequireNetwork: true, RequireProc: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
@@ -96,9 +99,9 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown key with suggestion", "netwrk = \"host\"\n",
-			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress)`},
+			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc)`},
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
-			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress)`},
+			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc)`},
 		{"bad choice", "network = \"hots\"\n",
 			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},
@@ -218,4 +221,26 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The --require-network and --require-proc flags go through the keys'
+// setters, as the file does.
+func TestLoadRequireFlags(t *testing.T) {
+	ctx := testContext(t)
+	os.WriteFile(filepath.Join(ctx.Project, FileName), []byte("require_network = false\n"), 0o644)
+	c, err := Load("devbox.toml", ctx, []Override{
+		{Flag: "require-network", Key: "require_network", Value: "true"},
+		{Flag: "require-proc", Key: "require_proc", Value: "true"},
+	})
+	if err != nil || !c.RequireNetwork || !c.RequireProc {
+		t.Errorf("Load = %+v, %v; want both required", c, err)
+	}
+	_, err = Load("devbox.toml", ctx, []Override{{Flag: "require-proc", Key: "require_proc", Value: "maybe"}})
+	if err == nil || !strings.Contains(err.Error(), `--require-proc: invalid value "maybe"`) {
+		t.Errorf("bad flag error = %v", err)
+	}
+	os.WriteFile(filepath.Join(ctx.Project, FileName), []byte("require_network = \"yes\"\n"), 0o644)
+	if _, err := Load("devbox.toml", ctx, nil); err == nil || !strings.Contains(err.Error(), "require_network") {
+		t.Errorf("string value error = %v", err)
+	}
 }

@@ -59,6 +59,8 @@ var keys = []key{
 		return setString(&c.Security, v, oneOf(Securities))
 	}},
 	{"egress", setEgress},
+	{"require_network", func(c *Config, v any, _ Context) error { return setBool(&c.RequireNetwork, v) }},
+	{"require_proc", func(c *Config, v any, _ Context) error { return setBool(&c.RequireProc, v) }},
 }
 
 // Keys returns the valid top-level key names.

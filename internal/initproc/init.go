@@ -9,6 +9,7 @@
 package initproc
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"runtime"
@@ -232,20 +233,11 @@ func (st *initState) stop(grace time.Duration) {
 }
 
 // hasChildren reports whether any process but init is left. Children are
-// reaped by the signal loop, so count what /proc still lists.
+// reaped by the signal loop; kill(-1, 0) reaches every other process of the
+// PID namespace and fails with ESRCH when there is none. It does not read
+// /proc, which may be the outer one (the masked /proc fallback).
 func hasChildren() bool {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return false
-	}
-	defer d.Close()
-	names, _ := d.Readdirnames(-1)
-	for _, n := range names {
-		if n != "1" && n[0] >= '0' && n[0] <= '9' {
-			return true
-		}
-	}
-	return false
+	return !errors.Is(unix.Kill(-1, 0), unix.ESRCH)
 }
 
 // finish kills what is left and exits; the kernel tears down the namespaces.

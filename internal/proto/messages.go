@@ -57,6 +57,9 @@ type Spec struct {
 	// resolved): where one shows inside (a project, home or mount holding
 	// it), the child covers it with an empty read-only tmpfs.
 	Hidden []string `json:"hidden,omitempty"`
+	// RequireProc makes a /proc the kernel refuses to mount (a masked /proc
+	// in a container) an error, instead of the fallback to the outer one.
+	RequireProc bool `json:"require_proc,omitempty"`
 
 	// The host side's part: the child does not use these.
 
@@ -140,9 +143,13 @@ type (
 	}
 	// Ready ends the child's setup (to the supervisor) and the supervisor's
 	// start (to the client, on the ready pipe). Trace carries the sender's
-	// phase timings, and those it received, when tracing is on.
+	// phase timings, and those it received, when tracing is on. Notices
+	// (child to supervisor) are one line per fallback the child took (the
+	// outer /proc, a hostname it could not set), which the supervisor
+	// passes on to the client as Warnings.
 	Ready struct {
-		Trace []trace.Span `json:"trace,omitempty"`
+		Trace   []trace.Span `json:"trace,omitempty"`
+		Notices []string     `json:"notices,omitempty"`
 	}
 	Go struct{}
 )

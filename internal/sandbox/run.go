@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -48,13 +49,35 @@ func Prepare(opts Options, tlsVerify bool) (Options, error) {
 		opts.Config.Network = slirpnet.None.Name()
 	}
 	if opts.Config.Network == "" {
-		d, err := slirpnet.Default()
+		d, err := defaultNetwork(opts)
 		if err != nil {
 			return opts, err
 		}
 		opts.Config.Network = d.Name()
 	}
 	return resolveImage(opts, tlsVerify)
+}
+
+// defaultNetwork is the driver for a config that names none: the usable
+// user-mode one, else none with a notice (a container without a helper or
+// /dev/net/tun), or an error under require_network.
+func defaultNetwork(opts Options) (slirpnet.Driver, error) {
+	d, err := slirpnet.DefaultUsable()
+	if err == nil {
+		return d, nil
+	}
+	if opts.Config.RequireNetwork {
+		return slirpnet.Driver{}, hint.Wrap(fmt.Errorf("no usable user-mode network (require_network is set): %w", err), hint.Of(err))
+	}
+	notice(opts.Warn, "no user-mode network here (%v): using --network none (loopback only); --require-network makes this an error", err)
+	return slirpnet.None, nil
+}
+
+// notice writes one warning line, when there is somewhere to write it.
+func notice(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "devbox: warning: "+format+"\n", args...)
+	}
 }
 
 // resolveImage looks up Config.Image (--image, else image = in

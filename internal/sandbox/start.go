@@ -304,7 +304,7 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 		Network: network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
 		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts), Security: c.Security,
 		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
-		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required,
+		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required, RequireProc: c.RequireProc,
 	}
 	if err := configureSpec(&spec, opts); err != nil {
 		return proto.Spec{}, err

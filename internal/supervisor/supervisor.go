@@ -330,6 +330,11 @@ func (s *supervisor) handshake() error {
 		return err
 	}
 	trace.Add(ready.Trace)
+	for _, n := range ready.Notices {
+		if err := proto.Encode(s.ready, proto.Warning{Msg: n}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
