@@ -15,7 +15,8 @@
 # one engineer's `devbox stop --all` cannot end another's sandboxes),
 # DEVBOX_CI_DIR the copy of the tree (default /var/tmp/devbox-ci, or
 # /var/tmp/devbox-ci-USER for another user), DEVBOX_TEST_RUN a -run regex for
-# the integration tests, and DEVBOX_CI_QUICK=1 leaves out the root, single-id
+# the integration tests (with it set, DEVBOX_TEST_PODMAN=1 still runs the
+# podman smoke tests, which a full run always does), and DEVBOX_CI_QUICK=1 leaves out the root, single-id
 # and User-Mode Linux sections.
 set -eu
 
@@ -48,6 +49,14 @@ packages="$packages keyutils iputils-ping gdb strace"
 # crun is not what Debian 12 installs by default on hybrid cgroups; kube play
 # builds its pause image around catatonit)
 packages="$packages podman runc catatonit"
+# container tests (issue 13): the smoke subset runs inside a rootless
+# podman run of a minimal Debian rootfs (mmdebstrap, above; podman and runc
+# as for the kube tests)
+
+# podman_smoke is the smoke subset of the integration suite that runs
+# inside the container: run, exit codes, join, project write, an image
+# sandbox, and the container's own fallbacks.
+podman_smoke='^(TestExitStatusPassesThrough|TestSandboxKeepsRunningBetweenSessions|TestFileCreatedInProjectIsOwnedByUser|TestImage_ImportEachKind|TestInContainer_.*)$'
 # benchmarks (bench/bench.sh, issue 15): the peers of the cold-start lines
 packages="$packages bubblewrap rootlesskit hyperfine"
 
@@ -92,13 +101,34 @@ user_main() {
 
 	# Root-only tests run in the root part; the no-subuid test needs a user
 	# without ranges (devbox-nosub in the root part).
-	skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop)$'
+	# TestInContainer_ runs in the container (podman_smoke_run).
+	skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestInContainer_.*)$'
 	if has_subids "$(id -un)"; then
-		skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange)$'
+		skip='^(TestRunAsRoot|TestOtherUserCannotJoinOrStop|TestSingleIDWithoutSubordinateRange|TestInContainer_.*)$'
 	fi
 	section "integration tests as $(id -un) (uid $(id -u))"
 	go test -tags integration -count=1 -timeout 10m -v -skip "$skip" -run "${DEVBOX_TEST_RUN:-.}" \
 		./test/integration/ -devbox "$PWD/bin/devbox" 2>&1 | summarize
+	if [ -n "${DEVBOX_TEST_PODMAN_ROOTFS:-}" ]; then
+		podman_smoke_run
+	fi
+}
+
+# podman_smoke_run runs podman_smoke inside a rootless podman container with
+# default options, as this user: the container's root runs the tests
+# against bin/, mounted read-only. runc and cgroupfs: this host's cgroups
+# are hybrid, where Debian 12's crun and the systemd manager fail rootless.
+podman_smoke_run() {
+	section "smoke tests inside rootless podman run (default options)"
+	rootfs=$DEVBOX_TEST_PODMAN_ROOTFS
+	img=localhost/devbox-ci-debian:$(stat -c %Y "$rootfs")
+	if ! podman image exists "$img"; then
+		podman import "$rootfs" "$img" >/dev/null
+	fi
+	podman --runtime runc --cgroup-manager cgroupfs run --rm \
+		-v "$PWD/bin:/devbox:ro" -e DEVBOX_TEST_IN_CONTAINER=1 -e DEVBOX_TEST_MUST_WORK="${DEVBOX_TEST_MUST_WORK:-}" \
+		"$img" /devbox/integration.test -test.count=1 -test.timeout=5m -test.v \
+		-test.run "$podman_smoke" -devbox /devbox/devbox 2>&1 | summarize
 }
 
 # summarize passes go test -v output through but keeps only the result lines
@@ -175,6 +205,21 @@ EOF
 	mv "$aa_parser.tmp" "$aa_parser"
 	chmod -R a+rX "$aa_dir"
 	"$aa_parser" --version | head -n 1
+}
+
+# setup_podman_rootfs sets podman_rootfs to a minbase Debian 12 tarball
+# (plus busybox-static, which the image tests copy into their images) for
+# the container smoke tests, made once with mmdebstrap, as the apt test
+# makes its rootfs, and kept in /var/cache/devbox-ci. It has no
+# slirp4netns, pasta or uidmap, as a CI runner's image need not.
+setup_podman_rootfs() {
+	podman_rootfs=/var/cache/devbox-ci/podman-rootfs.tar
+	[ -s "$podman_rootfs" ] && return
+	mkdir -p /var/cache/devbox-ci
+	mmdebstrap --variant=minbase --include=busybox-static --format=tar \
+		bookworm "$podman_rootfs.tmp" http://deb.debian.org/debian
+	chmod a+r "$podman_rootfs.tmp"
+	mv "$podman_rootfs.tmp" "$podman_rootfs"
 }
 
 # next_free_subid: the start of a 65536-id block above every range in use.
@@ -274,6 +319,10 @@ root_main() {
 	section "host setup (root)"
 	install_packages
 	setup_apparmor_parser
+	podman_rootfs=
+	if [ -z "${DEVBOX_TEST_RUN:-}" ] || [ -n "${DEVBOX_TEST_PODMAN:-}" ]; then
+		setup_podman_rootfs
+	fi
 	setup_users
 	setup_devices
 	copy_tree
@@ -288,7 +337,7 @@ root_main() {
 			PATH="$godir:/usr/local/bin:/usr/bin:/bin" \
 			$(go_env_for "$test_user" "$home") \
 			DEVBOX_TEST_MUST_WORK="$must_work" DEVBOX_TEST_NESTED=1 DEVBOX_TEST_RUN="${DEVBOX_TEST_RUN:-.}" \
-			DEVBOX_TEST_APPARMOR_PARSER="$aa_parser" \
+			DEVBOX_TEST_APPARMOR_PARSER="$aa_parser" DEVBOX_TEST_PODMAN_ROOTFS="$podman_rootfs" \
 			sh ./test.sh
 	)
 	if [ -n "${DEVBOX_CI_QUICK:-}" ]; then
