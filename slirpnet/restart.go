@@ -178,6 +178,7 @@ func restartSlirp4netns(opts Options, childPID int) (int, func() error, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	f.Sandbox = f.Sandbox && mountNSWorks(os.Geteuid(), hasSysAdmin())
 	args := append([]string{"--configure"}, slirpArgs(opts, f, seccompWorks(), childPID)...)
 	pid, cleanup, err := startSlirp4netns(path, args, opts.Log)
 	if err != nil {

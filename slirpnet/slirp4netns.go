@@ -88,6 +88,7 @@ func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
 	if err != nil {
 		return err
 	}
+	f.Sandbox = f.Sandbox && mountNSWorks(os.Geteuid(), hasSysAdmin())
 	pid, cleanup, err := startSlirp4netns(path, slirpArgs(opts, f, seccompWorks(), childPID), opts.Log)
 	n.cleanup = cleanup
 	if err != nil {
@@ -96,6 +97,28 @@ func (n *Network) attachSlirp4netns(opts Options, childPID int) error {
 	n.Lease = slirpLease
 	n.Helpers = []int{pid}
 	return nil
+}
+
+// mountNSWorks reports whether slirp4netns --enable-sandbox can work for a
+// process with this euid: the helper unshares a mount namespace, and a
+// user namespace with it only when it does not run as root. Root without
+// CAP_SYS_ADMIN is devbox inside a devbox sandbox (whose bounding set
+// lacks it): there the helper would fail ("cannot unshare new mount
+// namespace"), so it runs without its own mount namespace, still confined
+// by the outer sandbox and by --enable-seccomp.
+func mountNSWorks(euid int, sysAdmin bool) bool {
+	return euid != 0 || sysAdmin
+}
+
+// hasSysAdmin reports whether CAP_SYS_ADMIN is in this process's
+// effective set.
+func hasSysAdmin() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[0].Effective&(1<<unix.CAP_SYS_ADMIN) != 0
 }
 
 // seccompWorks reports whether the kernel has seccomp filters, which
