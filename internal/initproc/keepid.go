@@ -1,6 +1,7 @@
 package initproc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -17,6 +18,12 @@ import (
 // sandbox and keeps serving it). Init writes the nested maps itself: it has
 // CAP_SETUID and CAP_SETGID over every id of the sandbox's namespace.
 func keepID(sys *syscall.SysProcAttr, k *proto.KeepID) error {
+	// The session's maps are written through /proc/PID, with the pid of
+	// this namespace: the outer /proc of the masked-/proc fallback has
+	// other pids, and the write would miss (or hit another process).
+	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
+		return errors.New("sessions as your own user (user = \"self\") need the sandbox's own /proc, which this host refuses (a masked /proc): run with --user root, or give the container an unmasked /proc")
+	}
 	uids, err := mappedCount("/proc/self/uid_map")
 	if err != nil {
 		return err

@@ -374,7 +374,7 @@ func sessionUser(opts Options) string {
 func WithUser(req proto.Spawn, user string) proto.Spawn {
 	name := "root"
 	req.KeepID = nil
-	if user == config.UserSelf {
+	if keepsID(user) {
 		req.KeepID = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
 		if u, err := osUser.Current(); err == nil {
 			name = u.Username
@@ -382,6 +382,13 @@ func WithUser(req proto.Spawn, user string) proto.Spawn {
 	}
 	req.Env = overlayEnv(req.Env, []string{"USER=" + name, "LOGNAME=" + name})
 	return req
+}
+
+// keepsID reports whether a session as user needs its own ids kept: self
+// for anyone but root, whose own ids are the sandbox's root already (devbox
+// run as a container's root: no nested namespace for nothing).
+func keepsID(user string) bool {
+	return user == config.UserSelf && os.Getuid() != 0
 }
 
 // sessionExtra is devbox's own part of a session's environment, and the
@@ -395,7 +402,7 @@ func sessionExtra(c config.Config, user string) ([]string, *proto.KeepID) {
 		extra = append(extra, GUIEnv(os.Getenv)...)
 	}
 	var keep *proto.KeepID
-	if user == config.UserSelf {
+	if keepsID(user) {
 		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
 		if u, err := osUser.Current(); err == nil {
 			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
