@@ -309,7 +309,7 @@ func mountDev(spec proto.Spec) error {
 			return err
 		}
 	}
-	if err := bindTun(); err != nil {
+	if err := bindTun(spec); err != nil {
 		return err
 	}
 	if err := mountDevpts(spec); err != nil {
@@ -338,9 +338,12 @@ func mountDev(spec proto.Spec) error {
 // node. With --network host the sandbox shares the host's namespace, where
 // it holds no capability: it can attach only to a persistent device that
 // the user owns and could use outside the sandbox already.
-func bindTun() error {
+//
+// A strict sandbox gets none: its one way out is devbox's proxy, and a tun
+// device is a network interface it has no use for.
+func bindTun(spec proto.Spec) error {
 	const tun = oldRoot + "/dev/net/tun"
-	if !tunUsable(tun) {
+	if spec.Security == proto.SecurityStrict || !tunUsable(tun) {
 		return nil
 	}
 	return bindFile(tun, "/dev/net/tun", false)
