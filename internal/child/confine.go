@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/devbox-dev/devbox/internal/caps"
+
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/seccomp"
 	"golang.org/x/sys/unix"
@@ -121,7 +123,7 @@ func confine(prof string) error {
 // AllThreadsSyscall costs a stop-the-world per call, about 5 ms for the
 // thirty calls on a loaded machine; init's other threads never exec.
 func dropCaps() error {
-	last, err := lastCap()
+	last, err := caps.Last()
 	if err != nil {
 		return err
 	}
@@ -167,19 +169,6 @@ func capset(set, inh [2]uint32) error {
 		return fmt.Errorf("set capabilities: %w", err)
 	}
 	return nil
-}
-
-// lastCap is the highest capability this kernel knows.
-func lastCap() (uintptr, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return 0, fmt.Errorf("read the last capability: %w", err)
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 8)
-	if err != nil {
-		return 0, fmt.Errorf("read the last capability: %w", err)
-	}
-	return uintptr(n), nil
 }
 
 // allowPing lets every mapped group open ICMP datagram sockets in the

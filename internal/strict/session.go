@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devbox-dev/devbox/internal/caps"
+
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/seccomp"
 	"golang.org/x/sys/unix"
@@ -117,7 +119,7 @@ func confine(p Policy) error {
 // as its one ambient capability (its nested user namespace starts with a
 // full bounding set); a root session has it from init.
 func dropAllCaps() error {
-	last, err := lastCap()
+	last, err := caps.Last()
 	if err != nil {
 		return err
 	}
@@ -135,19 +137,6 @@ func dropAllCaps() error {
 		return fmt.Errorf("drop capabilities: %w", err)
 	}
 	return nil
-}
-
-// lastCap is the highest capability this kernel knows.
-func lastCap() (uintptr, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return 0, fmt.Errorf("read the last capability: %w", err)
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 8)
-	if err != nil {
-		return 0, fmt.Errorf("read the last capability: %w", err)
-	}
-	return uintptr(n), nil
 }
 
 // PolicyFor builds the sessions' policy from the launch spec.
