@@ -10,10 +10,10 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/shellinit"
-	"github.com/devbox-dev/devbox/storage"
 )
 
 // configFile records, in a running sandbox's runtime dir, the config it was
@@ -99,8 +99,9 @@ func refuseHidden(src string, hidden []string) error {
 
 // ProtectedFiles are the files in a project that decide what its sandbox
 // may do: the config, the image pins, and the devcontainer files 'devbox
-// init --from' reads.
-var ProtectedFiles = []string{config.FileName, storage.LockFile, ".devcontainer", ".devcontainer.json"}
+// init --from' reads (one list with the strict profile and devbox apply, in
+// internal/protect).
+var ProtectedFiles = protect.ConfigFiles
 
 // protectMounts binds each protected file that exists read-only over
 // itself, wherever a bind shows it inside: at the project's path, and below

@@ -6,7 +6,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/storage"
 )
 
 func TestProtectMounts(t *testing.T) {
@@ -38,5 +40,19 @@ func TestProtectMounts(t *testing.T) {
 				t.Errorf("protectMounts =\n%v\nwant\n%v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestProtectedFilesNameTheConfigAndLock keeps internal/protect's literal
+// names in step with the constants the loaders use.
+func TestProtectedFilesNameTheConfigAndLock(t *testing.T) {
+	for _, want := range []string{config.FileName, storage.LockFile} {
+		found := false
+		for _, name := range ProtectedFiles {
+			found = found || name == want
+		}
+		if !found {
+			t.Errorf("ProtectedFiles %v lacks %q", ProtectedFiles, want)
+		}
 	}
 }
