@@ -26,11 +26,10 @@ type Features struct {
 	ConfigNet bool `json:"config_net,omitempty"`
 }
 
-var slirpVersion = regexp.MustCompile(`slirp4netns version (\d+)\.(\d+)\.(\d+)`)
-
 // ParseSlirp4netnsFeatures reads `slirp4netns --version` and `--help` output.
 func ParseSlirp4netnsFeatures(version, help string) (Features, error) {
-	m := slirpVersion.FindStringSubmatch(version)
+	// Compiled here, not at package init: init runs for every devbox command.
+	m := regexp.MustCompile(`slirp4netns version (\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(version)
 	if m == nil {
 		return Features{}, fmt.Errorf("read slirp4netns version from %q", firstLine(version))
 	}

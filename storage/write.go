@@ -126,14 +126,15 @@ func openLayer(l v1.Layer, src layerSource) (io.ReadCloser, int64, error) {
 	return rc, -1, nil
 }
 
-// insufficientIDs is containers/storage's message for a file owned by an
-// id that the user namespace does not map.
-var insufficientIDs = regexp.MustCompile(`requested (\d+):(\d+) for ([^)]*)\)`)
+// insufficientIDs matches containers/storage's message for a file owned by
+// an id that the user namespace does not map (compiled when needed: package
+// init runs for every devbox command).
+const insufficientIDs = `requested (\d+):(\d+) for ([^)]*)\)`
 
 // layerError names the id and the mapped range when a layer holds ids the
 // user's subordinate range does not cover.
 func layerError(diffID v1.Hash, err error) error {
-	m := insufficientIDs.FindStringSubmatch(err.Error())
+	m := regexp.MustCompile(insufficientIDs).FindStringSubmatch(err.Error())
 	if m == nil {
 		return fmt.Errorf("store layer %s: %w", diffID, err)
 	}

@@ -121,7 +121,7 @@ func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
 	opts.Config = c
 	// The file alone (already validated above) and the keys flags set, so a
 	// join tells a changed devbox.toml from flags it does not repeat.
-	if opts.FileConfig, err = config.LoadFile(configName(opts.Project), configContext(opts.Project)); err != nil {
+	if opts.FileConfig, opts.FileDigest, err = config.LoadFileDigest(configName(opts.Project), configContext(opts.Project)); err != nil {
 		return err
 	}
 	opts.FlagKeys = map[string]bool{}

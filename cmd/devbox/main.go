@@ -1,6 +1,8 @@
 // Command devbox opens rootless developer sandboxes. main dispatches before
-// cobra: the same binary is the client, the supervisor (host side) and the
-// sandbox child (inside the namespaces).
+// cobra: the same binary is the client and the host side (supervisor,
+// helpers). The sandbox side (child, init, strict sessions' first stage) is
+// devbox-init, installed next to it: keeping those packages out of this
+// binary keeps every command's start (page faults, package init) small.
 package main
 
 import (
@@ -11,25 +13,17 @@ import (
 	"github.com/devbox-dev/devbox/storage"
 	"go.podman.io/storage/pkg/reexec"
 
-	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/fds"
-	"github.com/devbox-dev/devbox/internal/strict"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 func main() {
-	if strict.IsSession() { // a strict session's first stage, inside
-		os.Exit(strict.SessionMain())
-	}
 	if reexec.Init() { // containers/storage's own re-execs (storage-untar ...)
 		return
 	}
 	if asroot.IsHelper() {
 		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops())))
-	}
-	if child.IsChild() {
-		os.Exit(child.Main())
 	}
 	if slirpnet.IsWatcher() {
 		os.Exit(slirpnet.WatchMain())

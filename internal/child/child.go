@@ -25,11 +25,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Environment variables private to devbox's own processes.
+// Environment variables private to devbox's own processes (proto.ChildEnv
+// is the supervisor's side).
 const (
-	envChild = "_DEVBOX_CHILD"
-	envStage = "_DEVBOX_STAGE"
-	envExe   = "_DEVBOX_EXE" // the devbox binary that created the namespaces
+	envChild = proto.EnvChild
+	envStage = proto.EnvStage
+	envExe   = proto.EnvExe
 )
 
 // Inherited descriptors in the child.
@@ -53,18 +54,6 @@ func init() {
 	if IsChild() {
 		runtime.LockOSThread()
 	}
-}
-
-// Env returns the environment for starting the child's first stage. It runs
-// in the supervisor, whose binary path the child needs for AppArmor's fix:
-// the child itself runs from a sealed copy with no path.
-func Env() []string {
-	exe, _ := os.Executable()
-	env := []string{envChild + "=1", envStage + "=1", envExe + "=" + exe}
-	if trace.On() {
-		env = append(env, trace.Env+"=1")
-	}
-	return env
 }
 
 // Main runs the child and returns the process exit status.

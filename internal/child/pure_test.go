@@ -93,16 +93,3 @@ func TestEtcTarget(t *testing.T) {
 		}
 	}
 }
-
-func TestEnvMarksTheFirstStage(t *testing.T) {
-	env := Env()
-	for _, want := range []string{envChild + "=1", envStage + "=1", envExe + "="} {
-		found := false
-		for _, e := range env {
-			found = found || strings.HasPrefix(e, want)
-		}
-		if !found {
-			t.Errorf("Env() = %q lacks %s", env, want)
-		}
-	}
-}

@@ -66,22 +66,31 @@ func Load(name string, ctx Context, overrides []Override) (Config, error) {
 // file with --network pasta over network = "host"): the join check's
 // record of what devbox.toml says.
 func LoadFile(name string, ctx Context) (Config, error) {
+	c, _, err := LoadFileDigest(name, ctx)
+	return c, err
+}
+
+// LoadFileDigest is LoadFile plus the load's digest: equal digests mean
+// equal configs (see digester).
+func LoadFileDigest(name string, ctx Context) (Config, string, error) {
+	var d digester
 	path := filepath.Join(ctx.Project, FileName)
 	data, err := regfile.Read(path, MaxFileSize)
 	switch {
 	case err == nil:
-		return Parse(data, name, ctx)
+		c, err := Parse(data, name, d.wrap(ctx))
+		return c, d.sum(data, ctx), err
 	case errors.Is(err, regfile.ErrTooLarge):
 		fi, _ := os.Stat(path)
 		size := int64(MaxFileSize + 1)
 		if fi != nil {
 			size = fi.Size()
 		}
-		return Defaults(), tooLarge(name, size)
+		return Defaults(), "", tooLarge(name, size)
 	case !errors.Is(err, os.ErrNotExist):
-		return Defaults(), fmt.Errorf("read %s: %w", name, err)
+		return Defaults(), "", fmt.Errorf("read %s: %w", name, err)
 	}
-	return Defaults(), nil
+	return Defaults(), d.sum(nil, ctx), nil
 }
 
 // check validates what no single key can: combinations of keys, once the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -64,10 +63,13 @@ profile @NAME@-init "@BINDIR@/devbox-init" flags=(unconfined) {
 // apparmor_parser -r replaces a profile by name.
 func AppArmorName(path string) string {
 	name := strings.ReplaceAll(strings.TrimLeft(path, "/"), "/", ".")
-	return nameJunk.ReplaceAllString(name, "_")
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
+			return r
+		}
+		return '_'
+	}, name)
 }
-
-var nameJunk = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
 // AppArmorProfile returns the profiles for devbox and devbox-init in bindir.
 func AppArmorProfile(bindir string) string {

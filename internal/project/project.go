@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -76,13 +75,11 @@ func nearest(dir, name string) (string, bool) {
 	}
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9-]+`)
-
 // Name derives a sandbox name from a project dir: a readable basename plus a
 // short hash of the full path, so two checkouts named "app" differ.
 func Name(dir string) string {
 	base := strings.ToLower(filepath.Base(dir))
-	base = strings.Trim(unsafeChars.ReplaceAllString(base, "-"), "-")
+	base = strings.Trim(squash(base, isLowerAlnumDash), "-")
 	if len(base) > 24 {
 		base = strings.TrimRight(base[:24], "-")
 	}
@@ -93,21 +90,27 @@ func Name(dir string) string {
 	return base + "-" + hex.EncodeToString(sum[:3])
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)
-
-// ValidateName checks a user-given sandbox name (--name).
+// ValidateName checks a user-given sandbox name (--name): 1-63 of
+// [a-zA-Z0-9_.-], starting with a letter or digit.
 func ValidateName(name string) error {
-	if !validName.MatchString(name) {
+	ok := len(name) >= 1 && len(name) <= 63 && isAlnum(name[0])
+	for i := 0; ok && i < len(name); i++ {
+		ok = isAlnum(name[i]) || strings.IndexByte("_.-", name[i]) >= 0
+	}
+	if !ok {
 		return fmt.Errorf("invalid sandbox name %q: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit", name)
 	}
 	return nil
 }
 
-var validHost = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
-
-// ValidateHostname checks a hostname (--hostname) against RFC 1123.
+// ValidateHostname checks a hostname (--hostname) against RFC 1123:
+// dot-separated labels of 1-63 letters, digits and inner '-'.
 func ValidateHostname(h string) error {
-	if len(h) > 253 || !validHost.MatchString(h) {
+	ok := len(h) <= 253
+	for _, label := range strings.Split(h, ".") {
+		ok = ok && validLabel(label)
+	}
+	if !ok {
 		return fmt.Errorf("invalid hostname %q: use letters, digits and '-' in dot-separated labels of at most 63 characters", h)
 	}
 	return nil
@@ -115,7 +118,7 @@ func ValidateHostname(h string) error {
 
 // Hostname turns a sandbox name into a valid hostname.
 func Hostname(name string) string {
-	h := strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9-]+`).ReplaceAllString(name, "-"), "-")
+	h := strings.Trim(squash(name, isAlnumDash), "-")
 	if len(h) > 63 {
 		h = strings.TrimRight(h[:63], "-")
 	}
@@ -123,4 +126,43 @@ func Hostname(name string) string {
 		return "devbox"
 	}
 	return h
+}
+
+// validLabel reports whether l is one RFC 1123 label.
+func validLabel(l string) bool {
+	if len(l) < 1 || len(l) > 63 || !isAlnum(l[0]) || !isAlnum(l[len(l)-1]) {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		if !isAlnumDash(l[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// squash replaces each run of bytes that keep rejects with one '-'.
+func squash(s string, keep func(byte) bool) string {
+	var b strings.Builder
+	run := false
+	for i := 0; i < len(s); i++ {
+		if keep(s[i]) {
+			b.WriteByte(s[i])
+			run = false
+		} else if !run {
+			b.WriteByte('-')
+			run = true
+		}
+	}
+	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isAlnumDash(c byte) bool { return isAlnum(c) || c == '-' }
+
+func isLowerAlnumDash(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
 }

@@ -366,3 +366,16 @@ func TestConnSocketpairFD(t *testing.T) {
 		t.Fatalf("Recv after peer close: err = %v, want errors.Is io.EOF", err)
 	}
 }
+
+func TestChildEnvMarksTheFirstStage(t *testing.T) {
+	env := ChildEnv("X=1")
+	for _, want := range []string{EnvChild + "=1", EnvStage + "=1", EnvExe + "=", "X=1"} {
+		found := false
+		for _, e := range env {
+			found = found || strings.HasPrefix(e, want)
+		}
+		if !found {
+			t.Errorf("ChildEnv() = %q lacks %s", env, want)
+		}
+	}
+}

@@ -222,7 +222,7 @@ func Run(opts Options, req proto.Spawn, discard bool) error {
 // ends, so it stops once, by Discard.
 func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (int, error) {
 	code := 0
-	release, err := h.Hold()
+	release, err := h.holdForSetup(opts, discard)
 	if err == nil {
 		defer release()
 		end := trace.Begin("setup steps")
@@ -242,6 +242,19 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 		end()
 	}
 	return code, err
+}
+
+// holdForSetup holds the sandbox when something runs before the command
+// that could let it stop in between: setup steps, or the first session of
+// a sandbox this command started (or throws away). A plain join needs no
+// hold: the sandbox is already serving, and the session is the next request
+// (a hold taken after the probe could not close that gap either), so it
+// saves a round trip.
+func (h *Handle) holdForSetup(opts Options, discard bool) (release func(), err error) {
+	if !h.Created && !discard && len(opts.Config.Setup) == 0 {
+		return func() {}, nil
+	}
+	return h.Hold()
 }
 
 // sessionPhase names the session in the trace: the first of a sandbox this

@@ -3,20 +3,34 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
-// hashSuffix is the "-xxxxxx" project.Name appends to a project's basename.
-var hashSuffix = regexp.MustCompile(`-[0-9a-f]{6}$`)
+// trimHashSuffix drops the "-xxxxxx" project.Name appends to a project's
+// basename.
+func trimHashSuffix(name string) string {
+	i := len(name) - 7
+	if i < 0 || name[i] != '-' {
+		return name
+	}
+	for _, c := range name[i+1:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return name
+		}
+	}
+	return name[:i]
+}
 
 // ShortName is the readable name the hostname and the prompt show: the
 // project's basename part of a derived sandbox name, or the full name when
 // another sandbox of this user (running or stopped) has the same readable
 // part, or when the name was given with --name.
 func ShortName(name, projectDir string) string {
+	if projectDir == "" || name != project.Name(projectDir) {
+		return name // given with --name: listing the others would not change it
+	}
 	return shortNameAmong(name, projectDir, knownNames())
 }
 
@@ -25,9 +39,9 @@ func shortNameAmong(name, projectDir string, others []string) string {
 	if projectDir == "" || name != project.Name(projectDir) {
 		return name
 	}
-	short := hashSuffix.ReplaceAllString(name, "")
+	short := trimHashSuffix(name)
 	for _, o := range others {
-		if o != name && hashSuffix.ReplaceAllString(o, "") == short {
+		if o != name && trimHashSuffix(o) == short {
 			return name
 		}
 	}

@@ -47,6 +47,9 @@ type Options struct {
 	Config     config.Config
 	FileConfig config.Config
 	FlagKeys   map[string]bool
+	// FileDigest identifies the load that made FileConfig
+	// (config.LoadFileDigest): the trust check's fast path.
+	FileDigest string
 	// User is the session's user asked for with --user (config.UserRoot
 	// or config.UserSelf); empty runs sessions as the sandbox's user.
 	User string

@@ -86,6 +86,11 @@ func writeTrust(project string, file config.Config, by string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create trust dir: %w", err)
 	}
+	if dp, err := digestPath(project); err == nil {
+		if err := os.Remove(dp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale config digest: %w", err)
+		}
+	}
 	return state.WriteFileAtomic(path, b, 0o600)
 }
 
@@ -119,21 +124,67 @@ func Trust(project string, file config.Config) ([]config.Change, error) {
 // opts.Approve (a question on the terminal) says yes. A config no wider is
 // recorded as the one the project last ran with.
 func checkTrust(opts Options) error {
+	if approvedDigest(opts.Project, opts.FileDigest) {
+		return nil // the common case: this very load was approved before
+	}
 	changes, rec, ok, err := Pending(opts.Project, opts.FileConfig)
 	if err != nil {
 		return err
 	}
 	if len(changes) == 0 {
 		if ok && sameConfig(rec.Config, opts.FileConfig) {
-			return nil // the common case: nothing to write
+			return writeDigest(opts.Project, opts.FileDigest)
 		}
-		return writeTrust(opts.Project, opts.FileConfig, ByStart)
+		return trustLoad(opts, ByStart)
 	}
 	if opts.Approve != nil && opts.Approve(changes) {
-		return writeTrust(opts.Project, opts.FileConfig, ByPrompt)
+		return trustLoad(opts, ByPrompt)
 	}
 	e := &UntrustedError{Project: opts.Project, Changes: changes}
 	return hint.Wrap(e, e.hint())
+}
+
+// trustLoad records opts' file config as approved, with its load's digest.
+func trustLoad(opts Options, by string) error {
+	if err := writeTrust(opts.Project, opts.FileConfig, by); err != nil {
+		return err
+	}
+	return writeDigest(opts.Project, opts.FileDigest)
+}
+
+// digestPath is beside the project's record: the digest of the load
+// (config.LoadFileDigest) whose config the record approves. writeTrust
+// removes it first, so it never outlives a record it does not match.
+func digestPath(project string) (string, error) {
+	path, err := trustPath(project)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(path, ".json") + ".digest", nil
+}
+
+// approvedDigest reports whether the record approves the load with this
+// digest ("" matches nothing).
+func approvedDigest(project, digest string) bool {
+	path, err := digestPath(project)
+	if err != nil || digest == "" {
+		return false
+	}
+	b, err := regfile.Read(path, 256)
+	return err == nil && string(b) == digest
+}
+
+// writeDigest records digest as the approved load's; a failure only loses
+// the fast path.
+func writeDigest(project, digest string) error {
+	path, err := digestPath(project)
+	if err != nil || digest == "" {
+		return nil
+	}
+	if err := state.WriteFileAtomic(path, []byte(digest), 0o600); err != nil {
+		return fmt.Errorf("record approved config digest: %w", err)
+	}
+	return nil
 }
 
 // UntrustedError is a devbox.toml that asks for more access than approved.

@@ -79,3 +79,31 @@ func TestReadTrust_Damaged(t *testing.T) {
 		t.Fatal("a damaged record was accepted")
 	}
 }
+
+// TestCheckTrust_Digest: a load approved once passes on its digest alone;
+// a new record (devbox trust, a narrower start) drops the old digest, so a
+// digest never approves a config the record does not.
+func TestCheckTrust_Digest(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	proj := "/work/proj"
+	wide := config.Defaults()
+	wide.Home = config.HomeHost
+	yes := func([]config.Change) bool { return true }
+	if err := checkTrust(Options{Project: proj, FileConfig: wide, FileDigest: "d-wide", Approve: yes}); err != nil {
+		t.Fatal(err)
+	}
+	if !approvedDigest(proj, "d-wide") || approvedDigest(proj, "d-other") || approvedDigest(proj, "") {
+		t.Fatal("the approved load's digest is not the one recorded")
+	}
+	// The digest alone approves, whatever the config says: it stands for
+	// the load, and equal loads give equal configs.
+	if err := checkTrust(Options{Project: proj, FileConfig: config.Defaults(), FileDigest: "d-def"}); err != nil {
+		t.Fatal(err)
+	}
+	if approvedDigest(proj, "d-wide") {
+		t.Fatal("a narrower record kept the wider load's digest")
+	}
+	if err := checkTrust(Options{Project: proj, FileConfig: wide, FileDigest: "d-wide"}); err == nil {
+		t.Fatal("the wider load passed after the record narrowed")
+	}
+}

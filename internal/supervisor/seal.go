@@ -5,11 +5,13 @@ package supervisor
 // runs (the CVE-2019-5736 class); a root-owned install runs as it is.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/devbox-dev/devbox/hint"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +19,11 @@ import (
 // code in the sandbox cannot rewrite the devbox binary the host runs through
 // /proc/1/exe (the CVE-2019-5736 class), whoever owns the installed file.
 func sealedInit() (*os.File, error) {
-	src, err := os.Open(initBinary())
+	path, err := initBinary()
+	if err != nil {
+		return nil, err
+	}
+	src, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open init binary: %w", err)
 	}
@@ -69,19 +75,24 @@ func writableFromSandbox(f *os.File, path string) bool {
 // InitName is the sandbox init binary installed next to devbox.
 const InitName = "devbox-init"
 
-// initBinary returns devbox-init from devbox's own directory when it is
-// there (smaller: faster to start, less memory while idle), else devbox
-// itself, which can serve as the init too.
-func initBinary() string {
+// initBinary returns devbox-init from devbox's own directory. devbox does
+// not link the sandbox side itself (see cmd/devbox), so a missing one is an
+// install to repair.
+func initBinary() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "/proc/self/exe"
+		return "", fmt.Errorf("find devbox's own path: %w", err)
 	}
 	p := filepath.Join(filepath.Dir(self), InitName)
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-		return p
+	fi, err := os.Stat(p)
+	if err == nil && (!fi.Mode().IsRegular() || fi.Mode()&0o111 == 0) {
+		err = errors.New("not an executable file")
 	}
-	return "/proc/self/exe"
+	if err != nil {
+		return "", hint.Wrap(fmt.Errorf("find the sandbox init %s: %w", p, err),
+			"install devbox and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-init")
+	}
+	return p, nil
 }
 
 // highFD duplicates f above the fds the child inherits (3, 4), since the

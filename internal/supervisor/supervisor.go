@@ -17,7 +17,6 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -220,7 +219,7 @@ func (s *supervisor) startChild() error {
 	s.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"devbox-init"},
-		Env:        child.Env(),
+		Env:        childEnv(),
 		ExtraFiles: []*os.File{childEnd, lnFile},
 		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
@@ -289,7 +288,7 @@ func (s *supervisor) handshake() error {
 		return s.childError(err)
 	}
 	if hello.Version != proto.ProtocolVersion {
-		return hint.Wrap(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", initBinary(), hello.Version, proto.ProtocolVersion),
+		return hint.Wrap(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", InitName, hello.Version, proto.ProtocolVersion),
 			"reinstall both from one checkout: ./install.sh")
 	}
 	end = trace.Begin("id maps")
@@ -464,4 +463,13 @@ func (s *supervisor) awaitReady() (proto.Ready, error) {
 		return ready, fmt.Errorf("use the proxy's listener: %w", err)
 	}
 	return ready, nil
+}
+
+// childEnv is the child's starting environment, with the trace switch
+// passed on.
+func childEnv() []string {
+	if trace.On() {
+		return proto.ChildEnv(trace.Env + "=1")
+	}
+	return proto.ChildEnv()
 }
