@@ -1,9 +1,9 @@
 // Command devbox-init is the sandbox side of devbox alone: the child that
 // builds the sandbox inside the new namespaces and then serves as its PID 1
-// (packages child and initproc). The supervisor runs it when it is installed
-// next to devbox; it links none of devbox's client, image or config code, so
-// it starts faster and an idle sandbox's init holds less memory. Without it
-// devbox runs itself as the init.
+// (packages child and initproc), and the first stage of strict sessions.
+// The supervisor runs it from devbox's own directory; devbox does not link
+// these packages, so every devbox command starts with less to load, and an
+// idle sandbox's init holds less memory.
 package main
 
 import (
