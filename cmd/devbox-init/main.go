@@ -11,10 +11,14 @@ import (
 	"os"
 
 	"github.com/devbox-dev/devbox/internal/child"
+	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/strict"
 )
 
 func main() {
+	if initproc.IsSpawner() {
+		os.Exit(initproc.SpawnerMain())
+	}
 	if strict.IsSession() {
 		os.Exit(strict.SessionMain())
 	}

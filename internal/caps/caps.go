@@ -1,6 +1,7 @@
-// Package caps holds capability helpers shared by the processes that cut
-// capabilities inside the sandbox: the child (stage two, before init) and
-// strict sessions' confining stage. It runs inside the sandbox.
+// Package caps holds capability helpers shared by the processes that hand
+// on or cut capabilities: the supervisor on the host (the child's ambient
+// set), and inside the sandbox the child before init, init's session
+// spawner, and strict sessions' confining stage.
 package caps
 
 import (
@@ -8,7 +9,22 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
+
+// All lists every capability this kernel knows, which is the bounding set
+// a new user namespace starts with, whatever its creator's.
+func All() []uintptr {
+	var out []uintptr
+	for c := uintptr(0); c < 64; c++ {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0); err != nil {
+			break // EINVAL: past the last one
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // Last is the highest capability this kernel knows.
 func Last() (uintptr, error) {

@@ -29,7 +29,6 @@ import (
 // is the supervisor's side).
 const (
 	envChild = proto.EnvChild
-	envStage = proto.EnvStage
 	envExe   = proto.EnvExe
 )
 
@@ -46,10 +45,10 @@ var parentFile *os.File
 // IsChild reports whether this process was started as a sandbox child.
 func IsChild() bool { return os.Getenv(envChild) != "" }
 
-// The child's main goroutine stays on the main thread: stage one joins the
-// keyring on it before exec, and in stage two it becomes init's spawning
-// thread, whose capabilities every session inherits (confine.go). Locking
-// in an init function is what guarantees main runs there.
+// The child's main goroutine stays on the main thread: it joins the new
+// session keyring there and becomes init's spawning thread, whose keyring
+// and capabilities every session inherits (confine.go). Locking in an init
+// function is what guarantees main runs there.
 func init() {
 	if IsChild() {
 		runtime.LockOSThread()
@@ -70,12 +69,10 @@ func Main() int {
 		return 125
 	}
 	trace.SetProc("child")
-	if os.Getenv(envStage) == "1" {
-		trace.Started()
-		err = stageOne(parent)
-	} else {
-		traceStageOne()
-		err = stageTwo(parent)
+	trace.Started()
+	err = awaitIDs(parent)
+	if err == nil {
+		err = build(parent)
 	}
 	if err != nil {
 		parent.Send(proto.Error{Msg: err.Error(), Hint: hint.Of(err), Code: 125})
@@ -84,50 +81,40 @@ func Main() int {
 	return 0
 }
 
-// stageOne runs in the new user namespace before its id maps exist: it says
-// Hello, waits for the supervisor to map ids, and re-execs itself so that
-// execve computes full capabilities for uid 0 in the namespace.
-func stageOne(parent *proto.Conn) error {
+// awaitIDs runs in the new user namespace before its id maps exist: it
+// says Hello and waits for the supervisor to map ids. The process holds
+// every capability in the namespace from the start: the supervisor raised
+// them as ambient capabilities (supervisor.childCaps), which execve keeps
+// for a uid the namespace did not map yet. Once mapped, it is uid 0.
+func awaitIDs(parent *proto.Conn) error {
 	if err := parent.Send(proto.Hello{Version: proto.ProtocolVersion}); err != nil {
 		return err
 	}
-	if _, err := proto.RecvAs[proto.IDMapped](parent); err != nil {
-		return err
-	}
-	// The keyring is the thread's: join it on the thread that execs (the
-	// main thread, locked by init).
-	end := trace.Begin("keyring")
-	err := joinSessionKeyring()
-	end()
-	if err != nil {
-		return err
-	}
-	// fd 3 must survive the exec; the Conn's dup of it is close-on-exec.
-	if _, err := unix.FcntlInt(fdParent, unix.F_SETFD, 0); err != nil {
-		return fmt.Errorf("keep parent socket across exec: %w", err)
-	}
-	if _, err := unix.FcntlInt(fdListener, unix.F_SETFD, 0); err != nil {
-		return fmt.Errorf("keep sandbox socket across exec: %w", err)
-	}
-	env := append(os.Environ()[:0:0], envChild+"=1", envStage+"=2", envExe+"="+os.Getenv(envExe))
-	env = append(env, traceToStageTwo()...)
-	err = unix.Exec("/proc/self/exe", []string{"devbox-init"}, env)
-	return fmt.Errorf("re-exec child with capabilities: %w", err)
+	_, err := proto.RecvAs[proto.IDMapped](parent)
+	return err
 }
 
-// stageTwo runs as uid 0 with full capabilities in the user namespace. It
+// build runs as uid 0 with full capabilities in the user namespace. It
 // builds the sandbox and then serves as its init.
-func stageTwo(parent *proto.Conn) error {
-	// Gaining capabilities on exec cleared the parent-death signal; the
-	// socket's EOF covers a supervisor that died before this line.
+func build(parent *proto.Conn) error {
+	// Set again in case the exec cleared it; the socket's EOF covers a
+	// supervisor that died before this line.
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 		return fmt.Errorf("set parent-death signal: %w", err)
 	}
 	if err := becomeRoot(); err != nil {
 		return err
 	}
-	end := trace.Begin("capability check")
-	err := checkCapabilities(preflight.HostRoots, os.Getenv(envExe))
+	// The keyring is the thread's: join it on the thread that forks every
+	// session (the main thread, locked by init).
+	end := trace.Begin("keyring")
+	err := joinSessionKeyring()
+	end()
+	if err != nil {
+		return err
+	}
+	end = trace.Begin("capability check")
+	err = checkCapabilities(preflight.HostRoots, os.Getenv(envExe))
 	end()
 	if err != nil {
 		return err
@@ -208,6 +195,11 @@ func configureNetwork(parent *proto.Conn) error {
 func becomeRoot() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("child runs as uid %d after id mapping, want 0 (uid_map: %s)", os.Geteuid(), readMap("uid_map"))
+	}
+	// Ambient capabilities carried the full set through the exec; nothing
+	// this process starts may inherit them, on any thread.
+	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); errno != 0 {
+		return fmt.Errorf("clear ambient capabilities: %w", errno)
 	}
 	if err := unix.Setgroups(nil); err != nil && !errors.Is(err, syscall.EPERM) {
 		return fmt.Errorf("drop supplementary groups: %w", err)

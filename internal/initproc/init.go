@@ -55,6 +55,11 @@ type initState struct {
 	// strict starts sessions through the strict session stage; nil
 	// unless the profile is strict.
 	strict *strictSessions
+	// spawner forks user = "self" sessions in their user namespace
+	// (spawner.go); nil until the first one asks for it. Read and set on
+	// the main thread only.
+	spawner      *spawner
+	selfSessions int
 	// reports counts sessions whose exit status is not yet sent: init
 	// waits for them before it exits (a --rm client otherwise saw its
 	// sandbox vanish before the status came, found on UML's slow kernel).
@@ -135,6 +140,9 @@ func (st *initState) forward(sig syscall.Signal) {
 
 // reap collects every exited child: sessions report their status, orphans
 // reparented to PID 1 are simply collected.
+//
+// It waits under st.mu: a session that ends at once is reaped only after
+// spawnSession, which forks under st.mu, has recorded it.
 func (st *initState) reap() {
 	for {
 		st.mu.Lock()
@@ -144,18 +152,40 @@ func (st *initState) reap() {
 			st.mu.Unlock()
 			return
 		}
-		s := st.sessions[pid]
-		delete(st.sessions, pid)
-		stopping := st.stopping
+		s := st.takeSessionLocked(pid)
 		st.mu.Unlock()
-		if s != nil {
-			s.stopped = stopping
-			s.exited(ws)
-			st.mu.Lock()
-			st.sessionsChangedLocked()
-			st.mu.Unlock()
-		}
+		st.report(s, ws)
 	}
+}
+
+// sessionExited reports the exit of a session the spawner reaped.
+func (st *initState) sessionExited(pid int, ws unix.WaitStatus) {
+	st.mu.Lock()
+	s := st.takeSessionLocked(pid)
+	st.mu.Unlock()
+	st.report(s, ws)
+}
+
+// takeSessionLocked removes pid's session (nil for an orphan) and marks
+// whether the sandbox's stop ended it. The caller holds st.mu.
+func (st *initState) takeSessionLocked(pid int) *session {
+	s := st.sessions[pid]
+	delete(st.sessions, pid)
+	if s != nil {
+		s.stopped = st.stopping
+	}
+	return s
+}
+
+// report sends a session's exit and re-arms the idle timer.
+func (st *initState) report(s *session, ws unix.WaitStatus) {
+	if s == nil {
+		return
+	}
+	s.exited(ws)
+	st.mu.Lock()
+	st.sessionsChangedLocked()
+	st.mu.Unlock()
 }
 
 // busyLocked counts what keeps the sandbox from going idle: sessions and
@@ -224,6 +254,9 @@ func (st *initState) stop(grace time.Duration) {
 		}
 	}
 	st.mu.Unlock()
+	// The spawner exits when its socket closes; its sessions become init's
+	// children, reaped and reported like the others.
+	st.runOnMain(func() { st.spawner.close() })
 	unix.Kill(-1, unix.SIGTERM)
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) && hasChildren() {

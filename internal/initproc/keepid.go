@@ -24,21 +24,17 @@ func keepID(sys *syscall.SysProcAttr, k *proto.KeepID) error {
 	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
 		return errors.New("sessions as your own user (user = \"self\") need the sandbox's own /proc, which this host refuses (a masked /proc): run with --user root, or give the container an unmasked /proc")
 	}
-	uids, err := mappedCount("/proc/self/uid_map")
-	if err != nil {
-		return err
-	}
-	gids, err := mappedCount("/proc/self/gid_map")
+	sizes, err := nsSizes()
 	if err != nil {
 		return err
 	}
 	sys.Cloneflags |= unix.CLONE_NEWUSER
-	sys.UidMappings = idMaps(userns.KeepIDMap(k.UID, uids))
-	sys.GidMappings = idMaps(userns.KeepIDMap(k.GID, gids))
+	sys.UidMappings = idMaps(userns.KeepIDMap(k.UID, sizes.uids))
+	sys.GidMappings = idMaps(userns.KeepIDMap(k.GID, sizes.gids))
 	// A single-id sandbox was mapped with setgroups denied (no
 	// newgidmap), which a nested namespace inherits: asking to allow it
 	// there fails with EPERM.
-	sys.GidMappingsEnableSetgroups = setgroupsAllowed()
+	sys.GidMappingsEnableSetgroups = sizes.setgroups
 	sys.Credential = &syscall.Credential{Uid: k.UID, Gid: k.GID, NoSetGroups: true}
 	return nil
 }
@@ -72,10 +68,4 @@ func mappedCount(path string) (uint32, error) {
 		return 0, fmt.Errorf("read %s: no ids mapped", path)
 	}
 	return uint32(min(end, 1<<32-1)), nil
-}
-
-// setgroupsAllowed reports whether this user namespace allows setgroups.
-func setgroupsAllowed() bool {
-	b, err := os.ReadFile("/proc/self/setgroups")
-	return err != nil || strings.TrimSpace(string(b)) != "deny"
 }

@@ -145,7 +145,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 			return
 		}
 		var pid int
-		pid, master, err = start(req, files, st.strict)
+		pid, master, err = start(req, files, st.strict, st.spawner)
 		trace.Since("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid
@@ -167,6 +167,9 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		return
 	}
 	defer st.reports.Done()
+	if req.KeepID != nil {
+		go st.runOnMain(func() { st.wantSpawner(req) })
+	}
 	s.run(master)
 }
 

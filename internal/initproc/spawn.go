@@ -22,7 +22,7 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // own devpts, makes the slave the session's controlling terminal and returns
 // the master for the client. Without one, the client's stdio fds are used
 // directly, so pipes and files behave as on the host.
-func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File, error) {
+func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (int, *os.File, error) {
 	if req.FilterPath {
 		req.Env = filterPaths(req.Env, isDir)
 	}
@@ -41,11 +41,17 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File
 		}
 	}
 	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd, req.DefaultCwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
-	intoSessions(attr.Sys)
-	if req.KeepID != nil {
+	fork := syscall.ForkExec
+	switch {
+	case sp.usable(req.KeepID):
+		fork = sp.forkExec // in the spawner's namespace, as the user
+	case req.KeepID != nil:
+		intoSessions(attr.Sys)
 		if err := keepID(attr.Sys, req.KeepID); err != nil {
 			return 0, nil, err
 		}
+	default:
+		intoSessions(attr.Sys)
 	}
 	name := argv[0]
 	if sc != nil {
@@ -54,7 +60,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File
 		}
 	}
 	if !req.TTY {
-		return startPlain(path, argv, name, attr, req, files)
+		return startPlain(fork, path, argv, name, attr, req, files)
 	}
 	master, slave, err := openPty(req.Rows, req.Cols)
 	if err != nil {
@@ -64,7 +70,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File
 	attr.Files = append([]uintptr{slave.Fd(), slave.Fd(), slave.Fd()}, attr.Files...)
 	attr.Sys.Setctty = true
 	attr.Sys.Ctty = 0
-	pid, err := syscall.ForkExec(path, argv, attr)
+	pid, err := fork(path, argv, attr)
 	if err != nil {
 		master.Close()
 		return 0, nil, execError(name, err)
@@ -72,9 +78,12 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions) (int, *os.File
 	return pid, master, nil
 }
 
+// forkFunc starts a session's process: syscall.ForkExec, or the spawner's.
+type forkFunc func(path string, argv []string, attr *syscall.ProcAttr) (int, error)
+
 // startPlain starts a session on the client's own stdio fds, and on a
 // relay pty for those that are the client's terminal (Spawn.Relay).
-func startPlain(path string, argv []string, name string, attr *syscall.ProcAttr, req proto.Spawn, files []*os.File) (int, *os.File, error) {
+func startPlain(fork forkFunc, path string, argv []string, name string, attr *syscall.ProcAttr, req proto.Spawn, files []*os.File) (int, *os.File, error) {
 	if err := checkRelay(req.Relay, len(files)); err != nil {
 		return 0, nil, err
 	}
@@ -99,7 +108,7 @@ func startPlain(path string, argv []string, name string, attr *syscall.ProcAttr,
 		next++
 	}
 	attr.Files = append(attr.Files, extra...)
-	pid, err := syscall.ForkExec(path, argv, attr)
+	pid, err := fork(path, argv, attr)
 	if err != nil {
 		if master != nil {
 			master.Close()

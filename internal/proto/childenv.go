@@ -6,14 +6,13 @@ import "os"
 // starts the child (devbox-init) with them, and the child reads them.
 const (
 	EnvChild = "_DEVBOX_CHILD"
-	EnvStage = "_DEVBOX_STAGE"
 	EnvExe   = "_DEVBOX_EXE" // the devbox binary that created the namespaces
 )
 
-// ChildEnv returns the environment for starting the child's first stage,
+// ChildEnv returns the environment for starting the child,
 // plus extra (the trace switch). It names devbox's own binary, which the
 // child's capability check compares with the host's.
 func ChildEnv(extra ...string) []string {
 	exe, _ := os.Executable()
-	return append([]string{EnvChild + "=1", EnvStage + "=1", EnvExe + "=" + exe}, extra...)
+	return append([]string{EnvChild + "=1", EnvExe + "=" + exe}, extra...)
 }

@@ -29,12 +29,12 @@
 // Supervisor and child (socketpair, child end is fd 3 in the child):
 //
 //	supervisor (host)                      child (new user/mount/pid/... ns)
-//	  start /proc/self/exe (memfd copy)
-//	  with CLONE_NEW* -------------------->
-//	                          <------------  Hello        in userns, unmapped, no caps
+//	  start devbox-init (memfd copy)
+//	  with CLONE_NEW*, ambient caps ------>
+//	                          <------------  Hello        in userns, unmapped, caps kept as ambient
 //	  newuidmap/newgidmap <pid>
 //	  IDMapped  -------------------------->
-//	                                         re-exec self: now uid 0 with caps
+//	                                         now uid 0 with caps; ambient set cleared
 //	                          <------------  UserNSReady
 //	  port driver's socket paths
 //	  NetReady{Spec, PortOpaque} --------->

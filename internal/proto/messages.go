@@ -342,6 +342,42 @@ func (Stopping) Kind() string    { return "Stopping" }
 func (Hold) Kind() string        { return "Hold" }
 func (Held) Kind() string        { return "Held" }
 
+// Init and its session spawner (internal/initproc): the spawner lives in
+// the nested user namespace of user = "self" sessions and forks them there
+// on init's behalf, so a session needs no user namespace of its own.
+
+// Fork asks the spawner to start a process; its descriptors (stdio, then
+// any extra) travel with it, in order, and Ctty indexes them.
+type Fork struct {
+	Path    string    `json:"path"`
+	Argv    []string  `json:"argv"`
+	Env     []string  `json:"env"`
+	Dir     string    `json:"dir"`
+	Setctty bool      `json:"setctty,omitempty"`
+	Ctty    int       `json:"ctty,omitempty"`
+	UID     uint32    `json:"uid"`
+	GID     uint32    `json:"gid"`
+	Ambient []uintptr `json:"ambient,omitempty"`
+}
+
+// Forked is the spawner's answer to Fork: the pid, or the errno of a
+// failed start.
+type Forked struct {
+	PID   int    `json:"pid,omitempty"`
+	Errno int    `json:"errno,omitempty"`
+	Err   string `json:"err,omitempty"`
+}
+
+// Reaped is a spawned process's wait status, sent after its Forked.
+type Reaped struct {
+	PID    int    `json:"pid"`
+	Status uint32 `json:"status"`
+}
+
+func (Fork) Kind() string   { return "Fork" }
+func (Forked) Kind() string { return "Forked" }
+func (Reaped) Kind() string { return "Reaped" }
+
 var registry = map[string]func(json.RawMessage) (Message, error){
 	"Hello":       decoderFor[Hello](),
 	"IDMapped":    decoderFor[IDMapped](),
@@ -370,4 +406,7 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"Stopping":    decoderFor[Stopping](),
 	"Hold":        decoderFor[Hold](),
 	"Held":        decoderFor[Held](),
+	"Fork":        decoderFor[Fork](),
+	"Forked":      decoderFor[Forked](),
+	"Reaped":      decoderFor[Reaped](),
 }

@@ -367,9 +367,9 @@ func TestConnSocketpairFD(t *testing.T) {
 	}
 }
 
-func TestChildEnvMarksTheFirstStage(t *testing.T) {
+func TestChildEnvMarksTheChild(t *testing.T) {
 	env := ChildEnv("X=1")
-	for _, want := range []string{EnvChild + "=1", EnvStage + "=1", EnvExe + "=", "X=1"} {
+	for _, want := range []string{EnvChild + "=1", EnvExe + "=", "X=1"} {
 		found := false
 		for _, e := range env {
 			found = found || strings.HasPrefix(e, want)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -223,8 +224,9 @@ func (s *supervisor) startChild() error {
 		ExtraFiles: []*os.File{childEnd, lnFile},
 		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
-			Cloneflags: cloneFlags(s.spec.Network),
-			Pdeathsig:  unix.SIGKILL,
+			Cloneflags:  cloneFlags(s.spec.Network),
+			Pdeathsig:   unix.SIGKILL,
+			AmbientCaps: childCaps(),
 		},
 	}
 	s.intoCgroup(s.cmd.SysProcAttr)
@@ -300,7 +302,7 @@ func (s *supervisor) handshake() error {
 	if err := s.parent.Send(proto.IDMapped{}); err != nil {
 		return err
 	}
-	end = trace.Begin("child re-exec (to UserNSReady)")
+	end = trace.Begin("child to UserNSReady")
 	_, err = proto.RecvAs[proto.UserNSReady](s.parent)
 	end()
 	if err != nil {
@@ -473,3 +475,12 @@ func childEnv() []string {
 	}
 	return proto.ChildEnv()
 }
+
+// childCaps are the capabilities the child keeps through its exec as
+// ambient ones: all of them, as its new user namespace grants (a new
+// namespace starts with the full bounding set, whatever the supervisor's).
+// The child is created with every capability in that namespace but execs
+// before the supervisor maps its ids, and execve would drop them for an
+// unmapped uid; ambient capabilities survive it, which saves the child a
+// second exec. The child clears them before it starts anything.
+func childCaps() []uintptr { return caps.All() }

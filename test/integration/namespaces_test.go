@@ -92,7 +92,7 @@ func TestPSInsideShowsOnlySandboxProcesses(t *testing.T) {
 			t.Errorf("PID 1 is %q, want devbox-init\n%s", f[1], out)
 		}
 		switch f[1] {
-		case "devbox-init", "ps":
+		case "devbox-init", "devbox-sessions", "ps": // devbox-sessions: init's session spawner
 		default:
 			t.Errorf("unexpected process %q inside a fresh sandbox:\n%s", f[1], out)
 		}

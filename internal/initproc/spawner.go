@@ -1,0 +1,228 @@
+package initproc
+
+// Init's side of the session spawner (spawner_main.go): it starts the
+// spawner after the first user = "self" session, hands it later self
+// sessions, and takes their exits as if it had reaped them itself. Without
+// a spawner (not started yet, or gone), a self session gets its own nested
+// user namespace as before (keepID), so the spawner only ever saves time.
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/caps"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// spawner is init's handle on the spawner process.
+type spawner struct {
+	st   *initState
+	conn *proto.Conn
+	id   proto.KeepID // the user its namespace keeps
+	// mu serializes Fork requests: each waits for its own answer.
+	mu      sync.Mutex
+	answers chan proto.Forked
+	gone    chan struct{}
+}
+
+// startSpawner starts the spawner for k's sessions. It runs on the main
+// thread: the spawner inherits that thread's keyring and filter.
+func (st *initState) startSpawner(k proto.KeepID) (*spawner, error) {
+	mine, theirs, err := proto.Socketpair()
+	if err != nil {
+		return nil, err
+	}
+	defer theirs.Close()
+	cg := sessionsDir()
+	if cg == nil {
+		if cg, err = os.Open(os.DevNull); err != nil {
+			mine.Close()
+			return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		}
+		defer cg.Close()
+	}
+	bset, err := boundingSet()
+	if err != nil {
+		mine.Close()
+		return nil, err
+	}
+	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}
+	if err := keepID(sys, &k); err != nil {
+		mine.Close()
+		return nil, err
+	}
+	// The spawner runs as the user, whose uid the exec would strip of the
+	// new namespace's capabilities: it keeps them as ambient ones, and
+	// clears those first thing (hardenSpawner).
+	sys.Credential = nil
+	sys.AmbientCaps = caps.All()
+	attr := &syscall.ProcAttr{
+		Env:   []string{envSpawner + "=" + bset},
+		Files: []uintptr{devNullFD(), devNullFD(), uintptr(unix.Stderr), theirs.Fd(), cg.Fd()},
+		Sys:   sys,
+	}
+	if _, err := syscall.ForkExec("/proc/self/exe", []string{"devbox-init"}, attr); err != nil {
+		mine.Close()
+		return nil, fmt.Errorf("start the session spawner: %w", err)
+	}
+	conn, err := proto.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		return nil, err
+	}
+	sp := &spawner{st: st, conn: conn, id: k, answers: make(chan proto.Forked), gone: make(chan struct{})}
+	go sp.read()
+	return sp, nil
+}
+
+// devNull is an open /dev/null for the spawner's stdin and stdout.
+var devNull = sync.OnceValue(func() *os.File {
+	f, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	return f
+})
+
+func devNullFD() uintptr {
+	if f := devNull(); f != nil {
+		return f.Fd()
+	}
+	return uintptr(unix.Stderr)
+}
+
+// boundingSet is this thread's capability bounding set, in hex.
+func boundingSet() (string, error) {
+	var set uint64
+	for c := 0; c < 64; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			break
+		}
+		if in == 1 {
+			set |= 1 << c
+		}
+	}
+	return strconv.FormatUint(set, 16), nil
+}
+
+// read takes the spawner's messages: answers go to the waiting Fork, and
+// each exit to a goroutine of its own, which may wait for st.mu (a Fork is
+// answered while the main thread holds it, so the reader must not). EOF
+// means the spawner is gone: its sessions are init's children now, and
+// init's own reaping reports them.
+func (sp *spawner) read() {
+	defer close(sp.gone)
+	for {
+		msg, files, err := sp.conn.Recv()
+		closeFiles(files)
+		if err != nil {
+			return
+		}
+		switch m := msg.(type) {
+		case proto.Forked:
+			sp.answers <- m
+		case proto.Reaped:
+			go sp.st.sessionExited(m.PID, unix.WaitStatus(m.Status))
+		}
+	}
+}
+
+// usable reports whether the spawner can start a session for k.
+func (sp *spawner) usable(k *proto.KeepID) bool {
+	if sp == nil || k == nil || *k != sp.id {
+		return false
+	}
+	select {
+	case <-sp.gone:
+		return false
+	default:
+		return true
+	}
+}
+
+// forkExec starts path as the spawner's user, with attr's directory,
+// environment, descriptors and terminal.
+func (sp *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	req := proto.Fork{Path: path, Argv: argv, Env: attr.Env, Dir: attr.Dir,
+		Setctty: attr.Sys.Setctty, Ctty: attr.Sys.Ctty, UID: sp.id.UID, GID: sp.id.GID, Ambient: attr.Sys.AmbientCaps}
+	fds := make([]int, len(attr.Files))
+	for i, fd := range attr.Files {
+		fds[i] = int(fd)
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if err := sp.conn.Send(req, fds...); err != nil {
+		return 0, fmt.Errorf("ask the session spawner: %w", err)
+	}
+	select {
+	case a := <-sp.answers:
+		if a.PID > 0 {
+			return a.PID, nil
+		}
+		if a.Errno != 0 {
+			return 0, syscall.Errno(a.Errno)
+		}
+		return 0, fmt.Errorf("session spawner: %s", a.Err)
+	case <-sp.gone:
+		return 0, fmt.Errorf("session spawner: gone")
+	}
+}
+
+// close ends the spawner: it exits when its socket closes, and what it
+// started becomes init's to reap.
+func (sp *spawner) close() {
+	if sp != nil && sp.conn != nil {
+		sp.conn.Close()
+	}
+}
+
+// idSizes are how many uids and gids this namespace maps, and whether it
+// allows setgroups.
+type idSizes struct {
+	uids, gids uint32
+	setgroups  bool
+}
+
+// nsSizes reads this namespace's sizes once: they never change.
+var nsSizes = sync.OnceValues(func() (idSizes, error) {
+	var s idSizes
+	var err error
+	if s.uids, err = mappedCount("/proc/self/uid_map"); err != nil {
+		return s, err
+	}
+	if s.gids, err = mappedCount("/proc/self/gid_map"); err != nil {
+		return s, err
+	}
+	b, err := os.ReadFile("/proc/self/setgroups")
+	s.setgroups = err != nil || strings.TrimSpace(string(b)) != "deny"
+	return s, nil
+})
+
+// wantSpawner starts the spawner, once, after the second self session
+// started: a sandbox that is joined. One-shot sandboxes (run --rm) never
+// pay for it, and its start (an exec) runs after a session, never in its
+// way. It runs on the main thread.
+func (st *initState) wantSpawner(req proto.Spawn) {
+	if req.KeepID == nil || st.spawner != nil || st.strict != nil {
+		return
+	}
+	if st.selfSessions++; st.selfSessions < 2 {
+		return
+	}
+	sp, err := st.startSpawner(*req.KeepID)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devbox-init: %v (self sessions get a user namespace each)\n", err)
+		st.spawner = &spawner{gone: closedChan()}
+		return
+	}
+	st.spawner = sp
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}

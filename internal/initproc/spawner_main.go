@@ -1,0 +1,217 @@
+package initproc
+
+// The session spawner's own process. Init starts it once per sandbox, from
+// init's own binary, in a user namespace nested in the sandbox's with the
+// user = "self" id map (userns.KeepIDMap). It forks every later self
+// session there: a plain fork and exec, where init would need a user
+// namespace per session (a full fork of init, not a vfork, and three map
+// writes), which was most of a join's cost.
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"golang.org/x/sys/unix"
+)
+
+// Descriptors the spawner starts with.
+const (
+	spawnerConnFD   = 3 // SEQPACKET socket to init
+	spawnerCgroupFD = 4 // the sessions leaf, or /dev/null without one
+)
+
+// envSpawner marks the spawner; its value is init's bounding set (hex),
+// which the spawner's own namespace starts full of.
+const envSpawner = "_DEVBOX_SPAWNER"
+
+// IsSpawner reports whether this process was started as init's session
+// spawner.
+func IsSpawner() bool { return os.Getenv(envSpawner) != "" }
+
+// The spawner's main goroutine stays on the main thread, which cuts its
+// own capabilities (they are per thread) and forks every session.
+func init() {
+	if IsSpawner() {
+		runtime.LockOSThread()
+	}
+}
+
+// SpawnerMain runs the spawner until init closes its socket, and returns
+// the exit status.
+func SpawnerMain() int {
+	if err := runSpawner(); err != nil {
+		fmt.Fprintf(os.Stderr, "devbox-init: session spawner: %v\n", err)
+		return 125
+	}
+	return 0
+}
+
+func runSpawner() error {
+	// Its own descriptors (the socket to init, the cgroup) stay out of
+	// the sessions it starts.
+	fds.CloseOnExecFrom(spawnerConnFD)
+	unix.CloseOnExec(spawnerConnFD) // for kernels before close_range
+	unix.CloseOnExec(spawnerCgroupFD)
+	if err := hardenSpawner(os.Getenv(envSpawner)); err != nil {
+		return err
+	}
+	os.Unsetenv(envSpawner)
+	c, err := proto.FileConn(os.NewFile(spawnerConnFD, "init"))
+	if err != nil {
+		return err
+	}
+	sp := &spawnerProc{conn: c, cgroup: cgroupFD()}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGCHLD)
+	go sp.reapOn(sigs)
+	return sp.serve()
+}
+
+// hardenSpawner keeps the spawner from giving its sessions more than init
+// would: the namespace's full bounding set is cut to init's, no capability
+// passes on, no session can read the spawner's memory, and signals that
+// stop the sandbox's sessions leave it running until init closes its
+// socket. It runs on the main thread, which forks every session.
+func hardenSpawner(bset string) error {
+	keep, err := strconv.ParseUint(bset, 16, 64)
+	if err != nil {
+		return fmt.Errorf("read init's bounding set %q: %w", bset, err)
+	}
+	for c := 0; c < 64; c++ {
+		if keep&(1<<c) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err == unix.EINVAL {
+			break // past the last capability
+		} else if err != nil {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
+		}
+	}
+	// The sessions it forks keep the user's uid, which clears no
+	// capability: the ambient and inheritable ones it was started with
+	// would pass on.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	if err := clearInheritable(); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("make the spawner non-dumpable: %w", err)
+	}
+	// Caught, not ignored: an ignored signal stays ignored in what the
+	// spawner execs, a caught one does not.
+	stray := make(chan os.Signal, 8)
+	signal.Notify(stray, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE)
+	go func() {
+		for range stray {
+		}
+	}()
+	os.WriteFile("/proc/self/comm", []byte(SpawnerComm), 0)
+	return nil
+}
+
+// clearInheritable empties this thread's inheritable capabilities.
+func clearInheritable() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("clear inheritable capabilities: %w", err)
+	}
+	return nil
+}
+
+// SpawnerComm is the spawner's process name inside the sandbox.
+const SpawnerComm = "devbox-sessions"
+
+// cgroupFD is the sessions leaf's descriptor, -1 without one.
+func cgroupFD() int {
+	var st unix.Stat_t
+	if unix.Fstat(spawnerCgroupFD, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return -1
+	}
+	return spawnerCgroupFD
+}
+
+// spawnerProc is the spawner's state. mu orders a Fork's answer before
+// the Reaped of the same pid.
+type spawnerProc struct {
+	conn   *proto.Conn
+	cgroup int
+	mu     sync.Mutex
+}
+
+// serve answers Fork requests until init goes away.
+func (sp *spawnerProc) serve() error {
+	for {
+		msg, files, err := sp.conn.Recv()
+		if err != nil {
+			return nil // init closed the socket: the sandbox is stopping
+		}
+		req, ok := msg.(proto.Fork)
+		if !ok {
+			closeFiles(files)
+			return fmt.Errorf("unexpected message %q", msg.Kind())
+		}
+		sp.mu.Lock()
+		err = sp.conn.Send(sp.fork(req, files))
+		sp.mu.Unlock()
+		closeFiles(files)
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+// fork starts one session as req's user.
+func (sp *spawnerProc) fork(req proto.Fork, files []*os.File) proto.Forked {
+	attr := &syscall.ProcAttr{Dir: req.Dir, Env: req.Env, Sys: &syscall.SysProcAttr{
+		Setsid:      true,
+		Setctty:     req.Setctty,
+		Ctty:        req.Ctty,
+		Credential:  &syscall.Credential{Uid: req.UID, Gid: req.GID, NoSetGroups: true},
+		AmbientCaps: req.Ambient,
+	}}
+	for _, f := range files {
+		attr.Files = append(attr.Files, f.Fd())
+	}
+	if sp.cgroup >= 0 {
+		attr.Sys.UseCgroupFD = true
+		attr.Sys.CgroupFD = sp.cgroup
+	}
+	pid, err := syscall.ForkExec(req.Path, req.Argv, attr)
+	if err != nil {
+		errno, _ := err.(syscall.Errno)
+		return proto.Forked{Errno: int(errno), Err: err.Error()}
+	}
+	return proto.Forked{PID: pid}
+}
+
+// reapOn collects exited sessions and reports each to init.
+func (sp *spawnerProc) reapOn(sigs chan os.Signal) {
+	for range sigs {
+		for {
+			sp.mu.Lock()
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if pid > 0 && err == nil {
+				sp.conn.Send(proto.Reaped{PID: pid, Status: uint32(ws)})
+			}
+			sp.mu.Unlock()
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
