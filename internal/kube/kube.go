@@ -15,7 +15,6 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/export"
-	"sigs.k8s.io/yaml"
 )
 
 // Input is what the manifest describes.
@@ -65,7 +64,7 @@ func Manifest(in Input) ([]byte, error) {
 			Template:     podTemplate{Metadata: objectMeta{Labels: meta.Labels}, Spec: spec},
 		}}
 	}
-	body, err := yaml.Marshal(obj)
+	body, err := toYAML(obj)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
