@@ -378,35 +378,54 @@ func (Fork) Kind() string   { return "Fork" }
 func (Forked) Kind() string { return "Forked" }
 func (Reaped) Kind() string { return "Reaped" }
 
+// SealedInit asks a running sandbox's supervisor (ctl.sock) for its sealed
+// copy of devbox-init, made from the file with this identity; the reply
+// carries the memfd. Supervisors of one user share one copy, so only the
+// first start pays for it, and its pages are in memory once.
+type SealedInit struct {
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Size    int64  `json:"size"`
+	MtimeNs int64  `json:"mtime_ns"`
+}
+
+// SealedInitReply carries the memfd as its one descriptor.
+type SealedInitReply struct{}
+
+func (SealedInit) Kind() string      { return "SealedInit" }
+func (SealedInitReply) Kind() string { return "SealedInitReply" }
+
 var registry = map[string]func(json.RawMessage) (Message, error){
-	"Hello":       decoderFor[Hello](),
-	"IDMapped":    decoderFor[IDMapped](),
-	"UserNSReady": decoderFor[UserNSReady](),
-	"NetReady":    decoderFor[NetReady](),
-	"NetAttached": decoderFor[NetAttached](),
-	"Ready":       decoderFor[Ready](),
-	"Go":          decoderFor[Go](),
-	"Error":       decoderFor[Error](),
-	"Spawn":       decoderFor[Spawn](),
-	"Warning":     decoderFor[Warning](),
-	"PortAdd":     decoderFor[PortAdd](),
-	"PortRemove":  decoderFor[PortRemove](),
-	"PortList":    decoderFor[PortList](),
-	"PortReply":   decoderFor[PortReply](),
-	"NetAllow":    decoderFor[NetAllow](),
-	"NetDeny":     decoderFor[NetDeny](),
-	"NetList":     decoderFor[NetList](),
-	"NetReply":    decoderFor[NetReply](),
-	"Started":     decoderFor[Started](),
-	"Signal":      decoderFor[Signal](),
-	"Exit":        decoderFor[Exit](),
-	"Info":        decoderFor[Info](),
-	"InfoReply":   decoderFor[InfoReply](),
-	"Stop":        decoderFor[Stop](),
-	"Stopping":    decoderFor[Stopping](),
-	"Hold":        decoderFor[Hold](),
-	"Held":        decoderFor[Held](),
-	"Fork":        decoderFor[Fork](),
-	"Forked":      decoderFor[Forked](),
-	"Reaped":      decoderFor[Reaped](),
+	"Hello":           decoderFor[Hello](),
+	"IDMapped":        decoderFor[IDMapped](),
+	"UserNSReady":     decoderFor[UserNSReady](),
+	"NetReady":        decoderFor[NetReady](),
+	"NetAttached":     decoderFor[NetAttached](),
+	"Ready":           decoderFor[Ready](),
+	"Go":              decoderFor[Go](),
+	"Error":           decoderFor[Error](),
+	"Spawn":           decoderFor[Spawn](),
+	"Warning":         decoderFor[Warning](),
+	"PortAdd":         decoderFor[PortAdd](),
+	"PortRemove":      decoderFor[PortRemove](),
+	"PortList":        decoderFor[PortList](),
+	"PortReply":       decoderFor[PortReply](),
+	"NetAllow":        decoderFor[NetAllow](),
+	"NetDeny":         decoderFor[NetDeny](),
+	"NetList":         decoderFor[NetList](),
+	"NetReply":        decoderFor[NetReply](),
+	"Started":         decoderFor[Started](),
+	"Signal":          decoderFor[Signal](),
+	"Exit":            decoderFor[Exit](),
+	"Info":            decoderFor[Info](),
+	"InfoReply":       decoderFor[InfoReply](),
+	"Stop":            decoderFor[Stop](),
+	"Stopping":        decoderFor[Stopping](),
+	"Hold":            decoderFor[Hold](),
+	"Held":            decoderFor[Held](),
+	"Fork":            decoderFor[Fork](),
+	"Forked":          decoderFor[Forked](),
+	"Reaped":          decoderFor[Reaped](),
+	"SealedInit":      decoderFor[SealedInit](),
+	"SealedInitReply": decoderFor[SealedInitReply](),
 }

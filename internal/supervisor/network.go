@@ -136,9 +136,12 @@ func (s *supervisor) handleControl(c *proto.Conn) {
 	if err != nil {
 		return
 	}
-	switch msg.(type) {
+	switch m := msg.(type) {
 	case proto.NetAllow, proto.NetDeny, proto.NetList:
 		s.handleNet(c, msg)
+		return
+	case proto.SealedInit:
+		s.lendSealed(c, m)
 		return
 	}
 	if s.net == nil {

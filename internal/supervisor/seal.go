@@ -12,13 +12,17 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/proto"
 	"golang.org/x/sys/unix"
 )
 
-// sealedInit copies the init binary into a sealed memfd. Init runs from it, so
-// code in the sandbox cannot rewrite the devbox binary the host runs through
-// /proc/1/exe (the CVE-2019-5736 class), whoever owns the installed file.
-func sealedInit() (*os.File, error) {
+// sealedInit returns the binary the child runs: devbox-init as it is when
+// the sandbox cannot write it, else a sealed memfd copy, so code in the
+// sandbox cannot rewrite the binary the host runs through /proc/1/exe (the
+// CVE-2019-5736 class), whoever owns the installed file. A copy is
+// borrowed from another running sandbox of this user when one has it
+// (shareSealed), and made otherwise; s.sealed keeps it to lend.
+func (s *supervisor) sealedInit() (*os.File, error) {
 	path, err := initBinary()
 	if err != nil {
 		return nil, err
@@ -31,27 +35,112 @@ func sealedInit() (*os.File, error) {
 	if !writableFromSandbox(src, src.Name()) {
 		return highFD(src)
 	}
+	id, err := fileID(src)
+	if err != nil {
+		return nil, err
+	}
+	mem := borrowSealed(s.dir(), id)
+	if mem == nil {
+		if mem, err = sealCopy(src); err != nil {
+			return nil, err
+		}
+	}
+	s.sealed, s.sealedID = mem, id
+	return highFD(mem)
+}
+
+// sealCopy copies src into a new memfd and seals it against every change.
+func sealCopy(src *os.File) (*os.File, error) {
 	fd, err := unix.MemfdCreate("devbox", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("create sealed binary: %w", err)
 	}
-	// Keep the memfd far above the fds the child inherits (3, 4).
-	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
-	unix.Close(fd)
-	if err != nil {
-		return nil, fmt.Errorf("create sealed binary: %w", err)
-	}
-	mem := os.NewFile(uintptr(high), "devbox-sealed")
+	mem := os.NewFile(uintptr(fd), "devbox-sealed")
 	if _, err := io.Copy(mem, src); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("copy own binary: %w", err)
 	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, allSeals); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("seal binary copy: %w", err)
 	}
 	return mem, nil
+}
+
+// allSeals are the seals a copy needs before anything runs it: no write,
+// no resize, no seal removed.
+const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+
+// fileID is the identity a lent copy must have been made from.
+func fileID(f *os.File) (proto.SealedInit, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return proto.SealedInit{}, fmt.Errorf("stat init binary: %w", err)
+	}
+	return proto.SealedInit{Dev: st.Dev, Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano()}, nil
+}
+
+// borrowSealed asks the other running sandboxes' supervisors (their
+// control sockets, in the user's runtime dir, which no sandbox sees) for a
+// copy made from the file with identity id. It checks what it gets: a
+// memfd-backed file of the right size with every seal set, so nobody can
+// change it after this. nil when none has one.
+func borrowSealed(ownDir string, id proto.SealedInit) *os.File {
+	root := filepath.Dir(ownDir)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if !e.IsDir() || filepath.Join(root, e.Name()) == ownDir {
+			continue
+		}
+		if f := askSealed(filepath.Join(root, e.Name(), ControlSocket), id); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func askSealed(sock string, id proto.SealedInit) *os.File {
+	c, err := proto.Dial(sock)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	if c.Send(id) != nil {
+		return nil
+	}
+	msg, files, err := c.Recv()
+	if _, ok := msg.(proto.SealedInitReply); err != nil || !ok || len(files) != 1 {
+		closeFiles(files)
+		return nil
+	}
+	if !sealedCopyOf(files[0], id) {
+		files[0].Close()
+		return nil
+	}
+	return files[0]
+}
+
+// sealedCopyOf reports whether f is a fully sealed file of id's size.
+func sealedCopyOf(f *os.File, id proto.SealedInit) bool {
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil || seals&allSeals != allSeals {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &st) == nil && st.Size == id.Size
+}
+
+// lendSealed answers another supervisor's SealedInit with this sandbox's
+// copy when it was made from the same file.
+func (s *supervisor) lendSealed(c *proto.Conn, want proto.SealedInit) {
+	if s.sealed == nil || s.sealedID != want {
+		c.Send(proto.Error{Msg: "no sealed init copy of that file here", Code: 125})
+		return
+	}
+	c.Send(proto.SealedInitReply{}, int(s.sealed.Fd()))
 }
 
 // writableFromSandbox reports whether code in the sandbox could open the

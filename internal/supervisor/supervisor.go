@@ -93,6 +93,11 @@ type supervisor struct {
 	proxyLn net.Listener
 	// throwaway is a --rm sandbox's layer outside the store's records.
 	throwaway *storage.Ephemeral
+	// sealed is the sealed copy of devbox-init the child runs (nil when
+	// it runs the installed file), kept to lend to this user's next
+	// sandboxes; sealedID is the file it was made from.
+	sealed   *os.File
+	sealedID proto.SealedInit
 	// st is state.json as written, updated by the network watcher.
 	st   state.State
 	stMu sync.Mutex
@@ -200,7 +205,7 @@ func (s *supervisor) planIDs() error {
 // lifetime: Pdeathsig fires when that thread exits.
 func (s *supervisor) startChild() error {
 	end := trace.Begin("sealed init binary")
-	exe, err := sealedInit()
+	exe, err := s.sealedInit()
 	end()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,9 +194,6 @@ func TestSandboxCannotWriteInitExe(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	initBin := filepath.Join(filepath.Dir(devboxBin), "devbox-init")
-	if _, err := os.Stat(initBin); err != nil {
-		initBin = devboxBin // devbox serves as its own init
-	}
 	before, beforeInit := sha256File(t, devboxBin), sha256File(t, initBin)
 	r := e.run("run", "--", "sh", "-c", "echo x > /proc/1/exe")
 	if r.code == 0 {
@@ -216,5 +214,38 @@ func TestSandboxCannotWriteInitExe(t *testing.T) {
 	}
 	if after := sha256File(t, initBin); after != beforeInit {
 		t.Fatalf("the init binary %s on the host changed: sha256 %s -> %s", initBin, beforeInit, after)
+	}
+}
+
+// Sandboxes of one user share one sealed copy of devbox-init: the second
+// borrows the first's memfd (over its control socket), so it neither
+// copies the binary again nor holds its pages twice. The copy is sealed,
+// so neither sandbox can change what the other runs. Checked from the
+// host: inside, init is not dumpable and /proc/1/exe is closed.
+func TestSealedInitCopyIsShared(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	exe := func(name string) (string, string) {
+		e.must("run", "--name", name, "--", "true")
+		pid := e.readState(name).Init
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(fmt.Sprintf("/proc/%d/exe", pid), &st); err != nil {
+			t.Fatal(err)
+		}
+		return link, fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+	}
+	linkA, idA := exe("seal-a")
+	if !strings.HasPrefix(linkA, "/memfd:") {
+		t.Skipf("init runs the installed file %s (the sandbox cannot write it), so there is no copy to share", linkA)
+	}
+	if linkB, idB := exe("seal-b"); idB != idA {
+		t.Errorf("the second sandbox's init runs another copy: %s (%s) vs %s (%s)", linkB, idB, linkA, idA)
+	}
+	if r := e.run("run", "--name", "seal-b", "--user", "root", "--", "sh", "-c", "exec 3<>/proc/1/exe"); r.code == 0 {
+		t.Errorf("opening the shared copy read-write inside succeeded:\n%s", r)
 	}
 }
