@@ -41,7 +41,8 @@ def main():
                "cmd": " ".join(cmds[names.index(k)])} for k, v in times.items()}
     json.dump(res, open(out, "w"), indent=1)
     for k, v in res.items():
-        print(f"{k}: median {v['median_ms']:.2f} ms over {len(v['times_ms'])} runs ({v['failed']} failed)")
+        med = "none" if v["median_ms"] is None else f"{v['median_ms']:.2f} ms"
+        print(f"{k}: median {med} over {len(v['times_ms'])} runs ({v['failed']} failed)")
 
 
 if __name__ == "__main__":

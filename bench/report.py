@@ -271,12 +271,14 @@ def start_sections(w, d):
         if pss is not None:
             w(f"| **per sandbox** | | | **{pss:.2f}** |")
         w("")
-    alts = [(k, load(d, f"alt-{k}.json")) for k in ("cold", "cold-net")]
+    alts = [(k, load(d, f"alt-{k}.json")) for k in ("join", "join-root", "cold", "cold-net")]
     if any(a for _, a in alts):
         w("## Before and after, alternately")
         w("")
         w("`bench/alternate.py`: the `--baseline` binary and this build, run A B A B ... so")
-        w("load on the machine falls on both alike.")
+        w("load on the machine falls on both alike. `join` is `devbox run -- true` in a")
+        w("running sandbox as each build's default session user; `join-root` is this")
+        w("build with `--user root` (the baseline's default was root).")
         w("")
         w("| Line | Baseline median (ms) | This build median (ms) | Ratio | Runs |")
         w("|---|---:|---:|---:|---:|")
@@ -284,6 +286,9 @@ def start_sections(w, d):
             if not a:
                 continue
             b, n = a["base"]["median_ms"], a["new"]["median_ms"]
+            if b is None or n is None:
+                w(f"| {k} | every run failed on one side | | | |")
+                continue
             w(f"| {k} | {b:.2f} | {n:.2f} | {n / b:.2f}× | {len(a['new']['times_ms'])} |")
         w("")
     tracesum = None
