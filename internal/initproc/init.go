@@ -58,8 +58,9 @@ type initState struct {
 	// spawner forks user = "self" sessions in their user namespace
 	// (spawner.go); nil until the first one asks for it. Read and set on
 	// the main thread only.
-	spawner      *spawner
-	selfSessions int
+	spawner       *spawner
+	selfSessions  int
+	spawnerFailed bool
 	// reports counts sessions whose exit status is not yet sent: init
 	// waits for them before it exits (a --rm client otherwise saw its
 	// sandbox vanish before the status came, found on UML's slow kernel).

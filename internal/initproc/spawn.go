@@ -44,12 +44,9 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	fork := syscall.ForkExec
 	switch {
 	case sp.usable(req.KeepID):
-		fork = sp.forkExec // in the spawner's namespace, as the user
+		fork = sp.forkOr(directSelf(req.KeepID)) // in the spawner's namespace, as the user
 	case req.KeepID != nil:
-		intoSessions(attr.Sys)
-		if err := keepID(attr.Sys, req.KeepID); err != nil {
-			return 0, nil, err
-		}
+		fork = directSelf(req.KeepID)
 	default:
 		intoSessions(attr.Sys)
 	}
@@ -80,6 +77,18 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 
 // forkFunc starts a session's process: syscall.ForkExec, or the spawner's.
 type forkFunc func(path string, argv []string, attr *syscall.ProcAttr) (int, error)
+
+// directSelf starts a self session from init, in a user namespace of its
+// own (keepID).
+func directSelf(k *proto.KeepID) forkFunc {
+	return func(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+		intoSessions(attr.Sys)
+		if err := keepID(attr.Sys, k); err != nil {
+			return 0, err
+		}
+		return syscall.ForkExec(path, argv, attr)
+	}
+}
 
 // startPlain starts a session on the client's own stdio fds, and on a
 // relay pty for those that are the client's terminal (Spawn.Relay).

@@ -7,6 +7,7 @@ package initproc
 // user namespace as before (keepID), so the spawner only ever saves time.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -167,7 +168,23 @@ func (sp *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) 
 		}
 		return 0, fmt.Errorf("session spawner: %s", a.Err)
 	case <-sp.gone:
-		return 0, fmt.Errorf("session spawner: gone")
+		return 0, errSpawnerGone
+	}
+}
+
+// errSpawnerGone is a spawner that exited (idle, or killed) before it
+// read the request: nothing was started.
+var errSpawnerGone = errors.New("session spawner: gone")
+
+// forkOr starts through the spawner, or through direct when the spawner
+// is gone.
+func (sp *spawner) forkOr(direct forkFunc) forkFunc {
+	return func(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+		pid, err := sp.forkExec(path, argv, attr)
+		if errors.Is(err, errSpawnerGone) {
+			return direct(path, argv, attr)
+		}
+		return pid, err
 	}
 }
 
@@ -206,23 +223,17 @@ var nsSizes = sync.OnceValues(func() (idSizes, error) {
 // pay for it, and its start (an exec) runs after a session, never in its
 // way. It runs on the main thread.
 func (st *initState) wantSpawner(req proto.Spawn) {
-	if req.KeepID == nil || st.spawner != nil || st.strict != nil {
+	if req.KeepID == nil || st.strict != nil || st.spawnerFailed {
 		return
 	}
-	if st.selfSessions++; st.selfSessions < 2 {
-		return
+	if st.selfSessions++; st.selfSessions < 2 || st.spawner.usable(req.KeepID) {
+		return // not joined yet, or running (a spawner idle too long exits)
 	}
 	sp, err := st.startSpawner(*req.KeepID)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-init: %v (self sessions get a user namespace each)\n", err)
-		st.spawner = &spawner{gone: closedChan()}
+		st.spawnerFailed = true
 		return
 	}
 	st.spawner = sp
-}
-
-func closedChan() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
 }

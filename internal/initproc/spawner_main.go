@@ -8,13 +8,16 @@ package initproc
 // writes), which was most of a join's cost.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -68,6 +71,9 @@ func runSpawner() error {
 		return err
 	}
 	sp := &spawnerProc{conn: c, cgroup: cgroupFD()}
+	// Idle most of its life, like init: keep its heap small.
+	debug.SetGCPercent(25)
+	debug.FreeOSMemory()
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGCHLD)
 	go sp.reapOn(sigs)
@@ -145,17 +151,31 @@ func cgroupFD() int {
 }
 
 // spawnerProc is the spawner's state. mu orders a Fork's answer before
-// the Reaped of the same pid.
+// the Reaped of the same pid, and guards live.
 type spawnerProc struct {
 	conn   *proto.Conn
 	cgroup int
 	mu     sync.Mutex
+	live   int // sessions started and not yet reaped
 }
 
-// serve answers Fork requests until init goes away.
+// spawnerIdle is how long the spawner waits for a request while none of
+// its sessions runs before it exits: an idle sandbox then holds no
+// spawner, and init starts a new one after the next join.
+const spawnerIdle = time.Minute
+
+// serve answers Fork requests until init goes away, or until it has been
+// idle for spawnerIdle.
 func (sp *spawnerProc) serve() error {
 	for {
+		sp.conn.Unix().SetReadDeadline(time.Now().Add(spawnerIdle))
 		msg, files, err := sp.conn.Recv()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if sp.idle() {
+				return nil
+			}
+			continue
+		}
 		if err != nil {
 			return nil // init closed the socket: the sandbox is stopping
 		}
@@ -195,6 +215,7 @@ func (sp *spawnerProc) fork(req proto.Fork, files []*os.File) proto.Forked {
 		errno, _ := err.(syscall.Errno)
 		return proto.Forked{Errno: int(errno), Err: err.Error()}
 	}
+	sp.live++
 	return proto.Forked{PID: pid}
 }
 
@@ -206,6 +227,7 @@ func (sp *spawnerProc) reapOn(sigs chan os.Signal) {
 			var ws unix.WaitStatus
 			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
 			if pid > 0 && err == nil {
+				sp.live--
 				sp.conn.Send(proto.Reaped{PID: pid, Status: uint32(ws)})
 			}
 			sp.mu.Unlock()
@@ -214,4 +236,11 @@ func (sp *spawnerProc) reapOn(sigs chan os.Signal) {
 			}
 		}
 	}
+}
+
+// idle reports whether no session of the spawner's runs.
+func (sp *spawnerProc) idle() bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.live == 0
 }
