@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,7 +57,10 @@ type step struct {
 // then enters the project dir.
 func runSteps(spec proto.Spec, steps []step) error {
 	for _, s := range steps {
-		if err := s.fn(spec); err != nil {
+		end := trace.Begin(s.name)
+		err := s.fn(spec)
+		end()
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}

@@ -35,6 +35,9 @@ type Spec struct {
 	// SingleID is true when only one id is mapped (no subordinate range);
 	// the supervisor sets it.
 	SingleID bool `json:"single_id"`
+	// Cgroup is true when the sandbox has a delegated group of its own,
+	// which the child mounts at /sys/fs/cgroup; the supervisor sets it.
+	Cgroup bool `json:"cgroup,omitempty"`
 	// IdleTimeout stops the sandbox after this long without sessions; 0 stops
 	// it with the last session.
 	IdleTimeout time.Duration `json:"idle_timeout"`

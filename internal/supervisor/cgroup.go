@@ -44,6 +44,7 @@ func (s *supervisor) setupCgroup() error {
 		return s.notEnforced(lim.Flags(), err)
 	}
 	s.cgroup = g
+	s.spec.Cgroup = true
 	// pids.max goes on the sessions leaf, which settleCgroup makes.
 	early := lim.Supported(d.Controllers)
 	s.pidsLimit, early.Pids = early.Pids, 0
