@@ -46,7 +46,12 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	case sp.usable(req.KeepID):
 		fork = sp.forkOr(directSelf(req.KeepID)) // in the spawner's namespace, as the user
 	case req.KeepID != nil:
-		fork = directSelf(req.KeepID)
+		// Set up now, not in the fork: the strict stage's wrap below keeps
+		// CAP_SETPCAP for a session that changes its user.
+		intoSessions(attr.Sys)
+		if err := keepID(attr.Sys, req.KeepID); err != nil {
+			return 0, nil, err
+		}
 	default:
 		intoSessions(attr.Sys)
 	}
@@ -79,7 +84,8 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 type forkFunc func(path string, argv []string, attr *syscall.ProcAttr) (int, error)
 
 // directSelf starts a self session from init, in a user namespace of its
-// own (keepID).
+// own (keepID): the fallback when the spawner is gone (never for strict
+// sessions, which the spawner does not start).
 func directSelf(k *proto.KeepID) forkFunc {
 	return func(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 		intoSessions(attr.Sys)
