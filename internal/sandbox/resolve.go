@@ -94,6 +94,25 @@ func Resolve(arg string) (string, error) {
 	return resolveIn(arg, all)
 }
 
+// ResolveInfo is Resolve returning the sandbox's Info (its Project among
+// it), for commands that start it again from its project.
+func ResolveInfo(arg string) (Info, error) {
+	all, err := ListAll()
+	if err != nil {
+		return Info{}, err
+	}
+	name, err := resolveIn(arg, all)
+	if err != nil {
+		return Info{}, err
+	}
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Info{}, fmt.Errorf("no sandbox %q (see 'devbox ps -a')", arg)
+}
+
 func resolveIn(arg string, all []Info) (string, error) {
 	var byBase, byPrefix []string
 	for _, s := range all {

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,5 +207,38 @@ func TestInit_SubdirectoryWritesAtGitRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(sub, "devbox.toml")); err != nil {
 		t.Errorf("init --here wrote nothing in the subdirectory: %v", err)
+	}
+}
+
+// devbox restart NAME works from anywhere, by name or project basename:
+// the sandbox starts again in its own project, from that project's config.
+func TestConfig_RestartByName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("network = \"none\"\nidle_timeout = \"5m\"\nhostname = \"one\"\n")
+	e.must("run", "--", "true")
+	name := e.only().Name
+	e.writeConfig("network = \"none\"\nidle_timeout = \"5m\"\nhostname = \"two\"\n")
+	elsewhere := func(args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := e.command(ctx, args...)
+		cmd.Dir = t.TempDir()
+		return collect(t, ctx, cmd, "devbox "+strings.Join(args, " "))
+	}
+	if r := elsewhere("restart", "--time", "1s", filepath.Base(e.project)); r.code != 0 || r.stdout != name+"\n" {
+		t.Fatalf("restart by project basename from another dir: want %s restarted:\n%s", name, r)
+	}
+	if out := e.must("run", "--", "hostname"); out != "two\n" {
+		t.Errorf("after restart by name, hostname = %q, want two (the project's new config)", out)
+	}
+	if r := elsewhere("restart", "--time", "1s", name[:len(name)-2]); r.code != 0 || r.stdout != name+"\n" {
+		t.Errorf("restart by unique prefix: %s", r)
+	}
+	if r := elsewhere("restart", "--name", "x", name); r.code != 125 || !strings.Contains(r.stderr, "not both") {
+		t.Errorf("restart NAME --name: want a usage error, got %s", r)
+	}
+	if r := elsewhere("restart", "no-such-box"); r.code != 125 || !strings.Contains(r.stderr, "devbox ps -a") {
+		t.Errorf("restart of an unknown name: want 125 pointing at devbox ps -a, got %s", r)
 	}
 }
