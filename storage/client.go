@@ -73,6 +73,14 @@ func Remove(cfg Config, refs []string) ([]string, error) {
 	return out, err
 }
 
+// ImageUsers names the sandboxes whose writable layers are on the images
+// refs name (a throwaway --rm sandbox has none: image rm waits for it).
+func ImageUsers(cfg Config, refs []string) ([]string, error) {
+	var out []string
+	err := cfg.asRoot("image-users", UsersRequest{Config: cfg, Refs: refs}, os.Stderr, &out)
+	return out, err
+}
+
 // Prune removes unnamed images no sandbox uses.
 func Prune(cfg Config) ([]string, error) {
 	var out []string

@@ -27,6 +27,7 @@ func Ops() map[string]func(json.RawMessage) (any, error) {
 		"image-lookup":      op(lookupInNS),
 		"image-remove":      op(removeInNS),
 		"image-prune":       op(pruneInNS),
+		"image-users":       op(usersInNS),
 		"container-prepare": op(prepareInNS),
 		"container-remove":  op(removeContainerInNS),
 	}
@@ -253,8 +254,15 @@ func removeInNS(req RemoveRequest) ([]string, error) {
 			if err != nil {
 				return fmt.Errorf("remove image %s: %w", r, err)
 			}
+			users, err := sandboxesUsing(s, img.ID)
+			if err != nil {
+				return err
+			}
+			if len(users) > 0 {
+				return InUseError(r, users)
+			}
 			if err := deleteImage(s, img.ID); err != nil {
-				return removeError(r, err)
+				return fmt.Errorf("remove image %s: %w", r, err)
 			}
 			removed = append(removed, img.ID)
 		}
@@ -263,11 +271,75 @@ func removeInNS(req RemoveRequest) ([]string, error) {
 	return removed, err
 }
 
-func removeError(ref string, err error) error {
-	if errors.Is(err, cstorage.ErrImageUsedByContainer) {
-		return fmt.Errorf("remove image %s: a sandbox uses it; remove the sandbox first ('devbox rm NAME'): %w", ref, err)
+// InUseError is image rm's refusal of an image that sandboxes use, named
+// as Podman names the containers of an image in use.
+func InUseError(ref string, sandboxes []string) error {
+	return fmt.Errorf("remove image %s: image is in use by sandboxes: %s; remove them first ('devbox rm --force %s', which deletes their homes), or drop their writable layers and keep their homes with 'devbox image rm --force %s': %w",
+		ref, strings.Join(sandboxes, ", "), strings.Join(sandboxes, " "), ref, cstorage.ErrImageUsedByContainer)
+}
+
+// sandboxesUsing names the sandboxes whose writable layer (container
+// record) is on image id, sorted; a container devbox did not name is
+// listed by its store name.
+func sandboxesUsing(s cstorage.Store, id string) ([]string, error) {
+	cs, err := s.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox layers: %w", err)
 	}
-	return fmt.Errorf("remove image %s: %w", ref, err)
+	var out []string
+	for _, c := range cs {
+		if c.ImageID == id {
+			out = append(out, sandboxOfContainer(c))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func sandboxOfContainer(c cstorage.Container) string {
+	for _, n := range c.Names {
+		if name, ok := strings.CutPrefix(n, containerPrefix); ok {
+			return name
+		}
+	}
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return c.ID
+}
+
+// UsersRequest is the argument of image-users.
+type UsersRequest struct {
+	Config Config   `json:"config"`
+	Refs   []string `json:"refs"`
+}
+
+// usersInNS names the sandboxes whose writable layers are on the images
+// refs name, each once, sorted.
+func usersInNS(req UsersRequest) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
+		for _, r := range req.Refs {
+			img, err := findImage(s, r)
+			if err != nil {
+				return fmt.Errorf("remove image %s: %w", r, err)
+			}
+			users, err := sandboxesUsing(s, img.ID)
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				if !seen[u] {
+					seen[u] = true
+					out = append(out, u)
+				}
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
 }
 
 // tagged reports whether names hold a name other than a digest pin: an
@@ -339,7 +411,9 @@ type Rootfs struct {
 }
 
 // ContainerName is the store name of a sandbox's writable layer.
-func ContainerName(sandbox string) string { return "devbox-" + sandbox }
+func ContainerName(sandbox string) string { return containerPrefix + sandbox }
+
+const containerPrefix = "devbox-"
 
 // prepareInNS returns the sandbox's container, creating it on the image at
 // first start; it persists until the sandbox is removed.

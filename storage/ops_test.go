@@ -1,8 +1,12 @@
 package storage
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"testing"
+
+	cstorage "go.podman.io/storage"
 )
 
 func TestParseHostOf0(t *testing.T) {
@@ -26,5 +30,31 @@ func TestConfigureStorageEnvPinsNoSecondUserNS(t *testing.T) {
 	configureStorageEnv("1001")
 	if os.Getenv(envUsernsConfigured) != "done" || os.Getenv(envRootlessUID) != "1001" {
 		t.Fatalf("env = %q %q", os.Getenv(envUsernsConfigured), os.Getenv(envRootlessUID))
+	}
+}
+
+func TestSandboxOfContainer(t *testing.T) {
+	tests := []struct {
+		c    cstorage.Container
+		want string
+	}{
+		{cstorage.Container{ID: "abc", Names: []string{"devbox-web-123456"}}, "web-123456"},
+		{cstorage.Container{ID: "abc", Names: []string{"other", "devbox-x"}}, "x"},
+		{cstorage.Container{ID: "abc", Names: []string{"podman-made"}}, "podman-made"},
+		{cstorage.Container{ID: "abc"}, "abc"},
+	}
+	for _, tt := range tests {
+		if got := sandboxOfContainer(tt.c); got != tt.want {
+			t.Errorf("sandboxOfContainer(%v) = %q, want %q", tt.c.Names, got, tt.want)
+		}
+	}
+	err := InUseError("debian:12", []string{"a", "b"})
+	for _, w := range []string{"image is in use by sandboxes: a, b", "'devbox rm --force a b'", "'devbox image rm --force debian:12'"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("InUseError = %q, lacks %q", err, w)
+		}
+	}
+	if !errors.Is(err, cstorage.ErrImageUsedByContainer) {
+		t.Errorf("InUseError does not wrap ErrImageUsedByContainer")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -138,15 +139,26 @@ func printImages(a *app, l storage.Listing) error {
 }
 
 func newImageRmCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	cmd := &cobra.Command{
 		Use:         "rm IMAGE...",
 		Annotations: needs("needs the images to remove (see devbox image ls)"),
-		Short:       "Remove images (not those a sandbox uses)",
-		Args:        cobra.MinimumNArgs(1),
+		Short:       "Remove images (not those a sandbox uses, unless --force)",
+		Long: `Remove images from the store. An image that sandboxes use is refused, naming
+them. With --force, those sandboxes are stopped and their writable layers (what
+was installed into the image's root) removed first; their homes are kept, and
+their next start makes a new layer on the image their config names.`,
+		Example: "  devbox image rm debian:12\n  devbox image rm --force debian:12",
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := supervisor.StoreConfig()
 			if err != nil {
 				return err
+			}
+			if force {
+				if err := freeImages(a, cfg, args); err != nil {
+					return err
+				}
 			}
 			ids, err := storage.Remove(cfg, args)
 			for _, id := range ids {
@@ -155,6 +167,27 @@ func newImageRmCmd(a *app) *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "stop the sandboxes that use the image and remove their writable layers (their homes are kept)")
+	return cmd
+}
+
+// freeImages stops the sandboxes whose writable layers are on the images
+// refs name and removes those layers, saying so for each.
+func freeImages(a *app, cfg storage.Config, refs []string) error {
+	users, err := storage.ImageUsers(cfg, refs)
+	if err != nil {
+		return err
+	}
+	for _, name := range users {
+		if err := sandbox.Stop(name, 10*time.Second); err != nil && !errors.Is(err, sandbox.ErrNotRunning) {
+			return fmt.Errorf("free image for removal: %w", err)
+		}
+		if err := supervisor.RemoveImageLayer(name); err != nil {
+			return fmt.Errorf("free image for removal: remove %s's layer: %w", name, err)
+		}
+		fmt.Fprintf(a.stderr, "devbox: %s: stopped and its image layer removed (its home is kept)\n", name)
+	}
+	return nil
 }
 
 func newImagePruneCmd(a *app) *cobra.Command {

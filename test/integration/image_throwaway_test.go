@@ -128,3 +128,36 @@ func TestImage_ShortNamePinsLocalImage(t *testing.T) {
 		t.Errorf("devbox.lock: %v %q", err, lock)
 	}
 }
+
+// image rm of an image sandboxes use refuses, naming them (as Podman names
+// the containers of an image in use); --force stops them, drops their
+// writable layers and removes the image, keeping their homes.
+func TestImage_RemoveNamesSandboxesAndForce(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	e.must("image", "pull", ref)
+	e.must("run", "--name", "users-a", "--image", ref, "--", "sh", "-c", "echo kept > $HOME/note")
+	e.must("run", "--name", "users-a", "--user", "root", "--image", ref, "--", "touch", "/in-layer")
+	e.must("run", "--name", "users-b", "--image", ref, "--", "true")
+	e.must("stop", "users-b")
+	e.mustFail([]string{"image is in use by sandboxes: users-a, users-b", "devbox image rm --force"}, "image", "rm", ref)
+	r := e.run("image", "rm", "--force", ref)
+	if r.code != 0 || !strings.Contains(r.stdout, "removed ") {
+		t.Fatalf("image rm --force: %s", r)
+	}
+	for _, n := range []string{"users-a", "users-b"} {
+		if !strings.Contains(r.stderr, n+": stopped and its image layer removed") {
+			t.Errorf("image rm --force does not say what it did to %s:\n%s", n, r.stderr)
+		}
+	}
+	if imgs := e.images(); len(imgs) != 0 {
+		t.Errorf("after image rm --force: %+v", imgs)
+	}
+	if ps := e.ps(); len(ps) != 0 {
+		t.Errorf("image rm --force left sandboxes running: %+v", ps)
+	}
+	out := e.must("run", "--name", "users-a", "--image", ref, "--", "sh", "-c", "cat $HOME/note; test -e /in-layer && echo layer-kept || echo fresh-layer")
+	if out != "kept\nfresh-layer\n" {
+		t.Errorf("users-a after image rm --force: %q, want its home kept and a fresh layer", out)
+	}
+}
