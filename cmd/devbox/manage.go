@@ -223,7 +223,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 		Example: "  devbox doctor\n  devbox doctor --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			checks := preflight.Run()
+			checks := append(preflight.Run(), sandboxChecks()...)
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -241,4 +241,17 @@ func newDoctorCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// sandboxChecks are doctor's checks of running sandboxes: one still on the
+// single-id map after the user gained subordinate ids.
+func sandboxChecks() []preflight.Check {
+	names, _ := sandbox.StaleSingleID()
+	var out []preflight.Check
+	for _, n := range names {
+		out = append(out, preflight.Check{Name: "sandbox " + n, Status: preflight.StatusWarn,
+			Detail: "started with a single-id map (only your own id): you now have subordinate ids, which it gets only when it starts again",
+			Fix:    "devbox restart " + n + "   (or devbox stop " + n + "; this ends its running sessions)"})
+	}
+	return out
 }

@@ -115,8 +115,15 @@ func join(h *Handle, opts Options) error {
 	if err := checkJoin(h, opts); err != nil {
 		return err
 	}
-	if st, err := state.Read(h.Dir); err == nil && st.NetworkDown != "" && opts.Warn != nil {
+	st, err := state.Read(h.Dir)
+	if err != nil || opts.Warn == nil {
+		return nil
+	}
+	if st.NetworkDown != "" {
 		fmt.Fprintf(opts.Warn, "devbox: warning: sandbox %s has no network: its helper %s; run 'devbox restart' to bring it back (this ends its running sessions)\n", h.Name, st.NetworkDown)
+	}
+	if staleSingleID(st, currentPlan()) {
+		fmt.Fprintf(opts.Warn, "devbox: warning: %s\n", SingleIDNotice(h.Name))
 	}
 	return nil
 }

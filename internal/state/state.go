@@ -114,6 +114,10 @@ type State struct {
 	BootID          string    `json:"boot_id"`
 	// Cgroup is the sandbox's cgroup v2 directory, "" when not delegated.
 	Cgroup string `json:"cgroup,omitempty"`
+	// SingleID is true when the sandbox maps only the user's own id (no
+	// subordinate ids or no newuidmap when it started); it keeps that map
+	// until it stops.
+	SingleID bool `json:"single_id,omitempty"`
 }
 
 // File names inside a sandbox's runtime directory.

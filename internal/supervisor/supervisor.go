@@ -368,6 +368,7 @@ func (s *supervisor) writeState() error {
 		Supervisor: os.Getpid(), SupervisorStart: start, Init: s.cmd.Process.Pid,
 		Helpers: s.helperPIDs(),
 		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
+		SingleID: spec.SingleID,
 	}
 	return state.Write(s.dir(), s.st)
 }

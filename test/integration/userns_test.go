@@ -134,3 +134,41 @@ func statUID(t *testing.T, path string) uint32 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Uid
 }
+
+// A sandbox started with the single-id map (here: no newuidmap in PATH)
+// keeps it; once the user could get the full map, joining it and devbox
+// doctor say so and name devbox restart, which gives it the full map.
+func TestSingleIDSandboxToldToRestartAfterGainingIDs(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() == 0 {
+		testutil.Skip(t, "root writes its maps directly without newuidmap (TestRunAsRoot covers it)")
+	}
+	e := newEnv(t)
+	full := e.path
+	e.path = fakeBinWithout(t, filepath.Join(e.project, ".bin"), "newuidmap", "newgidmap")
+	if out := e.must("run", "--", "cat", "/proc/self/uid_map"); len(mapLines(t, out)) != 1 {
+		t.Fatalf("without newuidmap: want the single-id map, got %q", out)
+	}
+	name := e.only().Name
+	e.path = full
+	if r := e.run("run", "--", "cat", "/proc/self/uid_map"); r.code != 0 {
+		t.Fatalf("join: %s", r)
+	} else if len(mapLines(t, r.stdout)) < 2 {
+		if !strings.Contains(r.stderr, "still maps only your own id") || !strings.Contains(r.stderr, "devbox restart "+name) {
+			t.Errorf("join of a single-id sandbox once newuidmap is back: want the notice naming devbox restart:\n%s", r.stderr)
+		}
+	} else {
+		t.Fatalf("a running sandbox changed its map: %q", r.stdout)
+	}
+	if r := e.run("doctor"); !strings.Contains(r.stdout, "sandbox "+name) || !strings.Contains(r.stdout, "devbox restart "+name) {
+		t.Errorf("doctor does not name the single-id sandbox and devbox restart:\n%s", r)
+	}
+	e.must("restart", "--time", "1s", name)
+	r := e.run("run", "--", "cat", "/proc/self/uid_map")
+	if n := len(mapLines(t, r.stdout)); r.code != 0 || n < 2 || strings.Contains(r.stderr, "only your own id") {
+		t.Errorf("after devbox restart: want the full map and no notice, got %d map lines:\n%s", n, r)
+	}
+	if r := e.run("doctor"); strings.Contains(r.stdout, "sandbox "+name) {
+		t.Errorf("doctor still names the restarted sandbox:\n%s", r.stdout)
+	}
+}
