@@ -63,6 +63,11 @@ func NewPlan(uid, gid uint32, username string) (Plan, error) {
 		return Plan{}, err
 	}
 	p := NewPlanFrom(uid, gid, username, subuid, subgid, exec.LookPath)
+	if p.Helpers {
+		outerU, _ := os.ReadFile("/proc/self/uid_map")
+		outerG, _ := os.ReadFile("/proc/self/gid_map")
+		p = HelpersReach(p, string(outerU), string(outerG))
+	}
 	if uid == 0 && len(subid.For(subuid, username, uid)) == 0 && len(subid.For(subgid, username, uid)) == 0 {
 		outerU, _ := os.ReadFile("/proc/self/uid_map")
 		outerG, _ := os.ReadFile("/proc/self/gid_map")
@@ -84,6 +89,47 @@ func FitOuter(p Plan, outerUID, outerGID string) Plan {
 	p.UID, p.GID = stack(0, u), stack(0, g)
 	p.Warning = fmt.Sprintf("no subordinate ids for root, and the outer user namespace has only %d uids and %d gids of 1-65535: mapping those above root (a file owned by another id shows as nobody)", total(u), total(g))
 	return p
+}
+
+// HelpersReach keeps a plan that maps subordinate ids through newuidmap
+// only if those ids exist in the user namespace devbox runs in, given its
+// uid_map and gid_map. Inside a user namespace (a devbox sandbox's session
+// as the invoking user, or a container) /etc/subuid still names host ids
+// that the namespace does not have, and newuidmap's setuid bit means
+// nothing there (its owner, the host's root, is not mapped): it would fail
+// with EPERM. The plan then falls back to the single-id map with a warning
+// that says why. Maps that could not be read ("") leave p as it is.
+func HelpersReach(p Plan, outerUID, outerGID string) Plan {
+	if outerUID == "" || outerGID == "" {
+		return p
+	}
+	u, g := missingHost(p.UID, outerUID), missingHost(p.GID, outerGID)
+	if len(u) == 0 && len(g) == 0 {
+		return p
+	}
+	q := singleID(p.UID[0].Host, p.GID[0].Host)
+	q.Warning = nestedWarning(append(u, g...))
+	return q
+}
+
+// missingHost returns the subordinate ranges of m (all but the first line,
+// the user's own id) that the inside column of idMap does not cover whole.
+func missingHost(m []Mapping, idMap string) []subid.Range {
+	var out []subid.Range
+	for _, x := range m[1:] {
+		r := subid.Range{Start: x.Host, Count: x.Count}
+		if total(within(idMap, r)) != uint64(r.Count) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func nestedWarning(missing []subid.Range) string {
+	r := missing[0]
+	return fmt.Sprintf("devbox runs in a user namespace (a devbox sandbox or a container) that lacks your subordinate ids (%d-%d): newuidmap cannot map them here, its setuid bit means nothing in a user namespace: only your own id is mapped (to root inside).\n", r.Start, uint64(r.Start)+uint64(r.Count)-1) +
+		"Programs that switch users will fail, such as package managers that drop privileges (apt's _apt) and multi-user services (postgres).\n" +
+		"Fix: run devbox as root of the outer sandbox (devbox enter --user root there), which maps the ids the outer sandbox has, or on the host"
 }
 
 // within returns the parts of r that the inside column of a uid_map or

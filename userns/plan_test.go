@@ -199,3 +199,44 @@ func TestFitOuter(t *testing.T) {
 		})
 	}
 }
+
+func TestHelpersReach(t *testing.T) {
+	lookPath := func(n string) (string, error) { return "/usr/bin/" + n, nil }
+	full := NewPlanFrom(1000, 1000, "alice", []byte("alice:100000:65536\n"), []byte("alice:100000:65536\n"), lookPath)
+	if !full.Helpers {
+		t.Fatalf("plan with subordinate ids and helpers: %+v", full)
+	}
+	tests := []struct {
+		name     string
+		uid, gid string
+		single   bool
+	}{
+		{"host", "0 0 4294967295\n", "0 0 4294967295\n", false},
+		{"container with the range", "0 0 1\n100000 100000 65536\n", "0 0 4294967295\n", false},
+		// A devbox sandbox's session as the invoking user (keep-id).
+		{"devbox self session", "1000 0 1\n0 1 1000\n1001 1001 64535\n", "1000 0 1\n0 1 1000\n1001 1001 64535\n", true},
+		{"uids only half there", "0 0 1\n100000 100000 100\n", "0 0 4294967295\n", true},
+		{"gids missing", "0 0 4294967295\n", "0 1000 1\n", true},
+		{"unreadable map", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HelpersReach(full, tt.uid, tt.gid)
+			if !tt.single {
+				if !slices.Equal(got.UID, full.UID) || !got.Helpers || got.Warning != "" {
+					t.Errorf("got %+v, want the full plan kept", got)
+				}
+				return
+			}
+			want := []Mapping{{0, 1000, 1}}
+			if !slices.Equal(got.UID, want) || !slices.Equal(got.GID, want) || got.Helpers {
+				t.Errorf("got %+v, want the single-id map without helpers", got)
+			}
+			for _, w := range []string{"user namespace", "100000-165535", "setuid", "only your own id", "Fix: "} {
+				if !strings.Contains(got.Warning, w) {
+					t.Errorf("Warning lacks %q:\n%s", w, got.Warning)
+				}
+			}
+		})
+	}
+}

@@ -69,3 +69,46 @@ busybox wget -q -O - http://127.0.0.1:` + port + `/`
 		}
 	}
 }
+
+// TestNested_SelfSessionSingleID: devbox inside a devbox sandbox, in a
+// session as the invoking user (the default): /etc/subuid names host ids
+// the sandbox does not have and newuidmap's setuid bit means nothing in a
+// user namespace, so the inner sandbox falls back to the single-id map
+// with the warning that says why, and still gets the default network.
+func TestNested_SelfSessionSingleID(t *testing.T) {
+	testutil.RequireBinary(t, "slirp4netns")
+	if os.Getuid() == 0 {
+		testutil.Skip(t, "root's sessions are root inside (TestNested_DefaultNetwork covers them)")
+	}
+	if f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0); err != nil {
+		testutil.Skip(t, "the host's /dev/net/tun does not open for this user (%v); test.sh makes it 0666", err)
+	} else {
+		f.Close()
+	}
+	t.Parallel()
+	e := newEnv(t)
+	copyDevboxInto(t, e.project)
+	script := `set -e
+export XDG_RUNTIME_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)
+trap './bin/devbox stop --all --time 1s >/dev/null 2>&1' EXIT
+./bin/devbox run --name inner -- sh -c 'echo maps=$(wc -l </proc/self/uid_map) uid=$(id -u); ip -o -4 addr show tap0 | grep -q " 10\.0\.2\." && echo net-ok'
+./bin/devbox run --name inner -- sh -c 'exit 7' || echo "join-exit=$?"`
+	r := e.run("run", "--", "sh", "-c", script)
+	if r.code != 0 {
+		t.Fatalf("devbox inside devbox as the invoking user: %s", r)
+	}
+	want := "maps=1 uid=" + strconv.Itoa(os.Getuid()) + "\n"
+	for _, w := range []string{want, "net-ok\n", "join-exit=7\n"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("%q missing: %s", w, r)
+		}
+	}
+	for _, w := range []string{"lacks your subordinate ids", "setuid bit means nothing", "only your own id is mapped", "--user root"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("warning lacks %q:\n%s", w, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("the inner start hit newuidmap's EPERM:\n%s", r.stderr)
+	}
+}
