@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // RCDir is where the sandbox sees devbox's shell start-up files. They are
@@ -44,14 +45,27 @@ _devbox_path_done=1
 // and read-only.
 const HostViewVar = "DEVBOX_HOST_VIEW"
 
+// InstallHint says why a package installer failed in the host view and
+// what to do instead.
+const InstallHint = "devbox: the host's /usr is read-only in the host view; to install packages set image = \"...\" with setup steps in devbox.toml (devbox help config), or install into your home (python3 -m venv ~/.venv, ~/.local)"
+
+// InstallTools are the installers that fail in the host view; bash and zsh
+// also get apt-get (sh does not take '-' in a function name).
+var InstallTools = []string{"apt", "dpkg", "pip", "pip3"}
+
+// shellQuoted escapes s for the inside of a double-quoted shell word.
+func shellQuoted(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
+}
+
 // installHint wraps the package installers in interactive host-view shells:
 // they fail there (dpkg's lock, PEP 668), and the wrapper says why and what
 // to do instead, where the user sees it. Sourced with the PATH hook.
-const installHint = `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
+var installHint = `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
   _devbox_install_hint() {
-    echo "devbox: the host's /usr is read-only in the host view; to install packages set image = \"...\" with setup steps in devbox.toml (devbox help config), or install into your home (python3 -m venv ~/.venv, ~/.local)" >&2
+    echo "` + shellQuoted(InstallHint) + `" >&2
   }
-  _devbox_tools="apt dpkg pip pip3"
+  _devbox_tools="` + strings.Join(InstallTools, " ") + `"
   # sh (dash) does not take '-' in a function name.
   [ -n "${BASH_VERSION-}${ZSH_VERSION-}" ] && _devbox_tools="$_devbox_tools apt-get"
   for _devbox_tool in $_devbox_tools; do

@@ -202,3 +202,28 @@ func TestStopTargetsArguments(t *testing.T) {
 		t.Errorf("NAME and --all: %v, want a usage error", err)
 	}
 }
+
+func TestInstallFailed(t *testing.T) {
+	exit := func(code int) error { return &sandbox.ExitError{Code: code} }
+	tests := []struct {
+		err      error
+		hostView bool
+		cmd      string
+		want     bool
+	}{
+		{exit(100), true, "apt-get", true},
+		{exit(1), true, "/usr/bin/pip3", true},
+		{exit(2), true, "dpkg", true},
+		{exit(100), false, "apt-get", false}, // an image sandbox has its own /usr
+		{exit(127), true, "pip", false},      // not found: nothing to explain
+		{exit(125), true, "apt", false},      // devbox's own failure
+		{nil, true, "apt", false},
+		{exit(1), true, "make", false},
+		{errors.New("start sandbox: boom"), true, "apt", false},
+	}
+	for _, tt := range tests {
+		if got := installFailed(tt.err, tt.hostView, tt.cmd); got != tt.want {
+			t.Errorf("installFailed(%v, %v, %q) = %v, want %v", tt.err, tt.hostView, tt.cmd, got, tt.want)
+		}
+	}
+}

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +39,11 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 			}
 			req := sandbox.Session(opts, args)
 			req.TTY = tty
-			return sandbox.Run(opts, req, rm)
+			err = sandbox.Run(opts, req, rm)
+			if installFailed(err, opts.Image == nil, args[0]) {
+				fmt.Fprintln(a.stderr, shellinit.InstallHint)
+			}
+			return err
 		},
 	}
 	f.register(cmd)
@@ -42,4 +52,17 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 	cmd.Flags().BoolVar(&rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// installFailed reports whether a host-view run of a package installer
+// (apt, apt-get, dpkg, pip) failed on its own, which the host's read-only
+// /usr explains: devbox run then says so, as an interactive shell's
+// wrappers do.
+func installFailed(err error, hostView bool, cmd string) bool {
+	var ee *sandbox.ExitError
+	if !hostView || !errors.As(err, &ee) || ee.Code == 0 || ee.Code >= 125 {
+		return false
+	}
+	name := filepath.Base(cmd)
+	return name == "apt-get" || slices.Contains(shellinit.InstallTools, name)
 }

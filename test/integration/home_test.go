@@ -361,4 +361,13 @@ func TestHome_HostViewInstallHint(t *testing.T) {
 	if !strings.Contains(scr, "read-only in the host view") || !strings.Contains(scr, "dpkg-rc=2") {
 		t.Errorf("a failed dpkg in the host view: want the hint and dpkg's status:\n%s", scr)
 	}
+	// devbox run of the installer itself: the client says it, after the
+	// installer's own error, and passes its status through.
+	r := e.run("run", "--", "dpkg", "-i", "/nonexistent.deb")
+	if r.code != 2 || !strings.Contains(r.stderr, "read-only in the host view") {
+		t.Errorf("devbox run -- dpkg in the host view: want dpkg's status 2 and the hint: %s", r)
+	}
+	if r := e.run("run", "--", "sh", "-c", "exit 2"); strings.Contains(r.stderr, "read-only") {
+		t.Errorf("the hint follows a command that is not an installer: %s", r)
+	}
 }
