@@ -12,6 +12,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/initproc"
+	"github.com/devbox-dev/devbox/internal/keepid"
 	"github.com/devbox-dev/devbox/internal/strict"
 )
 
@@ -21,6 +22,9 @@ func main() {
 	}
 	if strict.IsSession() {
 		os.Exit(strict.SessionMain())
+	}
+	if keepid.IsStage() {
+		os.Exit(keepid.Main())
 	}
 	if child.IsChild() {
 		os.Exit(child.Main())

@@ -17,12 +17,15 @@ import (
 // user namespace nested in the sandbox's (init stays uid 0; it built the
 // sandbox and keeps serving it). Init writes the nested maps itself: it has
 // CAP_SETUID and CAP_SETGID over every id of the sandbox's namespace.
+// The kernel's clone path (Go's UidMappings) writes them through
+// /proc/PID with the pid of this namespace, so keepID is for a sandbox
+// with its own /proc; under the outer /proc, keepIDStage does it.
 func keepID(sys *syscall.SysProcAttr, k *proto.KeepID) error {
-	// The session's maps are written through /proc/PID, with the pid of
-	// this namespace: the outer /proc of the masked-/proc fallback has
-	// other pids, and the write would miss (or hit another process).
-	if self, err := os.Readlink("/proc/self"); err != nil || self != strconv.Itoa(os.Getpid()) {
-		return errors.New("sessions as your own user (user = \"self\") need the sandbox's own /proc, which this host refuses (a masked /proc): run with --user root, or give the container an unmasked /proc")
+	// Go writes the maps through /proc/PID with this namespace's pid: under
+	// the outer /proc (the masked-/proc fallback) that names another
+	// process, so the callers take the keep-id stage there instead.
+	if outerProc() {
+		return errOuterProc
 	}
 	sizes, err := nsSizes()
 	if err != nil {
@@ -38,6 +41,9 @@ func keepID(sys *syscall.SysProcAttr, k *proto.KeepID) error {
 	sys.Credential = &syscall.Credential{Uid: k.UID, Gid: k.GID, NoSetGroups: true}
 	return nil
 }
+
+// errOuterProc: keepID cannot write maps through the outer /proc.
+var errOuterProc = errors.New("sessions as your own user (user = \"self\") need the sandbox's own /proc for this, which this host refuses (a masked /proc)")
 
 func idMaps(m []userns.Mapping) []syscall.SysProcIDMap {
 	out := make([]syscall.SysProcIDMap, len(m))

@@ -212,3 +212,22 @@ func TestMappedCount(t *testing.T) {
 		t.Error("mappedCount of a missing file: no error")
 	}
 }
+
+func TestParseNSpid(t *testing.T) {
+	tests := []struct {
+		status string
+		want   int
+		err    bool
+	}{
+		{"Name:\tsh\nPid:\t4242\nNSpid:\t4242\t17\t3\nPPid:\t1\n", 3, false},
+		{"NSpid:\t12\n", 12, false},
+		{"Name:\tsh\nPid:\t12\n", 0, true}, // a kernel without NSpid
+		{"NSpid:\tx\n", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseNSpid(tt.status)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseNSpid(%q) = %d, %v; want %d, error %v", tt.status, got, err, tt.want, tt.err)
+		}
+	}
+}

@@ -41,10 +41,17 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 		}
 	}
 	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd, req.DefaultCwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
+	name := argv[0]
 	fork := syscall.ForkExec
+	var stage *keepIDStage
 	switch {
 	case sp.usable(req.KeepID):
 		fork = sp.forkOr(directSelf(req.KeepID)) // in the spawner's namespace, as the user
+	case req.KeepID != nil && outerProc():
+		intoSessions(attr.Sys)
+		if stage, err = keepIDSession(attr, req.KeepID, sc != nil); err != nil {
+			return 0, nil, err
+		}
 	case req.KeepID != nil:
 		// Set up now, not in the fork: the strict stage's wrap below keeps
 		// CAP_SETPCAP for a session that changes its user.
@@ -55,18 +62,20 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	default:
 		intoSessions(attr.Sys)
 	}
-	name := argv[0]
+	if stage != nil {
+		path, argv = stage.wrap(path, argv, attr)
+	}
 	if sc != nil {
 		if path, argv, err = sc.wrap(path, argv, attr); err != nil {
 			return 0, nil, err
 		}
 	}
 	if !req.TTY {
-		return startPlain(fork, path, argv, name, attr, req, files)
+		return stage.finish(startPlain(fork, path, argv, name, attr, req, files))
 	}
 	master, slave, err := openPty(req.Rows, req.Cols)
 	if err != nil {
-		return 0, nil, err
+		return stage.finish(0, nil, err)
 	}
 	defer slave.Close()
 	attr.Files = append([]uintptr{slave.Fd(), slave.Fd(), slave.Fd()}, attr.Files...)
@@ -75,9 +84,22 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	pid, err := fork(path, argv, attr)
 	if err != nil {
 		master.Close()
-		return 0, nil, execError(name, err)
+		return stage.finish(0, nil, execError(name, err))
 	}
-	return pid, master, nil
+	return stage.finish(pid, master, nil)
+}
+
+// keepIDSession sets attr up for a session as the invoking user: through
+// the kernel's clone path with the sandbox's own /proc, else through the
+// keep-id stage it returns (which a strict session cannot take).
+func keepIDSession(attr *syscall.ProcAttr, k *proto.KeepID, strict bool) (*keepIDStage, error) {
+	if !outerProc() {
+		return nil, keepID(attr.Sys, k)
+	}
+	if strict {
+		return nil, errStrictOuterProc
+	}
+	return newKeepIDStage(k)
 }
 
 // forkFunc starts a session's process: syscall.ForkExec, or the spawner's.

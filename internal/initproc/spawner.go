@@ -223,7 +223,10 @@ var nsSizes = sync.OnceValues(func() (idSizes, error) {
 // pay for it, and its start (an exec) runs after a session, never in its
 // way. It runs on the main thread.
 func (st *initState) wantSpawner(req proto.Spawn) {
-	if req.KeepID == nil || st.strict != nil || st.spawnerFailed {
+	// Under the outer /proc (the masked-/proc fallback) the spawner's
+	// maps could not be written (keepID); self sessions take the keep-id
+	// stage there.
+	if req.KeepID == nil || st.strict != nil || st.spawnerFailed || outerProc() {
 		return
 	}
 	if st.selfSessions++; st.selfSessions < 2 || st.spawner.usable(req.KeepID) {

@@ -3,9 +3,13 @@
 package integration
 
 import (
+	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The TestInContainer_ tests run where test.sh puts them: inside a rootless
@@ -58,5 +62,63 @@ func TestInContainer_Fallbacks(t *testing.T) {
 	}
 	if r := e.run("run", "--rm", "--", "echo", "ok"); r.code != 125 || !strings.Contains(r.stderr, "require_proc is set") {
 		t.Errorf("require_proc = true in devbox.toml: want exit 125: %s", r)
+	}
+}
+
+// TestInContainer_SelfSessionAsNonRoot: a user other than root in the
+// container (no subordinate ids, so the single-id map; the outer /proc)
+// gets sessions as their own uid, in the project directory, with and
+// without a terminal: init maps them through the keep-id stage, since the
+// kernel's clone path would write the maps through the wrong pid.
+func TestInContainer_SelfSessionAsNonRoot(t *testing.T) {
+	requireContainer(t)
+	if os.Getuid() != 0 {
+		t.Skip("the container's tests run as its root, which switches to uid 1000 here")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv (util-linux) is not in the container")
+	}
+	home, err := os.MkdirTemp("", "self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(home)
+	project := filepath.Join(home, "proj")
+	for _, d := range []string{home, project, filepath.Join(home, "run")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, 1000, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "setpriv", append([]string{"--reuid=1000", "--regid=1000", "--clear-groups", devboxBin}, args...)...)
+		cmd.Dir = project
+		cmd.Env = []string{"HOME=" + home, "USER=u", "LOGNAME=u", "PATH=/usr/local/bin:/usr/bin:/bin",
+			"XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "XDG_DATA_HOME=" + filepath.Join(home, "data")}
+		return collect(t, ctx, cmd, "devbox "+strings.Join(args, " "))
+	}
+	defer run("stop", "--all", "--time", "1s")
+	r := run("run", "--", "sh", "-c", "id -u; pwd; wc -l </proc/self/uid_map")
+	if r.code != 0 || r.stdout != "1000\n"+project+"\n1\n" {
+		t.Fatalf("a session as uid 1000 under the outer /proc: want its uid, the project dir and one map line: %s", r)
+	}
+	if !strings.Contains(r.stderr, "refuses this sandbox a /proc of its own") {
+		t.Errorf("no masked-/proc fallback here, so this proves nothing: %s", r)
+	}
+	if r := run("run", "-t", "--", "id", "-u"); r.code != 0 || strings.TrimSpace(r.stdout) != "1000" {
+		t.Errorf("with a terminal inside: %s", r)
+	}
+	if r := run("run", "--user", "root", "--", "id", "-u"); r.code != 0 || r.stdout != "0\n" {
+		t.Errorf("--user root: %s", r)
+	}
+	if r := run("run", "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Errorf("exit status through the stage: want 7, got %s", r)
+	}
+	if r := run("run", "--", "no-such-command"); r.code != 127 {
+		t.Errorf("a missing command: want 127, got %s", r)
 	}
 }
