@@ -75,6 +75,7 @@ func (r *recipeRewrite) check(t *testing.T, want ...string) {
 // tree and Go stand in), and install.sh's root part (AppArmor profile,
 // packages, subordinate ids), which this user cannot do.
 func TestCIRecipe_ShellSteps(t *testing.T) {
+	t.Parallel() // install.sh's two builds take minutes on a cold cache
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
