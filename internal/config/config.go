@@ -58,10 +58,10 @@ type Config struct {
 	// marked ":rw"; missing ones are skipped.
 	HomeFiles []HomeFile
 	// Cache shares one devbox-wide package cache per user (Go, npm, pip,
-	// cargo) into a private home. The strict security profile does not
-	// change it: a cache shared between sandboxes is a channel between
-	// them, which cache = false closes (docs/security.md).
-	Cache bool
+	// cargo) into a private home; nil is the default, on except under the
+	// strict security profile: a cache shared between sandboxes is a
+	// channel between them (docs/security.md). See CacheOn.
+	Cache *bool
 	// Egress is the [egress] table: the strict profile's network allowlist.
 	Egress Egress
 	// RequireNetwork makes the fallback to network none (no helper, or no
@@ -135,10 +135,18 @@ func Defaults() Config {
 	return Config{
 		Home:        HomePrivate,
 		Security:    SecurityDefault,
-		Cache:       true,
 		IdleTimeout: DefaultIdleTimeout,
 		Env:         map[string]string{},
 	}
+}
+
+// CacheOn reports whether the sandbox gets the shared package cache:
+// cache as set, else on for every profile but strict.
+func (c Config) CacheOn() bool {
+	if c.Cache == nil {
+		return c.Security != SecurityStrict
+	}
+	return *c.Cache
 }
 
 // UserMode is the user sessions run as: User, or self by default.
@@ -200,7 +208,7 @@ func (c Config) values() map[string]string {
 		"user":                c.User,
 		"security":            c.Security,
 		"home_files":          homeFilesValue(c.HomeFiles),
-		"cache":               fmt.Sprint(c.Cache),
+		"cache":               fmt.Sprint(c.CacheOn()),
 		"egress":              egressValue(c.Egress),
 		"require_network":     fmt.Sprint(c.RequireNetwork),
 		"require_proc":        fmt.Sprint(c.RequireProc),

@@ -67,6 +67,7 @@ read_only = true
 		t.Fatal(err)
 	}
 	swap := int64(1 << 30)
+	cacheOff := false
 	want := Config{
 		Image: "docker.io/library/golang:1.23", Hostname: "api", Network: "host",
 		Ports: []string{"8080", "127.0.0.1:5432:5432/tcp", "9000"}, AllowHostLoopback: true,
@@ -79,8 +80,8 @@ read_only = true
 		Limits: Limits{Limits: cgroupv2.Limits{Memory: 2 << 30, MemorySwap: &swap, Pids: 512, CPUs: 1.5, CPUWeight: 200}, Required: true},
 		Shell:  "/bin/zsh", Workdir: filepath.Join(ctx.Project, "src"), IdleTimeout: time.Hour,
 		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self", Security: "unconfined",
-		HomeFiles:      []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
-		RequireNetwork: true, RequireProc: true,
+		HomeFiles: []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
+		Cache:     &cacheOff, RequireNetwork: true, RequireProc: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,7 +135,31 @@ func TestHomeFiles(t *testing.T) {
 		t.Errorf("bad home_files: %+v, %v", c, err)
 	}
 	c, err = Parse([]byte("cache = false\n"), "devbox.toml", testContext(t))
-	if err != nil || c.Cache || !Defaults().Cache {
+	if err != nil || c.CacheOn() || !Defaults().CacheOn() {
 		t.Errorf("cache = false: %+v, %v; the default is on", c.Cache, err)
+	}
+}
+
+// The cache is on by default except under the strict profile, where
+// cache = true still turns it on.
+func TestCacheDefaultFollowsProfile(t *testing.T) {
+	tests := []struct {
+		file string
+		want bool
+	}{
+		{"", true},
+		{"security = \"unconfined\"\n", true},
+		{"security = \"strict\"\n", false},
+		{"security = \"strict\"\ncache = true\n", true},
+		{"cache = false\n", false},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.file), "devbox.toml", testContext(t))
+		if err != nil || c.CacheOn() != tt.want {
+			t.Errorf("%q: CacheOn = %v, %v; want %v", tt.file, c.CacheOn(), err, tt.want)
+		}
+		if got := c.SandboxValues()["cache"]; got != fmt.Sprint(tt.want) {
+			t.Errorf("%q: recorded cache = %q, want %v", tt.file, got, tt.want)
+		}
 	}
 }

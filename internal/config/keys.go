@@ -54,7 +54,10 @@ var keys = []key{
 		return setString(&c.User, v, oneOf([]string{UserRoot, UserSelf}))
 	}},
 	{"home_files", setHomeFiles},
-	{"cache", func(c *Config, v any, _ Context) error { return setBool(&c.Cache, v) }},
+	{"cache", func(c *Config, v any, _ Context) error {
+		c.Cache = new(bool)
+		return setBool(c.Cache, v)
+	}},
 	{"security", func(c *Config, v any, _ Context) error {
 		return setString(&c.Security, v, oneOf(Securities))
 	}},

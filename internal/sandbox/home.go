@@ -45,7 +45,7 @@ func homeMounts(c config.Config, hostHome, home string) ([]proto.Mount, error) {
 			out = append(out, proto.Mount{Source: src, Target: filepath.Join(home, f.Path), ReadOnly: !f.Writable})
 		}
 	}
-	if !c.Cache {
+	if !c.CacheOn() {
 		return out, nil
 	}
 	caches, err := cacheMounts(home)
@@ -82,7 +82,7 @@ func cacheMounts(home string) ([]proto.Mount, error) {
 // cacheEnv points Go at the shared cache even where an image sets GOPATH
 // elsewhere (golang images use /go).
 func cacheEnv(c config.Config, home string) []string {
-	if !c.Cache || c.Home != config.HomePrivate {
+	if !c.CacheOn() || c.Home != config.HomePrivate {
 		return nil
 	}
 	return []string{"GOMODCACHE=" + filepath.Join(home, "go/pkg/mod"), "GOCACHE=" + filepath.Join(home, ".cache/go-build")}

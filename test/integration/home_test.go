@@ -244,6 +244,10 @@ func TestHome_SandboxesSharePackageCache(t *testing.T) {
 	if out := e.must("run", "--name", "no-cache", "--", "sh", "-c", `ls ~/go/pkg/mod/shared-marker 2>/dev/null || echo absent; echo "${GOMODCACHE-unset}"`); out != "absent\nunset\n" {
 		t.Errorf("with cache = false: got %q", out)
 	}
+	// The strict profile has no shared cache unless cache = true asks.
+	if out := e.must("run", "--name", "strict-cache", "--security", "strict", "--", "sh", "-c", `ls ~/go/pkg/mod/shared-marker 2>/dev/null || echo absent`); out != "absent\n" {
+		t.Errorf("a strict sandbox sees the shared cache by default: %q", out)
+	}
 }
 
 // ps -a lists a stopped sandbox with its data size; rm finds it by the
