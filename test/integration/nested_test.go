@@ -70,12 +70,14 @@ busybox wget -q -O - http://127.0.0.1:` + port + `/`
 	}
 }
 
-// TestNested_SelfSessionSingleID: devbox inside a devbox sandbox, in a
+// TestNested_SelfSessionOwnIDOnly: devbox inside a devbox sandbox, in a
 // session as the invoking user (the default): /etc/subuid names host ids
 // the sandbox does not have and newuidmap's setuid bit means nothing in a
 // user namespace, so the inner sandbox falls back to the single-id map
 // with the warning that says why, and still gets the default network.
-func TestNested_SelfSessionSingleID(t *testing.T) {
+// (Named apart from test.sh's SingleID run, whose user has no subordinate
+// ids to begin with.)
+func TestNested_SelfSessionOwnIDOnly(t *testing.T) {
 	testutil.RequireBinary(t, "slirp4netns")
 	if os.Getuid() == 0 {
 		testutil.Skip(t, "root's sessions are root inside (TestNested_DefaultNetwork covers them)")
