@@ -103,6 +103,15 @@ func FuzzParseProfiles(f *testing.F) {
 	})
 }
 
+func TestCheckNoNewPrivs(t *testing.T) {
+	if c, ok := checkNoNewPrivs(treeRoots("pod-nonewprivs")); !ok || c.Status != StatusFail || !contains(c.Fix, "allowPrivilegeEscalation") {
+		t.Errorf("no_new_privs set: %+v, %v; want a failed check with the fix", c, ok)
+	}
+	if c, ok := checkNoNewPrivs(treeRoots("debian12")); ok {
+		t.Errorf("no status file: want no check, got %+v", c)
+	}
+}
+
 func TestExplainUserNSDenied(t *testing.T) {
 	const exe = "/usr/local/bin/devbox"
 	eperm := fmt.Errorf("use capabilities: %w", syscall.EPERM)
@@ -117,6 +126,7 @@ func TestExplainUserNSDenied(t *testing.T) {
 		{"restricted, profile lacks userns", "ubuntu-user-profile", eperm, "profile usr.local.bin.devbox (unconfined) covers it but does not allow them", "add the line 'userns,'"},
 		{"not restricted", "debian12", eperm, "grants no capabilities: use capabilities: operation not permitted", "seccomp"},
 		{"no AppArmor at all", "absent", eperm, "grants no capabilities", "ausearch"},
+		{"no_new_privs (a pod's allowPrivilegeEscalation: false)", "pod-nonewprivs", eperm, "because devbox runs with no_new_privs", "allowPrivilegeEscalation: false"},
 		{"other errno unchanged", "ubuntu-noprofile", fmt.Errorf("x: %w", syscall.EINVAL), "x: invalid argument", ""},
 		{"hinted unchanged", "ubuntu-noprofile", hint.Wrap(eperm, "known"), "use capabilities", "known"},
 	}
