@@ -71,6 +71,9 @@ func runHelpers(argvs ...[]string) error {
 // stderr (shadow's messages).
 func helperHint(helper string, err error, stderr string) error {
 	switch {
+	case strings.Contains(stderr, "Operation not permitted") && noNewPrivs():
+		// no_new_privs voids the setuid bit (and stops devbox anyway).
+		return hint.Wrap(err, "devbox runs with no_new_privs, which voids "+helper+"'s setuid bit and the capabilities devbox gains in the sandbox's user namespace: start devbox without it (a pod's allowPrivilegeEscalation: false, a container's --security-opt no-new-privileges, setpriv --no-new-privs)")
 	case strings.Contains(stderr, "Operation not permitted"):
 		// The helper ran without privilege: no setuid bit, no file
 		// capabilities, or a nosuid mount.
@@ -80,6 +83,21 @@ func helperHint(helper string, err error, stderr string) error {
 		return hint.Wrap(err, "check your ranges in /etc/subuid and /etc/subgid, then run 'devbox doctor'")
 	}
 	return err
+}
+
+// noNewPrivs reports whether this process runs with no_new_privs.
+func noNewPrivs() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	return err == nil && parseNoNewPrivs(string(b))
+}
+
+func parseNoNewPrivs(status string) bool {
+	for _, line := range strings.Split(status, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == "NoNewPrivs" {
+			return strings.TrimSpace(v) == "1"
+		}
+	}
+	return false
 }
 
 // writeMaps writes the maps directly: allowed for root, and for anyone

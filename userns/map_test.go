@@ -164,3 +164,15 @@ func TestMapFromParentUnprivilegedHelper(t *testing.T) {
 		t.Errorf("error %v: hint %q lacks %q", err, hint.Of(err), want)
 	}
 }
+
+func TestParseNoNewPrivs(t *testing.T) {
+	for status, want := range map[string]bool{
+		"Name:\tsh\nNoNewPrivs:\t1\nSeccomp:\t2\n": true,
+		"Name:\tsh\nNoNewPrivs:\t0\n":              false,
+		"Name:\tsh\n":                              false,
+	} {
+		if got := parseNoNewPrivs(status); got != want {
+			t.Errorf("parseNoNewPrivs(%q) = %v, want %v", status, got, want)
+		}
+	}
+}

@@ -3,11 +3,15 @@
 package integration
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/devbox-dev/devbox/internal/testutil"
 	"github.com/devbox-dev/devbox/subid"
@@ -176,5 +180,33 @@ func TestIDMapNoticeAfterGainingSubordinateIDs(t *testing.T) {
 	}
 	if r := e.run("doctor"); strings.Contains(r.stdout, "sandbox "+name) {
 		t.Errorf("doctor still names the restarted sandbox:\n%s", r.stdout)
+	}
+}
+
+// Under no_new_privs (a pod's allowPrivilegeEscalation: false) devbox
+// cannot get capabilities in the sandbox's user namespace, nor can
+// newuidmap use its setuid bit: the start fails with 125 naming
+// no_new_privs and where it comes from, and devbox doctor fails its
+// no_new_privs check.
+func TestNoNewPrivsIsNamed(t *testing.T) {
+	t.Parallel()
+	testutil.RequireBinary(t, "setpriv")
+	e := newEnv(t)
+	nnp := func(args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "setpriv", append([]string{"--no-new-privs", devboxBin}, args...)...)
+		cmd.Dir, cmd.Env = e.project, e.environ()
+		return collect(t, ctx, cmd, "setpriv --no-new-privs devbox "+strings.Join(args, " "))
+	}
+	r := nnp("run", "--rm", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "no_new_privs") || !strings.Contains(r.stderr, "allowPrivilegeEscalation") {
+		t.Errorf("devbox run under no_new_privs: want 125 naming no_new_privs and allowPrivilegeEscalation: %s", r)
+	}
+	if r := nnp("doctor"); r.code != 1 || !regexp.MustCompile(`(?m)^fail\s+no_new_privs`).MatchString(r.stdout) {
+		t.Errorf("devbox doctor under no_new_privs: want exit 1 and a failed no_new_privs check: %s", r)
+	}
+	if r := e.run("doctor"); strings.Contains(r.stdout, "no_new_privs") {
+		t.Errorf("devbox doctor without no_new_privs shows the check: %s", r.stdout)
 	}
 }
