@@ -64,7 +64,10 @@ func TestKubernetesRecipe_PodSpecPlays(t *testing.T) {
 		}
 		p.must("kube", "play", yml)
 		ctr := name + "-" + c.Name
-		return strings.TrimSpace(p.must("wait", ctr)), p.must("logs", ctr)
+		code := strings.TrimSpace(p.must("wait", ctr))
+		// podman logs writes the container's stderr to its own.
+		logs := p.run("logs", ctr)
+		return code, logs.stdout + logs.stderr
 	}
 	code, logs := play("recipe", func(*corev1.Pod) {})
 	if code != "0" || !strings.Contains(logs, "devbox-ok\n0\n") {
