@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devbox-dev/devbox/storage/driver"
 	cstorage "go.podman.io/storage"
 )
 
@@ -56,5 +57,20 @@ func TestSandboxOfContainer(t *testing.T) {
 	}
 	if !errors.Is(err, cstorage.ErrImageUsedByContainer) {
 		t.Errorf("InUseError does not wrap ErrImageUsedByContainer")
+	}
+}
+
+func TestVFSNotice(t *testing.T) {
+	t.Setenv("DEVBOX_STORAGE_DRIVER", "")
+	c := driver.Choice{Driver: DriverVFS, Why: "kernel 5.10 is older than 5.13; /dev/fuse: no such file or directory", Fallback: true}
+	if n := vfsNotice(DriverVFS, c); !strings.HasPrefix(n, "devbox: warning: the image store uses vfs") || !strings.Contains(n, "/dev/fuse: no such file") || strings.Contains(n, "\n") {
+		t.Errorf("vfs fallback: notice %q, want one warning line with the reason", n)
+	}
+	if n := vfsNotice(DriverOverlay, c); n != "" {
+		t.Errorf("overlay: notice %q, want none", n)
+	}
+	t.Setenv("DEVBOX_STORAGE_DRIVER", "vfs")
+	if n := vfsNotice(DriverVFS, c); n != "" {
+		t.Errorf("vfs forced: notice %q, want none", n)
 	}
 }

@@ -64,6 +64,7 @@ func openStore(cfg Config) (cstorage.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	created := driver.Recorded(cfg.GraphRoot) == ""
 	var errs []error
 	for _, d := range driver.Order(choice, cfg.GraphRoot) {
 		s, err := openWith(cfg, d)
@@ -75,11 +76,28 @@ func openStore(cfg Config) (cstorage.Store, string, error) {
 		}
 		if err == nil {
 			os.WriteFile(filepath.Join(cfg.GraphRoot, driver.RecordFile), []byte(d+"\n"), 0o600)
+			if created {
+				if n := vfsNotice(d, choice); n != "" {
+					fmt.Fprintln(os.Stderr, n)
+				}
+			}
 			return s, d, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", d, err))
 	}
 	return nil, "", fmt.Errorf("open image store %s: %w", cfg.GraphRoot, errors.Join(errs...))
+}
+
+// vfsNotice is the one warning line of a store created with vfs as a
+// fallback (not forced): every sandbox then gets a full copy of its image.
+func vfsNotice(d string, c driver.Choice) string {
+	if d != DriverVFS {
+		return ""
+	}
+	if f, _ := driver.Forced(); f != "" {
+		return ""
+	}
+	return "devbox: warning: the image store uses vfs, a full copy of an image per sandbox (" + c.Why + "); native overlay (kernel 5.13+) or fuse-overlayfs with /dev/fuse would share the layers"
 }
 
 func openWith(cfg Config, name string) (cstorage.Store, error) {
