@@ -180,8 +180,8 @@ func TestKubernetesRecipe_PodSpec(t *testing.T) {
 	if sc.Privileged != nil && *sc.Privileged {
 		t.Error("the pod is privileged: the recipe's point is that it need not be")
 	}
-	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
-		t.Error("allowPrivilegeEscalation: false sets no_new_privs, under which devbox gets no capabilities in its user namespace: (5)")
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Errorf("allowPrivilegeEscalation = %v, want false: (5) devbox as the pod's root runs under no_new_privs", sc.AllowPrivilegeEscalation)
 	}
 	for _, res := range []corev1.ResourceName{"devices.kubevirt.io/tun", "github.com/fuse"} {
 		if q, ok := c.Resources.Limits[res]; !ok || q.Value() != 1 {

@@ -68,6 +68,9 @@ func NewPlan(uid, gid uint32, username string) (Plan, error) {
 		outerG, _ := os.ReadFile("/proc/self/gid_map")
 		p = HelpersReach(p, string(outerU), string(outerG))
 	}
+	if p.Helpers && noNewPrivs() {
+		p = WithoutSetuid(p)
+	}
 	if uid == 0 && len(subid.For(subuid, username, uid)) == 0 && len(subid.For(subgid, username, uid)) == 0 {
 		outerU, _ := os.ReadFile("/proc/self/uid_map")
 		outerG, _ := os.ReadFile("/proc/self/gid_map")
@@ -109,6 +112,18 @@ func HelpersReach(p Plan, outerUID, outerGID string) Plan {
 	}
 	q := singleID(p.UID[0].Host, p.GID[0].Host)
 	q.Warning = nestedWarning(append(u, g...))
+	return q
+}
+
+// WithoutSetuid is p for a devbox running with no_new_privs (a pod's
+// allowPrivilegeEscalation: false), which voids newuidmap's setuid bit: the
+// single-id map, with a warning that says why and where the flag comes
+// from.
+func WithoutSetuid(p Plan) Plan {
+	q := singleID(p.UID[0].Host, p.GID[0].Host)
+	q.Warning = "devbox runs with no_new_privs, which voids newuidmap's setuid bit: only your own id is mapped (to root inside).\n" +
+		"Programs that switch users will fail, such as package managers that drop privileges (apt's _apt) and multi-user services (postgres).\n" +
+		"Fix: start devbox without no_new_privs: drop allowPrivilegeEscalation: false from the pod's securityContext, --security-opt no-new-privileges from the container's options, or setpriv --no-new-privs"
 	return q
 }
 

@@ -240,3 +240,17 @@ func TestHelpersReach(t *testing.T) {
 		})
 	}
 }
+
+func TestWithoutSetuid(t *testing.T) {
+	lookPath := func(n string) (string, error) { return "/usr/bin/" + n, nil }
+	full := NewPlanFrom(1000, 1000, "alice", []byte("alice:100000:65536\n"), []byte("alice:100000:65536\n"), lookPath)
+	got := WithoutSetuid(full)
+	if want := []Mapping{{0, 1000, 1}}; !slices.Equal(got.UID, want) || !slices.Equal(got.GID, want) || got.Helpers {
+		t.Errorf("got %+v, want the single-id map without helpers", got)
+	}
+	for _, w := range []string{"no_new_privs", "setuid", "only your own id", "allowPrivilegeEscalation"} {
+		if !strings.Contains(got.Warning, w) {
+			t.Errorf("Warning lacks %q:\n%s", w, got.Warning)
+		}
+	}
+}

@@ -98,9 +98,6 @@ type appArmorFacts struct {
 	label    string      // this process's AppArmor label; "" when unknown
 	profiles []aaProfile // loaded profiles; nil when unreadable
 	readErr  error       // why the profiles could not be read
-	// noNewPrivs: this process runs with no_new_privs (a pod's
-	// allowPrivilegeEscalation: false, a container's no-new-privileges).
-	noNewPrivs bool
 }
 
 // readAppArmor reads the restriction, this process's label and the loaded
@@ -109,7 +106,6 @@ type appArmorFacts struct {
 // kernel attached it at exec.
 func readAppArmor(r Roots) appArmorFacts {
 	f := appArmorFacts{restrict: readTrimmed(filepath.Join(r.Proc, appArmorRestrict))}
-	f.noNewPrivs = NoNewPrivs(r)
 	f.label = readTrimmed(filepath.Join(r.Proc, "self/attr/apparmor/current"))
 	if f.label == "" {
 		f.label = readTrimmed(filepath.Join(r.Proc, "self/attr/current"))
@@ -207,9 +203,6 @@ func explainUserNSDenied(err error, f appArmorFacts, exe string) error {
 	if !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) || hint.Of(err) != "" {
 		return err
 	}
-	if f.noNewPrivs {
-		return hint.Wrap(fmt.Errorf("the sandbox's user namespace grants no capabilities, because devbox runs with no_new_privs: %w", err), noNewPrivsFix)
-	}
 	if f.restrict == "1" {
 		if p := f.cover(exe); p != "" {
 			return hint.Wrap(fmt.Errorf("AppArmor denies user namespaces to %s: profile %s covers it but does not allow them (kernel.apparmor_restrict_unprivileged_userns=1): %w", exe, p, err),
@@ -222,8 +215,8 @@ func explainUserNSDenied(err error, f appArmorFacts, exe string) error {
 		"a security module or seccomp filter denies them: inside a container, run devbox on the host or allow it user namespaces (podman and docker: --security-opt seccomp=unconfined); with SELinux, see 'sudo ausearch -m avc -ts recent'; then run 'devbox doctor'")
 }
 
-// noNewPrivsFix says why no_new_privs stops devbox and where it comes from.
-const noNewPrivsFix = "devbox gains its capabilities in the sandbox's user namespace by executing itself there, which no_new_privs forbids (and it makes newuidmap's setuid bit void); start devbox without it: drop allowPrivilegeEscalation: false from the pod's securityContext, or --security-opt no-new-privileges from the container's options"
+// noNewPrivsFix says where no_new_privs comes from.
+const noNewPrivsFix = "start devbox without no_new_privs for the full map: drop allowPrivilegeEscalation: false from the pod's securityContext, --security-opt no-new-privileges from the container's options, or setpriv --no-new-privs"
 
 // NoNewPrivs reports whether this process runs with no_new_privs, from
 // self/status under r.Proc.
@@ -240,12 +233,14 @@ func NoNewPrivs(r Roots) bool {
 	return false
 }
 
-// checkNoNewPrivs is doctor's check of no_new_privs, shown only when set.
-func checkNoNewPrivs(r Roots) (Check, bool) {
-	if !NoNewPrivs(r) {
+// checkNoNewPrivs is doctor's check of no_new_privs, shown only when set
+// for a user other than root: it voids newuidmap's setuid bit, so
+// sandboxes get the single-id map (root writes its maps itself).
+func checkNoNewPrivs(r Roots, root bool) (Check, bool) {
+	if root || !NoNewPrivs(r) {
 		return Check{}, false
 	}
-	return Check{Name: "no_new_privs"}.fail("set on this process: sandboxes get no capabilities in their user namespace", noNewPrivsFix), true
+	return Check{Name: "no_new_privs"}.warn("set on this process, which voids newuidmap's setuid bit: sandboxes map only your own id", noNewPrivsFix), true
 }
 
 func readTrimmed(path string) string {

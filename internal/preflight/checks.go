@@ -85,7 +85,7 @@ func Run() []Check {
 			checks = append(checks, sysctlCheck(s.name, v, u.root()))
 		}
 	}
-	if c, ok := checkNoNewPrivs(HostRoots); ok {
+	if c, ok := checkNoNewPrivs(HostRoots, u.root()); ok {
 		checks = append(checks, c)
 	}
 	if c, ok := checkAppArmor(readAppArmor(HostRoots), executable(), u.root()); ok {

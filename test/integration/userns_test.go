@@ -183,14 +183,16 @@ func TestIDMapNoticeAfterGainingSubordinateIDs(t *testing.T) {
 	}
 }
 
-// Under no_new_privs (a pod's allowPrivilegeEscalation: false) devbox
-// cannot get capabilities in the sandbox's user namespace, nor can
-// newuidmap use its setuid bit: the start fails with 125 naming
-// no_new_privs and where it comes from, and devbox doctor fails its
-// no_new_privs check.
-func TestNoNewPrivsIsNamed(t *testing.T) {
+// Under no_new_privs (a pod's allowPrivilegeEscalation: false) newuidmap's
+// setuid bit is void: a user with subordinate ids gets the single-id map,
+// with the warning that says why, instead of newuidmap's EPERM, and devbox
+// doctor warns. (Named apart from test.sh's SingleID run.)
+func TestNoNewPrivsMapsOwnIDOnly(t *testing.T) {
 	t.Parallel()
 	testutil.RequireBinary(t, "setpriv")
+	if os.Getuid() == 0 {
+		testutil.Skip(t, "root writes its maps itself: no_new_privs changes nothing for it")
+	}
 	e := newEnv(t)
 	nnp := func(args ...string) result {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -199,12 +201,15 @@ func TestNoNewPrivsIsNamed(t *testing.T) {
 		cmd.Dir, cmd.Env = e.project, e.environ()
 		return collect(t, ctx, cmd, "setpriv --no-new-privs devbox "+strings.Join(args, " "))
 	}
-	r := nnp("run", "--rm", "--", "true")
-	if r.code != 125 || !strings.Contains(r.stderr, "no_new_privs") || !strings.Contains(r.stderr, "allowPrivilegeEscalation") {
-		t.Errorf("devbox run under no_new_privs: want 125 naming no_new_privs and allowPrivilegeEscalation: %s", r)
+	r := nnp("run", "--rm", "--", "cat", "/proc/self/uid_map")
+	if r.code != 0 || len(mapLines(t, r.stdout)) != 1 {
+		t.Fatalf("devbox run under no_new_privs: want the single-id map: %s", r)
 	}
-	if r := nnp("doctor"); r.code != 1 || !regexp.MustCompile(`(?m)^fail\s+no_new_privs`).MatchString(r.stdout) {
-		t.Errorf("devbox doctor under no_new_privs: want exit 1 and a failed no_new_privs check: %s", r)
+	if !strings.Contains(r.stderr, "no_new_privs, which voids newuidmap's setuid bit") || !strings.Contains(r.stderr, "allowPrivilegeEscalation") {
+		t.Errorf("devbox run under no_new_privs: the warning does not say why: %s", r.stderr)
+	}
+	if r := nnp("doctor"); !regexp.MustCompile(`(?m)^warn\s+no_new_privs`).MatchString(r.stdout) {
+		t.Errorf("devbox doctor under no_new_privs: want a no_new_privs warning: %s", r)
 	}
 	if r := e.run("doctor"); strings.Contains(r.stdout, "no_new_privs") {
 		t.Errorf("devbox doctor without no_new_privs shows the check: %s", r.stdout)
