@@ -44,9 +44,12 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	name := argv[0]
 	fork := syscall.ForkExec
 	var stage *keepIDStage
+	viaSpawner := sp.usable(req.KeepID)
 	switch {
-	case sp.usable(req.KeepID):
-		fork = sp.forkOr(directSelf(req.KeepID)) // in the spawner's namespace, as the user
+	case viaSpawner:
+		// In the spawner's namespace, as the user; a strict spawner is
+		// confined itself, so its sessions take no strict stage.
+		fork = sp.forkOr(directSelf(req.KeepID))
 	case req.KeepID != nil && outerProc():
 		intoSessions(attr.Sys)
 		if stage, err = keepIDSession(attr, req.KeepID, sc != nil); err != nil {
@@ -65,7 +68,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	if stage != nil {
 		path, argv = stage.wrap(path, argv, attr)
 	}
-	if sc != nil {
+	if sc != nil && !viaSpawner {
 		if path, argv, err = sc.wrap(path, argv, attr); err != nil {
 			return 0, nil, err
 		}

@@ -7,6 +7,7 @@ package initproc
 // user namespace as before (keepID), so the spawner only ever saves time.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/strict"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,6 +27,9 @@ type spawner struct {
 	st   *initState
 	conn *proto.Conn
 	id   proto.KeepID // the user its namespace keeps
+	// strict is a spawner confined by the strict profile: its sessions
+	// must never start any other way but confined.
+	strict bool
 	// mu serializes Fork requests: each waits for its own answer.
 	mu      sync.Mutex
 	answers chan proto.Forked
@@ -33,26 +38,29 @@ type spawner struct {
 
 // startSpawner starts the spawner for k's sessions. It runs on the main
 // thread: the spawner inherits that thread's keyring and filter.
-func (st *initState) startSpawner(k proto.KeepID) (*spawner, error) {
+//
+// It starts in the sessions leaf of the sandbox's group, so the sessions
+// it forks are there too (under the pids limit) without CLONE_INTO_CGROUP,
+// which needs clone3, and the strict filter refuses clone3. A strict
+// sandbox's spawner confines itself as a strict session's stage does
+// (policy), so its sessions need no stage.
+func (st *initState) startSpawner(k proto.KeepID, policy *strict.Policy) (*spawner, error) {
 	mine, theirs, err := proto.Socketpair()
 	if err != nil {
 		return nil, err
 	}
 	defer theirs.Close()
-	cg := sessionsDir()
-	if cg == nil {
-		if cg, err = os.Open(os.DevNull); err != nil {
-			mine.Close()
-			return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
-		}
-		defer cg.Close()
+	env, err := spawnerEnv(policy)
+	if err != nil {
+		mine.Close()
+		return nil, err
 	}
-	bset, err := boundingSet()
 	if err != nil {
 		mine.Close()
 		return nil, err
 	}
 	sys := &syscall.SysProcAttr{Setsid: true, Pdeathsig: unix.SIGKILL}
+	intoSessions(sys)
 	if err := keepID(sys, &k); err != nil {
 		mine.Close()
 		return nil, err
@@ -63,8 +71,8 @@ func (st *initState) startSpawner(k proto.KeepID) (*spawner, error) {
 	sys.Credential = nil
 	sys.AmbientCaps = caps.All()
 	attr := &syscall.ProcAttr{
-		Env:   []string{envSpawner + "=" + bset},
-		Files: []uintptr{devNullFD(), devNullFD(), uintptr(unix.Stderr), theirs.Fd(), cg.Fd()},
+		Env:   env,
+		Files: []uintptr{devNullFD(), devNullFD(), uintptr(unix.Stderr), theirs.Fd()},
 		Sys:   sys,
 	}
 	if _, err := syscall.ForkExec("/proc/self/exe", []string{"devbox-init"}, attr); err != nil {
@@ -76,7 +84,7 @@ func (st *initState) startSpawner(k proto.KeepID) (*spawner, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := &spawner{st: st, conn: conn, id: k, answers: make(chan proto.Forked), gone: make(chan struct{})}
+	sp := &spawner{st: st, conn: conn, id: k, strict: policy != nil, answers: make(chan proto.Forked), gone: make(chan struct{})}
 	go sp.read()
 	return sp, nil
 }
@@ -92,6 +100,24 @@ func devNullFD() uintptr {
 		return f.Fd()
 	}
 	return uintptr(unix.Stderr)
+}
+
+// spawnerEnv is the spawner's environment: init's bounding set, and the
+// strict policy when there is one.
+func spawnerEnv(policy *strict.Policy) ([]string, error) {
+	bset, err := boundingSet()
+	if err != nil {
+		return nil, err
+	}
+	env := []string{envSpawner + "=" + bset}
+	if policy != nil {
+		b, err := json.Marshal(policy)
+		if err != nil {
+			return nil, fmt.Errorf("encode the strict policy: %w", err)
+		}
+		env = append(env, envSpawnerStrict+"="+string(b))
+	}
+	return env, nil
 }
 
 // boundingSet is this thread's capability bounding set, in hex.
@@ -182,6 +208,11 @@ func (sp *spawner) forkOr(direct forkFunc) forkFunc {
 	return func(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 		pid, err := sp.forkExec(path, argv, attr)
 		if errors.Is(err, errSpawnerGone) {
+			if sp.strict {
+				// The direct start would need the strict stage, set up
+				// before the fork; never start a strict session without it.
+				return 0, errors.New("the sandbox's session spawner ended while starting this session; run it again")
+			}
 			return direct(path, argv, attr)
 		}
 		return pid, err
@@ -226,13 +257,13 @@ func (st *initState) wantSpawner(req proto.Spawn) {
 	// Under the outer /proc (the masked-/proc fallback) the spawner's
 	// maps could not be written (keepID); self sessions take the keep-id
 	// stage there.
-	if req.KeepID == nil || st.strict != nil || st.spawnerFailed || outerProc() {
+	if req.KeepID == nil || st.spawnerFailed || outerProc() {
 		return
 	}
 	if st.selfSessions++; st.selfSessions < 2 || st.spawner.usable(req.KeepID) {
 		return // not joined yet, or running (a spawner idle too long exits)
 	}
-	sp, err := st.startSpawner(*req.KeepID)
+	sp, err := st.startSpawner(*req.KeepID, st.strict.policyOrNil())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-init: %v (self sessions get a user namespace each)\n", err)
 		st.spawnerFailed = true

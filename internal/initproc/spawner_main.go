@@ -8,6 +8,7 @@ package initproc
 // writes), which was most of a join's cost.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,18 +22,20 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/strict"
 	"golang.org/x/sys/unix"
 )
 
-// Descriptors the spawner starts with.
-const (
-	spawnerConnFD   = 3 // SEQPACKET socket to init
-	spawnerCgroupFD = 4 // the sessions leaf, or /dev/null without one
-)
+// spawnerConnFD is the spawner's SEQPACKET socket to init.
+const spawnerConnFD = 3
 
 // envSpawner marks the spawner; its value is init's bounding set (hex),
-// which the spawner's own namespace starts full of.
-const envSpawner = "_DEVBOX_SPAWNER"
+// which the spawner's own namespace starts full of. envSpawnerStrict is
+// the strict profile's session policy (JSON), when the sandbox's.
+const (
+	envSpawner       = "_DEVBOX_SPAWNER"
+	envSpawnerStrict = "_DEVBOX_SPAWNER_STRICT"
+)
 
 // IsSpawner reports whether this process was started as init's session
 // spawner.
@@ -61,16 +64,19 @@ func runSpawner() error {
 	// the sessions it starts.
 	fds.CloseOnExecFrom(spawnerConnFD)
 	unix.CloseOnExec(spawnerConnFD) // for kernels before close_range
-	unix.CloseOnExec(spawnerCgroupFD)
 	if err := hardenSpawner(os.Getenv(envSpawner)); err != nil {
 		return err
 	}
+	if err := confineStrict(os.Getenv(envSpawnerStrict)); err != nil {
+		return err
+	}
 	os.Unsetenv(envSpawner)
+	os.Unsetenv(envSpawnerStrict)
 	c, err := proto.FileConn(os.NewFile(spawnerConnFD, "init"))
 	if err != nil {
 		return err
 	}
-	sp := &spawnerProc{conn: c, cgroup: cgroupFD()}
+	sp := &spawnerProc{conn: c}
 	// Idle most of its life, like init: keep its heap small.
 	debug.SetGCPercent(25)
 	debug.FreeOSMemory()
@@ -141,22 +147,28 @@ func clearInheritable() error {
 // SpawnerComm is the spawner's process name inside the sandbox.
 const SpawnerComm = "devbox-sessions"
 
-// cgroupFD is the sessions leaf's descriptor, -1 without one.
-func cgroupFD() int {
-	var st unix.Stat_t
-	if unix.Fstat(spawnerCgroupFD, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return -1
+// confineStrict confines the spawner as a strict session's stage confines
+// itself (internal/strict), on this thread, which forks every session: no
+// new privileges, the Landlock domain, no capability, the strict filter.
+// Its sessions share that one domain, which holds the sandbox's sessions
+// and nothing else (not init). Nothing to do without a policy.
+func confineStrict(policy string) error {
+	if policy == "" {
+		return nil
 	}
-	return spawnerCgroupFD
+	var p strict.Policy
+	if err := json.Unmarshal([]byte(policy), &p); err != nil {
+		return fmt.Errorf("decode the strict policy: %w", err)
+	}
+	return strict.ConfineSpawner(p)
 }
 
 // spawnerProc is the spawner's state. mu orders a Fork's answer before
 // the Reaped of the same pid, and guards live.
 type spawnerProc struct {
-	conn   *proto.Conn
-	cgroup int
-	mu     sync.Mutex
-	live   int // sessions started and not yet reaped
+	conn *proto.Conn
+	mu   sync.Mutex
+	live int // sessions started and not yet reaped
 }
 
 // spawnerIdle is how long the spawner waits for a request while none of
@@ -205,10 +217,6 @@ func (sp *spawnerProc) fork(req proto.Fork, files []*os.File) proto.Forked {
 	}}
 	for _, f := range files {
 		attr.Files = append(attr.Files, f.Fd())
-	}
-	if sp.cgroup >= 0 {
-		attr.Sys.UseCgroupFD = true
-		attr.Sys.CgroupFD = sp.cgroup
 	}
 	pid, err := syscall.ForkExec(req.Path, req.Argv, attr)
 	if err != nil {

@@ -50,3 +50,11 @@ func (sc *strictSessions) wrap(path string, argv []string, attr *syscall.ProcAtt
 	}
 	return wpath, wargv, nil
 }
+
+// policyOrNil is the strict policy, nil for the other profiles.
+func (sc *strictSessions) policyOrNil() *strict.Policy {
+	if sc == nil {
+		return nil
+	}
+	return &sc.policy
+}

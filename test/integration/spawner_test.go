@@ -61,3 +61,46 @@ func TestEscape_SpawnerSessionsConfinedAndRecoverable(t *testing.T) {
 		t.Errorf("a session after the spawner died: %s", r)
 	}
 }
+
+// A strict sandbox's spawner confines itself as a strict session's stage
+// would, so the sessions it forks (no stage of their own) hold nothing
+// either: no capability at all, no_new_privs, the default and strict
+// filters.
+func TestEscape_StrictSpawnerSessionsConfined(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() == 0 {
+		t.Skip("devbox run by root has no self sessions (user = self is root): nothing to spawn")
+	}
+	e := newEnv(t)
+	e.writeConfig("security = \"strict\"\n")
+	e.must("run", "--", "true")
+	e.must("run", "--", "true") // the first join starts the spawner
+	var st map[string]string
+	eventually(t, patience(10e9), func() string {
+		out := e.sh(`cat /proc/self/status; echo ===; cat /proc/$PPID/comm`)
+		parts := strings.Split(out, "===\n")
+		if len(parts) != 2 {
+			return "unexpected output:\n" + out
+		}
+		st = statusFields(parts[0])
+		if p := strings.TrimSpace(parts[1]); p != "devbox-sessions" {
+			return "the session's parent is " + p + ", not the spawner"
+		}
+		return ""
+	})
+	for _, k := range []string{"CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"} {
+		if st[k] != "0000000000000000" {
+			t.Errorf("strict spawned session %s = %s, want none", k, st[k])
+		}
+	}
+	if st["NoNewPrivs"] != "1" || st["Seccomp"] != "2" {
+		t.Errorf("strict spawned session NoNewPrivs %s Seccomp %s, want 1 and 2", st["NoNewPrivs"], st["Seccomp"])
+	}
+	// The strict filter: no new user namespace, no mount.
+	if out := e.sh(`unshare -U true 2>/dev/null && echo unshared; true`); out != "" {
+		t.Errorf("a strict spawned session created a user namespace: %s", out)
+	}
+	if r := e.run("run", "--", "sh", "-c", "exit 5"); r.code != 5 {
+		t.Errorf("exit status through the strict spawner: %s", r)
+	}
+}
