@@ -13,29 +13,32 @@ import (
 
 // flagKeys maps command-line flags to the config keys they override. A
 // prefix makes the flag one field of a table key ("--memory 1g" is limits
-// "memory=1g"). Flags not listed here are not config keys (--name, --rm).
-var flagKeys = map[string]struct{ key, prefix string }{
-	"image":               {"image", ""},
-	"hostname":            {"hostname", ""},
-	"network":             {"network", ""},
-	"publish":             {"ports", ""},
-	"allow-host-loopback": {"allow_host_loopback", ""},
-	"idle-timeout":        {"idle_timeout", ""},
-	"env":                 {"env", ""},
-	"volume":              {"mounts", ""},
-	"mount":               {"mounts", ""},
-	"workdir":             {"workdir", ""},
-	"memory":              {"limits", "memory="},
-	"memory-swap":         {"limits", "memory_swap="},
-	"pids":                {"limits", "pids="},
-	"cpus":                {"limits", "cpus="},
-	"cpu-weight":          {"limits", "cpu_weight="},
-	"require-limits":      {"limits", "required="},
-	"security":            {"security", ""},
-	"allow":               {"egress", "allow="},
-	"allow-local":         {"egress", "allow_local="},
-	"require-network":     {"require_network", ""},
-	"require-proc":        {"require_proc", ""},
+// "memory=1g"); a boolean flag with on and off sets a key's value
+// ("--review" is project "review"). Flags not listed here are not config
+// keys (--name, --rm).
+var flagKeys = map[string]struct{ key, prefix, on, off string }{
+	"image":               {key: "image"},
+	"hostname":            {key: "hostname"},
+	"network":             {key: "network"},
+	"publish":             {key: "ports"},
+	"allow-host-loopback": {key: "allow_host_loopback"},
+	"idle-timeout":        {key: "idle_timeout"},
+	"env":                 {key: "env"},
+	"volume":              {key: "mounts"},
+	"mount":               {key: "mounts"},
+	"workdir":             {key: "workdir"},
+	"memory":              {key: "limits", prefix: "memory="},
+	"memory-swap":         {key: "limits", prefix: "memory_swap="},
+	"pids":                {key: "limits", prefix: "pids="},
+	"cpus":                {key: "limits", prefix: "cpus="},
+	"cpu-weight":          {key: "limits", prefix: "cpu_weight="},
+	"require-limits":      {key: "limits", prefix: "required="},
+	"security":            {key: "security"},
+	"allow":               {key: "egress", prefix: "allow="},
+	"allow-local":         {key: "egress", prefix: "allow_local="},
+	"require-network":     {key: "require_network"},
+	"require-proc":        {key: "require_proc"},
+	"review":              {key: "project", on: config.ProjectReview, off: config.ProjectBind},
 }
 
 // loadConfig builds the one validated Config: defaults, then the project's
@@ -66,6 +69,9 @@ func flagOverrides(cmd *cobra.Command) ([]config.Override, error) {
 			return
 		}
 		for _, v := range flagValues(fl) {
+			if fk.on != "" {
+				v = map[bool]string{true: fk.on, false: fk.off}[v == "true"]
+			}
 			over = append(over, config.Override{Flag: fl.Name, Key: fk.key, Value: fk.prefix + v})
 		}
 	})

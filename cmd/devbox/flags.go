@@ -51,6 +51,7 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.security, "security", "", "kernel-facing profile: default (seccomp filter, Podman's capabilities), unconfined (neither) or strict (no capabilities, egress allowlist, protected files; see docs/security.md)")
 	fl.StringArrayVar(&f.allow, "allow", nil, "strict profile: let the sandbox reach PATTERN (host, *.domain, either with :port; default ports 80 and 443) through devbox's proxy (repeatable)")
 	fl.StringArrayVar(&f.allowLocal, "allow-local", nil, "strict profile: let the sandbox reach PATTERN even where it resolves to a loopback, link-local or private address (repeatable)")
+	fl.Bool("review", false, "show the sandbox the project through an overlay: its writes wait in the sandbox's own layer for 'devbox diff', 'devbox apply' or 'devbox discard' (project = \"review\")")
 	fl.BoolVar(&f.requireProc, "require-proc", false, "fail (exit 125) instead of falling back to the outer /proc when the kernel refuses the sandbox a /proc of its own (a masked /proc in a container)")
 	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces", "strict\tno capabilities, egress allowlist, protected files"}, cobra.ShellCompDirectiveNoFileComp

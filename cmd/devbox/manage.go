@@ -57,6 +57,9 @@ func printPs(a *app, list []sandbox.Info, all bool) error {
 	var down []string
 	for _, s := range list {
 		network := s.Network
+		if s.Review != "" {
+			s.Project += " (review)"
+		}
 		if s.NetworkDown != "" {
 			network += " (down)"
 			down = append(down, s.Name)

@@ -418,8 +418,12 @@ func bindHome(spec proto.Spec) error {
 	return bindDir(oldRoot+spec.HomeSource, spec.Home, spec.HomeReadOnly)
 }
 
-// bindProject binds the project read-write at its own path.
+// bindProject binds the project read-write at its own path, or mounts
+// the review overlay there (review.go).
 func bindProject(spec proto.Spec) error {
+	if spec.Review != nil {
+		return mountReview(spec)
+	}
 	return bindDir(oldRoot+spec.ProjectDir, spec.ProjectDir, false)
 }
 

@@ -98,16 +98,23 @@ func kernelOverlay(img *proto.ImageRoot, target string) error {
 // namespace, and a daemon whose root became its own mount deadlocks on its
 // first absolute path. It daemonises into the sandbox; init reaps it.
 func fuseOverlay(img *proto.ImageRoot, target string) error {
-	dev, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	return fuseMount("/dev/fuse", img.Lower, img.Upper, img.Work, target)
+}
+
+// fuseMount mounts fuse-overlayfs of the lower dirs (top first), upper and
+// work on target, as fuseOverlay describes, through the FUSE device at
+// devFuse (the host's: the sandbox's /dev has none).
+func fuseMount(devFuse string, lower []string, upper, work, target string) error {
+	dev, err := os.OpenFile(devFuse, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("open /dev/fuse: %w", err)
+		return err
 	}
 	defer dev.Close()
 	data := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other", dev.Fd())
 	if err := mount("fuse-overlayfs", target, "fuse.fuse-overlayfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
 		return err
 	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(img.Lower, ":"), img.Upper, img.Work)
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	cmd := exec.Command(fuseOverlayfsBin(), "-o", opts, "/dev/fd/3")
 	cmd.ExtraFiles = []*os.File{dev}
 	cmd.SysProcAttr = &unix.SysProcAttr{Unshareflags: unix.CLONE_NEWNS}

@@ -70,6 +70,11 @@ type Config struct {
 	// /proc in a container) an error. Both fallbacks warn otherwise.
 	RequireNetwork bool
 	RequireProc    bool
+	// Project is how the sandbox sees the project: "bind" (the default,
+	// also when empty: the real directory, read-write) or "review" (an
+	// overlay whose writes land in the sandbox's own layer until 'devbox
+	// apply'; internal/review).
+	Project string
 }
 
 // HomeFile is one entry of home_files: Path is relative to the home.
@@ -115,6 +120,16 @@ const (
 	UserRoot    = "root"
 	UserSelf    = "self"
 )
+
+// Project modes: the values of project.
+const (
+	ProjectBind   = "bind"
+	ProjectReview = "review"
+)
+
+// Review reports whether the sandbox sees the project through a review
+// overlay.
+func (c Config) Review() bool { return c.Project == ProjectReview }
 
 // Security profiles: the values of security.
 const (
@@ -212,6 +227,7 @@ func (c Config) values() map[string]string {
 		"egress":              egressValue(c.Egress),
 		"require_network":     fmt.Sprint(c.RequireNetwork),
 		"require_proc":        fmt.Sprint(c.RequireProc),
+		"project":             projectValue(c.Project),
 	}
 }
 
@@ -245,6 +261,15 @@ func Changed(old, cur map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// projectValue is "review" or "": the default mode records as nothing, so
+// a sandbox started before the key existed is not changed by it.
+func projectValue(p string) string {
+	if p == ProjectReview {
+		return p
+	}
+	return ""
 }
 
 func limitsValue(l Limits) string {

@@ -64,6 +64,9 @@ var keys = []key{
 	{"egress", setEgress},
 	{"require_network", func(c *Config, v any, _ Context) error { return setBool(&c.RequireNetwork, v) }},
 	{"require_proc", func(c *Config, v any, _ Context) error { return setBool(&c.RequireProc, v) }},
+	{"project", func(c *Config, v any, _ Context) error {
+		return setString(&c.Project, v, oneOf([]string{ProjectBind, ProjectReview}))
+	}},
 }
 
 // Keys returns the valid top-level key names.

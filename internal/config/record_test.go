@@ -24,6 +24,12 @@ func TestJoinChanges(t *testing.T) {
 		{"file changed", Config{Network: "pasta", Hostname: "b"}, Config{Network: "pasta", Hostname: "b"}, nil, []string{"hostname"}},
 		{"image flag on a host-view sandbox", Config{Network: "pasta", Hostname: "a", Image: "alpine:3"}, file,
 			map[string]bool{"image": true}, []string{"image"}},
+		{"--review on a bind sandbox", Config{Network: "pasta", Hostname: "a", Project: ProjectReview}, file,
+			map[string]bool{"project": true}, []string{"project"}},
+		{"project = review in the file", Config{Network: "pasta", Hostname: "a", Project: ProjectReview},
+			Config{Network: "pasta", Hostname: "a", Project: ProjectReview}, nil, []string{"project"}},
+		{"explicit bind is the default", Config{Network: "pasta", Hostname: "a", Project: ProjectBind},
+			Config{Network: "pasta", Hostname: "a", Project: ProjectBind}, nil, nil},
 	}
 	for _, tt := range tests {
 		if got := rec.JoinChanges(tt.cur, tt.file, tt.flags); !slices.Equal(got, tt.want) {

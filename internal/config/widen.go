@@ -60,6 +60,16 @@ var widenRules = []widenRule{
 			SecurityUnconfined: "no seccomp filter, all capabilities in the sandbox's user namespace",
 		}),
 	egressWider,
+	ranked("project", projectMode, order(ProjectReview, ProjectBind),
+		map[string]string{ProjectBind: "the sandbox writes the real project directly, not a layer you review first"}),
+}
+
+// projectMode names the default project mode "bind".
+func projectMode(c Config) string {
+	if c.Project == ProjectReview {
+		return ProjectReview
+	}
+	return ProjectBind
 }
 
 // egressWider lists hosts a strict sandbox may newly reach: entries added

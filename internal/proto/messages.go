@@ -63,6 +63,11 @@ type Spec struct {
 	// RequireProc makes a /proc the kernel refuses to mount (a masked /proc
 	// in a container) an error, instead of the fallback to the outer one.
 	RequireProc bool `json:"require_proc,omitempty"`
+	// Review, when set, shows the project through an overlay instead of
+	// the read-write bind: ProjectDir is its read-only lower layer and
+	// every write lands in Review.Upper (internal/review). The client
+	// asks for it with an empty ReviewLayer; the supervisor fills it.
+	Review *ReviewLayer `json:"review,omitempty"`
 
 	// The host side's part: the child does not use these.
 
@@ -113,6 +118,16 @@ type ImageRoot struct {
 	Work    string   `json:"work,omitempty"`
 }
 
+// ReviewLayer is the review overlay's writable side on the host, in the
+// sandbox's data dir (hidden from the sandbox itself), and how to mount
+// it: Driver is "overlay" (native, in the sandbox's user namespace) or
+// "fuse-overlayfs".
+type ReviewLayer struct {
+	Driver string `json:"driver"`
+	Upper  string `json:"upper"`
+	Work   string `json:"work"`
+}
+
 // Mount is an extra bind mount into the sandbox.
 type Mount struct {
 	Source   string `json:"source"`
@@ -121,7 +136,7 @@ type Mount struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 5
+const ProtocolVersion = 6
 
 // Supervisor <-> child messages, in protocol order.
 type (

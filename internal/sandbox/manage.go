@@ -33,6 +33,10 @@ type Info struct {
 	// a stopped sandbox's persistent data.
 	State    string `json:"state,omitempty"`
 	DataSize int64  `json:"data_size,omitempty"`
+	// Review is the driver of the review overlay the sandbox sees its
+	// project through ("" for the plain bind): 'devbox diff' shows what
+	// it changed.
+	Review string `json:"review,omitempty"`
 }
 
 // List returns the running sandboxes and removes the state of dead ones.
@@ -70,7 +74,7 @@ func inspect(root, name string) (Info, bool) {
 	}
 	defer c.Close()
 	info := Info{Name: name, Project: st.Project, InitPID: st.Init, Supervisor: st.Supervisor, Network: st.Network,
-		NetworkDown: st.NetworkDown, NetworkRestarts: st.NetworkRestarts, Created: st.Created}
+		NetworkDown: st.NetworkDown, NetworkRestarts: st.NetworkRestarts, Created: st.Created, Review: st.Review}
 	if err != nil {
 		return info, true
 	}

@@ -43,6 +43,10 @@ func Prepare(opts Options, tlsVerify bool) (Options, error) {
 	if err := checkTrust(opts); err != nil {
 		return opts, err
 	}
+	if opts.Ephemeral && opts.Config.Review() {
+		return opts, hint.Wrap(errors.New("review mode needs a sandbox that outlives its command: a throwaway sandbox (--rm) takes its changes with it before 'devbox diff' can show them"),
+			"drop --rm: 'devbox run --review -- CMD', then 'devbox diff' and 'devbox apply' or 'devbox discard'")
+	}
 	if opts.Config.Network == "" && opts.Config.Security == config.SecurityStrict {
 		// Its own network namespace, no route out: devbox's proxy is the
 		// one way out (docs/security.md).

@@ -316,6 +316,9 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
 		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required, RequireProc: c.RequireProc,
 	}
+	if c.Review() {
+		spec.Review = &proto.ReviewLayer{} // the supervisor fills it
+	}
 	if err := configureSpec(&spec, opts); err != nil {
 		return proto.Spec{}, err
 	}

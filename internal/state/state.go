@@ -118,6 +118,9 @@ type State struct {
 	// subordinate ids or no newuidmap when it started); it keeps that map
 	// until it stops.
 	SingleID bool `json:"single_id,omitempty"`
+	// Review is the driver of the review overlay the project is seen
+	// through ("overlay" or "fuse-overlayfs"), "" for the plain bind.
+	Review string `json:"review,omitempty"`
 }
 
 // File names inside a sandbox's runtime directory.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/storage"
 )
@@ -82,6 +83,25 @@ func (s *supervisor) containerLayer(cfg storage.Config, imageID string) (storage
 }
 
 func (s *supervisor) warn(msg string) { proto.Encode(s.ready, proto.Warning{Msg: msg}) }
+
+// prepareReview makes the review layer in the sandbox's data dir, picks
+// its driver and records the project's baseline (internal/review), and
+// puts the layer in the Spec for the child to mount.
+func (s *supervisor) prepareReview() error {
+	if s.spec.Review == nil {
+		return nil
+	}
+	dir, err := state.SandboxData(s.spec.Name)
+	if err != nil {
+		return err
+	}
+	r, err := review.Prepare(s.spec.ProjectDir, review.For(dir), s.warn)
+	if err != nil {
+		return err
+	}
+	*s.spec.Review = r
+	return nil
+}
 
 // removeEphemeralImage frees the writable layer of a --rm sandbox.
 func (s *supervisor) removeEphemeralImage() {

@@ -113,6 +113,7 @@ func (s *supervisor) start() error {
 		{"listen", s.listen},
 		{"plan ids", s.planIDs},
 		{"image", s.prepareImage},
+		{"review layer", s.prepareReview},
 		{"cgroup", s.setupCgroup},
 		{"start child", s.startChild},
 		{"settle cgroup", s.settleCgroup},
@@ -369,6 +370,9 @@ func (s *supervisor) writeState() error {
 		Helpers: s.helperPIDs(),
 		Created: time.Now().UTC(), BootID: state.BootID(), Cgroup: s.cgroupPath(),
 		SingleID: spec.SingleID,
+	}
+	if spec.Review != nil {
+		s.st.Review = spec.Review.Driver
 	}
 	return state.Write(s.dir(), s.st)
 }

@@ -199,3 +199,48 @@ func FuseUsable() error {
 	}
 	return f.Close()
 }
+
+// Review overlays: the project of a sandbox in review mode is the lower
+// layer of an overlay whose upper layer lies in the sandbox's data dir.
+
+// ChooseOverlay decides how to mount an overlay of lower (a directory the
+// user owns, not an image layer) with an upper dir at upper: forced by
+// $DEVBOX_STORAGE_DRIVER (overlay or fuse-overlayfs), else native overlay
+// when the kernel and upper's file system allow it and lower is on a local
+// file system, else fuse-overlayfs. Native overlay is never stacked on a
+// lower on overlayfs (a container's root), FUSE or a network file system:
+// those are the stated fallback to fuse-overlayfs, whose Why says so. An
+// error says why neither works.
+func ChooseOverlay(lower, upper string) (Choice, error) {
+	forced, err := Forced()
+	if err != nil {
+		return Choice{}, err
+	}
+	switch forced {
+	case Overlay, Fuse:
+		return Choice{Driver: forced, Why: "forced by " + Env, Fallback: forced != Overlay}, nil
+	case VFS:
+		return Choice{}, fmt.Errorf("%s=vfs has no overlay: a review needs overlay or fuse-overlayfs", Env)
+	}
+	nativeErr := nativeOverLower(lower, upper)
+	if nativeErr == nil {
+		return Choice{Driver: Overlay, Why: "native rootless overlay"}, nil
+	}
+	if fuseErr := FuseUsable(); fuseErr != nil {
+		return Choice{}, fmt.Errorf("no overlay for %s: native overlay: %w; fuse-overlayfs: %w", lower, nativeErr, fuseErr)
+	}
+	return Choice{Driver: Fuse, Why: nativeErr.Error(), Fallback: true}, nil
+}
+
+// nativeOverLower says why native overlay cannot take lower as its lower
+// layer and upper as its upper, or nil.
+func nativeOverLower(lower, upper string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(lower, &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", lower, err)
+	}
+	if name, bad := badUpperFS[int64(st.Type)]; bad {
+		return fmt.Errorf("the project %s is on %s, which devbox does not stack native overlay on", lower, name)
+	}
+	return NativeOverlay(upper)
+}

@@ -62,3 +62,31 @@ func TestProbeMarkersLeavesNothing(t *testing.T) {
 		t.Errorf("probe left %v", ents)
 	}
 }
+
+func TestChooseOverlay(t *testing.T) {
+	lower, upper := t.TempDir(), t.TempDir()
+	for _, forced := range []string{Overlay, Fuse} {
+		t.Setenv(Env, forced)
+		if c, err := ChooseOverlay(lower, upper); err != nil || c.Driver != forced {
+			t.Errorf("forced %s: %+v, %v", forced, c, err)
+		}
+	}
+	t.Setenv(Env, VFS)
+	if _, err := ChooseOverlay(lower, upper); err == nil {
+		t.Error("forced vfs accepted for a review overlay")
+	}
+	t.Setenv(Env, "")
+	c, err := ChooseOverlay(lower, upper)
+	if err != nil {
+		if FuseUsable() == nil || NativeOverlay(upper) == nil {
+			t.Fatalf("no overlay although one is usable: %v", err)
+		}
+		t.Skipf("neither overlay works here: %v", err)
+	}
+	if (c.Driver == Overlay) != (nativeOverLower(lower, upper) == nil) {
+		t.Errorf("choice %+v, native overlay error %v", c, nativeOverLower(lower, upper))
+	}
+	if _, err := ChooseOverlay(filepath.Join(lower, "missing"), upper); err == nil && FuseUsable() != nil {
+		t.Error("a missing project chose native overlay")
+	}
+}

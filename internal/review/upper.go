@@ -1,0 +1,166 @@
+package review
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Overlay markers in an upper layer. Native overlay in a user namespace
+// (userxattr) writes user.overlay.*; as real root it writes
+// trusted.overlay.*; fuse-overlayfs writes either, or its own
+// user.fuseoverlayfs.* and .wh. files where it cannot make devices or set
+// those attributes.
+const (
+	whPrefix  = ".wh."
+	whOpaque  = ".wh..wh..opq"
+	xattrUser = "user.overlay."
+	xattrTrus = "trusted.overlay."
+	xattrFuse = "user.fuseoverlayfs."
+)
+
+// opaqueXattrs mark a directory that hides the lower directory's entries.
+var opaqueXattrs = []string{xattrUser + "opaque", xattrTrus + "opaque", xattrFuse + "opaque"}
+
+// unsupportedXattrs mark layouts whose content is not all in the upper
+// layer (a renamed directory that still reads the old one's entries, a
+// file whose data stays below): devbox mounts with both off, and refuses
+// to guess at a layer that has them.
+var unsupportedXattrs = []string{xattrUser + "redirect", xattrTrus + "redirect", xattrUser + "metacopy", xattrTrus + "metacopy"}
+
+// Node kinds in an upper layer.
+const (
+	nodeWhiteout = iota // the lower entry is deleted
+	nodeDir
+	nodeFile
+	nodeSymlink
+	nodeOther // a device, fifo or socket the sandbox made
+)
+
+// node is one entry of an upper layer, by project-relative path.
+type node struct {
+	rel    string
+	kind   int
+	opaque bool // a directory hiding the lower one's entries
+	info   unix.Stat_t
+	err    error // set when a directory could not be read
+}
+
+// scanUpper lists every entry of the upper layer, parents before their
+// entries, whiteouts and opaque marks decoded: no .wh. name and no 0/0
+// device is returned as such. A directory it cannot read is returned
+// with err set, its entries unknown.
+func scanUpper(upper string) ([]node, error) {
+	var out []node
+	err := scanDir(upper, "", &out)
+	return out, err
+}
+
+func scanDir(upper, rel string, out *[]node) error {
+	dir := filepath.Join(upper, rel)
+	names, err := readNames(dir)
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == whOpaque {
+			continue
+		}
+		child := path.Join(rel, name)
+		if strings.HasPrefix(name, whPrefix) {
+			*out = append(*out, node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), kind: nodeWhiteout})
+			continue
+		}
+		n, err := statNode(upper, child)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, n)
+		if n.kind != nodeDir {
+			continue
+		}
+		if err := scanDir(upper, child, out); err != nil {
+			if !errors.Is(err, fs.ErrPermission) {
+				return err
+			}
+			(*out)[len(*out)-1].err = err
+		}
+	}
+	return nil
+}
+
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// statNode classifies one upper entry.
+func statNode(upper, rel string) (node, error) {
+	p := filepath.Join(upper, rel)
+	n := node{rel: rel}
+	if err := unix.Lstat(p, &n.info); err != nil {
+		return n, &os.PathError{Op: "lstat", Path: p, Err: err}
+	}
+	switch n.info.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		n.kind = nodeOther
+		if n.info.Rdev == 0 {
+			n.kind = nodeWhiteout
+		}
+	case unix.S_IFDIR:
+		n.kind = nodeDir
+		n.opaque = hasOpaque(p)
+	case unix.S_IFREG:
+		n.kind = nodeFile
+	case unix.S_IFLNK:
+		n.kind = nodeSymlink
+	default:
+		n.kind = nodeOther
+	}
+	if n.kind == nodeDir || n.kind == nodeFile {
+		for _, x := range unsupportedXattrs {
+			if sz, err := unix.Lgetxattr(p, x, nil); err == nil && sz >= 0 {
+				return n, fmt.Errorf("%s carries %s: an overlay layout devbox does not read (it mounts with redirect_dir and metacopy off)", p, x)
+			}
+		}
+	}
+	return n, nil
+}
+
+// hasOpaque reports whether directory p is marked opaque, by attribute or
+// by fuse-overlayfs's .wh..wh..opq file.
+func hasOpaque(p string) bool {
+	buf := make([]byte, 8)
+	for _, x := range opaqueXattrs {
+		if sz, err := unix.Lgetxattr(p, x, buf); err == nil && sz > 0 && buf[0] == 'y' {
+			return true
+		}
+	}
+	_, err := os.Lstat(filepath.Join(p, whOpaque))
+	return err == nil
+}
+
+// clearOpaque removes every opaque mark from directory p.
+func clearOpaque(p string) error {
+	for _, x := range opaqueXattrs {
+		if err := unix.Lremovexattr(p, x); err != nil && !errors.Is(err, unix.ENODATA) && !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.EPERM) {
+			return &os.PathError{Op: "remove " + x, Path: p, Err: err}
+		}
+	}
+	if err := os.Remove(filepath.Join(p, whOpaque)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
+)
+
+// reviewDrivers are the two ways a review overlay is mounted, forced with
+// the store's own knob.
+var reviewDrivers = []string{"overlay", "fuse-overlayfs"}
+
+// newReviewEnv is an env whose review overlays use driver, with a small
+// project: a, b, dir/c.
+func newReviewEnv(t *testing.T, driver string) *env {
+	t.Helper()
+	if driver == "fuse-overlayfs" {
+		testutil.RequireBinary(t, "fuse-overlayfs")
+		if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
+			testutil.Skip(t, "fuse-overlayfs needs /dev/fuse read-write: %v", err)
+		} else {
+			f.Close()
+		}
+	}
+	e := newEnv(t)
+	e.extra = append(e.extra, "DEVBOX_STORAGE_DRIVER="+driver)
+	// The overlay's work dir holds a dir of mode 0 that the test's own
+	// TempDir cleanup cannot enter.
+	t.Cleanup(func() {
+		filepath.WalkDir(e.data, func(p string, d os.DirEntry, err error) error {
+			if d != nil && d.IsDir() {
+				os.Chmod(p, 0o700)
+			}
+			return nil
+		})
+	})
+	writeTree(t, e.project, map[string]string{"a": "alpha\n", "b": "bravo\n", "dir/c": "charlie\n"})
+	return e
+}
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The sandbox writes into its own layer; the real project stays as it was;
+// a join sees the same overlay; ps shows it; asking a running review
+// sandbox for the plain bind is a config change.
+func TestReviewOverlay(t *testing.T) {
+	for _, driver := range reviewDrivers {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e := newReviewEnv(t, driver)
+			e.must("run", "--review", "--", "sh", "-c", "echo changed > a && rm b && mkdir new && echo n > new/f")
+			if got := readFile(t, filepath.Join(e.project, "a")); got != "alpha\n" {
+				t.Errorf("real a = %q after the sandbox wrote it", got)
+			}
+			if _, err := os.Stat(filepath.Join(e.project, "b")); err != nil {
+				t.Errorf("real b gone: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(e.project, "new")); err == nil {
+				t.Error("real project got the sandbox's new dir")
+			}
+			out := e.must("run", "--", "sh", "-c", "cat a; ls")
+			if out != "changed\na\ndir\nnew\n" {
+				t.Errorf("join sees %q, want the overlay", out)
+			}
+			st := e.readState(e.only().Name)
+			if st.Review != driver {
+				t.Errorf("state.json review = %q, want %q", st.Review, driver)
+			}
+			var list []struct {
+				Review string `json:"review"`
+			}
+			json.Unmarshal([]byte(e.must("ps", "--json")), &list)
+			if len(list) != 1 || list[0].Review != driver {
+				t.Errorf("ps --json review: %+v", list)
+			}
+			if ps := e.must("ps"); !strings.Contains(ps, "(review)") {
+				t.Errorf("ps does not show review mode:\n%s", ps)
+			}
+			r := e.run("run", "--review=false", "--", "true")
+			if r.code != 125 || !strings.Contains(r.stderr, "project") || !strings.Contains(r.stderr, "devbox restart") {
+				t.Errorf("a bind join on a review sandbox: %s", r)
+			}
+		})
+	}
+}
+
+// review mode and --rm do not go together: the changes would go with the
+// sandbox.
+func TestReviewRefusesThrowaway(t *testing.T) {
+	e := newEnv(t)
+	r := e.run("run", "--rm", "--review", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "--rm") {
+		t.Errorf("run --rm --review: %s", r)
+	}
+}
