@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,6 +48,7 @@ const (
 // node is one entry of an upper layer, by project-relative path.
 type node struct {
 	rel    string
+	phys   string // the entry's own path in the layer: a .wh. file's name for such a whiteout
 	kind   int
 	opaque bool // a directory hiding the lower one's entries
 	info   unix.Stat_t
@@ -76,7 +78,7 @@ func scanDir(upper, rel string, out *[]node) error {
 		}
 		child := path.Join(rel, name)
 		if strings.HasPrefix(name, whPrefix) {
-			*out = append(*out, node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), kind: nodeWhiteout})
+			*out = append(*out, node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), phys: child, kind: nodeWhiteout})
 			continue
 		}
 		n, err := statNode(upper, child)
@@ -109,7 +111,7 @@ func readNames(dir string) ([]string, error) {
 // statNode classifies one upper entry.
 func statNode(upper, rel string) (node, error) {
 	p := filepath.Join(upper, rel)
-	n := node{rel: rel}
+	n := node{rel: rel, phys: rel}
 	if err := unix.Lstat(p, &n.info); err != nil {
 		return n, &os.PathError{Op: "lstat", Path: p, Err: err}
 	}
@@ -121,7 +123,6 @@ func statNode(upper, rel string) (node, error) {
 		}
 	case unix.S_IFDIR:
 		n.kind = nodeDir
-		n.opaque = hasOpaque(p)
 	case unix.S_IFREG:
 		n.kind = nodeFile
 	case unix.S_IFLNK:
@@ -130,26 +131,56 @@ func statNode(upper, rel string) (node, error) {
 		n.kind = nodeOther
 	}
 	if n.kind == nodeDir || n.kind == nodeFile {
-		for _, x := range unsupportedXattrs {
-			if sz, err := unix.Lgetxattr(p, x, nil); err == nil && sz >= 0 {
+		names, err := xattrNames(p)
+		if err != nil {
+			return n, err
+		}
+		for _, x := range names {
+			if slices.Contains(unsupportedXattrs, x) {
 				return n, fmt.Errorf("%s carries %s: an overlay layout devbox does not read (it mounts with redirect_dir and metacopy off)", p, x)
 			}
+			if n.kind == nodeDir && slices.Contains(opaqueXattrs, x) && opaqueSet(p, x) {
+				n.opaque = true
+			}
+		}
+		if n.kind == nodeDir && !n.opaque {
+			_, err := os.Lstat(filepath.Join(p, whOpaque))
+			n.opaque = err == nil
 		}
 	}
 	return n, nil
 }
 
-// hasOpaque reports whether directory p is marked opaque, by attribute or
-// by fuse-overlayfs's .wh..wh..opq file.
-func hasOpaque(p string) bool {
-	buf := make([]byte, 8)
-	for _, x := range opaqueXattrs {
-		if sz, err := unix.Lgetxattr(p, x, buf); err == nil && sz > 0 && buf[0] == 'y' {
-			return true
+// xattrNames lists p's extended attributes, one call for most entries
+// (which have none); a file system without them has none.
+func xattrNames(p string) ([]string, error) {
+	buf := make([]byte, 256)
+	for {
+		sz, err := unix.Llistxattr(p, buf)
+		switch {
+		case errors.Is(err, unix.ERANGE):
+			buf = make([]byte, 2*len(buf))
+			continue
+		case errors.Is(err, unix.ENOTSUP):
+			return nil, nil
+		case err != nil:
+			return nil, &os.PathError{Op: "listxattr", Path: p, Err: err}
 		}
+		var out []string
+		for _, name := range strings.Split(string(buf[:sz]), "\x00") {
+			if name != "" {
+				out = append(out, name)
+			}
+		}
+		return out, nil
 	}
-	_, err := os.Lstat(filepath.Join(p, whOpaque))
-	return err == nil
+}
+
+// opaqueSet reports whether opaque attribute x of p says "y".
+func opaqueSet(p, x string) bool {
+	buf := make([]byte, 8)
+	sz, err := unix.Lgetxattr(p, x, buf)
+	return err == nil && sz > 0 && buf[0] == 'y'
 }
 
 // clearOpaque removes every opaque mark from directory p.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,5 +118,108 @@ func TestReviewRefusesThrowaway(t *testing.T) {
 	r := e.run("run", "--rm", "--review", "--", "true")
 	if r.code != 125 || !strings.Contains(r.stderr, "--rm") {
 		t.Errorf("run --rm --review: %s", r)
+	}
+}
+
+// reviewScript is the issue's script: modify a file, delete one, rename a
+// directory, create a hook, change a mode, replace a file with a symlink.
+const reviewScript = `set -e
+echo changed >> a
+rm b
+mv dir dir2
+printf '#!/bin/sh\necho hook\n' > .git/hooks/post-checkout
+chmod 0755 run.sh
+rm link && ln -s a link`
+
+// reviewProject is the project the script runs in.
+func reviewProject(t *testing.T, e *env) {
+	t.Helper()
+	writeTree(t, e.project, map[string]string{"run.sh": "#!/bin/sh\n", "link": "plain file\n", ".git/hooks/README": "hooks\n"})
+	os.Chmod(filepath.Join(e.project, "run.sh"), 0o644)
+}
+
+// diffChange is one element of devbox diff --json's changes.
+type diffChange struct {
+	Path      string `json:"path"`
+	Kind      string `json:"kind"`
+	Type      string `json:"type"`
+	OldType   string `json:"old_type"`
+	Mode      string `json:"mode"`
+	OldMode   string `json:"old_mode"`
+	Target    string `json:"target"`
+	Protected bool   `json:"protected"`
+}
+
+func (e *env) diffJSON(args ...string) []diffChange {
+	e.t.Helper()
+	out := e.must(append([]string{"diff", "--json"}, args...)...)
+	var r struct {
+		Changes []diffChange `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		e.t.Fatalf("devbox diff --json: %v\n%s", err, out)
+	}
+	return r.Changes
+}
+
+// snapshotTree is every path of root with its type, mode and content.
+func snapshotTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		v := fi.Mode().String()
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			v += " -> " + l
+		case fi.Mode().IsRegular():
+			b, _ := os.ReadFile(p)
+			v += " " + string(b)
+		}
+		out[rel] = v
+		return nil
+	})
+	return out
+}
+
+func TestReviewDiff(t *testing.T) {
+	for _, driver := range reviewDrivers {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e := newReviewEnv(t, driver)
+			reviewProject(t, e)
+			before := snapshotTree(t, e.project)
+			e.must("run", "--review", "--", "sh", "-c", reviewScript)
+			if after := snapshotTree(t, e.project); !reflect.DeepEqual(before, after) {
+				t.Errorf("the real project changed:\nbefore %v\nafter  %v", before, after)
+			}
+			got := e.diffJSON()
+			want := []diffChange{
+				{Path: ".git/hooks/post-checkout", Kind: "added", Type: "file", Mode: "0644", Protected: true},
+				{Path: "a", Kind: "modified", Type: "file"},
+				{Path: "b", Kind: "deleted", Type: "file", OldMode: "0644"},
+				{Path: "dir", Kind: "deleted", Type: "dir", OldMode: "0755"},
+				{Path: "dir2", Kind: "added", Type: "dir", Mode: "0755"},
+				{Path: "dir2/c", Kind: "added", Type: "file", Mode: "0644"},
+				{Path: "link", Kind: "modified", Type: "symlink", OldType: "file", Mode: "0777", OldMode: "0644", Target: "a"},
+				{Path: "run.sh", Kind: "mode", Type: "file", Mode: "0755", OldMode: "0644"},
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("diff --json:\n%+v\nwant\n%+v", got, want)
+			}
+			text := e.must("diff")
+			for _, s := range []string{"+changed", "-plain file", "+symlink -> a", "old mode 0644", "deleted dir mode 0755", "protected path"} {
+				if !strings.Contains(text, s) {
+					t.Errorf("devbox diff lacks %q:\n%s", s, text)
+				}
+			}
+			if stat := e.must("diff", "--stat", "dir2"); stat != "A dir2/\nA dir2/c\n2 changes: 2 added, 0 modified, 0 deleted, 0 replaced, 0 mode only\n" {
+				t.Errorf("diff --stat dir2:\n%s", stat)
+			}
+		})
 	}
 }

@@ -1,0 +1,316 @@
+package review
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"github.com/devbox-dev/devbox/internal/protect"
+	"golang.org/x/sys/unix"
+)
+
+// Change kinds.
+const (
+	Added    = "added"
+	Modified = "modified" // content, symlink target or type
+	Deleted  = "deleted"
+	Replaced = "replaced" // a directory the sandbox emptied and refilled: entries not listed are gone
+	ModeOnly = "mode"
+)
+
+// Entry types.
+const (
+	TypeFile    = "file"
+	TypeDir     = "dir"
+	TypeSymlink = "symlink"
+	TypeOther   = "other" // a device, fifo or socket
+)
+
+// Change is one difference between the sandbox's view of the project and
+// the real project. Type is the sandbox's entry (the real one's for a
+// deletion); OldType is set when the type changed. Modes are octal
+// permission bits, set when they differ or the entry is new.
+type Change struct {
+	Path      string `json:"path"`
+	Kind      string `json:"kind"`
+	Type      string `json:"type"`
+	OldType   string `json:"old_type,omitempty"`
+	Mode      string `json:"mode,omitempty"`
+	OldMode   string `json:"old_mode,omitempty"`
+	Target    string `json:"target,omitempty"`
+	OldTarget string `json:"old_target,omitempty"`
+	Binary    bool   `json:"binary,omitempty"`
+	// Protected is set for paths the strict profile protects, which apply
+	// skips without --include-protected (internal/protect).
+	Protected bool `json:"protected,omitempty"`
+
+	upper    node // the upper entry (a whiteout for deletions)
+	inOpaque bool // below an opaque directory of the upper layer
+}
+
+// Changes compares the upper layer with the real project and returns the
+// changes sorted by path: only the upper layer is walked, so the cost is
+// the number of entries the sandbox touched, not the project's size.
+// Entries the sandbox copied up without changing them are left out.
+func Changes(project, upper string) ([]Change, error) {
+	nodes, err := scanUpper(upper)
+	if err != nil {
+		return nil, fmt.Errorf("read the review layer %s: %w", upper, err)
+	}
+	var out []Change
+	opaque := map[string]bool{}
+	for _, n := range nodes {
+		if n.err != nil {
+			return nil, fmt.Errorf("read the review layer: %w", n.err)
+		}
+		inOpaque := hasAncestor(n.rel, opaque)
+		if n.opaque {
+			opaque[n.rel] = true
+		}
+		cs, err := compare(project, upper, n)
+		if err != nil {
+			return nil, err
+		}
+		for i := range cs {
+			cs[i].upper, cs[i].inOpaque = n, inOpaque || cs[i].Path != n.rel
+		}
+		out = append(out, cs...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func hasAncestor(p string, set map[string]bool) bool {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if set[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// compare returns the changes one upper entry makes: none, one, or for an
+// opaque directory over a real one, the replacement and the real entries
+// it hides.
+func compare(project, upper string, n node) ([]Change, error) {
+	realPath := filepath.Join(project, n.rel)
+	var rst unix.Stat_t
+	err := unix.Lstat(realPath, &rst)
+	if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
+		return nil, &os.PathError{Op: "lstat", Path: realPath, Err: err}
+	}
+	exists := err == nil
+	if n.kind == nodeWhiteout {
+		if !exists {
+			return nil, nil // already gone from the real project
+		}
+		return []Change{{Path: n.rel, Kind: Deleted, Type: typeOf(rst.Mode), OldMode: perm(rst.Mode)}}, nil
+	}
+	c := Change{Path: n.rel, Type: typeOf(n.info.Mode), Mode: perm(n.info.Mode)}
+	switch {
+	case !exists:
+		c.Kind = Added
+	case typeOf(rst.Mode) != c.Type:
+		c.Kind, c.OldType, c.OldMode = Modified, typeOf(rst.Mode), perm(rst.Mode)
+		if c.OldType == TypeSymlink {
+			if c.OldTarget, err = os.Readlink(realPath); err != nil {
+				return nil, err
+			}
+		}
+	case n.kind == nodeDir && n.opaque:
+		return replacedDir(project, upper, n, rst)
+	default:
+		return sameType(realPath, filepath.Join(upper, n.rel), n, rst, c)
+	}
+	return finish(filepath.Join(upper, n.rel), c)
+}
+
+// sameType compares an upper entry with a real entry of the same type.
+func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change) ([]Change, error) {
+	modeDiffers := perm(rst.Mode) != c.Mode && n.kind != nodeSymlink
+	switch n.kind {
+	case nodeFile:
+		same, err := sameContent(realPath, upperPath, rst.Size, n.info.Size)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			c.Kind = Modified
+		}
+	case nodeSymlink:
+		oldT, err1 := os.Readlink(realPath)
+		newT, err2 := os.Readlink(upperPath)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		if oldT != newT {
+			c.Kind, c.OldTarget = Modified, oldT
+		}
+	}
+	if c.Kind == "" && !modeDiffers {
+		return nil, nil
+	}
+	if c.Kind == "" {
+		c.Kind = ModeOnly
+	}
+	if modeDiffers {
+		c.OldMode = perm(rst.Mode)
+	} else {
+		c.Mode = ""
+	}
+	return finish(upperPath, c)
+}
+
+// finish fills what the sandbox's entry says about itself: a symlink's
+// target, whether a file is binary.
+func finish(upperPath string, c Change) ([]Change, error) {
+	switch c.Type {
+	case TypeSymlink:
+		t, err := os.Readlink(upperPath)
+		if err != nil {
+			return nil, err
+		}
+		c.Target = t
+	case TypeFile:
+		if c.Kind != ModeOnly {
+			bin, err := isBinaryFile(upperPath)
+			if err != nil {
+				return nil, err
+			}
+			c.Binary = bin
+		}
+	}
+	return []Change{c}, nil
+}
+
+// replacedDir lists an opaque upper directory over a real one: the
+// replacement itself, and a deletion for each real entry the upper layer
+// has no entry for (the sandbox's own entries are compared on their own).
+func replacedDir(project, upper string, n node, rst unix.Stat_t) ([]Change, error) {
+	c := Change{Path: n.rel, Kind: Replaced, Type: TypeDir}
+	if perm(rst.Mode) != perm(n.info.Mode) {
+		c.Mode, c.OldMode = perm(n.info.Mode), perm(rst.Mode)
+	}
+	out := []Change{c}
+	names, err := readNames(filepath.Join(project, n.rel))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rel := path.Join(n.rel, name)
+		if _, err := os.Lstat(filepath.Join(upper, rel)); err == nil {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(upper, n.rel, whPrefix+name)); err == nil {
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(project, rel), &st); err != nil {
+			return nil, &os.PathError{Op: "lstat", Path: filepath.Join(project, rel), Err: err}
+		}
+		out = append(out, Change{Path: rel, Kind: Deleted, Type: typeOf(st.Mode), OldMode: perm(st.Mode)})
+	}
+	return out, nil
+}
+
+func typeOf(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return TypeFile
+	case unix.S_IFDIR:
+		return TypeDir
+	case unix.S_IFLNK:
+		return TypeSymlink
+	}
+	return TypeOther
+}
+
+func perm(mode uint32) string { return fmt.Sprintf("%04o", mode&0o7777) }
+
+// sameContent compares two files byte for byte.
+func sameContent(a, b string, sizeA, sizeB int64) (bool, error) {
+	if sizeA != sizeB {
+		return false, nil
+	}
+	fa, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	n := min(sizeA+1, 64<<10) // +1: reading past the end says EOF at once
+	bufA, bufB := make([]byte, n), make([]byte, n)
+	for {
+		na, errA := io.ReadFull(fa, bufA)
+		nb, errB := io.ReadFull(fb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false, nil
+		}
+		if errA != nil || errB != nil {
+			eofA := errors.Is(errA, io.EOF) || errors.Is(errA, io.ErrUnexpectedEOF)
+			eofB := errors.Is(errB, io.EOF) || errors.Is(errB, io.ErrUnexpectedEOF)
+			if eofA && eofB {
+				return true, nil
+			}
+			return false, errors.Join(errA, errB)
+		}
+	}
+}
+
+// binarySniff is how much of a file decides whether it is text: a NUL
+// byte in it makes it binary, as git and diff decide.
+const binarySniff = 8000
+
+func isBinaryFile(p string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, binarySniff)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, err
+	}
+	return bytes.IndexByte(buf[:n], 0) >= 0, nil
+}
+
+// Select keeps the changes at or below one of paths (project-relative);
+// no paths keeps all. A path below a deleted or replaced directory
+// selects that directory's change.
+func Select(changes []Change, paths []string) []Change {
+	if len(paths) == 0 {
+		return changes
+	}
+	var out []Change
+	for _, c := range changes {
+		for _, p := range paths {
+			if p == "." || under(c.Path, p) || (c.Type == TypeDir && (c.Kind == Deleted || c.Kind == Replaced) && under(p, c.Path)) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// MarkProtected marks the changes to paths the strict profile protects
+// (protect.Defaults without git writes: all of .git, devbox's config, the
+// editor and direnv files), the same list the sandbox side uses.
+func MarkProtected(changes []Change) []Change {
+	list := protect.Defaults(false)
+	for i := range changes {
+		changes[i].Protected = protect.Covers(list, changes[i].Path)
+	}
+	return changes
+}
