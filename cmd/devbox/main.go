@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/devbox-dev/devbox/internal/asroot"
+	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/storage"
 	"go.podman.io/storage/pkg/reexec"
@@ -23,7 +24,7 @@ func main() {
 		return
 	}
 	if asroot.IsHelper() {
-		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops())))
+		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops(), review.Ops())))
 	}
 	if slirpnet.IsWatcher() {
 		os.Exit(slirpnet.WatchMain())

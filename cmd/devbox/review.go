@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/sandbox"
@@ -112,4 +115,114 @@ size does not matter, and it needs no git. It works while the sandbox runs
 	cmd.Flags().BoolVar(&stat, "stat", false, "one line per change and a summary")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
 	return cmd
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	var o review.ApplyOptions
+	cmd := &cobra.Command{
+		Use:   "apply [NAME] [PATHS...]",
+		Short: "Write a review-mode sandbox's changes into the real project",
+		Long: `Write what a sandbox in review mode changed (see 'devbox diff') into the
+real project, and take it out of the sandbox's layer.
+
+Each file is written beside the old one and renamed over it, with the owner,
+mode and modification time it has in the sandbox, so a killed apply leaves
+every file old or new. Deletions are real deletions.
+
+A change whose real file changed since the sandbox first copied it (or that
+the host created meanwhile) is a conflict: it is listed with both versions'
+sha256, and nothing is applied (all or nothing per invocation) unless
+--partial applies the rest or --force applies the sandbox's versions over
+the host's. Paths the strict profile protects (.git, devbox.toml and the
+other config files, .envrc, .vscode, .idea) are skipped, and listed, unless
+--include-protected.
+
+The sandbox must be stopped ('devbox stop'): the kernel does not allow
+changes to the layers of a mounted overlay.`,
+		Example: "  devbox stop && devbox apply\n  devbox apply src/main.go\n  devbox apply --partial",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, paths, err := reviewArgs(args)
+			if err != nil {
+				return err
+			}
+			unlock, err := sandbox.LockStopped(r.Name, "devbox apply")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			o.Project, o.Layer, o.Paths = r.Project, r.Layer, paths
+			res, err := review.Apply(o)
+			if errors.Is(err, review.ErrNeedsRoot) {
+				res, err = review.ApplyResult{}, asroot.Run("review-apply", o, a.stderr, &res)
+				if err == nil && len(res.Conflicts) > 0 {
+					err = review.ErrConflicts
+				}
+			}
+			printApply(a, res)
+			if errors.Is(err, review.ErrConflicts) {
+				return conflictError(o, res)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "apply conflicting changes too: the sandbox's version replaces the host's")
+	cmd.Flags().BoolVar(&o.Partial, "partial", false, "apply the changes that do not conflict, and list the rest")
+	cmd.Flags().BoolVar(&o.IncludeProtected, "include-protected", false, "apply changes to protected paths too (.git, devbox.toml, .envrc, .vscode, ...)")
+	return cmd
+}
+
+func printApply(a *app, res review.ApplyResult) {
+	for _, p := range res.Applied {
+		fmt.Fprintf(a.stdout, "applied %s\n", p)
+	}
+	for _, p := range res.Protected {
+		fmt.Fprintf(a.stderr, "devbox: skipped %s: a protected path (it can run code or configure tools on the host); 'devbox apply --include-protected %s' applies it after you read 'devbox diff %s'\n", p, p, p)
+	}
+	for _, p := range res.Unapplied {
+		fmt.Fprintf(a.stderr, "devbox: skipped %s: devbox apply writes files, directories and symlinks, not devices, fifos or sockets\n", p)
+	}
+	for _, c := range res.Conflicts {
+		fmt.Fprintf(a.stderr, "devbox: conflict %s: %s\n  real:    %s\n  sandbox: %s\n", c.Path, c.Why, c.Real, c.Sandbox)
+	}
+}
+
+func conflictError(o review.ApplyOptions, res review.ApplyResult) error {
+	what := "nothing was applied"
+	if o.Partial {
+		what = fmt.Sprintf("%d changes were applied, the conflicting ones were not", len(res.Applied))
+	}
+	return hint.Wrap(fmt.Errorf("%d conflicts: %w; %s", len(res.Conflicts), review.ErrConflicts, what),
+		"compare with 'devbox diff PATH'; 'devbox apply --force' writes the sandbox's versions over the host's, 'devbox apply --partial' applies the rest, 'devbox discard PATH' drops the sandbox's version")
+}
+
+func newDiscardCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "discard [NAME] [PATHS...]",
+		Short: "Drop a review-mode sandbox's changes",
+		Long: `Drop what a sandbox in review mode changed (all of it, or the changes below
+PATHS) from its layer, so that it sees the real project there again. A change
+inside a directory the sandbox emptied and refilled goes with that whole
+directory, which is listed. The sandbox must be stopped ('devbox stop').`,
+		Example: "  devbox stop && devbox discard\n  devbox discard build/",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, paths, err := reviewArgs(args)
+			if err != nil {
+				return err
+			}
+			unlock, err := sandbox.LockStopped(r.Name, "devbox discard")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			o := review.DiscardOptions{Project: r.Project, Layer: r.Layer, Paths: paths}
+			dropped, err := review.Discard(o)
+			if errors.Is(err, fs.ErrPermission) {
+				dropped, err = nil, asroot.Run("review-discard", o, a.stderr, &dropped)
+			}
+			for _, p := range dropped {
+				fmt.Fprintf(a.stdout, "discarded %s\n", p)
+			}
+			return err
+		},
+	}
 }

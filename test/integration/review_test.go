@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -186,7 +188,11 @@ func snapshotTree(t *testing.T, root string) map[string]string {
 	return out
 }
 
-func TestReviewDiff(t *testing.T) {
+// The script: the real project is untouched, diff lists exactly
+// the changes, apply (refused while the sandbox runs) makes them real but
+// the protected hook, and afterwards only the hook is left, until it is
+// discarded.
+func TestReviewScript(t *testing.T) {
 	for _, driver := range reviewDrivers {
 		t.Run(driver, func(t *testing.T) {
 			t.Parallel()
@@ -220,6 +226,115 @@ func TestReviewDiff(t *testing.T) {
 			if stat := e.must("diff", "--stat", "dir2"); stat != "A dir2/\nA dir2/c\n2 changes: 2 added, 0 modified, 0 deleted, 0 replaced, 0 mode only\n" {
 				t.Errorf("diff --stat dir2:\n%s", stat)
 			}
+			checkApply(t, e)
 		})
 	}
+}
+
+func checkApply(t *testing.T, e *env) {
+	if r := e.run("apply"); r.code != 125 || !strings.Contains(r.stderr, "devbox stop") {
+		t.Fatalf("apply on a running sandbox: %s", r)
+	}
+	e.must("stop")
+	r := e.run("apply")
+	if r.code != 0 || !strings.Contains(r.stderr, "skipped .git/hooks/post-checkout: a protected path") {
+		t.Fatalf("apply: %s", r)
+	}
+	if got := readFile(t, filepath.Join(e.project, "a")); got != "alpha\nchanged\n" {
+		t.Errorf("a = %q after apply", got)
+	}
+	for _, gone := range []string{"b", "dir", ".git/hooks/post-checkout"} {
+		if _, err := os.Lstat(filepath.Join(e.project, gone)); err == nil {
+			t.Errorf("%s exists after apply", gone)
+		}
+	}
+	if got := readFile(t, filepath.Join(e.project, "dir2/c")); got != "charlie\n" {
+		t.Errorf("dir2/c = %q after apply", got)
+	}
+	if fi, err := os.Stat(filepath.Join(e.project, "run.sh")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("run.sh mode after apply: %v %v", fi.Mode(), err)
+	}
+	if l, err := os.Readlink(filepath.Join(e.project, "link")); err != nil || l != "a" {
+		t.Errorf("link after apply: %q %v", l, err)
+	}
+	if left := e.diffJSON(); len(left) != 1 || left[0].Path != ".git/hooks/post-checkout" {
+		t.Errorf("after apply, diff lists %+v, want only the protected hook", left)
+	}
+	if out := e.must("discard", ".git/hooks/post-checkout"); out != "discarded .git/hooks/post-checkout\n" {
+		t.Errorf("discard: %q", out)
+	}
+	if left := e.diffJSON(); len(left) != 0 {
+		t.Errorf("second diff: %+v, want none", left)
+	}
+	if out := e.must("run", "--", "sh", "-c", "cat a dir2/c; readlink link; ls .git/hooks"); out != "alpha\nchanged\ncharlie\na\nREADME\n" {
+		t.Errorf("the sandbox after apply and discard sees %q", out)
+	}
+}
+
+// The host edits a file the sandbox changed too: apply refuses, names both
+// hashes, changes nothing (not even the change that does not conflict);
+// --partial applies the rest, --force the conflict.
+func TestReviewConflict(t *testing.T) {
+	for _, driver := range reviewDrivers {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e := newReviewEnv(t, driver)
+			e.must("run", "--review", "--", "sh", "-c", "echo sandbox > a; echo sandbox > b")
+			writeTree(t, e.project, map[string]string{"a": "host\n"})
+			e.must("stop")
+			r := e.run("apply")
+			if r.code != 125 || !strings.Contains(r.stderr, "conflict a: changed on the host") ||
+				!strings.Contains(r.stderr, "real:    sha256:"+sha256Hex("host\n")) || !strings.Contains(r.stderr, "sandbox: sha256:"+sha256Hex("sandbox\n")) {
+				t.Fatalf("conflicting apply: %s", r)
+			}
+			if readFile(t, filepath.Join(e.project, "a")) != "host\n" || readFile(t, filepath.Join(e.project, "b")) != "bravo\n" {
+				t.Errorf("a refused apply changed the project")
+			}
+			if got := e.diffJSON(); len(got) != 2 {
+				t.Errorf("after a refused apply, diff lists %+v", got)
+			}
+			if r := e.run("apply", "--partial"); r.code != 125 || r.stdout != "applied b\n" {
+				t.Errorf("apply --partial: %s", r)
+			}
+			if readFile(t, filepath.Join(e.project, "a")) != "host\n" || readFile(t, filepath.Join(e.project, "b")) != "sandbox\n" {
+				t.Errorf("apply --partial: a %q, b %q", readFile(t, filepath.Join(e.project, "a")), readFile(t, filepath.Join(e.project, "b")))
+			}
+			e.must("apply", "--force")
+			if readFile(t, filepath.Join(e.project, "a")) != "sandbox\n" {
+				t.Errorf("apply --force did not write the sandbox's a")
+			}
+			if got := e.diffJSON(); len(got) != 0 {
+				t.Errorf("after apply --force, diff lists %+v", got)
+			}
+		})
+	}
+}
+
+// discard drops everything; apply and discard on a sandbox without review
+// say so.
+func TestReviewDiscard(t *testing.T) {
+	e := newReviewEnv(t, "overlay")
+	e.must("run", "--review", "--", "sh", "-c", "echo x > a; rm b; mkdir -p n/m; echo y > n/m/f")
+	e.must("stop")
+	if out := e.must("discard"); !strings.Contains(out, "discarded a\n") || !strings.Contains(out, "discarded b\n") {
+		t.Errorf("discard: %q", out)
+	}
+	if got := e.diffJSON(); len(got) != 0 {
+		t.Errorf("after discard, diff lists %+v", got)
+	}
+	if out := e.must("run", "--", "sh", "-c", "cat a b; ls"); out != "alpha\nbravo\na\nb\ndir\n" {
+		t.Errorf("after discard the sandbox sees %q", out)
+	}
+	plain := newEnv(t)
+	plain.must("run", "--", "true")
+	for _, cmd := range []string{"apply", "diff", "discard"} {
+		if r := plain.run(cmd); r.code != 125 || !strings.Contains(r.stderr, "no review layer") {
+			t.Errorf("%s without review mode: %s", cmd, r)
+		}
+	}
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
