@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -68,16 +69,6 @@ func projectPaths(proj string, args []string) ([]string, error) {
 	return out, nil
 }
 
-// reviewChanges lists the sandbox's changes below paths, protected ones
-// marked.
-func reviewChanges(r sandbox.Review, paths []string) ([]review.Change, error) {
-	changes, err := review.Changes(r.Project, r.Layer.Upper())
-	if err != nil {
-		return nil, err
-	}
-	return review.MarkProtected(review.Select(changes, paths)), nil
-}
-
 func newDiffCmd(a *app) *cobra.Command {
 	var stat, asJSON bool
 	cmd := &cobra.Command{
@@ -98,18 +89,26 @@ size does not matter, and it needs no git. It works while the sandbox runs
 			if err != nil {
 				return err
 			}
-			changes, err := reviewChanges(r, paths)
+			o := review.DiffOptions{Sandbox: r.Name, Project: r.Project, Layer: r.Layer, Paths: paths}
+			if stat {
+				o.Format = "stat"
+			}
+			if asJSON {
+				o.Format = "json"
+			}
+			var out bytes.Buffer
+			err = review.Diff(&out, o)
+			if errors.Is(err, fs.ErrPermission) {
+				var text string
+				err = asroot.Run("review-diff", o, a.stderr, &text)
+				out.Reset()
+				out.WriteString(text)
+			}
 			if err != nil {
 				return err
 			}
-			switch {
-			case asJSON:
-				return review.WriteJSON(a.stdout, review.Report{Sandbox: r.Name, Project: r.Project, Changes: changes})
-			case stat:
-				review.WriteStat(a.stdout, changes)
-				return nil
-			}
-			return review.WriteDiff(a.stdout, r.Project, r.Layer.Upper(), changes)
+			_, err = a.stdout.Write(out.Bytes())
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&stat, "stat", false, "one line per change and a summary")

@@ -482,6 +482,7 @@ func pruneUpper(project, upper string) error {
 // sandbox's other ids.
 func Ops() map[string]func(json.RawMessage) (any, error) {
 	return map[string]func(json.RawMessage) (any, error){
+		"review-diff":    diffInNS,
 		"review-apply":   applyInNS,
 		"review-discard": discardInNS,
 	}

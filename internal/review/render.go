@@ -177,3 +177,43 @@ func WriteStat(w io.Writer, changes []Change) {
 	fmt.Fprintf(w, "%d changes: %d added, %d modified, %d deleted, %d replaced, %d mode only\n",
 		len(changes), counts[Added], counts[Modified], counts[Deleted], counts[Replaced], counts[ModeOnly])
 }
+
+// DiffOptions are one devbox diff: the changes below Paths, in Format
+// ("" for unified diffs, "stat" or "json").
+type DiffOptions struct {
+	Sandbox string   `json:"sandbox"`
+	Project string   `json:"project"`
+	Layer   Layer    `json:"layer"`
+	Paths   []string `json:"paths,omitempty"`
+	Format  string   `json:"format,omitempty"`
+}
+
+// Diff writes the selected changes in the chosen format. A layer holding
+// files only the sandbox's other ids may read fails with an error that
+// errors.Is fs.ErrPermission: the caller runs it through Ops instead.
+func Diff(w io.Writer, o DiffOptions) error {
+	changes, err := Changes(o.Project, o.Layer.Upper())
+	if err != nil {
+		return err
+	}
+	changes = MarkProtected(Select(changes, o.Paths))
+	switch o.Format {
+	case "json":
+		return WriteJSON(w, Report{Sandbox: o.Sandbox, Project: o.Project, Changes: changes})
+	case "stat":
+		WriteStat(w, changes)
+		return nil
+	}
+	return WriteDiff(w, o.Project, o.Layer.Upper(), changes)
+}
+
+// diffInNS renders the diff as the sandbox's root and returns the text.
+func diffInNS(arg json.RawMessage) (any, error) {
+	var o DiffOptions
+	if err := json.Unmarshal(arg, &o); err != nil {
+		return nil, fmt.Errorf("decode arguments: %w", err)
+	}
+	var b strings.Builder
+	err := Diff(&b, o)
+	return b.String(), err
+}

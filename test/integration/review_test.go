@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/devbox-dev/devbox/internal/testutil"
@@ -337,4 +338,32 @@ func TestReviewDiscard(t *testing.T) {
 func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// A file the sandbox gives another of its ids is applied with that owner
+// (through the sandbox's root in a user namespace), and one a session
+// cannot read still applies.
+func TestReviewApplyOtherOwner(t *testing.T) {
+	e := newReviewEnv(t, "overlay")
+	e.must("run", "--review", "--user", "root", "--", "sh", "-c", "echo secret > owned && chown 1000:1000 owned && chmod 0600 owned")
+	inside := e.must("run", "--user", "root", "--", "stat", "-c", "%u:%g %a", "owned")
+	if got := e.diffJSON(); len(got) != 1 || got[0].Path != "owned" || got[0].Kind != "added" {
+		t.Errorf("diff of a file only the sandbox's id reads: %+v", got)
+	}
+	if text := e.must("diff"); !strings.Contains(text, "+secret") {
+		t.Errorf("diff of a file only the sandbox's id reads:\n%s", text)
+	}
+	e.must("stop")
+	e.must("apply")
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(e.project, "owned"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid == uint32(os.Getuid()) || st.Mode&0o777 != 0o600 {
+		t.Errorf("applied owned: uid %d mode %o, want the sandbox's uid 1000 mapped (inside: %s)", st.Uid, st.Mode&0o777, inside)
+	}
+	if got := e.diffJSON(); len(got) != 0 {
+		t.Errorf("after apply, diff lists %+v", got)
+	}
+	e.must("run", "--", "true") // the cleanup's rm needs the sandbox's root too
 }
