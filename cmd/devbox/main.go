@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/review"
+	"github.com/devbox-dev/devbox/internal/snapshot"
 	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/storage"
 	"go.podman.io/storage/pkg/reexec"
@@ -24,7 +25,7 @@ func main() {
 		return
 	}
 	if asroot.IsHelper() {
-		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops(), review.Ops())))
+		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops(), review.Ops(), snapshot.Ops())))
 	}
 	if slirpnet.IsWatcher() {
 		os.Exit(slirpnet.WatchMain())

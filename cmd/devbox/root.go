@@ -62,7 +62,7 @@ path and a persistent home. No sudo needed.`,
 	}
 	root.AddCommand(newInitCmd(a), newRestartCmd(a), newTrustCmd(a))
 	root.AddCommand(newRunCmd(a), newPortCmd(a), newNetCmd(a), newLogsCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a), newImageCmd(a), newExportCmd(a), newKubeCmd(a))
-	root.AddCommand(newDiffCmd(a), newApplyCmd(a), newDiscardCmd(a))
+	root.AddCommand(newDiffCmd(a), newApplyCmd(a), newDiscardCmd(a), newSnapshotCmd(a))
 	root.AddCommand(newVersionCmd(a), newConfigTopic())
 	useHelpers(root)
 	return root

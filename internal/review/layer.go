@@ -39,11 +39,20 @@ func (l Layer) Work() string { return filepath.Join(l.Dir, "work") }
 func (l Layer) baseFile() string   { return filepath.Join(l.Dir, "base.json") }
 func (l Layer) driverFile() string { return filepath.Join(l.Dir, "driver") }
 
+// Records are the layer's own files beside the upper dir (the baseline
+// and the driver), which a snapshot keeps with it.
+func (l Layer) Records() map[string]string {
+	return map[string]string{"review-base.json": l.baseFile(), "review-driver": l.driverFile()}
+}
+
 // Exists reports whether the sandbox has a review layer.
 func (l Layer) Exists() bool {
 	fi, err := os.Stat(l.Upper())
 	return err == nil && fi.IsDir()
 }
+
+// Empty reports whether the upper layer holds nothing.
+func (l Layer) Empty() bool { return emptyDir(l.Upper()) }
 
 // Driver is the driver recorded when the layer was last mounted, or "".
 func (l Layer) Driver() string {

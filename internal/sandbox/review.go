@@ -3,11 +3,16 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/review"
+	"github.com/devbox-dev/devbox/internal/snapshot"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/storage"
 )
 
 // Review is a sandbox's review layer and the project it overlays.
@@ -67,4 +72,48 @@ func LockStopped(name, verb string) (unlock func(), err error) {
 			"run 'devbox stop "+name+"' first (this ends its sessions), then "+verb+" again")
 	}
 	return unlock, nil
+}
+
+// SnapshotState is what a snapshot of sandbox name covers: its review
+// layer (and that layer's records), its private home and its image's
+// writable layer, where it has them.
+func SnapshotState(name string) (snapshot.State, error) {
+	data, err := state.SandboxData(name)
+	if err != nil {
+		return snapshot.State{}, err
+	}
+	if _, err := os.Stat(data); err != nil {
+		return snapshot.State{}, fmt.Errorf("no sandbox %s with persistent state (see 'devbox ps --all')", name)
+	}
+	s := snapshot.State{Root: filepath.Join(data, "snapshots")}
+	if l := review.For(data); l.Exists() {
+		s.Parts = append(s.Parts, snapshot.Part{Name: "project", Dir: l.Upper()})
+		for n, p := range l.Records() {
+			s.Files = append(s.Files, snapshot.File{Name: n, Dir: p})
+		}
+		sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Name < s.Files[j].Name })
+	}
+	if fi, err := os.Stat(filepath.Join(data, "home")); err == nil && fi.IsDir() {
+		s.Parts = append(s.Parts, snapshot.Part{Name: "home", Dir: filepath.Join(data, "home")})
+	}
+	if r, ok := storage.CachedLayer(data); ok {
+		s.Parts = append(s.Parts, snapshot.Part{Name: "root", Dir: r.Upper})
+	}
+	return s, nil
+}
+
+// checkReviewLeft refuses to start a sandbox with the project bound
+// read-write while its review layer still holds changes: the real project
+// would take the sandbox's next writes, and the held changes would show
+// again only in a later review start, over a project that moved on.
+func checkReviewLeft(name string, c config.Config) error {
+	data, err := state.SandboxData(name)
+	if err != nil || c.Review() {
+		return nil
+	}
+	if l := review.For(data); l.Exists() && !l.Empty() {
+		return hint.Wrap(fmt.Errorf("sandbox %s holds review changes not yet applied or discarded, and this start asks for the project bound read-write (no --review, no project = \"review\")", name),
+			"start it in review mode again ('devbox run --review ...', or project = \"review\" in devbox.toml), or first 'devbox apply' or 'devbox discard' the changes ('devbox diff' shows them)")
+	}
+	return nil
 }

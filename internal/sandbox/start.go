@@ -293,6 +293,9 @@ func awaitReady(r io.Reader, warn io.Writer) error {
 // one place the validated config becomes what the supervisor and the child
 // run with. It also records the config for the join check.
 func launchSpec(dir string, opts Options) (proto.Spec, error) {
+	if err := checkReviewLeft(opts.Name, opts.Config); err != nil {
+		return proto.Spec{}, err
+	}
 	u, err := user.Current()
 	if err != nil {
 		return proto.Spec{}, fmt.Errorf("look up current user: %w", err)

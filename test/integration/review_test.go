@@ -267,7 +267,7 @@ func checkApply(t *testing.T, e *env) {
 	if left := e.diffJSON(); len(left) != 0 {
 		t.Errorf("second diff: %+v, want none", left)
 	}
-	if out := e.must("run", "--", "sh", "-c", "cat a dir2/c; readlink link; ls .git/hooks"); out != "alpha\nchanged\ncharlie\na\nREADME\n" {
+	if out := e.must("run", "--review", "--", "sh", "-c", "cat a dir2/c; readlink link; ls .git/hooks"); out != "alpha\nchanged\ncharlie\na\nREADME\n" {
 		t.Errorf("the sandbox after apply and discard sees %q", out)
 	}
 }
@@ -323,7 +323,7 @@ func TestReviewDiscard(t *testing.T) {
 	if got := e.diffJSON(); len(got) != 0 {
 		t.Errorf("after discard, diff lists %+v", got)
 	}
-	if out := e.must("run", "--", "sh", "-c", "cat a b; ls"); out != "alpha\nbravo\na\nb\ndir\n" {
+	if out := e.must("run", "--review", "--", "sh", "-c", "cat a b; ls"); out != "alpha\nbravo\na\nb\ndir\n" {
 		t.Errorf("after discard the sandbox sees %q", out)
 	}
 	plain := newEnv(t)
@@ -365,5 +365,42 @@ func TestReviewApplyOtherOwner(t *testing.T) {
 	if got := e.diffJSON(); len(got) != 0 {
 		t.Errorf("after apply, diff lists %+v", got)
 	}
-	e.must("run", "--", "true") // the cleanup's rm needs the sandbox's root too
+}
+
+// A snapshot of a review sandbox (project layer and private home) restores
+// byte for byte; restore needs the sandbox stopped.
+func TestReviewSnapshot(t *testing.T) {
+	e := newReviewEnv(t, "overlay")
+	e.must("run", "--review", "--", "sh", "-c", "echo saved > a; rm b; head -c 100000 /dev/urandom > bin; echo home > ~/h")
+	name := e.only().Name
+	upper := filepath.Join(e.data, "devbox", "sandboxes", name, "review", "upper")
+	e.must("stop")
+	saved := snapshotTree(t, upper)
+	if out := e.must("snapshot", "save", "before"); out != "before\n" {
+		t.Errorf("snapshot save: %q", out)
+	}
+	if r := e.run("run", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "holds review changes") {
+		t.Errorf("a bind start over held review changes: %s", r)
+	}
+	e.must("run", "--review", "--", "sh", "-c", "echo later > a; echo b > b; rm bin; echo later > ~/h")
+	if r := e.run("snapshot", "restore", "before"); r.code != 125 || !strings.Contains(r.stderr, "devbox stop") {
+		t.Errorf("restore of a running sandbox: %s", r)
+	}
+	e.must("stop")
+	e.must("snapshot", "save", "after")
+	ls := e.must("snapshot", "ls")
+	if !strings.Contains(ls, "before") || !strings.Contains(ls, "after") || !strings.Contains(ls, "[project home]") {
+		t.Errorf("snapshot ls:\n%s", ls)
+	}
+	e.must("snapshot", "restore", "before")
+	if got := snapshotTree(t, upper); !reflect.DeepEqual(got, saved) {
+		t.Errorf("restored layer:\n%v\nwant\n%v", got, saved)
+	}
+	if out := e.must("run", "--review", "--", "sh", "-c", "cat a ~/h; ls"); out != "saved\nhome\na\nbin\ndir\n" {
+		t.Errorf("after restore the sandbox sees %q", out)
+	}
+	e.must("snapshot", "rm", "after")
+	if ls := e.must("snapshot", "ls"); strings.Contains(ls, "after") {
+		t.Errorf("snapshot rm left it:\n%s", ls)
+	}
 }
