@@ -18,15 +18,14 @@ import (
 )
 
 // reviewArgs resolves [NAME] [PATHS...]: the first argument is a sandbox
-// when it names one that has a review layer (write ./NAME for a path of
-// that name), else the sandbox is the current project's. PATHS become
-// project-relative.
+// when it is exactly the name of one that has a review layer (write
+// ./NAME for a path of that name; no prefixes, so a path is never taken
+// for another sandbox), else the sandbox is the current project's. PATHS
+// become project-relative.
 func reviewArgs(args []string) (sandbox.Review, []string, error) {
 	var name string
-	if len(args) > 0 {
-		if n, err := sandbox.Resolve(args[0]); err == nil && sandbox.HasReview(n) {
-			name, args = n, args[1:]
-		}
+	if len(args) > 0 && project.ValidateName(args[0]) == nil && sandbox.HasReview(args[0]) {
+		name, args = args[0], args[1:]
 	}
 	if name == "" {
 		var err error

@@ -92,6 +92,10 @@ func TestReviewOverlay(t *testing.T) {
 			if out != "changed\na\ndir\nnew\n" {
 				t.Errorf("join sees %q, want the overlay", out)
 			}
+			byName := e.diffJSON(e.only().Name)
+			if here := e.diffJSON(); len(here) != 4 || !reflect.DeepEqual(byName, here) {
+				t.Errorf("diff NAME %+v, diff in the project %+v: want the same 4 changes", byName, here)
+			}
 			st := e.readState(e.only().Name)
 			if st.Review != driver {
 				t.Errorf("state.json review = %q, want %q", st.Review, driver)
