@@ -63,3 +63,32 @@ func TestRefreshBaselineKeepsChanged(t *testing.T) {
 		t.Errorf("fresh identity differs from the file's")
 	}
 }
+
+// Prepare makes the layer (the upper root with the project's mode),
+// records the forced driver and the baseline, and keeps the driver while
+// the layer holds changes.
+func TestPrepare(t *testing.T) {
+	proj, l := t.TempDir(), For(t.TempDir())
+	os.Chmod(proj, 0o750)
+	os.WriteFile(filepath.Join(proj, "f"), []byte("x"), 0o644)
+	t.Setenv("DEVBOX_STORAGE_DRIVER", "fuse-overlayfs")
+	r, err := Prepare(proj, l, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(l.Upper()); err != nil || fi.Mode().Perm() != 0o750 || r.Upper != l.Upper() || r.Driver != "fuse-overlayfs" {
+		t.Fatalf("layer %+v, upper %v %v", r, fi.Mode(), err)
+	}
+	if b, _ := l.ReadBaseline(); len(b) != 1 {
+		t.Errorf("baseline %v", b)
+	}
+	os.WriteFile(filepath.Join(l.Upper(), "f"), []byte("changed"), 0o644)
+	t.Setenv("DEVBOX_STORAGE_DRIVER", "overlay")
+	if _, err := Prepare(proj, l, func(string) {}); err == nil {
+		t.Error("a forced driver switch over held changes was accepted")
+	}
+	t.Setenv("DEVBOX_STORAGE_DRIVER", "")
+	if r, err := Prepare(proj, l, func(string) {}); err != nil || r.Driver != "fuse-overlayfs" {
+		t.Errorf("held changes: driver %q, %v; want the recorded fuse-overlayfs", r.Driver, err)
+	}
+}

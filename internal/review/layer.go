@@ -67,12 +67,7 @@ func (l Layer) Driver() string {
 // sandbox must not be running: the supervisor calls it before the child
 // mounts the overlay.
 func Prepare(project string, l Layer, warn func(string)) (proto.ReviewLayer, error) {
-	for _, d := range []string{l.Dir, l.Upper(), l.Work()} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return proto.ReviewLayer{}, fmt.Errorf("create review layer: %w", err)
-		}
-	}
-	if err := os.Chmod(l.Upper(), 0o755); err != nil {
+	if err := l.create(project); err != nil {
 		return proto.ReviewLayer{}, fmt.Errorf("create review layer: %w", err)
 	}
 	d, err := l.chooseDriver(project, warn)
@@ -86,6 +81,28 @@ func Prepare(project string, l Layer, warn func(string)) (proto.ReviewLayer, err
 		return proto.ReviewLayer{}, err
 	}
 	return proto.ReviewLayer{Driver: d, Upper: l.Upper(), Work: l.Work()}, nil
+}
+
+// create makes the layer's dirs. A new upper dir takes the project
+// dir's mode: the overlay's root shows the upper root's.
+func (l Layer) create(project string) error {
+	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(l.Work(), 0o700); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(l.Upper()); err == nil {
+		return nil
+	}
+	fi, err := os.Stat(project)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(l.Upper(), 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(l.Upper(), fi.Mode().Perm())
 }
 
 // chooseDriver keeps the recorded driver while the upper layer is not
