@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/snapshot"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func newSnapshotCmd(a *app) *cobra.Command {
@@ -122,7 +126,7 @@ func newSnapshotLsCmd(a *app) *cobra.Command {
 func newSnapshotRestoreCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "restore [NAME] SNAPSHOT",
-		Short: "Put a stopped sandbox's writable state back as SNAPSHOT saved it",
+		Short: "Put a sandbox's writable state back as SNAPSHOT saved it (stopping it after asking)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, snap, err := snapshotTarget(args)
@@ -137,6 +141,12 @@ func newSnapshotRestoreCmd(a *app) *cobra.Command {
 				return err
 			}
 			unlock, err := sandbox.LockStopped(name, "devbox snapshot restore")
+			if err != nil && askStop(a, name) {
+				if serr := sandbox.Stop(name, 10*time.Second); serr != nil {
+					return serr
+				}
+				unlock, err = sandbox.LockStopped(name, "devbox snapshot restore")
+			}
 			if err != nil {
 				return err
 			}
@@ -163,4 +173,16 @@ func newSnapshotRmCmd(a *app) *cobra.Command {
 			return asRootIfNeeded(a, func() error { return snapshot.Remove(s.Root, snap) }, "snapshot-rm", s, snap)
 		},
 	}
+}
+
+// askStop asks, on a terminal, whether to stop the running sandbox name
+// for a restore; elsewhere the answer is no and the restore is refused.
+func askStop(a *app, name string) bool {
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stderr.Fd())) || !sandbox.IsRunning(name) {
+		return false
+	}
+	fmt.Fprintf(a.stderr, "devbox: sandbox %s is running; restoring needs it stopped, which ends its sessions. Stop it? [y/N] ", name)
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
 }

@@ -117,3 +117,9 @@ func checkReviewLeft(name string, c config.Config) error {
 	}
 	return nil
 }
+
+// IsRunning reports whether sandbox name answers on its socket.
+func IsRunning(name string) bool {
+	root, err := state.RuntimeRoot()
+	return err == nil && probe(filepath.Join(root, name, state.SocketFile))
+}
