@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/caps"
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
 
@@ -201,16 +200,7 @@ func mappedGIDs() (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read gid map: %w", err)
 	}
-	var end uint64
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			continue
-		}
-		start, _ := strconv.ParseUint(f[0], 10, 32)
-		count, _ := strconv.ParseUint(f[2], 10, 32)
-		end = max(end, start+count)
-	}
+	end := userns.MappedEnd(string(b))
 	if end == 0 {
 		return 0, errors.New("read gid map: no gids mapped")
 	}

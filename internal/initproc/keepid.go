@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -60,16 +58,7 @@ func mappedCount(path string) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", path, err)
 	}
-	var end uint64
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			continue
-		}
-		start, _ := strconv.ParseUint(f[0], 10, 32)
-		count, _ := strconv.ParseUint(f[2], 10, 32)
-		end = max(end, start+count)
-	}
+	end := userns.MappedEnd(string(b))
 	if end == 0 {
 		return 0, fmt.Errorf("read %s: no ids mapped", path)
 	}
