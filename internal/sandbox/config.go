@@ -237,6 +237,7 @@ func checkJoin(h *Handle, opts Options) error {
 	if err != nil || !ok {
 		return nil // no usable record: nothing to compare with
 	}
+	h.record = &rec
 	keys := rec.JoinChanges(opts.Config, opts.FileConfig, opts.FlagKeys)
 	if len(keys) == 0 {
 		return nil

@@ -277,8 +277,8 @@ func joinedUser(h *Handle, opts Options, req proto.Spawn) proto.Spawn {
 	if h.Created || opts.User != "" {
 		return req
 	}
-	rec, ok, err := readRecord(h.Dir)
-	if err != nil || !ok || rec.UserMode() == opts.Config.UserMode() {
+	rec := h.record // read by the join check
+	if rec == nil || rec.UserMode() == opts.Config.UserMode() {
 		return req
 	}
 	return WithUser(req, rec.UserMode())

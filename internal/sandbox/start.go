@@ -63,6 +63,9 @@ type Handle struct {
 	Name    string
 	Dir     string
 	Created bool
+	// record is the joined sandbox's config record, as the join check
+	// read it (nil when it had none).
+	record *config.Record
 }
 
 // Socket returns the sandbox socket path.
@@ -122,7 +125,7 @@ func join(h *Handle, opts Options) error {
 	if st.NetworkDown != "" {
 		fmt.Fprintf(opts.Warn, "devbox: warning: sandbox %s has no network: its helper %s; run 'devbox restart' to bring it back (this ends its running sessions)\n", h.Name, st.NetworkDown)
 	}
-	if staleSingleID(st, currentPlan()) {
+	if st.SingleID && staleSingleID(st, currentPlan()) { // the plan reads /etc/subuid: only when it can matter
 		fmt.Fprintf(opts.Warn, "devbox: warning: %s\n", SingleIDNotice(h.Name))
 	}
 	return nil
