@@ -45,6 +45,7 @@ func TestOtherUserCannotJoinOrStop(t *testing.T) {
 	os.Chmod(pub, 0o755)
 	bin := filepath.Join(pub, "devbox")
 	copyFile(t, devboxBin, bin)
+	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-init"), filepath.Join(pub, "devbox-init"))
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
