@@ -38,6 +38,7 @@ var flagKeys = map[string]struct{ key, prefix, on, off string }{
 	"allow-local":         {key: "egress", prefix: "allow_local="},
 	"require-network":     {key: "require_network"},
 	"require-proc":        {key: "require_proc"},
+	"require-strict":      {key: "require_strict"},
 	"review":              {key: "project", on: config.ProjectReview, off: config.ProjectBind},
 }
 

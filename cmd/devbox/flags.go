@@ -25,13 +25,14 @@ type sandboxFlags struct {
 	user        string
 	// throwaway is run's --rm: the sandbox is made one-off before the
 	// image resolves, so nothing is pinned or cached for it.
-	throwaway   bool
-	limits      limitFlags
-	image       imageFlags
-	security    string
-	allow       []string
-	allowLocal  []string
-	requireProc bool
+	throwaway     bool
+	limits        limitFlags
+	image         imageFlags
+	security      string
+	allow         []string
+	allowLocal    []string
+	requireProc   bool
+	requireStrict bool
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.allow, "allow", nil, "strict profile: let the sandbox reach PATTERN (host, *.domain, either with :port; default ports 80 and 443) through devbox's proxy (repeatable)")
 	fl.StringArrayVar(&f.allowLocal, "allow-local", nil, "strict profile: let the sandbox reach PATTERN even where it resolves to a loopback, link-local or private address (repeatable)")
 	fl.Bool("review", false, "show the sandbox the project through an overlay: its writes wait in the sandbox's own layer for 'devbox diff', 'devbox apply' or 'devbox discard' (project = \"review\")")
+	fl.BoolVar(&f.requireStrict, "require-strict", false, "strict profile: fail (exit 125) instead of warning when the kernel's Landlock cannot enforce all of it (ABI 6 or newer needed)")
 	fl.BoolVar(&f.requireProc, "require-proc", false, "fail (exit 125) instead of falling back to the outer /proc when the kernel refuses the sandbox a /proc of its own (a masked /proc in a container)")
 	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces", "strict\tno capabilities, egress allowlist, protected files"}, cobra.ShellCompDirectiveNoFileComp

@@ -247,6 +247,9 @@ func notice(format string, args ...any) {
 
 // setupSandbox is the ordered list of steps inside the namespaces.
 func setupSandbox(spec proto.Spec) error {
+	if err := checkLandlock(spec); err != nil {
+		return err
+	}
 	if err := setHostname(spec.Hostname); err != nil {
 		return err
 	}

@@ -10,10 +10,12 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/caps"
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/internal/strict"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
@@ -205,4 +207,24 @@ func mappedGIDs() (uint64, error) {
 		return 0, errors.New("read gid map: no gids mapped")
 	}
 	return min(end, 1<<31), nil
+}
+
+// checkLandlock says, once at the start of a strict sandbox, what this
+// kernel's Landlock cannot enforce of what every strict session asks
+// (internal/strict): a notice, as for limits the host cannot enforce, or
+// an error with require_strict.
+func checkLandlock(spec proto.Spec) error {
+	if spec.Security != proto.SecurityStrict {
+		return nil
+	}
+	msg := strict.UnenforcedMessage(strict.ABI())
+	switch {
+	case msg == "":
+		return nil
+	case spec.RequireStrict:
+		return hint.Wrap(fmt.Errorf("require_strict is set, and %s", msg),
+			"run on a kernel with Landlock ABI 6 or newer (Linux 6.12+) with landlock in its lsm= list, or drop --require-strict and require_strict")
+	}
+	notice("%s; --require-strict makes this an error", msg)
+	return nil
 }

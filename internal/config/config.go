@@ -75,6 +75,9 @@ type Config struct {
 	// overlay whose writes land in the sandbox's own layer until 'devbox
 	// apply'; internal/review).
 	Project string
+	// RequireStrict makes a kernel that cannot enforce all of the strict
+	// profile's Landlock rules (ABI 6) an error; it warns otherwise.
+	RequireStrict bool
 }
 
 // HomeFile is one entry of home_files: Path is relative to the home.
@@ -228,6 +231,7 @@ func (c Config) values() map[string]string {
 		"require_network":     fmt.Sprint(c.RequireNetwork),
 		"require_proc":        fmt.Sprint(c.RequireProc),
 		"project":             projectValue(c.Project),
+		"require_strict":      fmt.Sprint(c.RequireStrict),
 	}
 }
 

@@ -101,9 +101,9 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown key with suggestion", "netwrk = \"host\"\n",
-			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project)`},
+			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict)`},
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
-			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project)`},
+			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict)`},
 		{"bad choice", "network = \"hots\"\n",
 			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},

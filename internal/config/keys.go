@@ -67,6 +67,7 @@ var keys = []key{
 	{"project", func(c *Config, v any, _ Context) error {
 		return setString(&c.Project, v, oneOf([]string{ProjectBind, ProjectReview}))
 	}},
+	{"require_strict", func(c *Config, v any, _ Context) error { return setBool(&c.RequireStrict, v) }},
 }
 
 // Keys returns the valid top-level key names.

@@ -105,6 +105,9 @@ func (c Config) check() error {
 	if !c.Egress.Empty() {
 		return fmt.Errorf("[egress] and --allow apply to security = \"strict\" only (this sandbox's is %q); set security = \"strict\" or remove them", c.Security)
 	}
+	if c.RequireStrict {
+		return fmt.Errorf("require_strict and --require-strict apply to security = \"strict\" only (this sandbox's is %q); set security = \"strict\" or remove them", c.Security)
+	}
 	return nil
 }
 

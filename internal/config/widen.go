@@ -62,6 +62,17 @@ var widenRules = []widenRule{
 	egressWider,
 	ranked("project", projectMode, order(ProjectReview, ProjectBind),
 		map[string]string{ProjectBind: "the sandbox writes the real project directly, not a layer you review first"}),
+	switchedOff("require_strict", func(c Config) bool { return c.RequireStrict }, "the strict sandbox may start where the kernel cannot enforce all of its Landlock rules"),
+}
+
+// switchedOff reports a key that guarded something turned off.
+func switchedOff(key string, get func(Config) bool, why string) widenRule {
+	return func(old, cur Config) []Change {
+		if get(old) && !get(cur) {
+			return []Change{{Key: key, Desc: "true -> false (" + why + ")"}}
+		}
+		return nil
+	}
 }
 
 // projectMode names the default project mode "bind".

@@ -68,6 +68,10 @@ type Spec struct {
 	// every write lands in Review.Upper (internal/review). The client
 	// asks for it with an empty ReviewLayer; the supervisor fills it.
 	Review *ReviewLayer `json:"review,omitempty"`
+	// RequireStrict makes a kernel whose Landlock ABI cannot enforce all
+	// of the strict profile an error, instead of a notice saying what is
+	// not enforced.
+	RequireStrict bool `json:"require_strict,omitempty"`
 
 	// The host side's part: the child does not use these.
 

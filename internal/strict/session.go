@@ -11,10 +11,19 @@
 // (no_new_privs, capabilities and the Landlock domain are per thread):
 //
 //  1. no_new_privs: setuid files and file capabilities give nothing.
-//  2. every capability dropped: bounding, ambient, permitted, effective,
+//  2. a Landlock domain (landlock.go), best effort by the kernel's ABI:
+//     everything readable, writable only the project, /tmp, /var/tmp,
+//     /dev/shm, the home, writable extra mounts, the terminals and
+//     /dev/null; TCP connect only to the proxy's port; abstract unix
+//     sockets and signals scoped to the session's own processes.
+//  3. every capability dropped: bounding, ambient, permitted, effective,
 //     inheritable.
-//  3. the strict seccomp filter over the default one (internal/seccomp).
-//  4. exec of the program, with the session's own environment.
+//  4. the strict seccomp filter over the default one (internal/seccomp).
+//  5. exec of the program, with the session's own environment.
+//
+// Each session is a Landlock domain of its own: a session's processes
+// cannot signal or reach the abstract sockets of another session's, nor
+// of init.
 package strict
 
 import (
@@ -46,7 +55,14 @@ const ExeFD = 3
 
 // Policy is what a strict session is confined to. It is the same for every
 // session of a sandbox; init builds it once from the launch spec.
-type Policy struct{}
+type Policy struct {
+	// Writable are the directories sessions may write beneath;
+	// WritableFiles the single files (binds of sockets and files).
+	Writable      []string `json:"writable"`
+	WritableFiles []string `json:"writable_files,omitempty"`
+	// ProxyPort is the one TCP port sessions may connect to.
+	ProxyPort uint16 `json:"proxy_port"`
+}
 
 // IsSession reports whether this process is a strict session's first stage.
 func IsSession() bool {
@@ -104,6 +120,9 @@ func confine(p Policy) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("set no_new_privs: %w", err)
 	}
+	if err := restrictLandlock(p); err != nil {
+		return err
+	}
 	if err := dropAllCaps(); err != nil {
 		return err
 	}
@@ -139,5 +158,27 @@ func dropAllCaps() error {
 	return nil
 }
 
-// PolicyFor builds the sessions' policy from the launch spec.
-func PolicyFor(spec proto.Spec) Policy { return Policy{} }
+// scratch are the sandbox's own writable directories: tmpfs mounts of the
+// child (internal/child/rootfs.go), private to the sandbox.
+var scratch = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// PolicyFor builds the sessions' policy from the launch spec. It runs in
+// init, once, inside the built root: an extra mount's target is a file or
+// a directory there, which Landlock's rules tell apart.
+func PolicyFor(spec proto.Spec) Policy {
+	p := Policy{Writable: append([]string{spec.ProjectDir}, scratch...), ProxyPort: proto.ProxyPort}
+	if spec.Home != "" && !spec.HomeReadOnly {
+		p.Writable = append(p.Writable, spec.Home)
+	}
+	for _, m := range spec.Mounts {
+		if m.ReadOnly {
+			continue
+		}
+		if fi, err := os.Stat(m.Target); err == nil && !fi.IsDir() {
+			p.WritableFiles = append(p.WritableFiles, m.Target)
+		} else {
+			p.Writable = append(p.Writable, m.Target)
+		}
+	}
+	return p
+}
