@@ -2,6 +2,9 @@
 // devbox.lock, devcontainer.json): only a regular file, and only up to a
 // limit, so a named pipe, a device or a huge file cannot hang devbox.
 //
+// An empty directory where the file should be reads as a missing file: a
+// strict sandbox holds its protected names that way while it runs.
+//
 // It runs on the host, in the client and the supervisor.
 package regfile
 
@@ -17,6 +20,12 @@ import (
 // ErrTooLarge is returned by Read for a file over its limit.
 var ErrTooLarge = errors.New("file too large")
 
+// emptyDir reports whether the open directory f has no entries.
+func emptyDir(f *os.File) bool {
+	_, err := f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
+}
+
 // Read reads a file that a sandbox may have written: it must be a
 // regular file (a named pipe would block devbox, a device would never end)
 // of at most max bytes. It opens without blocking (a pipe's open would
@@ -31,6 +40,9 @@ func Read(path string, max int64) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if fi.IsDir() && emptyDir(f) {
+		return nil, fmt.Errorf("%s is an empty directory (a running strict sandbox's placeholder for a protected name): %w", path, os.ErrNotExist)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fileKind(fi.Mode()))

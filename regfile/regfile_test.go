@@ -35,6 +35,13 @@ func TestRead(t *testing.T) {
 	if _, err := Read(dir, 10); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("Read(dir) = %v", err)
 	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(empty, 10); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Read(empty dir) = %v, want ErrNotExist (a strict sandbox's placeholder)", err)
+	}
 	if _, err := Read(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Read(missing) = %v, want ErrNotExist", err)
 	}

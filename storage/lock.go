@@ -26,7 +26,7 @@ type Lock struct {
 // devbox.toml, or in sandboxDir (the sandbox's data dir) when the project
 // has no config.
 func LockPath(project, sandboxDir string) string {
-	if _, err := os.Stat(filepath.Join(project, "devbox.toml")); err == nil {
+	if fi, err := os.Stat(filepath.Join(project, "devbox.toml")); err == nil && fi.Mode().IsRegular() {
 		return filepath.Join(project, LockFile)
 	}
 	return filepath.Join(sandboxDir, LockFile)

@@ -42,6 +42,8 @@ func buildRoot(spec proto.Spec) error {
 		{"bind home", bindHome},
 		{"bind project", bindProject},
 		{"bind extra mounts", bindExtra},
+		{"protect paths", protectPaths},
+		{"hide paths (deny_read)", denyRead},
 		{"hide devbox's own dirs", hideDevboxDirs},
 		{"drop the old root", dropOldRoot},
 	})

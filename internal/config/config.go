@@ -78,6 +78,16 @@ type Config struct {
 	// RequireStrict makes a kernel that cannot enforce all of the strict
 	// profile's Landlock rules (ABI 6) an error; it warns otherwise.
 	RequireStrict bool
+	// Protect are project-relative paths a strict sandbox may not write
+	// or create, beside internal/protect's defaults unless ProtectDefaults
+	// is false; GitWrites lets it commit (only git's control files stay
+	// protected instead of the whole .git).
+	Protect         []string
+	ProtectDefaults bool
+	GitWrites       bool
+	// DenyRead are absolute paths of the sandbox's view hidden from it
+	// (an empty, unreadable directory or file in their place).
+	DenyRead []string
 }
 
 // HomeFile is one entry of home_files: Path is relative to the home.
@@ -151,10 +161,11 @@ const DefaultIdleTimeout = 15 * time.Minute
 // says otherwise.
 func Defaults() Config {
 	return Config{
-		Home:        HomePrivate,
-		Security:    SecurityDefault,
-		IdleTimeout: DefaultIdleTimeout,
-		Env:         map[string]string{},
+		Home:            HomePrivate,
+		Security:        SecurityDefault,
+		ProtectDefaults: true,
+		IdleTimeout:     DefaultIdleTimeout,
+		Env:             map[string]string{},
 	}
 }
 
@@ -232,6 +243,10 @@ func (c Config) values() map[string]string {
 		"require_proc":        fmt.Sprint(c.RequireProc),
 		"project":             projectValue(c.Project),
 		"require_strict":      fmt.Sprint(c.RequireStrict),
+		"protect":             strings.Join(c.Protect, ","),
+		"protect_defaults":    fmt.Sprint(c.ProtectDefaults),
+		"git_writes":          fmt.Sprint(c.GitWrites),
+		"deny_read":           strings.Join(c.DenyRead, ","),
 	}
 }
 

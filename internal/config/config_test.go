@@ -41,6 +41,9 @@ security = "unconfined"
 require_network = true
 require_proc = true
 project = "review"
+protect = ["./secrets/", ".github/workflows"]
+git_writes = true
+deny_read = ["/etc/ssh/"]
 
 [env]
 GOFLAGS = "-mod=mod"
@@ -83,6 +86,7 @@ read_only = true
 		Setup: []string{"apt-get update", "make deps"}, ForwardSSHAgent: true, GUI: true, User: "self", Security: "unconfined",
 		HomeFiles: []HomeFile{{Path: ".vimrc"}, {Path: ".config/nvim", Writable: true}},
 		Cache:     &cacheOff, RequireNetwork: true, RequireProc: true, Project: "review",
+		Protect: []string{"secrets", ".github/workflows"}, ProtectDefaults: true, GitWrites: true, DenyRead: []string{"/etc/ssh"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
@@ -101,9 +105,9 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown key with suggestion", "netwrk = \"host\"\n",
-			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict)`},
+			`devbox.toml:1:10: unknown key "netwrk": did you mean "network"? (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict, protect, protect_defaults, git_writes, deny_read)`},
 		{"unknown key without suggestion", "\n\nzzzzzzzzzz = 1\n",
-			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict)`},
+			`devbox.toml:3:14: unknown key "zzzzzzzzzz" (valid keys: image, hostname, network, ports, allow_host_loopback, env, mounts, home, limits, shell, workdir, idle_timeout, setup, forward_ssh_agent, gui, user, home_files, cache, security, egress, require_network, require_proc, project, require_strict, protect, protect_defaults, git_writes, deny_read)`},
 		{"bad choice", "network = \"hots\"\n",
 			`devbox.toml:1:11: network: invalid value "hots": valid choices are slirp4netns, pasta, host, none (did you mean "host"?)`},
 		{"wrong type", "hostname = 3\n", `devbox.toml:1:12: hostname: want a string, got an integer`},

@@ -68,6 +68,10 @@ var keys = []key{
 		return setString(&c.Project, v, oneOf([]string{ProjectBind, ProjectReview}))
 	}},
 	{"require_strict", func(c *Config, v any, _ Context) error { return setBool(&c.RequireStrict, v) }},
+	{"protect", setProtect},
+	{"protect_defaults", func(c *Config, v any, _ Context) error { return setBool(&c.ProtectDefaults, v) }},
+	{"git_writes", func(c *Config, v any, _ Context) error { return setBool(&c.GitWrites, v) }},
+	{"deny_read", setDenyRead},
 }
 
 // Keys returns the valid top-level key names.

@@ -108,6 +108,9 @@ func (c Config) check() error {
 	if c.RequireStrict {
 		return fmt.Errorf("require_strict and --require-strict apply to security = \"strict\" only (this sandbox's is %q); set security = \"strict\" or remove them", c.Security)
 	}
+	if len(c.Protect) > 0 || !c.ProtectDefaults || c.GitWrites {
+		return fmt.Errorf("protect, protect_defaults and git_writes apply to security = \"strict\" only (this sandbox's is %q; the other profiles protect devbox's own config files only); set security = \"strict\" or remove them", c.Security)
+	}
 	return nil
 }
 

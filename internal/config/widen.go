@@ -63,6 +63,24 @@ var widenRules = []widenRule{
 	ranked("project", projectMode, order(ProjectReview, ProjectBind),
 		map[string]string{ProjectBind: "the sandbox writes the real project directly, not a layer you review first"}),
 	switchedOff("require_strict", func(c Config) bool { return c.RequireStrict }, "the strict sandbox may start where the kernel cannot enforce all of its Landlock rules"),
+	removed("protect", func(c Config) []string { return c.Protect }, "no longer protected: the sandbox may write or create it"),
+	switchedOff("protect_defaults", func(c Config) bool { return c.ProtectDefaults }, "the sandbox may write .git, devbox.toml, .envrc, .vscode and the other default protected paths"),
+	switchedOn("git_writes", func(c Config) bool { return c.GitWrites }, "the sandbox may write .git, but for git's hooks and configuration"),
+	removed("deny_read", func(c Config) []string { return c.DenyRead }, "no longer hidden: the sandbox may read it"),
+}
+
+// removed lists each entry of a list that guards something (a path
+// protected or hidden) that cur no longer has.
+func removed(key string, get func(Config) []string, why string) widenRule {
+	return func(old, cur Config) []Change {
+		var out []Change
+		for _, p := range get(old) {
+			if !slices.Contains(get(cur), p) {
+				out = append(out, Change{Key: key, Desc: fmt.Sprintf("%q removed (%s)", p, why)})
+			}
+		}
+		return out
+	}
 }
 
 // switchedOff reports a key that guarded something turned off.

@@ -5,7 +5,8 @@
 //
 // It is pure logic with no side of the fork of its own: the client uses it
 // to refuse applying such paths out of a review overlay (devbox apply), and
-// the child uses it to make them read-only in strict sessions.
+// the child uses it to make them read-only in strict sessions. The one
+// file operation, RemoveStubs, runs in the supervisor.
 package protect
 
 import (
@@ -53,4 +54,75 @@ func Covers(list []string, rel string) bool {
 		}
 	}
 	return false
+}
+
+// List is the protected paths of a project: the defaults unless
+// noDefaults, plus extra (the config's protect) and hooksPath (git's
+// core.hooksPath, relative to the project; "" for none), cleaned, each
+// once, in that order.
+func List(noDefaults, gitWrites bool, extra []string, hooksPath string) []string {
+	var all []string
+	if !noDefaults {
+		all = Defaults(gitWrites)
+	}
+	all = append(all, extra...)
+	if hooksPath != "" {
+		all = append(all, hooksPath)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range all {
+		p = path.Clean(strings.TrimPrefix(p, "/"))
+		if p == "." || p == ".." || strings.HasPrefix(p, "../") || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// HooksPath returns core.hooksPath from the text of a git config file
+// (.git/config), or "". It reads the [core] section's key as git does:
+// section and key names case-insensitive, the last value wins, a value in
+// double quotes unquoted, a comment after # or ; dropped. Includes are not
+// followed.
+func HooksPath(config string) string {
+	var val string
+	inCore := false
+	for _, line := range strings.Split(config, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			name, _, _ := strings.Cut(strings.TrimPrefix(line, "["), "]")
+			inCore = strings.EqualFold(strings.TrimSpace(name), "core")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !inCore || !ok || !strings.EqualFold(strings.TrimSpace(k), "hookspath") {
+			continue
+		}
+		val = gitValue(v)
+	}
+	return val
+}
+
+// gitValue is a config value without its comment and quotes.
+func gitValue(v string) string {
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\\' && i+1 < len(v):
+			i++
+			b.WriteByte(v[i])
+		case (c == '#' || c == ';') && !quoted:
+			return strings.TrimSpace(b.String())
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }

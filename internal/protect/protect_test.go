@@ -1,6 +1,9 @@
 package protect
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCovers(t *testing.T) {
 	def := Defaults(false)
@@ -44,6 +47,59 @@ func FuzzCovers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rel string) {
 		if Covers(Defaults(false), rel) && Covers(nil, rel) {
 			t.Fatal("an empty list covered a path")
+		}
+	})
+}
+
+func TestList(t *testing.T) {
+	tests := []struct {
+		name             string
+		noDef, gitWrites bool
+		extra            []string
+		hooks            string
+		want             []string
+	}{
+		{"defaults", false, false, nil, "", Defaults(false)},
+		{"no defaults, nothing else", true, false, nil, "", nil},
+		{"extra cleaned, outside dropped", true, false, []string{"./secrets/", "/ci.yml", "../x", ".", "secrets"}, "", []string{"secrets", "ci.yml"}},
+		{"hooks path", true, true, nil, "githooks", []string{"githooks"}},
+		{"git_writes defaults", false, true, nil, "", Defaults(true)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := List(tt.noDef, tt.gitWrites, tt.extra, tt.hooks)
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("List = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHooksPath(t *testing.T) {
+	tests := []struct{ name, config, want string }{
+		{"none", "[core]\n\tbare = false\n", ""},
+		{"plain", "[core]\n\thooksPath = githooks\n", "githooks"},
+		{"case", "[CORE]\n\tHOOKSPATH=.husky\n", ".husky"},
+		{"quoted with comment", "[core]\n\thookspath = \"my hooks\" # set by husky\n", "my hooks"},
+		{"last wins", "[core]\nhooksPath = a\n[core]\nhooksPath = b\n", "b"},
+		{"other section", "[alias]\n\thooksPath = x\n", ""},
+		{"subsection is not core", "[core \"x\"]\n\thooksPath = x\n", ""},
+		{"escaped", "[core]\nhooksPath = a\\\"b ; c\n", "a\"b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HooksPath(tt.config); got != tt.want {
+				t.Errorf("HooksPath = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzHooksPath(f *testing.F) {
+	f.Add("[core]\nhooksPath = \"a\\\"b\" ; x\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Contains(HooksPath(s), "\n") {
+			t.Fatal("a value spans lines")
 		}
 	})
 }

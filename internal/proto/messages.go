@@ -72,6 +72,11 @@ type Spec struct {
 	// of the strict profile an error, instead of a notice saying what is
 	// not enforced.
 	RequireStrict bool `json:"require_strict,omitempty"`
+	// Protect are the project-relative paths a strict sandbox may not
+	// write or create (internal/protect's list, resolved from the config
+	// and core.hooksPath); DenyRead the absolute paths hidden inside.
+	Protect  []string `json:"protect,omitempty"`
+	DenyRead []string `json:"deny_read,omitempty"`
 
 	// The host side's part: the child does not use these.
 

@@ -13,6 +13,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/regfile"
 	"github.com/devbox-dev/devbox/shellinit"
 )
 
@@ -264,4 +265,36 @@ func (e *ConfigChangedError) Error() string {
 		}
 	}
 	return b.String() + "\nRun 'devbox restart' to apply it (this ends the sandbox's running sessions)."
+}
+
+// protectedPaths is the project-relative paths a strict sandbox protects:
+// internal/protect's list from the config, plus git's core.hooksPath
+// where it names a place in the project (a path elsewhere is not
+// writable inside, or is a mount the user chose).
+func protectedPaths(dir string, c config.Config) []string {
+	if c.Security != config.SecurityStrict {
+		return nil
+	}
+	return protect.List(!c.ProtectDefaults, c.GitWrites, c.Protect, hooksPath(dir))
+}
+
+// hooksPath reads core.hooksPath from the project's .git/config, relative
+// to the project; "" when unset or outside it.
+func hooksPath(dir string) string {
+	b, err := regfile.Read(filepath.Join(dir, ".git", "config"), 1<<20)
+	if err != nil {
+		return ""
+	}
+	h := protect.HooksPath(string(b))
+	if h == "" || strings.HasPrefix(h, "~") {
+		return "" // unset, or in the home: outside the project
+	}
+	if !filepath.IsAbs(h) {
+		return h // git runs hooks from the top of the work tree
+	}
+	rel, err := filepath.Rel(dir, h)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return ""
+	}
+	return rel
 }

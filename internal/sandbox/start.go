@@ -321,7 +321,7 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts), Security: c.Security,
 		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
 		Limits: c.Limits.Limits, RequireLimits: c.Limits.Required, RequireProc: c.RequireProc,
-		RequireStrict: c.RequireStrict,
+		RequireStrict: c.RequireStrict, Protect: protectedPaths(opts.Project, c), DenyRead: c.DenyRead,
 	}
 	if c.Review() {
 		spec.Review = &proto.ReviewLayer{} // the supervisor fills it

