@@ -104,3 +104,21 @@ func requireTool(t *testing.T, e *env, name string) {
 		t.Skipf("%s is not installed on this host: the test needs it inside the sandbox", name)
 	}
 }
+
+// TestStrict_NoSharedCacheByDefault: a strict sandbox does not get the
+// devbox-wide package cache, which is a channel between sandboxes, unless
+// its devbox.toml says cache = true.
+func TestStrict_NoSharedCacheByDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.sh(`echo mod > "$GOMODCACHE/shared-marker"`)
+	e.writeConfig("security = \"strict\"\n")
+	check := `ls ~/go/pkg/mod/shared-marker 2>/dev/null || echo absent; echo "${GOMODCACHE-unset}"`
+	if out := e.must("run", "--name", "strict-no-cache", "--", "sh", "-c", check); out != "absent\nunset\n" {
+		t.Errorf("strict without cache: got %q, want no shared cache", out)
+	}
+	e.writeConfig("security = \"strict\"\ncache = true\n")
+	if out := e.must("run", "--name", "strict-cache", "--", "sh", "-c", "cat ~/go/pkg/mod/shared-marker"); out != "mod\n" {
+		t.Errorf("strict with cache = true: got %q, want the shared cache's file", out)
+	}
+}
