@@ -110,10 +110,23 @@ func (p Policy) rules() []landlock.Rule {
 	return rules
 }
 
-// restrictLandlock puts the calling process in a new Landlock domain.
+// restrictLandlock puts the calling thread in a new Landlock domain. It
+// must be the locked thread that then executes the program, with
+// no_new_privs set: the domain, as no_new_privs, belongs to the thread,
+// and the exec leaves the process only this one. Enforcing on every
+// thread (go-landlock's Restrict) would stop the world twice for threads
+// the exec discards.
 func restrictLandlock(p Policy) error {
-	if err := landlockConfig().Restrict(p.rules()...); err != nil {
-		return fmt.Errorf("restrict with landlock: %w", err)
+	fd, flags, err := landlockConfig().NewRulesetFD(p.rules()...)
+	if err != nil {
+		return fmt.Errorf("build landlock ruleset: %w", err)
+	}
+	if fd < 0 {
+		return nil // no Landlock here: the start's notice said what that leaves
+	}
+	defer unix.Close(fd)
+	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
+		return fmt.Errorf("enforce landlock ruleset: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -104,6 +105,12 @@ func TestRestrictLandlock_RealKernel(t *testing.T) {
 
 func landlockChild(dir string) {
 	fail := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...); os.Exit(1) }
+	// As the session stage: one locked thread, no_new_privs, then the
+	// domain, then (here) the checks on that thread.
+	runtime.LockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fail("set no_new_privs: %v", err)
+	}
 	if err := restrictLandlock(Policy{Writable: []string{filepath.Join(dir, "w")}, ProxyPort: 1}); err != nil {
 		fail("%v", err)
 	}

@@ -178,6 +178,7 @@ func TestStrict_MissingProtectedNamesCannotBeCreated(t *testing.T) {
 		{"user entry below a missing dir", "mkdir -p ci && echo evil > ci/deploy.sh", "ci/deploy.sh"},
 		{"devcontainer", "mkdir -p .devcontainer && echo '{}' > .devcontainer/devcontainer.json", ".devcontainer/devcontainer.json"},
 	}
+	e.sh("echo ok > ok") // the sandbox starts, and writes the project
 	for _, a := range attempts {
 		e.run("run", "--", "sh", "-c", a.script)
 		if b, err := os.ReadFile(filepath.Join(e.project, a.path)); err == nil {
@@ -264,5 +265,34 @@ func TestStrict_DenyReadHidesHostPaths(t *testing.T) {
 	out := e.sh("ls -A /etc/ssh | wc -l; cat /etc/hostname | wc -c; cat /etc/passwd >/dev/null && echo passwd-ok")
 	if f := strings.Fields(out); len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "passwd-ok" {
 		t.Errorf("want /etc/ssh empty, /etc/hostname empty and /etc/passwd readable, got %q", out)
+	}
+}
+
+// TestStrict_ProtectedSymlink: a protected name that is a symlink stays
+// that link, and its target in the project is protected too.
+func TestStrict_ProtectedSymlink(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "")
+	if err := os.WriteFile(filepath.Join(e.project, "envrc.real"), []byte("export A=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("envrc.real", filepath.Join(e.project, ".envrc")); err != nil {
+		t.Fatal(err)
+	}
+	e.sh("echo ok > ok") // the sandbox starts, and writes the project
+	for _, script := range []string{
+		"echo evil > envrc.real",
+		"echo evil > .envrc",
+		"rm -f .envrc; echo evil > .envrc",
+		"echo evil > x && mv -f x .envrc",
+		"ln -sfn x .envrc",
+	} {
+		e.run("run", "--", "sh", "-c", script)
+	}
+	if l, err := os.Readlink(filepath.Join(e.project, ".envrc")); err != nil || l != "envrc.real" {
+		t.Errorf(".envrc: %q, %v; want the link to envrc.real", l, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.project, "envrc.real")); string(b) != "export A=1\n" {
+		t.Errorf("envrc.real: %q", b)
 	}
 }
