@@ -85,13 +85,17 @@ func UnenforcedMessage(abi int) string {
 
 // landlockConfig is what the session's Landlock domain handles: the
 // filesystem rights, TCP connect (not bind: servers inside still listen),
-// and both scopes; BestEffort drops what the kernel lacks.
+// and both scopes; BestEffort drops what the kernel lacks. From ABI 7 the
+// kernel reports denials to the host's audit log also after the exec of
+// the session's program (it stops at the first exec otherwise): that log
+// is the only record of filesystem denials, since devbox, rootless,
+// cannot read it.
 func landlockConfig() landlock.Config {
 	return landlock.Config{
 		HandledAccessFS:  handledFS,
 		HandledAccessNet: landlock.AccessNetSet(ll.AccessNetConnectTCP),
 		Scoped:           landlock.ScopedSet(ll.ScopeAbstractUnixSocket | ll.ScopeSignal),
-	}.BestEffort()
+	}.EnableLoggingForSubprocesses().BestEffort()
 }
 
 // rules are the Landlock rules of p: everything readable, the writable
