@@ -90,9 +90,11 @@ func (pr *protector) protect(rel string, depth int) error {
 			pr.done = append(pr.done, sub)
 			return bindOverSelf(p, true)
 		case !fi.IsDir():
-			// A file where the path needs a directory (a .git pointer
-			// file, say): nothing can be created below it.
-			return nil
+			// A file where the path needs a directory: a .git pointer
+			// file, which names the git dir, is git's control file
+			// itself.
+			pr.done = append(pr.done, sub)
+			return bindOverSelf(p, true)
 		case !pr.pinned[p]:
 			pr.pinned[p] = true
 			if err := bindOverSelf(p, false); err != nil {
@@ -113,6 +115,12 @@ func (pr *protector) stub(sub, p string) error {
 		err = os.WriteFile(p, []byte(content), 0o644)
 	} else {
 		err = os.Mkdir(p, 0o755)
+	}
+	if errors.Is(err, unix.EROFS) || errors.Is(err, os.ErrPermission) {
+		// The directory is not writable by the user on the host (a
+		// read-only project, a directory of another owner): the
+		// sandbox, as that user at most, cannot create the name either.
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("make a stub for the missing protected name: %w", err)

@@ -307,3 +307,23 @@ func TestStrict_ProtectedSymlink(t *testing.T) {
 		t.Errorf("envrc.real: %q", b)
 	}
 }
+
+// TestStrict_GitPointerFileProtected: a .git pointer file (a linked
+// worktree's or a submodule's) names the git dir; with git_writes it stays
+// read-only as one of git's control files.
+func TestStrict_GitPointerFileProtected(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "git_writes = true\n")
+	e.must("trust")
+	pointer := filepath.Join(e.project, ".git")
+	if err := os.WriteFile(pointer, []byte("gitdir: /nonexistent/worktrees/x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.sh("echo ok > ok")
+	for _, script := range []string{"echo 'gitdir: evil' > .git", "mv .git g", "echo 'gitdir: evil' > g && mv -f g .git"} {
+		e.run("run", "--", "sh", "-c", script)
+	}
+	if b, _ := os.ReadFile(pointer); string(b) != "gitdir: /nonexistent/worktrees/x\n" {
+		t.Errorf(".git pointer file: %q", b)
+	}
+}
