@@ -55,7 +55,7 @@ func Unenforced(abi int) []string {
 		// go-landlock enforces nothing on ABI 1 when a rule allows renames
 		// between directories, which the writable paths need.
 		return []string{"the filesystem write limits (Landlock ABI 2)", "the limit of TCP connections to devbox's proxy (Landlock ABI 4)",
-			"the scoping of abstract unix sockets and signals to each session (Landlock ABI 6)"}
+			"the scoping of abstract unix sockets and signals to the sessions (Landlock ABI 6)"}
 	}
 	var out []string
 	if abi < 3 {
@@ -68,7 +68,7 @@ func Unenforced(abi int) []string {
 		out = append(out, "the limit of ioctl on device files to the terminals (Landlock ABI 5)")
 	}
 	if abi < FullABI {
-		out = append(out, "the scoping of abstract unix sockets and signals to each session (Landlock ABI 6)")
+		out = append(out, "the scoping of abstract unix sockets and signals to the sessions (Landlock ABI 6)")
 	}
 	return out
 }

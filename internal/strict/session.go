@@ -21,9 +21,10 @@
 //  4. the strict seccomp filter over the default one (internal/seccomp).
 //  5. exec of the program, with the session's own environment.
 //
-// Each session is a Landlock domain of its own: a session's processes
-// cannot signal or reach the abstract sockets of another session's, nor
-// of init.
+// A session started through this stage is a Landlock domain of its own:
+// its processes cannot signal or reach the abstract sockets of another
+// domain's, nor of init. Sessions the spawner forks share its domain
+// (ConfineSpawner).
 package strict
 
 import (

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,12 +84,14 @@ p.connect(("127.0.0.1", 3128)); print("proxy ok")
 }
 
 // TestStrict_SignalsScopedToSession: with Landlock ABI 6, a session
-// cannot signal a process of another session.
+// cannot signal a process outside its Landlock domain, even of its own
+// uid: the session that started the sandbox is a domain of its own (its
+// stage's); a later one, forked by the session spawner or started through
+// a stage, is in another.
 func TestStrict_SignalsScopedToSession(t *testing.T) {
 	t.Parallel()
 	requireLandlock(t)
 	e := strictEnv(t, "")
-	e.sh("true")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := e.command(ctx, "run", "--", "sleep", "300")
@@ -325,5 +328,26 @@ func TestStrict_GitPointerFileProtected(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(pointer); string(b) != "gitdir: /nonexistent/worktrees/x\n" {
 		t.Errorf(".git pointer file: %q", b)
+	}
+}
+
+// TestStrict_LandlockInJoinedSelfSessions: the user = "self" sessions of
+// a running strict sandbox (init's session spawner forks them) are in a
+// Landlock domain too: /dev/mqueue, where any user may make a queue in the
+// default profile, is refused; the project is writable.
+func TestStrict_LandlockInJoinedSelfSessions(t *testing.T) {
+	t.Parallel()
+	requireLandlock(t)
+	d := newEnv(t)
+	d.sh("true")
+	d.sh("touch /dev/mqueue/f")
+	e := strictEnv(t, "")
+	e.sh("true")
+	for i := 0; i < 2; i++ {
+		r := e.run("run", "--", "sh", "-c", "touch /dev/mqueue/f"+strconv.Itoa(i))
+		if r.code == 0 || !strings.Contains(r.stderr, "ermission denied") {
+			t.Errorf("join %d of a strict sandbox wrote /dev/mqueue: %s", i+1, r)
+		}
+		e.sh("echo ok > ok" + strconv.Itoa(i))
 	}
 }
