@@ -47,9 +47,13 @@ import (
 // protector makes the protection mounts of one sandbox.
 type protector struct {
 	project string
-	pinned  map[string]bool
-	done    []string // project-relative paths bound read-only
-	stubs   []string
+	// review: the project is a review overlay, whose writes reach the
+	// host only through devbox apply, which skips protected paths; a
+	// missing name needs no placeholder there.
+	review bool
+	pinned map[string]bool
+	done   []string // project-relative paths bound read-only
+	stubs  []string
 }
 
 // protectPaths protects spec.Protect in a strict sandbox.
@@ -57,7 +61,7 @@ func protectPaths(spec proto.Spec) error {
 	if spec.Security != proto.SecurityStrict || len(spec.Protect) == 0 {
 		return nil
 	}
-	pr := &protector{project: spec.ProjectDir, pinned: map[string]bool{}}
+	pr := &protector{project: spec.ProjectDir, review: spec.Review != nil, pinned: map[string]bool{}}
 	rels := append([]string(nil), spec.Protect...)
 	// Parents first: a writable pin must never cover a read-only bind.
 	sort.SliceStable(rels, func(i, j int) bool { return strings.Count(rels[i], "/") < strings.Count(rels[j], "/") })
@@ -108,6 +112,9 @@ func (pr *protector) protect(rel string, depth int) error {
 // stub makes the missing name p (project-relative sub) and binds it
 // read-only.
 func (pr *protector) stub(sub, p string) error {
+	if pr.review {
+		return nil
+	}
 	content, isFile := protect.GitFileStubs[filepath.Base(p)]
 	isFile = isFile && filepath.Dir(p) == filepath.Join(pr.project, ".git")
 	var err error

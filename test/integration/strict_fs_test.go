@@ -351,3 +351,23 @@ func TestStrict_LandlockInJoinedSelfSessions(t *testing.T) {
 		e.sh("echo ok > ok" + strconv.Itoa(i))
 	}
 }
+
+// TestStrict_ReviewModeProtects: in review mode the project's existing
+// protected paths are read-only in the overlay too, and a missing one
+// gets no placeholder in the real project (the layer's writes reach it
+// only through devbox apply, which skips protected paths).
+func TestStrict_ReviewModeProtects(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "")
+	gitProject(t, e)
+	r := e.run("run", "--review", "--", "sh", "-c", "echo ok > ok; echo evil > .git/hooks/pre-commit")
+	if r.code == 0 {
+		t.Errorf("a strict review session wrote .git/hooks/pre-commit: %s", r)
+	}
+	if _, err := os.Lstat(filepath.Join(e.project, ".envrc")); err == nil {
+		t.Error("review mode left a placeholder .envrc in the real project")
+	}
+	if _, err := os.Stat(filepath.Join(e.project, "ok")); err == nil {
+		t.Error("review mode wrote the real project")
+	}
+}
