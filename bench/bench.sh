@@ -857,8 +857,8 @@ if [[ $(id -u) -eq 0 ]]; then
 	for dev in /dev/net/tun /dev/fuse; do
 		[[ -e $dev ]] && chmod 0666 "$dev"
 	done
-	mkdir -p "$WORK/out" "$WORK/proj" "$WORK/img"
-	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj" "$WORK/img"
+	mkdir -p "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img"
+	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img"
 	home=$(getent passwd "$BENCH_USER" | cut -d: -f6)
 	log "running the sandbox benchmarks as $BENCH_USER"
 	# A clean login-like environment: no XDG_RUNTIME_DIR, so devbox uses

@@ -25,6 +25,7 @@ LINES = [
     ("podman", "`podman --runtime runc run --rm --network none localhost/devbox-bench-busybox true`"),
     ("cold-image", "`devbox run --rm --network none --image REG/devbox-bench-busybox:1 -- true` (cold, image)"),
     ("join-image", "`devbox run -- true` (running image sandbox)"),
+    ("join-strict", "`devbox run -- true` (running sandbox, security = \"strict\")"),
     ("pull-devbox-busybox", "`devbox image pull REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-podman-busybox", "`podman pull --tls-verify=false REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-devbox-big", "`devbox image pull REG/devbox-bench-busybox-big:1` (empty store)"),
@@ -228,6 +229,26 @@ def issue15_rows(d, med):
     return rows
 
 
+def strict_rows(d, med):
+    """Issue 11's targets: the strict join against the default join, and a
+    download through the strict proxy against the default network's."""
+    rows = [ratio_row("Join, strict sandbox / default sandbox (medians)", med("join-strict"), med("join"), 1.2)]
+    def speeds(kind):
+        vals = []
+        for i in range(1, 10):
+            f = os.path.join(d, "net", f"proxy-{kind}-{i}.txt")
+            try:
+                vals.append(float(open(f).read().strip()))
+            except (OSError, ValueError):
+                pass
+        return statistics.median(vals) if vals else None
+    s, p = speeds("strict"), speeds("default")
+    r = s / p if s is not None and p else None
+    rows.append(("1 GiB HTTP download, strict proxy / default network (medians of curl's speed)",
+                 f"{r:.2f}×" if r is not None else "–", "≥ 0.8×", verdict(None if r is None else r >= 0.8)))
+    return rows
+
+
 def start_sections(w, d):
     """Burst, idle memory of ten, baseline comparison and trace breakdown."""
     bursts = [(k, load(d, f"burst-{k}.json")) for k in ("devbox", "podman")]
@@ -420,6 +441,7 @@ def main():
             rows.append((f"{label}, {direction(a, dr)}", f"{r:.2f}×" if r is not None else "–",
                          f"≥ {lim:g}×", verdict(None if r is None else r >= lim)))
     rows += issue15_rows(d, med)
+    rows += strict_rows(d, med)
     rows += image_rows(med, pod)
     sizes = {**(load(d, "size.json") or {}), **(load(d, "size-init.json") or {})}
     if sizes.get("devbox"):
