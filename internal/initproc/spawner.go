@@ -105,11 +105,7 @@ func devNullFD() uintptr {
 // spawnerEnv is the spawner's environment: init's bounding set, and the
 // strict policy when there is one.
 func spawnerEnv(policy *strict.Policy) ([]string, error) {
-	bset, err := boundingSet()
-	if err != nil {
-		return nil, err
-	}
-	env := []string{envSpawner + "=" + bset}
+	env := []string{envSpawner + "=" + boundingSet()}
 	if policy != nil {
 		b, err := json.Marshal(policy)
 		if err != nil {
@@ -121,7 +117,7 @@ func spawnerEnv(policy *strict.Policy) ([]string, error) {
 }
 
 // boundingSet is this thread's capability bounding set, in hex.
-func boundingSet() (string, error) {
+func boundingSet() string {
 	var set uint64
 	for c := 0; c < 64; c++ {
 		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
@@ -132,7 +128,7 @@ func boundingSet() (string, error) {
 			set |= 1 << c
 		}
 	}
-	return strconv.FormatUint(set, 16), nil
+	return strconv.FormatUint(set, 16)
 }
 
 // read takes the spawner's messages: answers go to the waiting Fork, and
@@ -222,7 +218,7 @@ func (sp *spawner) forkOr(direct forkFunc) forkFunc {
 // close ends the spawner: it exits when its socket closes, and what it
 // started becomes init's to reap.
 func (sp *spawner) close() {
-	if sp != nil && sp.conn != nil {
+	if sp != nil {
 		sp.conn.Close()
 	}
 }
