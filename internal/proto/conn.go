@@ -80,6 +80,13 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 	buf := make([]byte, c.nextSize())
 	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
 	n, oobn, flags, _, err := c.uc.ReadMsgUnix(buf, oob)
+	if errors.Is(err, unix.ECONNRESET) {
+		// A peer that exits with messages of ours unread resets the
+		// connection, and the kernel reports that before the packets
+		// the peer sent last (its Error, say). The report is consumed
+		// by reading it: read once more for what is still queued.
+		n, oobn, flags, _, err = c.uc.ReadMsgUnix(buf, oob)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
