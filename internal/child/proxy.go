@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,6 +15,11 @@ import (
 // the proxy needs no process inside and no bridge: each connection a
 // session makes to the port is a socket the supervisor holds, and the
 // supervisor alone dials out.
+//
+// It carries the connect notifier's listener too (internal/seccomp,
+// notify.go), which init installs on itself here, last, so that no setup
+// step waits on it. Init keeps no copy: once the supervisor is gone, every
+// notified connect fails (ENOSYS) instead of waiting for an answer.
 func sendReady(parent *proto.Conn, spec proto.Spec, ready proto.Ready) error {
 	if spec.Security != proto.SecurityStrict {
 		return parent.Send(ready)
@@ -23,7 +29,24 @@ func sendReady(parent *proto.Conn, spec proto.Spec, ready proto.Ready) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return parent.Send(ready, fd)
+	fds := []int{fd}
+	if nfd, err := installNotifier(); err != nil {
+		ready.Notices = append(ready.Notices, fmt.Sprintf("%v: connections the kernel refuses outside the proxy leave no denial record", err))
+	} else {
+		defer unix.Close(nfd)
+		fds = append(fds, nfd)
+	}
+	return parent.Send(ready, fds...)
+}
+
+// installNotifier installs the connect notifier on all of init's threads
+// and returns its listener.
+func installNotifier() (int, error) {
+	f, _, err := seccomp.CompileNotify()
+	if err != nil {
+		return -1, err
+	}
+	return f.InstallListener()
 }
 
 func proxyListener() (int, error) {

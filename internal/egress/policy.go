@@ -19,6 +19,12 @@ const (
 	KindLocal     = "local"      // resolves to a local address not in allow_local
 	KindBadName   = "bad-name"   // not a valid host name
 	KindMismatch  = "host-mismatch"
+	// Attempts outside the proxy, which the kernel refuses and the
+	// supervisor's connect notifier records.
+	KindDirectTCP = "direct-tcp" // a TCP connection not to the proxy
+	KindUDP       = "udp"        // a UDP datagram leaving the sandbox's loopback
+	KindDNS       = "dns"        // a DNS query (port 53), over UDP or TCP
+	KindDirect    = "direct"     // another protocol (ICMP, SCTP, raw IP)
 )
 
 // Decision is the answer for one destination.

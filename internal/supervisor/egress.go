@@ -34,7 +34,7 @@ func (s *supervisor) startProxy() error {
 	}
 	s.proxy = p
 	go p.serve(s.proxyLn)
-	return nil
+	return s.startNotifier()
 }
 
 // handleNet answers devbox net allow|deny|ls.

@@ -92,6 +92,9 @@ type supervisor struct {
 	// listener the child made inside.
 	proxy   *proxy
 	proxyLn net.Listener
+	// notifyFile is the connect notifier's listener (notify.go), nil
+	// where the kernel has none.
+	notifyFile *os.File
 	// throwaway is a --rm sandbox's layer outside the store's records.
 	throwaway *storage.Ephemeral
 	// sealed is the sealed copy of devbox-init the child runs (nil when
@@ -152,8 +155,7 @@ func (s *supervisor) writeEtcFiles() error {
 		resolv = nil // no resolver on the host; an empty file inside
 	}
 	if s.spec.Security == proto.SecurityStrict {
-		// No route out, so no DNS: names are the proxy's to resolve.
-		resolv = []byte("# devbox strict sandbox: no DNS inside; programs reach allowed hosts by name through devbox's proxy (HTTP_PROXY)\n")
+		resolv = []byte(strictResolvConf)
 	}
 	files := map[string]string{
 		"hostname":    h + "\n",
@@ -167,6 +169,21 @@ func (s *supervisor) writeEtcFiles() error {
 	}
 	return nil
 }
+
+// strictResolvConf: no route out, so no DNS; names are the proxy's to
+// resolve. The nameserver is the sandbox's own loopback, where nothing
+// answers (port 53 needs a capability sessions lack): a resolver's query
+// goes there, and not to an address the kernel drops without a word, so
+// the connect notifier refuses it at once (EACCES, no timeout) and
+// records it as a "dns" denial. glibc, musl and Go would ask 127.0.0.1
+// without the line too; it is there to be read.
+const strictResolvConf = `# devbox strict sandbox: there is no DNS inside. Programs reach allowed
+# hosts by name through devbox's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY),
+# which resolves them. A query to this nameserver is refused and recorded:
+# see 'devbox logs --denials'.
+nameserver 127.0.0.1
+options attempts:1
+`
 
 func hostsFile(hostname string) string {
 	return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"
@@ -468,11 +485,14 @@ func (s *supervisor) awaitReady() (proto.Ready, error) {
 		closeFiles(files)
 		return ready, nil
 	}
-	if len(files) != 1 {
+	if len(files) != 1 && len(files) != 2 {
 		closeFiles(files)
-		return ready, fmt.Errorf("set up sandbox: Ready carried %d descriptors, want the proxy's listener", len(files))
+		return ready, fmt.Errorf("set up sandbox: Ready carried %d descriptors, want the proxy's listener and the connect notifier's", len(files))
 	}
 	defer files[0].Close()
+	if len(files) == 2 {
+		s.notifyFile = files[1] // the child could not install it where there is one
+	}
 	if s.proxyLn, err = net.FileListener(files[0]); err != nil {
 		return ready, fmt.Errorf("use the proxy's listener: %w", err)
 	}
