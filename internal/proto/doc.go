@@ -42,7 +42,9 @@
 //	                                         mounts, hostname, pivot_root
 //	  NetAttached{Lease} ----------------->
 //	                                         interface address and route
-//	                          <------------  Ready
+//	                          <------------  Ready [strict: + the proxy's
+//	                                         listener and the connect
+//	                                         notifier's seccomp listener]
 //	  state.json written
 //	  Go ---------------------------------->
 //	                                         serve the sandbox socket as PID 1
