@@ -19,6 +19,8 @@ const (
 	KindLocal     = "local"      // resolves to a local address not in allow_local
 	KindBadName   = "bad-name"   // not a valid host name
 	KindMismatch  = "host-mismatch"
+	KindResolve   = "resolve"     // the name did not resolve
+	KindProtocol  = "unsupported" // a request the proxy does not serve (SOCKS BIND, UDP ASSOCIATE, authentication)
 	// Attempts outside the proxy, which the kernel refuses and the
 	// supervisor's connect notifier records.
 	KindDirectTCP = "direct-tcp" // a TCP connection not to the proxy

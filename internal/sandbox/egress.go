@@ -28,6 +28,9 @@ func nonNil(s []string) []string {
 // their own (git, npm, pip; Go reads HTTPS_PROXY). The proxy is not what
 // confines the sandbox (its network namespace has no route out), only its
 // one way out; local services inside stay direct through NO_PROXY.
+// ALL_PROXY is the HTTP proxy too, not socks5h://, which the proxy also
+// serves: every program that reads ALL_PROXY understands an HTTP proxy,
+// and some (Python's requests without PySocks, aria2) fail on SOCKS.
 func ProxyEnv() []string {
 	url := fmt.Sprintf("http://127.0.0.1:%d", proto.ProxyPort)
 	noProxy := "localhost,127.0.0.1,::1"

@@ -5,7 +5,8 @@ package supervisor
 // sandbox's network namespace (see internal/child/proxy.go); that namespace
 // has no route out, so this is the one way out, whatever a program's
 // environment says. It speaks HTTP CONNECT and plain-HTTP forwarding in
-// absolute form, and decides on every request (internal/egress):
+// absolute form, and SOCKS5 CONNECT (socks.go) on the same port, told
+// apart by the first byte; it decides on every request (internal/egress):
 //
 //   - on the canonical name of the CONNECT target or absolute URI, which a
 //     Host header, when present, must name too;
@@ -140,6 +141,10 @@ func (p *proxy) handle(c net.Conn) {
 	defer c.Close()
 	cp := &capture{r: c}
 	br := bufio.NewReader(cp)
+	if first, err := br.Peek(1); err == nil && first[0] == socksVersion {
+		p.socks(c, br)
+		return
+	}
 	for {
 		req, hosts, err := readRequest(br, cp)
 		if err != nil {
@@ -193,37 +198,45 @@ type target struct {
 
 func (t target) String() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
 
-// decide checks a request's destination (authority "host:port", or a
-// host with defPort) and the Host headers against it, and resolves it.
+// decide checks a request's destination and answers 403 when it is
+// refused (see check).
 func (p *proxy) decide(ctx context.Context, c net.Conn, method, authority string, defPort int, hosts []string) (target, bool) {
-	t, err := splitAuthority(authority, defPort)
-	if err != nil {
-		p.refuse(c, method, authority, state.Denial{Kind: egress.KindBadName, Message: fmt.Sprintf("%s %s: %v", method, authority, err)})
+	t, what, d := p.check(ctx, method, authority, defPort, hosts)
+	if d != nil {
+		p.refuse(c, method, what, *d)
 		return t, false
 	}
+	return t, true
+}
+
+// check checks a request's destination (authority "host:port", or a host
+// with defPort) and the Host headers against it, and resolves it. A
+// refusal comes back as the denial to record, and what was asked for.
+func (p *proxy) check(ctx context.Context, method, authority string, defPort int, hosts []string) (target, string, *state.Denial) {
+	t, err := splitAuthority(authority, defPort)
+	if err != nil {
+		return t, authority, &state.Denial{Kind: egress.KindBadName, Message: fmt.Sprintf("%s %s: %v", method, authority, err)}
+	}
 	if err := hostsAgree(t, defPort, hosts); err != nil {
-		p.refuse(c, method, t.String(), state.Denial{Kind: egress.KindMismatch, Message: fmt.Sprintf("%s %s: %v", method, t, err)})
-		return t, false
+		return t, t.String(), &state.Denial{Kind: egress.KindMismatch, Message: fmt.Sprintf("%s %s: %v", method, t, err)}
 	}
 	lists, pol := p.snapshot()
 	d := pol.Decide(t.host, t.port)
 	if !d.Allowed {
-		p.refuse(c, method, t.String(), notAllowed(method, t, d, lists))
-		return t, false
+		den := notAllowed(method, t, d, lists)
+		return t, t.String(), &den
 	}
 	addrs, err := p.resolve(ctx, t.host)
 	if err != nil {
-		p.refuse(c, method, t.String(), state.Denial{Kind: "resolve", Message: fmt.Sprintf("%s %s: %v", method, t, err)})
-		return t, false
+		return t, t.String(), &state.Denial{Kind: egress.KindResolve, Message: fmt.Sprintf("%s %s: %v", method, t, err)}
 	}
 	if err := d.CheckAddrs(addrs); err != nil {
-		p.refuse(c, method, t.String(), state.Denial{Kind: egress.KindLocal, Rule: d.Rule,
+		return t, t.String(), &state.Denial{Kind: egress.KindLocal, Rule: d.Rule,
 			Message: fmt.Sprintf("%s %s: %v, and it is not in [egress] allow_local", method, t, err),
-			Fix:     localFix(t)})
-		return t, false
+			Fix:     localFix(t)}
 	}
 	t.addrs = addrs
-	return t, true
+	return t, "", nil
 }
 
 func splitAuthority(a string, defPort int) (target, error) {
@@ -388,6 +401,12 @@ func writeStatus(c net.Conn, code int, msg string) {
 
 // refuse answers 403 and records the denial.
 func (p *proxy) refuse(c net.Conn, method, what string, d state.Denial) {
+	d = p.record(c, method, what, d)
+	writeStatus(c, http.StatusForbidden, d.Line())
+}
+
+// record appends the denial of a request on c to the log.
+func (p *proxy) record(c net.Conn, method, what string, d state.Denial) state.Denial {
 	d.Time = time.Now().UTC()
 	if d.Target == "" {
 		d.Target = method + " " + what
@@ -396,7 +415,7 @@ func (p *proxy) refuse(c net.Conn, method, what string, d state.Denial) {
 	if err := state.AppendDenial(p.denials, d); err != nil {
 		fmt.Fprintf(os.Stderr, "devbox proxy: %v\n", err)
 	}
-	writeStatus(c, http.StatusForbidden, d.Line())
+	return d
 }
 
 // notAllowed builds the record of a name no rule allows, or one denied.

@@ -269,3 +269,33 @@ func TestStrictNet_GoModDownloadFromLoopbackProxy(t *testing.T) {
 		t.Errorf("go mod download through the proxy: %s", out)
 	}
 }
+
+// TestStrictNet_SOCKS5: SOCKS5 CONNECT on the proxy's port is decided by
+// the same lists: a name in allow_local passes, a name not listed and an
+// IP literal not listed are refused with the SOCKS error and a record.
+func TestStrictNet_SOCKS5(t *testing.T) {
+	t.Parallel()
+	ok := newCountingServer(t, "over socks", false)
+	bad := newCountingServer(t, "must not be reached", false)
+	e := netEnv(t, fmt.Sprintf("[egress]\nallow_local = [\"ok.test:%s\"]\n", ok.port), "ok.test", "bad.test")
+	socks := "curl -sS --fail --max-time 10 --socks5-hostname 127.0.0.1:3128 "
+	if got := e.sh(socks + "http://ok.test:" + ok.port + "/"); got != "over socks" {
+		t.Errorf("curl --socks5-hostname to an allowed name = %q", got)
+	}
+	for _, url := range []string{"http://bad.test:" + bad.port + "/", "http://127.0.0.1:" + bad.port + "/"} {
+		r := e.run("run", "--", "sh", "-c", socks+url)
+		if r.code == 0 {
+			t.Errorf("SOCKS5 to %s worked: %s", url, r)
+		}
+		if !strings.Contains(r.stderr, "devbox: blocked SOCKS5 ") {
+			t.Errorf("SOCKS5 to %s: no line on the client's stderr: %q", url, r.stderr)
+		}
+	}
+	if bad.hits.Load() != 0 {
+		t.Errorf("the refused server got %d requests", bad.hits.Load())
+	}
+	list := denials(t, e)
+	if !hasDenial(list, "not-listed", "SOCKS5 bad.test:"+bad.port) || !hasDenial(list, "not-listed", "SOCKS5 127.0.0.1:"+bad.port) {
+		t.Errorf("want not-listed records for the name and the IP literal: %v", list)
+	}
+}
