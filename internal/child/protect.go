@@ -25,8 +25,8 @@ package child
 //     empty config or config.worktree, and a commondir holding "." (the
 //     git dir itself, which git resolves as if the file were absent). The
 //     host sees them while the sandbox runs; the supervisor removes them
-//     when it ends (protect.RemoveStubs). A supervisor killed with SIGKILL leaves
-//     them: empty directories and neutral git files.
+//     when it ends (protect.RemoveStubs). A supervisor killed with SIGKILL
+//     leaves them until the next start, stop, ls or rm (internal/protect).
 //   - a protected path that is a symlink is pinned itself (bound without
 //     following it), and, where it points inside the project, its target
 //     is protected too.

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
@@ -180,6 +181,7 @@ func Remove(name string) error {
 	if err := supervisor.RemoveImageLayer(name); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
+	protect.RemoveStubs(dir) // a killed strict sandbox's placeholders
 	if err := supervisor.RemoveTree(dir); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
@@ -162,10 +163,21 @@ func removeStale(dir string) error {
 		slirpnet.KillHelpers(st.Helpers)
 	}
 	removeStaleCgroup(dir)
+	removeLeftStubs(dir)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove stale sandbox state: %w", err)
 	}
 	return nil
+}
+
+// removeLeftStubs removes the placeholders of a strict sandbox whose
+// supervisor was killed (internal/protect): those of the runtime dir's
+// record, and of the data dir's copy.
+func removeLeftStubs(dir string) {
+	protect.RemoveStubs(dir)
+	if data, err := state.SandboxData(filepath.Base(dir)); err == nil {
+		protect.RemoveStubs(data)
+	}
 }
 
 func waitGone(st state.State, d time.Duration) bool {

@@ -119,9 +119,11 @@ func (s *supervisor) start() error {
 		{"image", s.prepareImage},
 		{"review layer", s.prepareReview},
 		{"cgroup", s.setupCgroup},
+		{"left placeholders", s.removeLeftStubs},
 		{"start child", s.startChild},
 		{"settle cgroup", s.settleCgroup},
 		{"handshake", s.handshake},
+		{"keep placeholders", s.keepStubs},
 		{"publish ports", s.publishPorts},
 		{"proxy", s.startProxy},
 		{"control socket", s.serveControl},
@@ -459,7 +461,39 @@ func (s *supervisor) cleanup() {
 	s.removeCgroup()
 	s.removeEphemeralImage()
 	protect.RemoveStubs(s.dir())
+	if dir, ok := s.stubsDataDir(); ok {
+		protect.RemoveStubs(dir) // the record; the stubs went above
+	}
 	os.RemoveAll(s.dir())
+}
+
+// stubsDataDir is where the record of a strict sandbox's placeholders is
+// kept past a reboot: its data dir; none for a --rm sandbox.
+func (s *supervisor) stubsDataDir() (string, bool) {
+	if s.spec.Security != proto.SecurityStrict || s.spec.Ephemeral {
+		return "", false
+	}
+	dir, err := state.SandboxData(s.spec.Name)
+	return dir, err == nil
+}
+
+// removeLeftStubs removes the placeholders a killed run of this sandbox
+// left (the client removed those in a runtime dir it found stale; this is
+// the record that outlives a reboot), before the child makes new ones: a
+// left one would read as the user's own directory.
+func (s *supervisor) removeLeftStubs() error {
+	if dir, ok := s.stubsDataDir(); ok {
+		protect.RemoveStubs(dir)
+	}
+	return nil
+}
+
+// keepStubs copies the child's record of placeholders to the data dir.
+func (s *supervisor) keepStubs() error {
+	if dir, ok := s.stubsDataDir(); ok {
+		return protect.KeepStubs(s.dir(), dir)
+	}
+	return nil
 }
 
 func (s *supervisor) helperPIDs() []int {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -369,5 +370,63 @@ func TestStrict_ReviewModeProtects(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.project, "ok")); err == nil {
 		t.Error("review mode wrote the real project")
+	}
+}
+
+// TestStrict_PlaceholdersLeftBySIGKILLAreRemoved: a supervisor killed
+// with SIGKILL leaves the placeholders of missing protected names in the
+// project; the next start removes them (else they would read as the
+// user's own, and stay for good), and so does devbox stop of the dead
+// sandbox, also when its runtime dir is gone, as after a reboot. A
+// placeholder the user has since put a file in is the user's.
+func TestStrict_PlaceholdersLeftBySIGKILLAreRemoved(t *testing.T) {
+	t.Parallel()
+	e := strictEnv(t, "")
+	p := func(name string) string { return filepath.Join(e.project, name) }
+	kill := func() string {
+		t.Helper()
+		sb := e.only()
+		if err := syscall.Kill(sb.Supervisor, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill supervisor %d: %v", sb.Supervisor, err)
+		}
+		eventually(t, 10*time.Second, func() string {
+			if syscall.Kill(sb.Init, 0) == nil {
+				return "the sandbox's init outlived its supervisor"
+			}
+			return ""
+		})
+		return sb.Name
+	}
+	e.must("run", "--idle-timeout", "10m", "--", "true")
+	kill()
+	for _, name := range []string{".vscode", ".idea", ".envrc"} {
+		if _, err := os.Lstat(p(name)); err != nil {
+			t.Fatalf("no placeholder %s left after SIGKILL, which this test is about: %v", name, err)
+		}
+	}
+	if err := os.WriteFile(p(".idea/workspace.xml"), []byte("the user's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.must("run", "--idle-timeout", "10m", "--", "true")
+	e.must("stop")
+	for _, name := range []string{".vscode", ".envrc"} {
+		if _, err := os.Lstat(p(name)); err == nil {
+			t.Errorf("%s is left after a killed run, a new start and a stop", name)
+		}
+	}
+	if b, err := os.ReadFile(p(".idea/workspace.xml")); err != nil || string(b) != "the user's" {
+		t.Errorf("the user's file in a former placeholder: %q, %v", b, err)
+	}
+
+	e.must("run", "--idle-timeout", "10m", "--", "true")
+	name := kill()
+	if err := os.RemoveAll(e.stateDir(name)); err != nil {
+		t.Fatal(err)
+	}
+	e.run("stop")
+	for _, name := range []string{".vscode", ".envrc"} {
+		if _, err := os.Lstat(p(name)); err == nil {
+			t.Errorf("%s is left after a killed run and devbox stop without its runtime dir", name)
+		}
 	}
 }
