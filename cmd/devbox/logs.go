@@ -50,7 +50,7 @@ func printDenials(a *app, name string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	list, _, err := state.ReadDenials(path, 0)
+	list, err := state.AllDenials(path)
 	if err != nil {
 		return err
 	}

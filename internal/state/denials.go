@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -62,12 +63,29 @@ func DenialsPath(name string, ephemeral bool, runtimeDir string) (string, error)
 	return filepath.Join(data, "sandboxes", name, DenialsFile), nil
 }
 
+// maxDenialsSize is where the log rotates: the full file becomes
+// path.1 (replacing the one before) and records go on in a new one. Code in
+// the sandbox decides how many attempts are refused, so what it makes the
+// supervisor write must be bounded: at most about twice this on disk.
+var maxDenialsSize int64 = 4 << 20
+
+// appendMu serialises the rotation between one supervisor's writers (its
+// proxy and its connect notifier).
+var appendMu sync.Mutex
+
 // AppendDenial adds one record to the log at path; one write per record,
 // so concurrent appends never interleave.
 func AppendDenial(path string, d Denial) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode denial: %w", err)
+	}
+	appendMu.Lock()
+	defer appendMu.Unlock()
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= maxDenialsSize {
+		if err := os.Rename(path, path+".1"); err != nil {
+			return fmt.Errorf("rotate denial log: %w", err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -80,9 +98,20 @@ func AppendDenial(path string, d Denial) error {
 	return nil
 }
 
+// AllDenials reads every record kept: the rotated file's, then the log's.
+func AllDenials(path string) ([]Denial, error) {
+	old, _, err := ReadDenials(path+".1", 0)
+	if err != nil {
+		return nil, err
+	}
+	cur, _, err := ReadDenials(path, 0)
+	return append(old, cur...), err
+}
+
 // ReadDenials reads the complete records of the log at path from byte
 // offset on, and returns the offset after the last one. A missing log has
-// no records.
+// no records; a log shorter than offset was rotated since, and is read
+// from its start.
 func ReadDenials(path string, offset int64) ([]Denial, int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -92,6 +121,9 @@ func ReadDenials(path string, offset int64) ([]Denial, int64, error) {
 		return nil, offset, fmt.Errorf("open denial log: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() < offset {
+		offset = 0
+	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return nil, offset, fmt.Errorf("read denial log: %w", err)
 	}
