@@ -45,6 +45,9 @@ const (
 const (
 	fdGo     = 3 // stage 1 reads one byte once the maps are written
 	fdResult = 4 // stage 2 writes the Result
+	// FirstFile is the descriptor of the first of RunFiles' files in the
+	// op; the others follow it.
+	FirstFile = 5
 )
 
 // Op is an operation run inside the namespace. arg is the JSON the caller
@@ -65,6 +68,12 @@ func IsHelper() bool { return os.Getenv(envOp) != "" }
 // Run runs op inside a new user and mount namespace with the caller's full
 // id mapping and decodes its result into out (may be nil).
 func Run(op string, arg any, stderr io.Writer, out any) error {
+	return RunFiles(op, arg, stderr, nil, out)
+}
+
+// RunFiles is Run with files passed to the op, from descriptor FirstFile
+// on.
+func RunFiles(op string, arg any, stderr io.Writer, files []*os.File, out any) error {
 	blob, err := json.Marshal(arg)
 	if err != nil {
 		return fmt.Errorf("encode %s arguments: %w", op, err)
@@ -73,7 +82,7 @@ func Run(op string, arg any, stderr io.Writer, out any) error {
 	if err != nil {
 		return err
 	}
-	cmd, goW, resR, err := start(op, blob, stderr)
+	cmd, goW, resR, err := start(op, blob, stderr, files)
 	if err != nil {
 		return err
 	}
@@ -112,7 +121,7 @@ func planForCaller() (userns.Plan, error) {
 	return userns.NewPlan(uint32(uid), uint32(gid), u.Username)
 }
 
-func start(op string, arg []byte, stderr io.Writer) (*exec.Cmd, *os.File, *os.File, error) {
+func start(op string, arg []byte, stderr io.Writer, files []*os.File) (*exec.Cmd, *os.File, *os.File, error) {
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("create pipe: %w", err)
@@ -129,7 +138,7 @@ func start(op string, arg []byte, stderr io.Writer) (*exec.Cmd, *os.File, *os.Fi
 	cmd.Args = []string{"devbox-unshare", op}
 	cmd.Env = append(os.Environ(), envOp+"="+op, envStage+"=1", envArg+"="+string(arg), envOwner+"="+strconv.Itoa(os.Getpid()))
 	cmd.Stdout, cmd.Stderr = stderr, stderr
-	cmd.ExtraFiles = []*os.File{goR, resW}
+	cmd.ExtraFiles = append([]*os.File{goR, resW}, files...)
 	cmd.SysProcAttr = &unix.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 		Pdeathsig:  unix.SIGKILL,
@@ -205,6 +214,9 @@ func stageTwo(ops map[string]Op) int {
 		writeResult(Result{Err: err.Error()})
 		return 125
 	}
+	// A program the op starts must not hold the result pipe: a daemon
+	// would keep Run from ever reading its end.
+	unix.CloseOnExec(fdResult)
 	op := os.Getenv(envOp)
 	arg := json.RawMessage(os.Getenv(envArg))
 	for _, k := range []string{envOp, envStage, envArg, envOwner} {

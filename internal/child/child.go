@@ -36,6 +36,7 @@ const (
 const (
 	fdParent   = 3 // SEQPACKET socketpair to the supervisor
 	fdListener = 4 // the sandbox socket clients dial
+	fdFuse     = 5 // SEQPACKET socketpair to the supervisor's fuse-overlayfs starter
 )
 
 // parentFile keeps fd 3 open (an *os.File closes its fd when collected); the
@@ -60,9 +61,10 @@ func Main() int {
 	// Inherited fds are not close-on-exec; sessions must never see them.
 	// Any fd past the two devbox passes is a stray from whoever started the
 	// supervisor: stage one's exec closes it, so init never holds it.
-	fds.CloseOnExecFrom(fdListener + 1)
+	fds.CloseOnExecFrom(fdFuse + 1)
 	unix.CloseOnExec(fdParent)
 	unix.CloseOnExec(fdListener)
+	unix.CloseOnExec(fdFuse)
 	parentFile = os.NewFile(fdParent, "parent")
 	parent, err := proto.FileConn(parentFile)
 	if err != nil {
@@ -144,6 +146,7 @@ func build(parent *proto.Conn) error {
 	// The supervisor attaches the network helper meanwhile.
 	end = trace.Begin("rootfs")
 	err = setupSandbox(nr.Spec)
+	closeFuseStarter()
 	end()
 	if err != nil {
 		return err

@@ -18,7 +18,8 @@ import (
 // Native overlay runs in the sandbox's user namespace with userxattr: its
 // whiteouts are 0/0 character devices and its opaque marks
 // user.overlay.opaque, which internal/review reads. fuse-overlayfs writes
-// the same devices where it can and .wh. files where it cannot.
+// the same devices where it can and .wh. files where it cannot; its daemon
+// runs outside the sandbox (fuseMount).
 func mountReview(spec proto.Spec) error {
 	r := spec.Review
 	lower, upper, work := oldRoot+spec.ProjectDir, oldRoot+r.Upper, oldRoot+r.Work
@@ -31,7 +32,7 @@ func mountReview(spec proto.Spec) error {
 		return err
 	}
 	if r.Driver == "fuse-overlayfs" {
-		return fuseMount(oldRoot+"/dev/fuse", []string{lower}, upper, work, spec.ProjectDir)
+		return fuseMount(oldRoot+"/dev/fuse", proto.FuseReview, spec.ProjectDir)
 	}
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, upper, work)
 	if err := mount("overlay", spec.ProjectDir, "overlay", 0, opts); err != nil {

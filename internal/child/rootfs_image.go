@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -60,7 +59,7 @@ func mountImage(img *proto.ImageRoot, target string) error {
 	case "vfs":
 		return mount(img.Upper, target, "", unix.MS_BIND, "")
 	case "fuse-overlayfs":
-		return fuseOverlay(img, target)
+		return fuseOverlay(target)
 	}
 	return kernelOverlay(img, target)
 }
@@ -93,20 +92,17 @@ func kernelOverlay(img *proto.ImageRoot, target string) error {
 	return mount("overlay", target, "overlay", 0, opts)
 }
 
-// fuseOverlay mounts fuse-overlayfs on target. The child mounts the FUSE
-// file system itself on a /dev/fuse fd and hands the fd to fuse-overlayfs
-// (libfuse's /dev/fd/N mount point), which runs in a mount namespace of
-// its own: pivot_root moves the root of every process in the child's
-// namespace, and a daemon whose root became its own mount deadlocks on its
-// first absolute path. It daemonises into the sandbox; init reaps it.
-func fuseOverlay(img *proto.ImageRoot, target string) error {
-	return fuseMount("/dev/fuse", img.Lower, img.Upper, img.Work, target)
+// fuseOverlay mounts fuse-overlayfs of the image's layers on target.
+func fuseOverlay(target string) error {
+	return fuseMount("/dev/fuse", proto.FuseImage, target)
 }
 
-// fuseMount mounts fuse-overlayfs of the lower dirs (top first), upper and
-// work on target, as fuseOverlay describes, through the FUSE device at
-// devFuse (the host's: the sandbox's /dev has none).
-func fuseMount(devFuse string, lower []string, upper, work, target string) error {
+// fuseMount mounts a FUSE file system on target through the FUSE device at
+// devFuse (the host's: the sandbox's /dev has none) and has the supervisor
+// serve it: fuse-overlayfs of the layer's dirs, started outside the
+// sandbox's namespaces (internal/supervisor/fuse.go), so that nothing in the
+// sandbox sees the daemon or reaches the host's root through it.
+func fuseMount(devFuse, layer, target string) error {
 	dev, err := os.OpenFile(devFuse, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -116,49 +112,55 @@ func fuseMount(devFuse string, lower []string, upper, work, target string) error
 	if err := mount("fuse-overlayfs", target, "fuse.fuse-overlayfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
 		return err
 	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
-	cmd := exec.Command(fuseOverlayfsBin(), "-o", opts, "/dev/fd/3")
-	cmd.ExtraFiles = []*os.File{dev}
-	cmd.SysProcAttr = &unix.SysProcAttr{Unshareflags: unix.CLONE_NEWNS}
-	if err := runWithOutput(cmd); err != nil {
+	if err := startFuseDaemon(layer, dev); err != nil {
 		unix.Unmount(target, unix.MNT_DETACH)
 		return fmt.Errorf("run fuse-overlayfs: %w", err)
 	}
 	return nil
 }
 
-// runWithOutput runs cmd with its output in a memfd, not a pipe: a daemon
-// keeps its stdout and stderr, so reading a pipe to EOF would wait for the
-// sandbox's end. The output ends up in the error.
-func runWithOutput(cmd *exec.Cmd) error {
-	fd, err := unix.MemfdCreate("output", unix.MFD_CLOEXEC)
+// fuseStarter is the fuse socket (fd 5), open while the root is built;
+// fuseFile holds the descriptor the Conn dups.
+var (
+	fuseStarter *proto.Conn
+	fuseFile    *os.File
+)
+
+// startFuseDaemon sends the mounted device to the supervisor and waits
+// until fuse-overlayfs serves it.
+func startFuseDaemon(layer string, dev *os.File) error {
+	if fuseStarter == nil {
+		fuseFile = os.NewFile(fdFuse, "fuse")
+		c, err := proto.FileConn(fuseFile)
+		if err != nil {
+			return err
+		}
+		fuseStarter = c
+	}
+	if err := fuseStarter.Send(proto.FuseMount{Layer: layer}, int(dev.Fd())); err != nil {
+		return err
+	}
+	msg, files, err := fuseStarter.Recv()
+	for _, f := range files {
+		f.Close()
+	}
 	if err != nil {
-		return fmt.Errorf("create memfd: %w", err)
+		return err
 	}
-	out := os.NewFile(uintptr(fd), "output")
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		msg := make([]byte, 4096)
-		n, _ := out.ReadAt(msg, 0)
-		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(msg[:n])))
-	}
-	return nil
+	_, err = proto.As[proto.FuseServed](msg)
+	return err
 }
 
-// fuseOverlayfsBin finds fuse-overlayfs: the child's PATH is not the
-// user's, so the usual install dirs are searched too.
-func fuseOverlayfsBin() string {
-	if p, err := exec.LookPath("fuse-overlayfs"); err == nil {
-		return p
+// closeFuseStarter closes the fuse socket once the root is built: init and
+// its sessions never hold it.
+func closeFuseStarter() {
+	if fuseStarter == nil {
+		unix.Close(fdFuse)
+		return
 	}
-	for _, d := range []string{"/usr/local/bin", "/usr/bin", "/bin"} {
-		p := filepath.Join(d, "fuse-overlayfs")
-		if unix.Access(p, unix.X_OK) == nil {
-			return p
-		}
-	}
-	return "fuse-overlayfs"
+	fuseStarter.Close()
+	fuseFile.Close()
+	fuseStarter, fuseFile = nil, nil
 }
 
 // writeImageEtc binds the sandbox's hostname, hosts and resolv.conf over

@@ -50,6 +50,18 @@
 //	                                         serve the sandbox socket as PID 1
 //	either side: Error{Msg, Hint}, then exit
 //
+// The fuse socket (a second socketpair, fd 5 in the child), open while the
+// child builds its root, once per fuse-overlayfs mount (an image root or a
+// review overlay where native overlay is unavailable):
+//
+//	supervisor                             child
+//	                          <------------  FuseMount{Layer} + /dev/fuse fd
+//	                                         (the FUSE file system is mounted)
+//	  fuse-overlayfs on the fd, through
+//	  internal/asroot (its own user and
+//	  mount namespace, the host's pid ns)
+//	  FuseServed, or Error --------------->
+//
 // Client and init (the sandbox socket, SO_PEERCRED checked by init):
 //
 //	client                                 init (PID 1 inside)

@@ -145,7 +145,7 @@ type Mount struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 6
+const ProtocolVersion = 7
 
 // Supervisor <-> child messages, in protocol order.
 type (
@@ -179,6 +179,27 @@ type (
 		Notices []string     `json:"notices,omitempty"`
 	}
 	Go struct{}
+)
+
+// The fuse socket (child <-> supervisor, while the child builds its root):
+// the child mounts a FUSE file system on a /dev/fuse descriptor and sends
+// FuseMount with that descriptor; the supervisor starts fuse-overlayfs on
+// it outside the sandbox's namespaces and answers FuseServed, or Error.
+type (
+	FuseMount struct {
+		// Layer is which of the Spec's overlays the mount serves:
+		// FuseImage (Spec.Image) or FuseReview (Spec.Review over
+		// Spec.ProjectDir). The supervisor takes the dirs from its own
+		// Spec, never from the child.
+		Layer string `json:"layer"`
+	}
+	FuseServed struct{}
+)
+
+// FuseMount layers.
+const (
+	FuseImage  = "image"
+	FuseReview = "review"
 )
 
 // Error ends a conversation. Code is the exit status the client should use
@@ -356,6 +377,8 @@ func (NetReady) Kind() string    { return "NetReady" }
 func (NetAttached) Kind() string { return "NetAttached" }
 func (Ready) Kind() string       { return "Ready" }
 func (Go) Kind() string          { return "Go" }
+func (FuseMount) Kind() string   { return "FuseMount" }
+func (FuseServed) Kind() string  { return "FuseServed" }
 func (Error) Kind() string       { return "Error" }
 func (Spawn) Kind() string       { return "Spawn" }
 func (Warning) Kind() string     { return "Warning" }
@@ -430,6 +453,8 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"NetAttached":     decoderFor[NetAttached](),
 	"Ready":           decoderFor[Ready](),
 	"Go":              decoderFor[Go](),
+	"FuseMount":       decoderFor[FuseMount](),
+	"FuseServed":      decoderFor[FuseServed](),
 	"Error":           decoderFor[Error](),
 	"Spawn":           decoderFor[Spawn](),
 	"Warning":         decoderFor[Warning](),

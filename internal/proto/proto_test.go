@@ -34,6 +34,8 @@ func allMessages() []Message {
 		NetAttached{Lease: slirpnet.Lease{Dev: "tap0", Addr: "10.0.2.100/24", Gateway: "10.0.2.2", DNS: []string{"10.0.2.3"}, MTU: 65520}},
 		Ready{Trace: []trace.Span{{Proc: "child", Name: "rootfs", Start: 1, End: 2}}},
 		Go{},
+		FuseMount{Layer: FuseReview},
+		FuseServed{},
 		Error{Msg: "newuidmap failed", Hint: "apt-get install uidmap", Code: 125},
 		typicalSpawn(),
 		Spawn{Shell: true, ShellHint: "/bin/zsh", Login: true, Env: []string{}, Cwd: "/", TTY: true, Rows: 50, Cols: 132},

@@ -235,6 +235,12 @@ func (s *supervisor) startChild() error {
 	if err != nil {
 		return err
 	}
+	fuseEnd, fuseChildEnd, err := proto.Socketpair()
+	if err != nil {
+		parentEnd.Close()
+		childEnd.Close()
+		return err
+	}
 	lnFile, err := s.ln.File()
 	if err != nil {
 		return fmt.Errorf("pass sandbox socket: %w", err)
@@ -247,7 +253,7 @@ func (s *supervisor) startChild() error {
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"devbox-init"},
 		Env:        childEnv(),
-		ExtraFiles: []*os.File{childEnd, lnFile},
+		ExtraFiles: []*os.File{childEnd, lnFile, fuseChildEnd},
 		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags:  cloneFlags(s.spec.Network),
@@ -272,13 +278,22 @@ func (s *supervisor) startChild() error {
 	}()
 	err = <-started
 	childEnd.Close()
+	fuseChildEnd.Close()
 	lnFile.Close()
 	stderr.Close()
 	exe.Close()
 	if err != nil {
 		parentEnd.Close()
+		fuseEnd.Close()
 		return startError(err)
 	}
+	fuse, err := proto.FileConn(fuseEnd)
+	fuseEnd.Close()
+	if err != nil {
+		parentEnd.Close()
+		return err
+	}
+	go s.serveFuse(fuse)
 	s.parent, err = proto.FileConn(parentEnd)
 	parentEnd.Close()
 	return err

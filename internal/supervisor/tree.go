@@ -37,7 +37,7 @@ func makeWritable(dir string) {
 // Ops are the operations this package runs inside a user namespace (see
 // internal/asroot): there, the user's root owns every mapped id.
 func Ops() map[string]asroot.Op {
-	return map[string]asroot.Op{"remove-tree": removeTreeInNS}
+	return map[string]asroot.Op{"remove-tree": removeTreeInNS, "fuse-overlayfs": fuseOverlayInNS}
 }
 
 func removeTreeInNS(arg json.RawMessage) (any, error) {
