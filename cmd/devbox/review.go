@@ -75,8 +75,9 @@ func newDiffCmd(a *app) *cobra.Command {
 		Short: "Show what a review-mode sandbox changed in its project",
 		Long: `Show what a sandbox in review mode (--review, project = "review") changed
 against the real project: added, modified and deleted files, replaced
-directories, mode and symlink changes. Text files get a unified diff,
-binaries one line. Only the sandbox's own layer is walked, so the project's
+directories, mode, owner and symlink changes. Text files get a unified
+diff, binaries one line. Owners are the host's uid:gid: the sandbox's uid
+1000 shows as the subordinate id it maps to. Only the sandbox's own layer is walked, so the project's
 size does not matter, and it needs no git. It works while the sandbox runs
 (a file being written shows as it is now).`,
 		Example: "  devbox diff\n  devbox diff --stat\n  devbox diff src/ README.md\n  devbox diff myproj --json | jq -r '.changes[].path'",
@@ -125,7 +126,9 @@ real project, and take it out of the sandbox's layer.
 
 Each file is written beside the old one and renamed over it, with the owner,
 mode and modification time it has in the sandbox, so a killed apply leaves
-every file old or new. Deletions are real deletions.
+every file old or new. Deletions are real deletions. A file the sandbox gave another owner
+(a chown inside) gets that owner, one of your subordinate ids, which your own
+account cannot then chown or chmod: apply says so for each.
 
 A change whose real file changed since the sandbox first copied it (or that
 the host created meanwhile) is a conflict: it is listed with both versions'
@@ -172,6 +175,9 @@ changes to the layers of a mounted overlay.`,
 func printApply(a *app, res review.ApplyResult) {
 	for _, p := range res.Applied {
 		fmt.Fprintf(a.stdout, "applied %s\n", p)
+		if o, ok := res.Owned[p]; ok {
+			fmt.Fprintf(a.stderr, "devbox: %s now belongs to %s, one of your subordinate ids, as it did in the sandbox: your own account cannot change its mode or owner; 'devbox run --user root -- chown 0:0 %s' in a sandbox that binds the project makes it yours again\n", p, o, p)
+		}
 	}
 	for _, p := range res.Protected {
 		fmt.Fprintf(a.stderr, "devbox: skipped %s: a protected path (it can run code or configure tools on the host); 'devbox apply --include-protected %s' applies it after you read 'devbox diff %s'\n", p, p, p)

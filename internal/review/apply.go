@@ -45,6 +45,10 @@ type ApplyResult struct {
 	Protected []string   `json:"protected,omitempty"` // skipped: protected paths
 	Unapplied []string   `json:"unapplied,omitempty"` // skipped: devices, fifos and sockets
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	// Owned are the applied entries whose owner is not the user's own
+	// (path -> "uid:gid" in the host's ids): apply gives them the owner
+	// they have in the sandbox, a subordinate id of the user's.
+	Owned map[string]string `json:"owned,omitempty"`
 }
 
 // ErrConflicts is returned, with the result listing them, when conflicts
@@ -112,7 +116,7 @@ func (o ApplyOptions) plan(sel []Change, base Baseline, res *ApplyResult) ([]Cha
 			res.Unapplied = append(res.Unapplied, c.Path)
 			continue
 		}
-		if c.Kind != Deleted && !sameOwner(c.upper.info) && os.Getuid() != 0 {
+		if c.Kind != Deleted && os.Getuid() != 0 && !(sameOwner(c.upper.info) && o.ownReal(c.Path)) {
 			return nil, ErrNeedsRoot
 		}
 		if !o.Force {
@@ -128,6 +132,17 @@ func (o ApplyOptions) plan(sel []Change, base Baseline, res *ApplyResult) ([]Cha
 		plan = append(plan, c)
 	}
 	return plan, nil
+}
+
+// ownReal says whether the real entry at rel is absent or the caller's:
+// apply changes the owner and mode of an existing entry in place, which
+// only its owner (or the namespace's root) may.
+func (o ApplyOptions) ownReal(rel string) bool {
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(o.Project, rel), &st); err != nil {
+		return true
+	}
+	return sameOwner(st)
 }
 
 // conflict checks one change against the baseline.
@@ -224,6 +239,10 @@ func (o ApplyOptions) describeUpper(c Change) string {
 	return describe(filepath.Join(o.Layer.Upper(), c.upper.phys))
 }
 
+// tempPrefix starts the name of every file apply writes beside a target
+// before renaming it over it.
+const tempPrefix = ".devbox-apply-"
+
 // applier writes changes into the project.
 type applier struct {
 	ApplyOptions
@@ -242,11 +261,21 @@ func (a *applier) run(plan []Change, res *ApplyResult) error {
 		}
 	}
 	sort.Slice(dels, func(i, j int) bool { return dels[i].Path > dels[j].Path })
+	ids, err := readIDMaps()
+	if err != nil {
+		return err
+	}
 	for _, c := range append(dels, rest...) {
 		if err := a.one(c); err != nil {
 			return fmt.Errorf("apply %s (applied before it: %d changes): %w", c.Path, len(res.Applied), err)
 		}
 		res.Applied = append(res.Applied, c.Path)
+		if o := ids.owner(c.upper.info.Uid, c.upper.info.Gid); c.Kind != Deleted && o != ids.own() {
+			if res.Owned == nil {
+				res.Owned = map[string]string{}
+			}
+			res.Owned[c.Path] = o
+		}
 	}
 	sort.Slice(a.dirModes, func(i, j int) bool { return a.dirModes[i].Path > a.dirModes[j].Path })
 	for _, c := range a.dirModes {
@@ -277,7 +306,7 @@ func (a *applier) one(c Change) error {
 		}
 		a.dirModes = append(a.dirModes, c)
 		return nil
-	case c.Kind == ModeOnly:
+	case c.Kind == ModeOnly || c.Kind == OwnerOnly:
 		return a.setMeta(dst, c.upper.info, false)
 	}
 	if err := a.parents(c.Path); err != nil {
@@ -326,7 +355,7 @@ func (a *applier) replaceFile(src, dst string, st unix.Stat_t) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".devbox-apply-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
 	if err != nil {
 		return err
 	}
@@ -352,7 +381,7 @@ func (a *applier) replaceSymlink(src, dst string, st unix.Stat_t) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".devbox-apply-%d-%s", os.Getpid(), filepath.Base(dst)))
+	tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf("%s%d-%s", tempPrefix, os.Getpid(), filepath.Base(dst)))
 	os.Remove(tmp)
 	if err := os.Symlink(target, tmp); err != nil {
 		return err
@@ -371,10 +400,17 @@ func (a *applier) replaceSymlink(src, dst string, st unix.Stat_t) error {
 // setMeta gives p the upper entry's owner and mode (chown first: it
 // clears set-id bits), and its times when withTimes.
 func (a *applier) setMeta(p string, st unix.Stat_t, withTimes bool) error {
-	if !sameOwner(st) {
+	var cur unix.Stat_t
+	if err := unix.Lstat(p, &cur); err != nil {
+		return &os.PathError{Op: "lstat", Path: p, Err: err}
+	}
+	if cur.Uid != st.Uid || cur.Gid != st.Gid {
 		if err := unix.Lchown(p, int(st.Uid), int(st.Gid)); err != nil {
 			return &os.PathError{Op: "chown", Path: p, Err: err}
 		}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return nil // a link has no mode of its own; chmod would follow it
 	}
 	if err := unix.Chmod(p, st.Mode&0o7777); err != nil {
 		return &os.PathError{Op: "chmod", Path: p, Err: err}

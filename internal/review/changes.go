@@ -21,6 +21,9 @@ const (
 	Deleted  = "deleted"
 	Replaced = "replaced" // a directory the sandbox emptied and refilled: entries not listed are gone
 	ModeOnly = "mode"
+	// OwnerOnly is a change of owner alone; with the mode too it is
+	// ModeOnly, with Owner set.
+	OwnerOnly = "owner"
 )
 
 // Entry types.
@@ -34,7 +37,9 @@ const (
 // Change is one difference between the sandbox's view of the project and
 // the real project. Type is the sandbox's entry (the real one's for a
 // deletion); OldType is set when the type changed. Modes are octal
-// permission bits, set when they differ or the entry is new.
+// permission bits, set when they differ or the entry is new. Owners are
+// "uid:gid" in the host's ids (owner.go), set when they differ, and for a
+// new entry when it is not the user's own.
 type Change struct {
 	Path      string `json:"path"`
 	Kind      string `json:"kind"`
@@ -42,6 +47,8 @@ type Change struct {
 	OldType   string `json:"old_type,omitempty"`
 	Mode      string `json:"mode,omitempty"`
 	OldMode   string `json:"old_mode,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+	OldOwner  string `json:"old_owner,omitempty"`
 	Target    string `json:"target,omitempty"`
 	OldTarget string `json:"old_target,omitempty"`
 	Binary    bool   `json:"binary,omitempty"`
@@ -62,6 +69,10 @@ func Changes(project, upper string) ([]Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the review layer %s: %w", upper, err)
 	}
+	ids, err := readIDMaps()
+	if err != nil {
+		return nil, err
+	}
 	var out []Change
 	opaque := map[string]bool{}
 	for _, n := range nodes {
@@ -72,7 +83,7 @@ func Changes(project, upper string) ([]Change, error) {
 		if n.opaque {
 			opaque[n.rel] = true
 		}
-		cs, err := compare(project, upper, n)
+		cs, err := compare(project, upper, n, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +108,7 @@ func hasAncestor(p string, set map[string]bool) bool {
 // compare returns the changes one upper entry makes: none, one, or for an
 // opaque directory over a real one, the replacement and the real entries
 // it hides.
-func compare(project, upper string, n node) ([]Change, error) {
+func compare(project, upper string, n node, ids idMaps) ([]Change, error) {
 	realPath := filepath.Join(project, n.rel)
 	var rst unix.Stat_t
 	err := unix.Lstat(realPath, &rst)
@@ -115,16 +126,21 @@ func compare(project, upper string, n node) ([]Change, error) {
 	switch {
 	case !exists:
 		c.Kind = Added
+		if o := ids.owner(n.info.Uid, n.info.Gid); o != ids.own() {
+			c.Owner = o
+		}
 	case typeOf(rst.Mode) != c.Type:
 		c.Kind, c.OldType, c.OldMode = Modified, typeOf(rst.Mode), perm(rst.Mode)
+		c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
 		if c.OldType == TypeSymlink {
 			if c.OldTarget, err = os.Readlink(realPath); err != nil {
 				return nil, err
 			}
 		}
 	case n.kind == nodeDir && n.opaque:
-		return replacedDir(project, upper, n, rst)
+		return replacedDir(project, upper, n, rst, ids)
 	default:
+		c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
 		return sameType(realPath, filepath.Join(upper, n.rel), n, rst, c)
 	}
 	return finish(filepath.Join(upper, n.rel), c)
@@ -152,11 +168,14 @@ func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change) ([]
 			c.Kind, c.OldTarget = Modified, oldT
 		}
 	}
-	if c.Kind == "" && !modeDiffers {
-		return nil, nil
-	}
-	if c.Kind == "" {
+	switch {
+	case c.Kind != "":
+	case modeDiffers:
 		c.Kind = ModeOnly
+	case c.Owner != "":
+		c.Kind = OwnerOnly
+	default:
+		return nil, nil
 	}
 	if modeDiffers {
 		c.OldMode = perm(rst.Mode)
@@ -191,8 +210,9 @@ func finish(upperPath string, c Change) ([]Change, error) {
 // replacedDir lists an opaque upper directory over a real one: the
 // replacement itself, and a deletion for each real entry the upper layer
 // has no entry for (the sandbox's own entries are compared on their own).
-func replacedDir(project, upper string, n node, rst unix.Stat_t) ([]Change, error) {
+func replacedDir(project, upper string, n node, rst unix.Stat_t, ids idMaps) ([]Change, error) {
 	c := Change{Path: n.rel, Kind: Replaced, Type: TypeDir}
+	c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
 	if perm(rst.Mode) != perm(n.info.Mode) {
 		c.Mode, c.OldMode = perm(n.info.Mode), perm(rst.Mode)
 	}
@@ -217,6 +237,15 @@ func replacedDir(project, upper string, n node, rst unix.Stat_t) ([]Change, erro
 		out = append(out, Change{Path: rel, Kind: Deleted, Type: typeOf(st.Mode), OldMode: perm(st.Mode)})
 	}
 	return out, nil
+}
+
+// ownerChange is the upper entry's owner and the real one's when they
+// differ, else two empty strings.
+func ownerChange(ids idMaps, upper, real unix.Stat_t) (string, string) {
+	if upper.Uid == real.Uid && upper.Gid == real.Gid {
+		return "", ""
+	}
+	return ids.owner(upper.Uid, upper.Gid), ids.owner(real.Uid, real.Gid)
 }
 
 func typeOf(mode uint32) string {

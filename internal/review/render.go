@@ -58,10 +58,16 @@ func writeOne(w io.Writer, project, upper string, c Change) error {
 		fmt.Fprintf(w, "old mode %s\nnew mode %s\n", c.OldMode, c.Mode)
 	}
 	switch {
+	case c.OldOwner != "":
+		fmt.Fprintf(w, "old owner %s\nnew owner %s\n", c.OldOwner, c.Owner)
+	case c.Owner != "":
+		fmt.Fprintf(w, "owner %s\n", c.Owner)
+	}
+	switch {
 	case c.Kind == Replaced:
 		fmt.Fprintf(w, "replaced directory: the sandbox emptied it; entries not listed below it are deleted\n")
 		return nil
-	case c.Type == TypeDir || c.Kind == ModeOnly || c.Type == TypeOther && c.Kind != Deleted:
+	case c.Type == TypeDir || c.Kind == ModeOnly || c.Kind == OwnerOnly || c.Type == TypeOther && c.Kind != Deleted:
 		return nil
 	case c.Type == TypeSymlink || c.OldType == TypeSymlink:
 		return writeLinks(w, project, upper, c)
@@ -141,13 +147,13 @@ func sideContent(root, rel string, want bool) ([]byte, int64, error) {
 }
 
 // WriteStat writes one line per change and a summary: the kind's letter
-// (A added, M modified, D deleted, R replaced, m mode), the path, and what
-// changed for links, types and modes.
+// (A added, M modified, D deleted, R replaced, m mode, o owner), the path,
+// and what changed for links, types, modes and owners.
 func WriteStat(w io.Writer, changes []Change) {
 	counts := map[string]int{}
 	for _, c := range changes {
 		counts[c.Kind]++
-		letter := map[string]string{Added: "A", Modified: "M", Deleted: "D", Replaced: "R", ModeOnly: "m"}[c.Kind]
+		letter := map[string]string{Added: "A", Modified: "M", Deleted: "D", Replaced: "R", ModeOnly: "m", OwnerOnly: "o"}[c.Kind]
 		p := c.Path
 		if c.Type == TypeDir {
 			p += "/"
@@ -158,6 +164,12 @@ func WriteStat(w io.Writer, changes []Change) {
 		}
 		if c.OldMode != "" && c.Mode != "" {
 			notes = append(notes, c.OldMode+" -> "+c.Mode)
+		}
+		switch {
+		case c.OldOwner != "":
+			notes = append(notes, "owner "+c.OldOwner+" -> "+c.Owner)
+		case c.Owner != "":
+			notes = append(notes, "owner "+c.Owner)
 		}
 		if c.Target != "" {
 			notes = append(notes, "-> "+c.Target)
@@ -174,8 +186,8 @@ func WriteStat(w io.Writer, changes []Change) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "%d changes: %d added, %d modified, %d deleted, %d replaced, %d mode only\n",
-		len(changes), counts[Added], counts[Modified], counts[Deleted], counts[Replaced], counts[ModeOnly])
+	fmt.Fprintf(w, "%d changes: %d added, %d modified, %d deleted, %d replaced, %d mode only, %d owner only\n",
+		len(changes), counts[Added], counts[Modified], counts[Deleted], counts[Replaced], counts[ModeOnly], counts[OwnerOnly])
 }
 
 // DiffOptions are one devbox diff: the changes below Paths, in Format

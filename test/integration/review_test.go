@@ -153,6 +153,8 @@ type diffChange struct {
 	OldType   string `json:"old_type"`
 	Mode      string `json:"mode"`
 	OldMode   string `json:"old_mode"`
+	Owner     string `json:"owner"`
+	OldOwner  string `json:"old_owner"`
 	Target    string `json:"target"`
 	Protected bool   `json:"protected"`
 }
@@ -228,7 +230,7 @@ func TestReviewScript(t *testing.T) {
 					t.Errorf("devbox diff lacks %q:\n%s", s, text)
 				}
 			}
-			if stat := e.must("diff", "--stat", "dir2"); stat != "A dir2/\nA dir2/c\n2 changes: 2 added, 0 modified, 0 deleted, 0 replaced, 0 mode only\n" {
+			if stat := e.must("diff", "--stat", "dir2"); stat != "A dir2/\nA dir2/c\n2 changes: 2 added, 0 modified, 0 deleted, 0 replaced, 0 mode only, 0 owner only\n" {
 				t.Errorf("diff --stat dir2:\n%s", stat)
 			}
 			checkApply(t, e)
