@@ -126,7 +126,8 @@ real project, and take it out of the sandbox's layer.
 
 Each file is written beside the old one and renamed over it, with the owner,
 mode and modification time it has in the sandbox, so a killed apply leaves
-every file old or new. Deletions are real deletions. A file the sandbox gave another owner
+every file old or new; the next apply removes the temporary files a killed
+one left. Deletions are real deletions. A file the sandbox gave another owner
 (a chown inside) gets that owner, one of your subordinate ids, which your own
 account cannot then chown or chmod: apply says so for each.
 

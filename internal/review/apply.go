@@ -75,6 +75,9 @@ func Apply(o ApplyOptions) (ApplyResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := removeApplyTemps(o.Project, all); err != nil {
+		return res, err
+	}
 	all = MarkProtected(all)
 	base, err := o.Layer.ReadBaseline()
 	if err != nil {
@@ -93,6 +96,9 @@ func Apply(o ApplyOptions) (ApplyResult, error) {
 	a := applier{ApplyOptions: o}
 	if err := a.run(plan, &res); err != nil {
 		return res, err
+	}
+	if err := pruneUnchanged(o.Project, o.Layer.Upper(), o.Paths); err != nil {
+		return res, fmt.Errorf("take the applied changes out of the review layer: %w", err)
 	}
 	if err := o.leaveUpper(all, plan); err != nil {
 		return res, fmt.Errorf("take the applied changes out of the review layer: %w", err)
@@ -242,6 +248,32 @@ func (o ApplyOptions) describeUpper(c Change) string {
 // tempPrefix starts the name of every file apply writes beside a target
 // before renaming it over it.
 const tempPrefix = ".devbox-apply-"
+
+// removeApplyTemps removes what a killed apply left beside its targets:
+// its temporary files, in the real directories that hold a change. A
+// killed apply leaves every change in the layer (they leave it only when
+// all are applied), so these are all the directories it wrote in.
+func removeApplyTemps(project string, changes []Change) error {
+	dirs := map[string]bool{}
+	for _, c := range changes {
+		dirs[path.Dir(c.Path)] = true
+		if c.Type == TypeDir {
+			dirs[c.Path] = true
+		}
+	}
+	for d := range dirs {
+		ms, err := filepath.Glob(filepath.Join(project, d, tempPrefix+"*"))
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove %s, left by a killed apply: %w", m, err)
+			}
+		}
+	}
+	return nil
+}
 
 // applier writes changes into the project.
 type applier struct {
@@ -487,6 +519,44 @@ func clearedAncestor(p string, cleared map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// pruneUnchanged removes the upper layer's files, symlinks and whiteouts
+// below paths (all when empty) that change nothing: a copy equal to the
+// real entry, a whiteout of an entry already gone. An apply killed
+// partway leaves those (the entries it applied), and a copy-up that
+// changed nothing is one too; kept, they would hide the host's later
+// edits from the sandbox. Entries in opaque directories stay: they are
+// the directory's content.
+func pruneUnchanged(project, upper string, paths []string) error {
+	nodes, err := scanUpper(upper)
+	if err != nil {
+		return err
+	}
+	ids, err := readIDMaps()
+	if err != nil {
+		return err
+	}
+	opaque := map[string]bool{}
+	for _, n := range nodes {
+		if n.opaque {
+			opaque[n.rel] = true
+		}
+		if n.kind == nodeDir || n.kind == nodeOther || hasAncestor(n.rel, opaque) || len(Select([]Change{{Path: n.rel}}, paths)) == 0 {
+			continue
+		}
+		cs, err := compare(project, upper, n, ids)
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 {
+			continue
+		}
+		if err := os.Remove(filepath.Join(upper, n.phys)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // pruneUpper removes the upper layer's empty directories that are not

@@ -128,3 +128,50 @@ func TestApplyAllOrNothing(t *testing.T) {
 		t.Errorf("forced apply: %v", got)
 	}
 }
+
+// What an apply killed partway leaves: a change already in the real
+// project (its identity no longer the baseline's) and a temporary file
+// beside it. The next apply takes neither for the host's work: no
+// conflict, the temporary file gone, every change applied.
+func TestApplyAfterKilledApply(t *testing.T) {
+	f, l := applyFixture(t)
+	f.file(f.project, "d/done", "old", 0o644)
+	f.file(f.project, "d/todo", "old", 0o644)
+	f.file(f.project, "gone", "old", 0o644)
+	f.file(f.project, "host", "old", 0o644)
+	if err := RefreshBaseline(f.project, l); err != nil {
+		t.Fatal(err)
+	}
+	f.file(f.upper, "d/done", "new", 0o644)
+	f.file(f.upper, "d/todo", "new", 0o644)
+	f.file(f.upper, "host", "new", 0o644)
+	f.whiteout("gone")
+	// The killed apply: d/done renamed into place, gone deleted, a temp
+	// file left in d.
+	os.Remove(filepath.Join(f.project, "d/done"))
+	f.file(f.project, "d/done", "new", 0o644)
+	os.Remove(filepath.Join(f.project, "gone"))
+	f.file(f.project, "d/.devbox-apply-123", "ne", 0o600)
+	// The host's own edit stays a conflict.
+	os.Remove(filepath.Join(f.project, "host"))
+	f.file(f.project, "host", "host", 0o644)
+	res, err := Apply(ApplyOptions{Project: f.project, Layer: l})
+	if !errors.Is(err, ErrConflicts) || len(res.Conflicts) != 1 || res.Conflicts[0].Path != "host" {
+		t.Fatalf("apply: %v, conflicts %+v: want only host's", err, res.Conflicts)
+	}
+	if _, err := os.Lstat(filepath.Join(f.project, "d/.devbox-apply-123")); err == nil {
+		t.Error("the killed apply's temporary file is still there")
+	}
+	res, err = Apply(ApplyOptions{Project: f.project, Layer: l, Partial: true})
+	if !errors.Is(err, ErrConflicts) || !reflect.DeepEqual(res.Applied, []string{"d/todo"}) {
+		t.Fatalf("partial apply: %v, applied %v", err, res.Applied)
+	}
+	if got, want := tree(t, f.project), []string{"d", "d/done=new", "d/todo=new", "host=host"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("project %v, want %v", got, want)
+	}
+	// The entries the killed apply had applied leave the layer too: only
+	// the conflict is left.
+	if got, want := tree(t, f.upper), []string{"host=new"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("upper layer %v, want %v", got, want)
+	}
+}
