@@ -8,7 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/devbox-dev/devbox/internal/protect"
 	"golang.org/x/sys/unix"
@@ -73,27 +76,56 @@ func Changes(project, upper string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Change
+	inOpaque := make([]bool, len(nodes))
 	opaque := map[string]bool{}
-	for _, n := range nodes {
+	for i, n := range nodes {
 		if n.err != nil {
 			return nil, fmt.Errorf("read the review layer: %w", n.err)
 		}
-		inOpaque := hasAncestor(n.rel, opaque)
+		inOpaque[i] = hasAncestor(n.rel, opaque)
 		if n.opaque {
 			opaque[n.rel] = true
 		}
-		cs, err := compare(project, upper, n, ids)
-		if err != nil {
-			return nil, err
-		}
-		for i := range cs {
-			cs[i].upper, cs[i].inOpaque = n, inOpaque || cs[i].Path != n.rel
+	}
+	per, err := compareAll(project, upper, nodes, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	for i, cs := range per {
+		for j := range cs {
+			cs[j].upper, cs[j].inOpaque = nodes[i], inOpaque[i] || cs[j].Path != nodes[i].rel
 		}
 		out = append(out, cs...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// compareAll compares every node, on as many goroutines as there are
+// CPUs: the cost is system calls (a stat, two opens and reads per copied
+// file), which run in parallel. The first error by node order wins.
+func compareAll(project, upper string, nodes []node, ids idMaps) ([][]Change, error) {
+	per := make([][]Change, len(nodes))
+	errs := make([]error, len(nodes))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(nodes)/64+1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(nodes); i = int(next.Add(1) - 1) {
+				per[i], errs[i] = compare(project, upper, nodes[i], ids)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return per, nil
 }
 
 func hasAncestor(p string, set map[string]bool) bool {
@@ -279,11 +311,14 @@ func sameContent(a, b string, sizeA, sizeB int64) (bool, error) {
 		return false, &os.PathError{Op: "open", Path: b, Err: err}
 	}
 	defer unix.Close(fb)
-	n := min(sizeA+1, 64<<10) // +1: a read past the end says EOF at once
+	n := min(sizeA+1, 64<<10) // +1: a whole small file is a short chunk
 	bufA, bufB := make([]byte, n), make([]byte, n)
+	left := sizeA
 	for {
-		na, errA := readFull(fa, bufA)
-		nb, errB := readFull(fb, bufB)
+		want := int(min(left, n))
+		na, errA := readFull(fa, bufA, want)
+		nb, errB := readFull(fb, bufB, want)
+		left -= int64(na)
 		if err := errors.Join(errA, errB); err != nil {
 			return false, err
 		}
@@ -296,11 +331,14 @@ func sameContent(a, b string, sizeA, sizeB int64) (bool, error) {
 	}
 }
 
-// readFull reads until buf is full or the file ends.
-func readFull(fd int, buf []byte) (int, error) {
+// readFull reads until it has want bytes (at most len(buf)) or the file
+// ends: the size from stat says how much there is, which saves the read
+// that would return 0 at the end of every small file. A file that grows
+// meanwhile shows as it was.
+func readFull(fd int, buf []byte, want int) (int, error) {
 	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
+	for n < want {
+		m, err := unix.Read(fd, buf[n:want])
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

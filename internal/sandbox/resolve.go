@@ -14,7 +14,12 @@ import (
 
 // ListAll returns the running sandboxes and the stopped ones that have
 // data, each stopped one with DataSize, sorted by name.
-func ListAll() ([]Info, error) {
+func ListAll() ([]Info, error) { return listAll(true) }
+
+// listAll is ListAll; without sizes it does not walk the stopped
+// sandboxes' data dirs (a review layer, a home's caches), which commands
+// that only look a sandbox up do not need.
+func listAll(sizes bool) ([]Info, error) {
 	running, err := List()
 	if err != nil {
 		return nil, err
@@ -31,7 +36,11 @@ func ListAll() ([]Info, error) {
 	out := running
 	for _, m := range stored {
 		if !seen[m.Name] {
-			out = append(out, Info{Name: m.Name, Project: m.Project, Created: m.Created, State: "stopped", DataSize: dataSize(m.Name)})
+			info := Info{Name: m.Name, Project: m.Project, Created: m.Created, State: "stopped"}
+			if sizes {
+				info.DataSize = dataSize(m.Name)
+			}
+			out = append(out, info)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -87,7 +96,7 @@ func dataSize(name string) int64 {
 // a sandbox's project directory, or a unique prefix of a name. An
 // ambiguous arg lists the candidates.
 func Resolve(arg string) (string, error) {
-	all, err := ListAll()
+	all, err := listAll(false)
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +106,7 @@ func Resolve(arg string) (string, error) {
 // ResolveInfo is Resolve returning the sandbox's Info (its Project among
 // it), for commands that start it again from its project.
 func ResolveInfo(arg string) (Info, error) {
-	all, err := ListAll()
+	all, err := listAll(false)
 	if err != nil {
 		return Info{}, err
 	}

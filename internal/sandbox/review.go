@@ -32,7 +32,7 @@ func HasReview(name string) bool {
 // FindReview returns sandbox name's review layer; a sandbox that never
 // ran in review mode is an error that says how to start one.
 func FindReview(name string) (Review, error) {
-	all, err := ListAll()
+	all, err := listAll(false)
 	if err != nil {
 		return Review{}, err
 	}
