@@ -239,8 +239,21 @@ func nativeOverLower(lower, upper string) error {
 	if err := unix.Statfs(lower, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", lower, err)
 	}
-	if name, bad := badUpperFS[int64(st.Type)]; bad {
+	if name := StackedLowerFS(int64(st.Type)); name != "" {
 		return fmt.Errorf("the project %s is on %s, which devbox does not stack native overlay on", lower, name)
 	}
 	return NativeOverlay(upper)
+}
+
+// StackedLowerFS names the file system of statfs type fsType when native
+// overlay is not stacked on a lower dir there, else "". overlayfs (a
+// container's root): the kernel stacks overlays two deep at most, so a
+// project on an overlay over another fails to mount (Linux 6.18 mounts one
+// over a single overlay in a user namespace, which a forced
+// DEVBOX_STORAGE_DRIVER=overlay uses); NFS, CIFS, SMB2 and FUSE: remote or
+// user-space file systems, whose entries can change under the overlay
+// without its knowing; eCryptfs: its own stacking. fuse-overlayfs reads the
+// project through plain system calls and takes all of these.
+func StackedLowerFS(fsType int64) string {
+	return badUpperFS[fsType]
 }

@@ -90,3 +90,26 @@ func TestChooseOverlay(t *testing.T) {
 		t.Error("a missing project chose native overlay")
 	}
 }
+
+func TestStackedLowerFS(t *testing.T) {
+	for _, tc := range []struct {
+		magic int64
+		want  string
+	}{
+		{0x794c7630, "overlayfs"},
+		{0x6969, "NFS"},
+		{0x65735546, "FUSE"},
+		{0xff534d42, "CIFS"},
+		{0xfe534d42, "SMB2"},
+		{0xf15f, "eCryptfs"},
+		{0xef53, ""},     // ext4
+		{0x58465342, ""}, // xfs
+		{0x9123683e, ""}, // btrfs
+		{0x01021994, ""}, // tmpfs
+		{0x2fc12fc1, ""}, // zfs
+	} {
+		if got := StackedLowerFS(tc.magic); got != tc.want {
+			t.Errorf("StackedLowerFS(%#x) = %q, want %q", tc.magic, got, tc.want)
+		}
+	}
+}
