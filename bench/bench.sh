@@ -155,6 +155,10 @@ for s in json.load(sys.stdin) or []:
 	# 1b. join a strict sandbox (issue 11: at most 1.2x the join above).
 	strict_join
 
+	# 1c. review mode (issue 17): go test through the overlay vs the bind,
+	# and devbox diff over 10,000 files copied up unchanged.
+	review_lines
+
 	# 2. cold throwaway sandbox (the warm one keeps running; --rm has its own),
 	# without and with the default network: the difference is the network's
 	# setup cost.
@@ -576,6 +580,44 @@ strict_join() {
 	(cd "$sp" && "$DEVBOX" run --idle-timeout 10m -- true) || { echo "join-strict failed: could not start the strict sandbox" >>"$WORK/out/status.txt"; return 0; }
 	(cd "$sp" && hf join-strict "$FAST_RUNS" "$DEVBOX" run -- true)
 	(cd "$sp" && "$DEVBOX" stop >/dev/null 2>&1) || true
+}
+
+# review_lines: issue 17's targets. A module of Go standard library
+# packages (with their tests; none imports internal/) in one project,
+# tested with `go test ./...` in a running sandbox with the plain bind and
+# in one in review mode (GOFLAGS=-count=1: the tests run every time; the
+# build cache in each sandbox's home is warm from hyperfine's warmup). Then
+# devbox diff of a review sandbox that copied 10,000 files up without
+# changing them (chmod to the same mode): diff compares every one with the
+# real file and lists nothing.
+REVIEW_PKGS="container/list container/ring encoding/csv text/tabwriter encoding/hex encoding/base32 html text/template/parse"
+review_lines() {
+	local mp=$WORK/proj-review-go dp=$WORK/proj-review-diff goroot p i
+	goroot=$(go env GOROOT) || { echo "review lines failed: no go in PATH" >>"$WORK/out/status.txt"; return 0; }
+	mkdir -p "$mp"
+	printf 'module benchmod\n\ngo %s\n' "$(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1/')" >"$mp/go.mod"
+	for p in $REVIEW_PKGS; do
+		mkdir -p "$mp/$p"
+		cp "$goroot/src/$p"/*.go "$mp/$p/"
+	done
+	local gotest=(env GOFLAGS=-count=1 go test ./...)
+	(cd "$mp" && "$DEVBOX" run --name bench-bind --idle-timeout 10m -- "${gotest[@]}" >/dev/null &&
+		"$DEVBOX" run --name bench-review --review --idle-timeout 10m -- "${gotest[@]}" >/dev/null) ||
+		{ echo "review go test lines failed: a sandbox could not run go test" >>"$WORK/out/status.txt"; return 0; }
+	STOP_SANDBOXES+=(bench-bind bench-review)
+	(cd "$mp" && hfrun review-gotest-bind "$DEVBOX run --name bench-bind -- ${gotest[*]}" --warmup 2 --min-runs 10 &&
+		hfrun review-gotest-review "$DEVBOX run --name bench-review --review -- ${gotest[*]}" --warmup 2 --min-runs 10)
+	(cd "$mp" && "$DEVBOX" stop bench-bind >/dev/null 2>&1 && "$DEVBOX" stop bench-review >/dev/null 2>&1) || true
+
+	mkdir -p "$dp"
+	for i in $(seq 0 99); do
+		mkdir -p "$dp/d$i"
+		for p in $(seq 0 99); do printf 'file %d of dir %d\n' "$p" "$i" >"$dp/d$i/f$p"; done
+	done
+	(cd "$dp" && "$DEVBOX" run --review --idle-timeout 10m -- sh -c 'find . -type f -exec chmod 0644 {} +') ||
+		{ echo "review diff line failed: the review sandbox could not copy the files up" >>"$WORK/out/status.txt"; return 0; }
+	(cd "$dp" && hf review-diff "$FAST_RUNS" "$DEVBOX" diff)
+	(cd "$dp" && "$DEVBOX" stop >/dev/null 2>&1) || true
 }
 
 # strict_download: a 1 GiB HTTP download from a loopback server, through

@@ -26,6 +26,9 @@ LINES = [
     ("cold-image", "`devbox run --rm --network none --image REG/devbox-bench-busybox:1 -- true` (cold, image)"),
     ("join-image", "`devbox run -- true` (running image sandbox)"),
     ("join-strict", "`devbox run -- true` (running sandbox, security = \"strict\")"),
+    ("review-gotest-bind", "`devbox run -- env GOFLAGS=-count=1 go test ./...` (running sandbox, a module of 8 std packages, plain bind)"),
+    ("review-gotest-review", "`devbox run --review -- env GOFLAGS=-count=1 go test ./...` (the same module, running sandbox in review mode)"),
+    ("review-diff", "`devbox diff` (review sandbox, 10,000 files copied up unchanged)"),
     ("pull-devbox-busybox", "`devbox image pull REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-podman-busybox", "`podman pull --tls-verify=false REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-devbox-big", "`devbox image pull REG/devbox-bench-busybox-big:1` (empty store)"),
@@ -47,6 +50,9 @@ COLD_BWRAP_MAX = 3.0
 COLD_NET_ROOTLESSKIT_MAX = 0.75
 JOIN_FLOOR_MAX = 1.25
 IDLE_PSS_MAX_MIB = 5.0
+# issue 17
+REVIEW_GOTEST_MAX = 1.1
+REVIEW_DIFF_MAX_MS = 100.0
 
 # iperf3 lines: key, what, command. "fwd" is iperf3's default direction (the
 # client sends), "rev" is -R.
@@ -249,6 +255,16 @@ def strict_rows(d, med):
     return rows
 
 
+def review_rows(med):
+    """Issue 17's targets: go test through the review overlay against the
+    plain bind, and devbox diff of 10,000 unchanged copied-up files."""
+    d = med("review-diff")
+    return [ratio_row("`go test ./...`, review mode / plain bind (medians)", med("review-gotest-review"),
+                      med("review-gotest-bind"), REVIEW_GOTEST_MAX),
+            ("`devbox diff`, 10,000 files copied up unchanged (median)", f"{d:.1f} ms" if d is not None else "–",
+             f"≤ {REVIEW_DIFF_MAX_MS:g} ms", verdict(None if d is None else d <= REVIEW_DIFF_MAX_MS))]
+
+
 def start_sections(w, d):
     """Burst, idle memory of ten, baseline comparison and trace breakdown."""
     bursts = [(k, load(d, f"burst-{k}.json")) for k in ("devbox", "podman")]
@@ -442,6 +458,7 @@ def main():
                          f"≥ {lim:g}×", verdict(None if r is None else r >= lim)))
     rows += issue15_rows(d, med)
     rows += strict_rows(d, med)
+    rows += review_rows(med)
     rows += image_rows(med, pod)
     sizes = {**(load(d, "size.json") or {}), **(load(d, "size-init.json") or {})}
     if sizes.get("devbox"):
