@@ -28,7 +28,8 @@ LINES = [
     ("join-strict", "`devbox run -- true` (running sandbox, security = \"strict\")"),
     ("review-gotest-bind", "`devbox run -- env GOFLAGS=-count=1 go test ./...` (running sandbox, a module of 8 std packages, plain bind)"),
     ("review-gotest-review", "`devbox run --review -- env GOFLAGS=-count=1 go test ./...` (the same module, running sandbox in review mode)"),
-    ("review-diff", "`devbox diff` (review sandbox, 10,000 files copied up unchanged)"),
+    ("review-diff", "`devbox diff` (review sandbox that read a 10,000-file project and changed nothing)"),
+    ("review-diff-copied", "`devbox diff` (the same, once all 10,000 files were copied up unchanged)"),
     ("pull-devbox-busybox", "`devbox image pull REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-podman-busybox", "`podman pull --tls-verify=false REG/devbox-bench-busybox:1` (empty store)"),
     ("pull-devbox-big", "`devbox image pull REG/devbox-bench-busybox-big:1` (empty store)"),
@@ -257,12 +258,15 @@ def strict_rows(d, med):
 
 def review_rows(med):
     """Issue 17's targets: go test through the review overlay against the
-    plain bind, and devbox diff of 10,000 unchanged copied-up files."""
-    d = med("review-diff")
-    return [ratio_row("`go test ./...`, review mode / plain bind (medians)", med("review-gotest-review"),
-                      med("review-gotest-bind"), REVIEW_GOTEST_MAX),
-            ("`devbox diff`, 10,000 files copied up unchanged (median)", f"{d:.1f} ms" if d is not None else "–",
-             f"≤ {REVIEW_DIFF_MAX_MS:g} ms", verdict(None if d is None else d <= REVIEW_DIFF_MAX_MS))]
+    plain bind, and devbox diff of 10,000 unchanged files, read and copied up."""
+    rows = [ratio_row("`go test ./...`, review mode / plain bind (medians)", med("review-gotest-review"),
+                      med("review-gotest-bind"), REVIEW_GOTEST_MAX)]
+    for key, what in (("review-diff", "10,000 unchanged files"),
+                      ("review-diff-copied", "10,000 files copied up unchanged (each compared)")):
+        d = med(key)
+        rows.append((f"`devbox diff`, {what} (median)", f"{d:.1f} ms" if d is not None else "–",
+                     f"≤ {REVIEW_DIFF_MAX_MS:g} ms", verdict(None if d is None else d <= REVIEW_DIFF_MAX_MS)))
+    return rows
 
 
 def start_sections(w, d):
