@@ -585,12 +585,14 @@ strict_join() {
 # review_lines: issue 17's targets. A module of Go standard library
 # packages (with their tests; none imports internal/) in one project,
 # tested with `go test ./...` in a running sandbox with the plain bind and
-# in one in review mode (GOFLAGS=-count=1: the tests run every time; the
+# in one in review mode, alternately, REVIEW_GO_RUNS times each
+# (GOFLAGS=-count=1: the tests run every time; the
 # build cache in each sandbox's home is warm from hyperfine's warmup). Then
 # devbox diff of a review sandbox of a 10,000-file project that read every
 # file and changed none; and again once it copied all 10,000 up without
 # changing them (chmod to the same mode), the worst case, where diff
 # compares every one with the real file and lists nothing.
+REVIEW_GO_RUNS=20
 REVIEW_PKGS="container/list container/ring encoding/csv text/tabwriter encoding/hex encoding/base32 html text/template/parse"
 review_lines() {
 	local mp=$WORK/proj-review-go dp=$WORK/proj-review-diff goroot p i
@@ -606,8 +608,10 @@ review_lines() {
 		"$DEVBOX" run --name bench-review --review --idle-timeout 10m -- "${gotest[@]}" >/dev/null) ||
 		{ echo "review go test lines failed: a sandbox could not run go test" >>"$WORK/out/status.txt"; return 0; }
 	STOP_SANDBOXES+=(bench-bind bench-review)
-	(cd "$mp" && hfrun review-gotest-bind "$DEVBOX run --name bench-bind -- ${gotest[*]}" --warmup 2 --min-runs 10 &&
-		hfrun review-gotest-review "$DEVBOX run --name bench-review --review -- ${gotest[*]}" --warmup 2 --min-runs 10)
+	# Alternately (bench/alternate.py), so load on the machine falls on both.
+	(cd "$mp" && python3 "$WORK/alternate.py" "$REVIEW_GO_RUNS" "$WORK/out/alt-review-gotest.json" \
+		bind "$DEVBOX run --name bench-bind -- ${gotest[*]}" review "$DEVBOX run --name bench-review --review -- ${gotest[*]}" >&2) ||
+		echo "review go test lines failed (see alt-review-gotest.json)" >>"$WORK/out/status.txt"
 	(cd "$mp" && "$DEVBOX" stop bench-bind >/dev/null 2>&1 && "$DEVBOX" stop bench-review >/dev/null 2>&1) || true
 
 	mkdir -p "$dp"
