@@ -59,7 +59,7 @@ func init() {
 // Main runs the child and returns the process exit status.
 func Main() int {
 	// Inherited fds are not close-on-exec; sessions must never see them.
-	// Any fd past the two devbox passes is a stray from whoever started the
+	// Any fd past the three devbox passes is a stray from whoever started the
 	// supervisor: stage one's exec closes it, so init never holds it.
 	fds.CloseOnExecFrom(fdFuse + 1)
 	unix.CloseOnExec(fdParent)
