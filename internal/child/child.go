@@ -83,8 +83,9 @@ func Main() int {
 	return 0
 }
 
-// awaitIDs runs in the new user namespace before its id maps exist: it
-// says Hello and waits for the supervisor to map ids. The process holds
+// awaitIDs runs in the new user namespace, whose id maps the supervisor
+// writes while this process execs (they may or may not exist yet): it
+// says Hello and waits for IDMapped. The process holds
 // every capability in the namespace from the start: the supervisor raised
 // them as ambient capabilities (supervisor.childCaps), which execve keeps
 // for a uid the namespace did not map yet. Once mapped, it is uid 0.

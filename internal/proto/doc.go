@@ -31,8 +31,10 @@
 //	supervisor (host)                      child (new user/mount/pid/... ns)
 //	  start devbox-init (memfd copy)
 //	  with CLONE_NEW*, ambient caps ------>
-//	                          <------------  Hello        in userns, unmapped, caps kept as ambient
-//	  newuidmap/newgidmap <pid>
+//	  newuidmap/newgidmap <pid>,             exec, caps kept (as ambient ones
+//	  beside the child's exec                if the maps are not written yet)
+//	                          <------------  Hello
+//	  (maps written)
 //	  IDMapped  -------------------------->
 //	                                         now uid 0 with caps; ambient set cleared
 //	                          <------------  UserNSReady

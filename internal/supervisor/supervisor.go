@@ -79,6 +79,9 @@ type supervisor struct {
 	cmd    *exec.Cmd
 	parent *proto.Conn
 	exited chan error
+	// mapped gets the outcome of the child's id maps, which are written
+	// while the child execs (mapIDs).
+	mapped chan error
 	plan   userns.Plan
 	// cgroup is the sandbox's group (nil when not delegated); cgroupFD is
 	// its directory, for CLONE_INTO_CGROUP.
@@ -277,6 +280,9 @@ func (s *supervisor) startChild() error {
 		s.exited <- s.cmd.Wait()
 	}()
 	err = <-started
+	if err == nil {
+		s.mapIDs(s.cmd.Process.Pid)
+	}
 	childEnd.Close()
 	fuseChildEnd.Close()
 	lnFile.Close()
@@ -297,6 +303,22 @@ func (s *supervisor) startChild() error {
 	s.parent, err = proto.FileConn(parentEnd)
 	parentEnd.Close()
 	return err
+}
+
+// mapIDs writes the child's id maps (newuidmap and newgidmap, or the
+// files) while the child execs and starts its runtime, rather than after
+// its Hello: a new user namespace's maps can be written once the process
+// is in it, and the child needs them only once it reads IDMapped. It holds
+// every capability either way: as ambient ones through an exec that finds
+// its uid unmapped, as uid 0 through one that finds it mapped.
+func (s *supervisor) mapIDs(pid int) {
+	s.mapped = make(chan error, 1)
+	go func() {
+		end := trace.Begin("id maps (beside the child's exec)")
+		err := s.plan.MapFromParent(pid)
+		end()
+		s.mapped <- err
+	}()
 }
 
 func cloneFlags(network slirpnet.Driver) uintptr {
@@ -334,8 +356,8 @@ func (s *supervisor) handshake() error {
 		return hint.Wrap(fmt.Errorf("%s speaks protocol %d, this devbox %d: they come from different builds", InitName, hello.Version, proto.ProtocolVersion),
 			"reinstall both from one checkout: ./install.sh")
 	}
-	end = trace.Begin("id maps")
-	err = s.plan.MapFromParent(s.cmd.Process.Pid)
+	end = trace.Begin("wait for the id maps")
+	err = <-s.mapped
 	end()
 	if err != nil {
 		return err
@@ -560,8 +582,9 @@ func childEnv() []string {
 // childCaps are the capabilities the child keeps through its exec as
 // ambient ones: all of them, as its new user namespace grants (a new
 // namespace starts with the full bounding set, whatever the supervisor's).
-// The child is created with every capability in that namespace but execs
-// before the supervisor maps its ids, and execve would drop them for an
-// unmapped uid; ambient capabilities survive it, which saves the child a
-// second exec. The child clears them before it starts anything.
+// The child is created with every capability in that namespace but may
+// exec before the supervisor has mapped its ids (mapIDs runs beside the
+// exec), and execve would drop them for an unmapped uid; ambient
+// capabilities survive it, which saves the child a second exec. The child
+// clears them before it starts anything.
 func childCaps() []uintptr { return caps.All() }
