@@ -74,4 +74,13 @@
 //	  Info -->                <--  InfoReply{sessions, ...}
 //	  Stop{grace} -->         <--  Stopping
 //	  Hold -->                <--  Held  (not idle until the client closes)
+//
+// Client and supervisor (ctl.sock), to stop a sandbox:
+//
+//	client                                 supervisor
+//	  AwaitStop -->                          (sent before Stop to init)
+//	                                         init exits; helpers, ports,
+//	                                         cgroup, layer, stubs removed;
+//	                                         runtime dir renamed aside
+//	                          <--  Stopped   then the dir is deleted, exit
 package proto

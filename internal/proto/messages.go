@@ -306,6 +306,17 @@ type Stop struct {
 // Stopping acknowledges Stop.
 type Stopping struct{}
 
+// AwaitStop asks a sandbox's supervisor (ctl.sock) to answer Stopped once
+// the sandbox has ended: its init and every process in it have exited, its
+// network helpers and published ports are gone, its cgroup, throwaway layer
+// and protected-path stubs are removed, and its runtime dir has left its
+// name (renamed aside, the supervisor deletes it next and then exits), so
+// the name can start again.
+type AwaitStop struct{}
+
+// Stopped answers AwaitStop.
+type Stopped struct{}
+
 // Hold keeps the sandbox from going idle while the connection that sent it
 // stays open: a client running several sessions in a row (the setup steps,
 // then its command) holds the sandbox across the gaps between them, which
@@ -389,6 +400,8 @@ func (Info) Kind() string        { return "Info" }
 func (InfoReply) Kind() string   { return "InfoReply" }
 func (Stop) Kind() string        { return "Stop" }
 func (Stopping) Kind() string    { return "Stopping" }
+func (AwaitStop) Kind() string   { return "AwaitStop" }
+func (Stopped) Kind() string     { return "Stopped" }
 func (Hold) Kind() string        { return "Hold" }
 func (Held) Kind() string        { return "Held" }
 
@@ -473,6 +486,8 @@ var registry = map[string]func(json.RawMessage) (Message, error){
 	"InfoReply":       decoderFor[InfoReply](),
 	"Stop":            decoderFor[Stop](),
 	"Stopping":        decoderFor[Stopping](),
+	"AwaitStop":       decoderFor[AwaitStop](),
+	"Stopped":         decoderFor[Stopped](),
 	"Hold":            decoderFor[Hold](),
 	"Held":            decoderFor[Held](),
 	"Fork":            decoderFor[Fork](),

@@ -47,6 +47,8 @@ func allMessages() []Message {
 		InfoReply{Name: "proj-1", Project: "/home/u/proj", Sessions: 3, StartedAt: time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC)},
 		Stop{Grace: 3 * time.Second},
 		Stopping{},
+		AwaitStop{},
+		Stopped{},
 		Hold{},
 		Held{},
 	}

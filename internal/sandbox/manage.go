@@ -40,7 +40,8 @@ type Info struct {
 	Review string `json:"review,omitempty"`
 }
 
-// List returns the running sandboxes and removes the state of dead ones.
+// List returns the running sandboxes and removes the state of dead ones,
+// and retired runtime dirs that no supervisor is deleting.
 func List() ([]Info, error) {
 	root, err := state.RuntimeRoot()
 	if err != nil {
@@ -50,9 +51,10 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list sandboxes: %w", err)
 	}
+	state.SweepRetired(root)
 	var out []Info
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || state.IsRetired(e.Name()) {
 			continue
 		}
 		if info, ok := inspect(root, e.Name()); ok {
@@ -108,7 +110,10 @@ func cleanIfStale(root, name string) {
 var ErrNotRunning = errors.New("sandbox is not running")
 
 // Stop ends a sandbox: init sends SIGTERM to every process and SIGKILL after
-// grace; Stop returns when the supervisor has removed the runtime state.
+// grace. Stop returns when the supervisor says the sandbox has ended (its
+// processes gone, its runtime dir renamed aside, which the supervisor
+// deletes next), or, from a supervisor that cannot say so, when it has
+// exited.
 func Stop(name string, grace time.Duration) error {
 	root, err := state.RuntimeRoot()
 	if err != nil {
@@ -116,14 +121,19 @@ func Stop(name string, grace time.Duration) error {
 	}
 	dir := filepath.Join(root, name)
 	st, serr := state.Read(dir)
+	w := watchStop(dir)
+	defer w.close()
 	c, err := proto.Dial(filepath.Join(dir, state.SocketFile))
 	if err != nil {
 		// A supervisor without a socket is finishing on its own (init has
 		// ended); let it clean up, and end it only if it hangs.
-		if serr == nil && st.Alive() && !waitGone(st, 3*time.Second) {
-			syscall.Kill(st.Supervisor, syscall.SIGKILL)
+		deadline := time.Now().Add(3 * time.Second)
+		if !w.wait(3 * time.Second) {
+			if serr == nil && st.Alive() && !waitGone(st, time.Until(deadline)) {
+				syscall.Kill(st.Supervisor, syscall.SIGKILL)
+			}
+			cleanIfStale(root, name)
 		}
-		cleanIfStale(root, name)
 		return fmt.Errorf("stop %s: %w", name, ErrNotRunning)
 	}
 	err = c.Send(proto.Stop{Grace: grace})
@@ -134,7 +144,11 @@ func Stop(name string, grace time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	return waitStopped(dir, st, grace+5*time.Second)
+	deadline := time.Now().Add(grace + 5*time.Second)
+	if w.wait(grace + 5*time.Second) {
+		return nil
+	}
+	return waitStopped(dir, st, time.Until(deadline))
 }
 
 // waitStopped waits for the supervisor to exit and remove the state dir.
@@ -202,7 +216,7 @@ func Discard(name string, grace time.Duration) {
 	end := trace.Begin("stop")
 	err = Stop(name, grace)
 	end()
-	if errors.Is(err, ErrNotRunning) && serr == nil {
+	if _, derr := os.Stat(dir); errors.Is(err, ErrNotRunning) && serr == nil && derr == nil {
 		end := trace.Begin("wait for the supervisor's exit")
 		waitStopped(dir, st, 5*time.Second)
 		end()

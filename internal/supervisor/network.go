@@ -143,6 +143,9 @@ func (s *supervisor) handleControl(c *proto.Conn) {
 	case proto.SealedInit:
 		s.lendSealed(c, m)
 		return
+	case proto.AwaitStop:
+		s.awaitStop(c)
+		return
 	}
 	if s.net == nil {
 		c.Send(proto.Error{Msg: fmt.Sprintf("sandbox %s uses --network %s, which has no published ports", s.spec.Name, s.spec.Network), Code: 125})

@@ -108,6 +108,8 @@ type supervisor struct {
 	// st is state.json as written, updated by the network watcher.
 	st   state.State
 	stMu sync.Mutex
+	// stopWaiters get Stopped once the sandbox has ended (teardown.go).
+	stopWaiters stopWaiters
 }
 
 // start is the supervisor's sequence up to a serving sandbox.
@@ -490,18 +492,6 @@ func (s *supervisor) stopChild() {
 	if s.proxyLn != nil {
 		s.proxyLn.Close()
 	}
-}
-
-// cleanup kills a child that is still there and removes the runtime state.
-func (s *supervisor) cleanup() {
-	s.stopChild()
-	s.removeCgroup()
-	s.removeEphemeralImage()
-	protect.RemoveStubs(s.dir())
-	if dir, ok := s.stubsDataDir(); ok {
-		protect.RemoveStubs(dir) // the record; the stubs went above
-	}
-	os.RemoveAll(s.dir())
 }
 
 // stubsDataDir is where the record of a strict sandbox's placeholders is

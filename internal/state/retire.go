@@ -1,0 +1,88 @@
+package state
+
+// A stopped sandbox's runtime dir leaves its name in one rename, and is
+// deleted after that: deleting takes a few milliseconds (far more on a disk
+// mounted with discard), and the name must be free for the next start the
+// moment the sandbox counts as stopped. The supervisor holds a lock on the
+// retired dir while it deletes it; a retired dir nobody holds (its
+// supervisor was killed while deleting) is swept by SweepRetired.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// retiredPrefix starts a retired runtime dir's name. Sandbox names cannot
+// start with a dot, so no sandbox has such a dir.
+const retiredPrefix = ".retired-"
+
+// IsRetired reports whether a runtime root entry is a retired dir.
+func IsRetired(name string) bool { return strings.HasPrefix(name, retiredPrefix) }
+
+// Retired is a runtime dir renamed aside, locked by its holder until it
+// is deleted.
+type Retired struct {
+	Path string
+	lock *os.File
+}
+
+// Retire locks the runtime dir and renames it aside, in its root, under a
+// name no sandbox can have. The dir's old name is free when it returns.
+func Retire(dir string) (*Retired, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open runtime dir: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock runtime dir: %w", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	to := filepath.Join(filepath.Dir(dir), retiredPrefix+filepath.Base(dir)+"-"+hex.EncodeToString(b[:]))
+	if err := os.Rename(dir, to); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("rename runtime dir aside: %w", err)
+	}
+	return &Retired{Path: to, lock: f}, nil
+}
+
+// Remove deletes the retired dir and then drops the lock.
+func (r *Retired) Remove() error {
+	defer r.lock.Close()
+	return os.RemoveAll(r.Path)
+}
+
+// SweepRetired deletes the retired dirs in root that no process holds.
+func SweepRetired(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && IsRetired(e.Name()) {
+			sweep(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+func sweep(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return // its supervisor is deleting it
+	}
+	if err := os.RemoveAll(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "devbox: warning: remove %s: %v\n", path, err)
+	}
+}

@@ -1,0 +1,85 @@
+package supervisor
+
+// Supervisor side of a sandbox's end: once init has exited (and with it
+// every process in the sandbox), the supervisor ends the network helpers,
+// removes the cgroup, the throwaway layer and the protected-path stubs,
+// renames the runtime dir aside, and only then answers the clients waiting
+// on ctl.sock (AwaitStop) with Stopped. Deleting the renamed dir, the slow
+// part on a disk mounted with discard, comes after the answer.
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/devbox-dev/devbox/internal/protect"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+)
+
+// stopWaiters are the AwaitStop connections still waiting for Stopped.
+type stopWaiters struct {
+	mu      sync.Mutex
+	stopped bool
+	waiting []stopWaiter
+}
+
+type stopWaiter struct {
+	c    *proto.Conn
+	done chan struct{} // closed once Stopped is sent
+}
+
+// awaitStop answers Stopped once the sandbox has ended. The connection
+// stays open until then; a client that gives up closes its end, and the
+// answer fails harmlessly.
+func (s *supervisor) awaitStop(c *proto.Conn) {
+	w := &s.stopWaiters
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		c.Send(proto.Stopped{})
+		return
+	}
+	done := make(chan struct{})
+	w.waiting = append(w.waiting, stopWaiter{c: c, done: done})
+	w.mu.Unlock()
+	<-done
+}
+
+// announceStopped answers every AwaitStop with Stopped before this process
+// deletes the retired dir and exits.
+func (s *supervisor) announceStopped() {
+	w := &s.stopWaiters
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	for _, x := range w.waiting {
+		x.c.Send(proto.Stopped{})
+		close(x.done)
+	}
+	w.waiting = nil
+}
+
+// cleanup ends what is left of the sandbox and removes its runtime state.
+func (s *supervisor) cleanup() {
+	s.stopChild()
+	if s.net != nil {
+		s.net.Close() // helpers and published ports end with the sandbox
+	}
+	s.removeCgroup()
+	s.removeEphemeralImage()
+	protect.RemoveStubs(s.dir())
+	if dir, ok := s.stubsDataDir(); ok {
+		protect.RemoveStubs(dir) // the record; the stubs went above
+	}
+	retired, err := state.Retire(s.dir())
+	s.announceStopped()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devbox-supervisor: %v\n", err)
+		os.RemoveAll(s.dir())
+		return
+	}
+	if err := retired.Remove(); err != nil {
+		fmt.Fprintf(os.Stderr, "devbox-supervisor: remove the runtime dir: %v\n", err)
+	}
+}
