@@ -49,6 +49,9 @@ type initState struct {
 
 	idle *time.Timer
 	done chan struct{}
+	// reaped wakes a stop waiting for the last process: the signal loop
+	// sends on it (without blocking) after each round of reaping.
+	reaped chan struct{}
 	// onMain carries work to the loop on the main thread: sessions are
 	// forked there, so they inherit its credentials (see Run).
 	onMain chan func()
@@ -75,7 +78,7 @@ type initState struct {
 // Run keeps this goroutine on it and forks nowhere else.
 func Run(cfg Config) error {
 	runtime.LockOSThread()
-	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), onMain: make(chan func())}
+	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), reaped: make(chan struct{}, 1), onMain: make(chan func())}
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	ln, err := listen(cfg.Listener)
@@ -151,6 +154,10 @@ func (st *initState) reap() {
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
 		if pid <= 0 || err != nil {
 			st.mu.Unlock()
+			select {
+			case st.reaped <- struct{}{}:
+			default:
+			}
 			return
 		}
 		s := st.takeSessionLocked(pid)
@@ -259,11 +266,27 @@ func (st *initState) stop(grace time.Duration) {
 	// children, reaped and reported like the others.
 	st.runOnMain(func() { st.spawner.close() })
 	unix.Kill(-1, unix.SIGTERM)
-	deadline := time.Now().Add(grace)
-	for time.Now().Before(deadline) && hasChildren() {
-		time.Sleep(20 * time.Millisecond)
-	}
+	st.awaitNoChildren(grace)
 	close(st.done)
+}
+
+// awaitNoChildren returns when no process but init is left, or after
+// grace. The last one to exit is init's child (its parent died before it,
+// or is init), so the reaping that follows its SIGCHLD wakes the wait;
+// a slow poll backs that up.
+func (st *initState) awaitNoChildren(grace time.Duration) {
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for hasChildren() {
+		select {
+		case <-st.reaped:
+		case <-poll.C:
+		case <-deadline.C:
+			return
+		}
+	}
 }
 
 // hasChildren reports whether any process but init is left. Children are
