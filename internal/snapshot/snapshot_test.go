@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -114,5 +115,18 @@ func TestSaveRestoreRoundTrip(t *testing.T) {
 	}
 	if err := Save(s, "../x"); err == nil {
 		t.Error("saved a snapshot named ../x")
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	for name, ok := range map[string]bool{
+		"a": true, "before-upgrade": true, "v1.2_x": true, "9": true, long: true,
+		"": false, long + "a": false, ".hidden": false, "-x": false, "_x": false,
+		"a/b": false, "..": false, "a b": false, "é": false, "a\x00": false,
+	} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
+		}
 	}
 }
