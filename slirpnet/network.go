@@ -14,6 +14,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin"
+	"golang.org/x/sys/unix"
 )
 
 // Driver is one --network mode, as the rest of devbox sees it: how it is
@@ -340,8 +341,22 @@ func specFromRootlesskit(s port.Spec) PortSpec {
 	return p
 }
 
-// Close ends the port driver and every helper process.
-func (n *Network) Close() error {
+// Shut unpublishes every port and sends SIGKILL to every helper process
+// without waiting for their exit: a killed process never runs again, but
+// its exit (its own namespaces torn down) can take milliseconds. Close,
+// after it, waits for them.
+func (n *Network) Shut() {
+	n.removePorts()
+	for _, pid := range n.HelperPIDs() {
+		if isHelper(pid) {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+}
+
+// removePorts unpublishes every port and marks the network closed, so its
+// helpers' ends are no failure to restart from.
+func (n *Network) removePorts() {
 	if n.ports != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if list, err := n.ports.ListPorts(ctx); err == nil {
@@ -357,6 +372,11 @@ func (n *Network) Close() error {
 		close(n.quit)
 	}
 	n.hs.closeWatch() // before the helpers die: their end is no failure
+}
+
+// Close ends the port driver and every helper process, and waits for them.
+func (n *Network) Close() error {
+	n.removePorts()
 	var err error
 	if cleanup := n.helperCleanup(); cleanup != nil {
 		err = cleanup()

@@ -79,8 +79,8 @@
 //
 //	client                                 supervisor
 //	  AwaitStop -->                          (sent before Stop to init)
-//	                                         init exits; helpers, ports,
-//	                                         cgroup, layer, stubs removed;
+//	                                         init exits; ports, cgroup, layer,
+//	                                         stubs removed; helpers killed;
 //	                                         runtime dir renamed aside
 //	                          <--  Stopped   then the dir is deleted, exit
 package proto

@@ -308,10 +308,11 @@ type Stopping struct{}
 
 // AwaitStop asks a sandbox's supervisor (ctl.sock) to answer Stopped once
 // the sandbox has ended: its init and every process in it have exited, its
-// network helpers and published ports are gone, its cgroup, throwaway layer
-// and protected-path stubs are removed, and its runtime dir has left its
-// name (renamed aside, the supervisor deletes it next and then exits), so
-// the name can start again.
+// published ports are gone and its network helpers killed (SIGKILL sent,
+// so they never run again; the supervisor reaps them after answering), its
+// cgroup, throwaway layer and protected-path stubs are removed, and its
+// runtime dir has left its name (renamed aside, the supervisor deletes it
+// next and then exits), so the name can start again.
 type AwaitStop struct{}
 
 // Stopped answers AwaitStop.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +28,50 @@ func runtimeEntries(e *env) []string {
 	return out
 }
 
+// running says how pid still runs ("" when it does not): it is gone, a
+// zombie, killed (SIGKILL pending: it never returns to user space), or
+// exiting (PF_EXITING: only its exit in the kernel is left). A killed
+// process goes from the one to the other, so the status is read before
+// the flags.
+func running(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ""
+	}
+	const sigkill = 1 << (9 - 1)
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "State":
+			if strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X") {
+				return ""
+			}
+		case "SigPnd", "ShdPnd":
+			if mask, err := strconv.ParseUint(v, 16, 64); err == nil && mask&sigkill != 0 {
+				return ""
+			}
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	const pfExiting = 0x4
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) > 6 {
+		if flags, err := strconv.ParseUint(fields[6], 10, 64); err == nil && flags&pfExiting != 0 {
+			return ""
+		}
+	}
+	return "is still running (state " + fields[0] + ")"
+}
+
 // When `devbox stop` and `devbox run --rm` return, the sandbox has ended:
 // no process of its PID namespace is left, nor its network helper, and its
 // runtime dir has left its name. Checked at once, not eventually; only the
-// supervisor may still be deleting the renamed dir, and it goes soon after.
+// supervisor may still be deleting the renamed dir and reaping the killed
+// helper, and it goes soon after.
 func TestTeardown_StopAndRmReturnWhenTheSandboxHasEnded(t *testing.T) {
 	t.Parallel()
 	requireDriver(t, "slirp4netns")
@@ -58,8 +99,10 @@ func TestTeardown_StopAndRmReturnWhenTheSandboxHasEnded(t *testing.T) {
 	if left := sandboxProcs("", ns); len(left) > 0 {
 		t.Errorf("processes of the sandbox left when devbox stop returned: %+v", left)
 	}
-	if h := helperProcs(st.Init); len(h) > 0 {
-		t.Errorf("network helper left when devbox stop returned: %+v", h)
+	for _, pid := range st.Helpers {
+		if how := running(pid); how != "" {
+			t.Errorf("network helper %d %s when devbox stop returned", pid, how)
+		}
 	}
 	if _, err := os.Stat(e.stateDir(sb.Name)); !os.IsNotExist(err) {
 		t.Errorf("runtime dir still under its name when devbox stop returned: %v", err)
@@ -120,4 +163,20 @@ func TestTeardown_SameNameStartsRightAfterStop(t *testing.T) {
 		t.Fatalf("join after the restarts: %q", out)
 	}
 	e.must("stop", "again")
+}
+
+// A published port is free for the next start when devbox stop returns:
+// the supervisor unpublishes it before it says the sandbox has stopped.
+func TestTeardown_PublishedPortFreeWhenStopReturns(t *testing.T) {
+	t.Parallel()
+	requireDriver(t, "slirp4netns")
+	e := newEnv(t)
+	port := freePort(t, "tcp")
+	p := fmt.Sprintf("127.0.0.1:%d:80", port)
+	for i := 0; i < 3; i++ {
+		e.must("run", "--name", "pub", "--network", "slirp4netns", "-p", p, "--", "true")
+		e.must("stop", "pub")
+	}
+	e.must("run", "--rm", "--network", "slirp4netns", "-p", p, "--", "true")
+	e.must("run", "--rm", "--network", "slirp4netns", "-p", p, "--", "true")
 }
