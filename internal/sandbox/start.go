@@ -264,7 +264,7 @@ func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.Fi
 	path, argv := supervisorArgv(self, spec.Name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), supervisor.EnvSupervise+"="+string(blob))
+	cmd.Env = append(os.Environ(), supervisor.EnvSupervise+"="+string(blob), proto.IdleRuntime)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
