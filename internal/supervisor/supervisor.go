@@ -462,8 +462,13 @@ func (s *supervisor) release() error {
 func (s *supervisor) wait() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
-	debug.SetGCPercent(25) // idle for hours: keep the heap small
-	debug.FreeOSMemory()
+	// Idle for hours: keep the heap small. No forced collection here
+	// (init has one, after its setup's garbage): the supervisor's start
+	// leaves its heap below the first collection's goal, and a first
+	// collection allocates the collector's own structures for good (mark
+	// bits, work buffers), which cost an idle supervisor 0.34 MiB more
+	// than the garbage it would free.
+	debug.SetGCPercent(25)
 	for {
 		select {
 		case <-sigs:
