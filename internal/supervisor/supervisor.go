@@ -315,12 +315,9 @@ func (s *supervisor) startChild() error {
 // its uid unmapped, as uid 0 through one that finds it mapped.
 func (s *supervisor) mapIDs(pid int) {
 	s.mapped = make(chan error, 1)
-	go func() {
-		end := trace.Begin("id maps (beside the child's exec)")
-		err := s.plan.MapFromParent(pid)
-		end()
-		s.mapped <- err
-	}()
+	// No span of its own: it would straddle the start and handshake
+	// phases; "wait for the id maps" is what it adds to the start.
+	go func() { s.mapped <- s.plan.MapFromParent(pid) }()
 }
 
 func cloneFlags(network slirpnet.Driver) uintptr {
