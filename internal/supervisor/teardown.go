@@ -77,12 +77,14 @@ func (s *supervisor) cleanup() {
 		protect.RemoveStubs(dir) // the record; the stubs went above
 	}
 	retired, err := state.Retire(s.dir())
-	s.announceStopped()
 	if err != nil {
+		// Deleted under its name, then: the name is free only after.
 		fmt.Fprintf(os.Stderr, "devbox-supervisor: %v\n", err)
 		os.RemoveAll(s.dir())
+		s.announceStopped()
 		return
 	}
+	s.announceStopped()
 	if err := retired.Remove(); err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-supervisor: remove the runtime dir: %v\n", err)
 	}
