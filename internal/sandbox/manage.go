@@ -51,7 +51,7 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list sandboxes: %w", err)
 	}
-	state.SweepRetired(root)
+	state.SweepRetired(root, supervisor.RemoveTree)
 	var out []Info
 	for _, e := range entries {
 		if !e.IsDir() || state.IsRetired(e.Name()) {

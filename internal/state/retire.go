@@ -10,7 +10,6 @@ package state
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,26 +53,28 @@ func Retire(dir string) (*Retired, error) {
 	return &Retired{Path: to, lock: f}, nil
 }
 
-// Remove deletes the retired dir and then drops the lock.
-func (r *Retired) Remove() error {
+// Remove deletes the retired dir with remove (os.RemoveAll, or one that
+// also deletes files of the sandbox's other ids) and then drops the lock.
+func (r *Retired) Remove(remove func(string) error) error {
 	defer r.lock.Close()
-	return os.RemoveAll(r.Path)
+	return remove(r.Path)
 }
 
-// SweepRetired deletes the retired dirs in root that no process holds.
-func SweepRetired(root string) {
+// SweepRetired deletes, with remove, the retired dirs in root that no
+// process holds. What it cannot delete stays for the next sweep.
+func SweepRetired(root string, remove func(string) error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
 		if e.IsDir() && IsRetired(e.Name()) {
-			sweep(filepath.Join(root, e.Name()))
+			sweep(filepath.Join(root, e.Name()), remove)
 		}
 	}
 }
 
-func sweep(path string) {
+func sweep(path string, remove func(string) error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -82,7 +83,5 @@ func sweep(path string) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return // its supervisor is deleting it
 	}
-	if err := os.RemoveAll(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(os.Stderr, "devbox: warning: remove %s: %v\n", path, err)
-	}
+	remove(path)
 }

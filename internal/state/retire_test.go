@@ -29,11 +29,11 @@ func TestRetireFreesTheNameAndRemoves(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatalf("the name is not free: %v", err)
 	}
-	SweepRetired(root) // held: left to its holder
+	SweepRetired(root, os.RemoveAll) // held: left to its holder
 	if _, err := os.Stat(r.Path); err != nil {
 		t.Fatalf("SweepRetired removed a dir its holder is deleting: %v", err)
 	}
-	if err := r.Remove(); err != nil {
+	if err := r.Remove(os.RemoveAll); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.Path); !os.IsNotExist(err) {
@@ -62,7 +62,7 @@ func TestSweepRetiredRemovesOnlyUnheldRetiredDirs(t *testing.T) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	SweepRetired(root)
+	SweepRetired(root, os.RemoveAll)
 	for d, want := range map[string]bool{orphan: false, held: true, live: true} {
 		_, err := os.Stat(d)
 		if got := err == nil; got != want {

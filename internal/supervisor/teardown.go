@@ -85,7 +85,7 @@ func (s *supervisor) cleanup() {
 		return
 	}
 	s.announceStopped()
-	if err := retired.Remove(); err != nil {
+	if err := retired.Remove(RemoveTree); err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-supervisor: remove the runtime dir: %v\n", err)
 	}
 }
