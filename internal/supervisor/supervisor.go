@@ -108,8 +108,10 @@ type supervisor struct {
 	// st is state.json as written, updated by the network watcher.
 	st   state.State
 	stMu sync.Mutex
-	// stopWaiters get Stopped once the sandbox has ended (teardown.go).
+	// stopWaiters get Stopped once the sandbox has ended, and mountNS
+	// holds the sandbox's mount namespace until then (teardown.go).
 	stopWaiters stopWaiters
+	mountNS     *os.File
 }
 
 // start is the supervisor's sequence up to a serving sandbox.
@@ -459,6 +461,7 @@ func (s *supervisor) release() error {
 func (s *supervisor) wait() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
+	s.holdMountNS()
 	// Idle for hours: keep the heap small. No forced collection here
 	// (init has one, after its setup's garbage): the supervisor's start
 	// leaves its heap below the first collection's goal, and a first
