@@ -90,11 +90,12 @@ func Run(cfg Config) error {
 	}
 	st.armIdle(firstSessionWait)
 	// An idle init should hold little: collect garbage more eagerly and
-	// return setup's heap to the kernel.
+	// return setup's heap to the kernel, beside the first session rather
+	// than before it.
 	debug.SetGCPercent(25)
-	debug.FreeOSMemory()
 	go st.watchParent()
 	go st.serve(ln)
+	go debug.FreeOSMemory()
 	st.loop(sigs)
 	return nil
 }
