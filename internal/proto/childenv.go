@@ -12,7 +12,9 @@ const (
 // IdleRuntime is the Go runtime setting of the processes that stay for
 // the sandbox's life, the supervisor and the child that becomes init: one
 // P. They mostly wait in the kernel, and a second P costs each of them
-// about 0.2 MiB of memory that stays (its Ms, their stacks and caches).
+// about 0.25 MiB of memory that stays (its Ms, their stacks and caches).
+// The supervisor drops it from its environment once its runtime has read
+// it; init's environment reaches no session.
 const IdleRuntime = "GOMAXPROCS=1"
 
 // ChildEnv returns the environment for starting the child,

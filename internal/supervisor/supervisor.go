@@ -57,6 +57,9 @@ func SuperviseMain() int {
 		return 125
 	}
 	os.Unsetenv(EnvSupervise)
+	// proto.IdleRuntime is this process's alone: the helpers it starts
+	// (asroot's storage operations, the network watcher) get the default.
+	os.Unsetenv("GOMAXPROCS")
 	s := &supervisor{spec: spec, ready: ready}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
