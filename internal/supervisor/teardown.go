@@ -102,10 +102,13 @@ func (s *supervisor) cleanup() {
 // removes before Stopped while they are mount points in there (an image
 // sandbox's throwaway layer, a strict one's protected-path stubs):
 // removing a mount point of another namespace detaches its mounts first,
-// which would move the cost, not save it. Without the reference (open
-// refused), stops are as before.
+// which would move the cost, not save it; nor for one with an overlay
+// that a fuse-overlayfs daemon may serve (an image root, a review layer),
+// which ends when the sandbox's mount goes and should not outlive Stopped
+// by more than it did. Without the reference (open refused), stops are as
+// before.
 func (s *supervisor) holdMountNS() {
-	if s.cmd == nil || s.cmd.Process == nil || s.spec.Image != nil || s.spec.Security == proto.SecurityStrict {
+	if s.cmd == nil || s.cmd.Process == nil || s.spec.Image != nil || s.spec.Review != nil || s.spec.Security == proto.SecurityStrict {
 		return
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", s.cmd.Process.Pid))
