@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/devbox-dev/devbox/internal/seccomp/notifyabi"
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -35,13 +36,14 @@ import (
 // address is not recorded; the kernel still refuses it.
 var NotifyAddrLens = []uint32{16, 28, 128}
 
-// Argument positions of the address and its length.
+// Argument positions of the address and its length (notifyabi's, which
+// the listener reads by).
 const (
-	ConnectAddrArg = 1 // connect(fd, addr, addrlen)
-	ConnectLenArg  = 2
-	SendtoFlagsArg = 3 // sendto(fd, buf, len, flags, addr, addrlen)
-	SendtoAddrArg  = 4
-	SendtoLenArg   = 5
+	ConnectAddrArg = notifyabi.ConnectAddrArg
+	ConnectLenArg  = notifyabi.ConnectLenArg
+	SendtoFlagsArg = notifyabi.SendtoFlagsArg
+	SendtoAddrArg  = notifyabi.SendtoAddrArg
+	SendtoLenArg   = notifyabi.SendtoLenArg
 )
 
 // CompileNotify builds the notifier filter for the running architecture.
@@ -57,9 +59,7 @@ func CompileNotify() (*Filter, NotifyCalls, error) {
 }
 
 // NotifyCalls are the system call numbers the notifier filter reports.
-type NotifyCalls struct {
-	Connect, Sendto int32
-}
+type NotifyCalls = notifyabi.Calls
 
 // assembleNotify: on the native architecture, connect and sendto whose
 // address length is one of NotifyAddrLens go to the listener; everything

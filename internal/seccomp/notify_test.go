@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/devbox-dev/devbox/internal/seccomp/notifyabi"
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -132,4 +133,16 @@ func notifyChild(tcpAddr, unixAddr string) {
 		fail("connect to a unix socket: %v", err)
 	}
 	c.Close()
+}
+
+// The listener (the supervisor) tells the calls apart by notifyabi's
+// numbers, without the filter generator: they are the filter's.
+func TestNotifyCallsAreNotifyABIs(t *testing.T) {
+	_, calls, err := CompileNotify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != notifyabi.Native() {
+		t.Errorf("the filter reports connect/sendto as %+v, notifyabi.Native() says %+v", calls, notifyabi.Native())
+	}
 }

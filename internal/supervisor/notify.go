@@ -32,7 +32,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/egress"
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/internal/seccomp/notifyabi"
 	"github.com/devbox-dev/devbox/internal/state"
 	"golang.org/x/sys/unix"
 )
@@ -66,7 +66,7 @@ const repeatWindow = 2 * time.Second
 // notifier answers one sandbox's connect notifications.
 type notifier struct {
 	f     *os.File
-	calls seccomp.NotifyCalls
+	calls notifyabi.Calls
 	proxy *proxy // the denial log and the lists, for the fix
 
 	mu     sync.Mutex
@@ -79,11 +79,7 @@ func (s *supervisor) startNotifier() error {
 	if s.notifyFile == nil || s.proxy == nil {
 		return nil
 	}
-	_, calls, err := seccomp.CompileNotify()
-	if err != nil {
-		return err
-	}
-	n := &notifier{f: s.notifyFile, calls: calls, proxy: s.proxy, recent: map[string]time.Time{}}
+	n := &notifier{f: s.notifyFile, calls: notifyabi.Native(), proxy: s.proxy, recent: map[string]time.Time{}}
 	go n.serve()
 	return nil
 }
@@ -156,10 +152,10 @@ type attempt struct {
 func (n *notifier) inspect(fd int, req *notifReq) (attempt, bool) {
 	args := req.Data.Args
 	a := attempt{sendto: req.Data.Nr == n.calls.Sendto}
-	addrArg, lenArg := seccomp.ConnectAddrArg, seccomp.ConnectLenArg
+	addrArg, lenArg := notifyabi.ConnectAddrArg, notifyabi.ConnectLenArg
 	if a.sendto {
-		addrArg, lenArg = seccomp.SendtoAddrArg, seccomp.SendtoLenArg
-		a.fastOpen = uint32(args[seccomp.SendtoFlagsArg])&unix.MSG_FASTOPEN != 0
+		addrArg, lenArg = notifyabi.SendtoAddrArg, notifyabi.SendtoLenArg
+		a.fastOpen = uint32(args[notifyabi.SendtoFlagsArg])&unix.MSG_FASTOPEN != 0
 	}
 	pid := int(req.Pid)
 	dst, ok := readSockaddr(pid, args[addrArg], uint32(args[lenArg]))
