@@ -77,9 +77,10 @@ func runSpawner() error {
 		return err
 	}
 	sp := &spawnerProc{conn: c}
-	// Idle most of its life, like init: keep its heap small.
+	// Idle most of its life, like init: keep its heap small, returning
+	// its start's heap beside the first session it forks, not before.
 	debug.SetGCPercent(25)
-	debug.FreeOSMemory()
+	go debug.FreeOSMemory()
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGCHLD)
 	go sp.reapOn(sigs)
