@@ -174,3 +174,6 @@ func UserManagerReachable(runtimeDir string, lookPath func(string) (string, erro
 	_, err = lookPath("systemd-run")
 	return err == nil
 }
+
+// DelegateHint is how a user gets a delegated subtree without root.
+const DelegateHint = "run devbox in a delegated scope: 'systemd-run --user --scope -p Delegate=yes devbox ...' (needs a systemd user session); 'devbox doctor' shows what is delegated"

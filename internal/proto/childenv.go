@@ -5,8 +5,11 @@ import "os"
 // Environment variables private to devbox's own processes: the supervisor
 // starts the child (devbox-init) with them, and the child reads them.
 const (
-	EnvChild = "_DEVBOX_CHILD"
-	EnvExe   = "_DEVBOX_EXE" // the devbox binary that created the namespaces
+	// EnvSupervise carries the launch spec (Spec, JSON) from the client
+	// to the supervisor.
+	EnvSupervise = "_DEVBOX_SUPERVISE"
+	EnvChild     = "_DEVBOX_CHILD"
+	EnvExe       = "_DEVBOX_EXE" // the devbox binary that created the namespaces
 )
 
 // IdleRuntime is the Go runtime setting of the processes that stay for

@@ -15,7 +15,6 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 )
 
 // removeStaleCgroup removes the group of a sandbox whose supervisor is gone
@@ -48,7 +47,7 @@ func Cgroup(name string) (*cgroupv2.Group, error) {
 		return nil, fmt.Errorf("read %s state: %w", name, err)
 	}
 	if st.Cgroup == "" {
-		return nil, hint.Wrap(fmt.Errorf("%s: %w", name, ErrNoCgroup), supervisor.DelegateHint)
+		return nil, hint.Wrap(fmt.Errorf("%s: %w", name, ErrNoCgroup), cgroupv2.DelegateHint)
 	}
 	return cgroupv2.Open(st.Cgroup)
 }

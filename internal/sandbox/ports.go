@@ -6,7 +6,6 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 )
 
 // Ports sends one port request to a running sandbox's supervisor.
@@ -15,7 +14,7 @@ func Ports(name string, req proto.Message) ([]proto.PortEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := proto.Dial(filepath.Join(root, name, supervisor.ControlSocket))
+	c, err := proto.Dial(filepath.Join(root, name, state.ControlSocket))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
 	}
@@ -37,7 +36,7 @@ func Net(name string, req proto.Message) (proto.Egress, error) {
 	if err != nil {
 		return proto.Egress{}, err
 	}
-	c, err := proto.Dial(filepath.Join(root, name, supervisor.ControlSocket))
+	c, err := proto.Dial(filepath.Join(root, name, state.ControlSocket))
 	if err != nil {
 		return proto.Egress{}, fmt.Errorf("sandbox %s: %w (see 'devbox ps')", name, ErrNotRunning)
 	}

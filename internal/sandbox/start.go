@@ -19,7 +19,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/storage"
@@ -264,7 +263,7 @@ func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.Fi
 	path, argv := supervisorArgv(self, spec.Name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), supervisor.EnvSupervise+"="+string(blob), proto.IdleRuntime)
+	cmd.Env = append(os.Environ(), proto.EnvSupervise+"="+string(blob), proto.IdleRuntime)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}

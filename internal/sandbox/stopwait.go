@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/supervisor"
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 // stopWatch is an AwaitStop sent to a sandbox's supervisor.
@@ -22,7 +22,7 @@ type stopWatch struct {
 // watchStop asks the supervisor of the sandbox in dir to say when the
 // sandbox has ended.
 func watchStop(dir string) *stopWatch {
-	c, err := proto.Dial(filepath.Join(dir, supervisor.ControlSocket))
+	c, err := proto.Dial(filepath.Join(dir, state.ControlSocket))
 	if err != nil {
 		return &stopWatch{}
 	}

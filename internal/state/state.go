@@ -128,6 +128,9 @@ const (
 	StateFile  = "state.json"
 	SocketFile = "sock"
 	LogFile    = "supervisor.log"
+	// ControlSocket is the supervisor's socket for live changes (ports,
+	// egress lists) and the sealed init copy.
+	ControlSocket = "ctl.sock"
 )
 
 // Write stores st in dir atomically (temp file plus rename).

@@ -18,11 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DelegateHint is how a user gets a delegated subtree without root.
 // unifiedHint is the fix on a hybrid host.
 const unifiedHint = "boot with systemd.unified_cgroup_hierarchy=1 on the kernel command line (cgroup v2 only), as current distributions do by default"
-
-const DelegateHint = "run devbox in a delegated scope: 'systemd-run --user --scope -p Delegate=yes devbox ...' (needs a systemd user session); 'devbox doctor' shows what is delegated"
 
 // setupCgroup creates the sandbox's group and writes its limits. Limits that
 // cannot be enforced are named in one warning, or fail the start when the
@@ -78,7 +75,7 @@ func (s *supervisor) notEnforced(flags []string, reason error) error {
 	}
 	reason = scopeReason(reason, s.spec.ScopeError)
 	msg := fmt.Sprintf("limits not enforced: %s: %v", strings.Join(flags, ", "), reason)
-	fix := DelegateHint
+	fix := cgroupv2.DelegateHint
 	if errors.Is(reason, cgroupv2.ErrNoControllers) {
 		fix = unifiedHint
 	}

@@ -17,9 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ControlSocket is the supervisor's socket for live changes (ports).
-const ControlSocket = "ctl.sock"
-
 // prepareNetwork sets up the port driver and returns the NetReady to send:
 // the child starts building its root while attachNetwork runs. The port
 // driver's parent side starts here, since the child's side blocks until it
@@ -107,7 +104,7 @@ func (s *supervisor) addPort(text string) (int, error) {
 
 // serveControl answers port changes from `devbox port` on ctl.sock.
 func (s *supervisor) serveControl() error {
-	path := filepath.Join(s.dir(), ControlSocket)
+	path := filepath.Join(s.dir(), state.ControlSocket)
 	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		return fmt.Errorf("listen on control socket: %w", err)

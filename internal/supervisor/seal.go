@@ -13,6 +13,7 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +96,7 @@ func borrowSealed(ownDir string, id proto.SealedInit) *os.File {
 		if !e.IsDir() || filepath.Join(root, e.Name()) == ownDir {
 			continue
 		}
-		if f := askSealed(filepath.Join(root, e.Name(), ControlSocket), id); f != nil {
+		if f := askSealed(filepath.Join(root, e.Name(), state.ControlSocket), id); f != nil {
 			return f
 		}
 	}

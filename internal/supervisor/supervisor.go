@@ -30,9 +30,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// EnvSupervise carries the launch spec (proto.Spec, JSON) from the client.
-const EnvSupervise = "_DEVBOX_SUPERVISE"
-
 // FDReady is the pipe on which the supervisor reports Warning, then Ready or
 // Error, to the client that started it.
 const FDReady = 3
@@ -41,7 +38,7 @@ const FDReady = 3
 const handshakeTimeout = 30 * time.Second
 
 // IsSupervisor reports whether this process was started as a supervisor.
-func IsSupervisor() bool { return os.Getenv(EnvSupervise) != "" }
+func IsSupervisor() bool { return os.Getenv(proto.EnvSupervise) != "" }
 
 // SuperviseMain runs the supervisor and returns its exit status.
 func SuperviseMain() int {
@@ -52,11 +49,11 @@ func SuperviseMain() int {
 	fds.CloseOnExecFrom(FDReady)
 	ready := os.NewFile(FDReady, "ready")
 	var spec proto.Spec
-	if err := json.Unmarshal([]byte(os.Getenv(EnvSupervise)), &spec); err != nil {
+	if err := json.Unmarshal([]byte(os.Getenv(proto.EnvSupervise)), &spec); err != nil {
 		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode launch spec: %v", err), Code: 125})
 		return 125
 	}
-	os.Unsetenv(EnvSupervise)
+	os.Unsetenv(proto.EnvSupervise)
 	// proto.IdleRuntime is this process's alone: the helpers it starts
 	// (asroot's storage operations, the network watcher) get the default.
 	os.Unsetenv("GOMAXPROCS")
