@@ -114,24 +114,26 @@ build_and_install() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	say "building devbox with $("$go" env GOVERSION)"
-	# devbox-init is the sandbox's PID 1 alone: smaller, so it starts faster
-	# and an idle sandbox holds less memory. devbox finds it next to itself.
+	# Three binaries, each as small as its job: devbox, the front users type,
+	# joins running sandboxes and execs devbox-engine (every other command,
+	# and the supervisor) for the rest; devbox-init is the sandbox's PID 1.
+	# They find each other in one directory.
 	# devbox version prints the commit; Go's own VCS stamp is missing in a
 	# tree without .git, so pass it when git knows it.
 	ldflags=""
 	if rev=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
-		ldflags="-X main.commit=$rev"
+		ldflags="-X github.com/devbox-dev/devbox/internal/cli.commit=$rev"
 	fi
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-init)
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init)
 	mkdir -p "$bindir"
-	for b in devbox devbox-init; do
+	for b in devbox devbox-engine devbox-init; do
 		if is_root; then
 			install -m 0755 -o root -g root "$tmp/$b" "$bindir/$b"
 		else
 			install -m 0755 "$tmp/$b" "$bindir/$b"
 		fi
 	done
-	say "installed $bindir/devbox and $bindir/devbox-init"
+	say "installed $bindir/devbox, devbox-engine and devbox-init"
 	is_root || say "note: you can rewrite this binary, and so could a sandbox escape; sudo ./install.sh installs a root-owned one"
 	case ":$PATH:" in
 	*":$bindir:"*) ;;

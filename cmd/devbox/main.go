@@ -1,50 +1,45 @@
-// Command devbox opens rootless developer sandboxes. main dispatches before
-// cobra: the same binary is the client and the host side (supervisor,
-// helpers). The sandbox side (child, init, strict sessions' first stage) is
-// devbox-init, installed next to it: keeping those packages out of this
-// binary keeps every command's start (page faults, package init) small.
+// Command devbox is the front of devbox: the binary users type. It joins a
+// running sandbox for `devbox run` and `devbox enter` itself, and replaces
+// itself with devbox-engine, the full devbox installed next to it, for
+// everything else: starting sandboxes, images, and every other command.
+// A join is the most frequent command, and this binary links neither the
+// image store nor the registries' libraries, so it starts in a fraction of
+// the full binary's time (docs/architecture.md).
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 
-	"github.com/devbox-dev/devbox/internal/asroot"
-	"github.com/devbox-dev/devbox/internal/review"
-	"github.com/devbox-dev/devbox/internal/snapshot"
-	"github.com/devbox-dev/devbox/internal/supervisor"
-	"github.com/devbox-dev/devbox/storage"
-	"go.podman.io/storage/pkg/reexec"
-
+	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/cli"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/trace"
-	"github.com/devbox-dev/devbox/slirpnet"
 )
 
+// engineName is the full binary's name, next to this one.
+const engineName = "devbox-engine"
+
 func main() {
-	if reexec.Init() { // containers/storage's own re-execs (storage-untar ...)
-		return
-	}
-	if asroot.IsHelper() {
-		os.Exit(asroot.Main(mergeOps(storage.Ops(), supervisor.Ops(), review.Ops(), snapshot.Ops())))
-	}
-	if slirpnet.IsWatcher() {
-		os.Exit(slirpnet.WatchMain())
-	}
-	if supervisor.IsSupervisor() {
-		os.Exit(supervisor.SuperviseMain())
-	}
 	trace.Started()
+	if !cli.FrontHandles(os.Args[1:]) {
+		os.Exit(cli.ReportHandoff(handoff()))
+	}
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to
-	os.Exit(execute(os.Args[1:]))
+	os.Exit(cli.ExecuteFront(os.Args[1:], handoff))
 }
 
-// mergeOps joins the operations packages run inside a user namespace.
-func mergeOps(sets ...map[string]asroot.Op) map[string]asroot.Op {
-	all := map[string]asroot.Op{}
-	for _, s := range sets {
-		for k, v := range s {
-			all[k] = v
-		}
+// handoff replaces this process with devbox-engine, same arguments and
+// environment; it returns only when that fails.
+func handoff() error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the devbox binary: %w", err)
 	}
-	return all
+	engine := filepath.Join(filepath.Dir(self), engineName)
+	err = syscall.Exec(engine, os.Args, os.Environ())
+	return hint.Wrap(fmt.Errorf("run %s: %w", engine, err),
+		"install devbox, devbox-engine and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"syscall"
 )
@@ -58,16 +59,26 @@ func (d *digester) sum(data []byte, ctx Context) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// buildID identifies the running devbox binary by its file's identity;
-// "" when unknown, which still digests consistently within one build.
+// buildID identifies the devbox build by the identity of its two client
+// binaries, devbox (the front) and devbox-engine, in the running binary's
+// directory: both parse devbox.toml, and both compute the same ID, so a
+// digest one of them recorded holds for the other. "" when unknown, which
+// still digests consistently within one build.
 func buildID() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return ""
 	}
-	var st syscall.Stat_t
-	if syscall.Stat(exe, &st) != nil {
-		return exe
+	dir := filepath.Dir(exe)
+	id := ""
+	for _, name := range []string{"devbox", "devbox-engine"} {
+		p := filepath.Join(dir, name)
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) != nil {
+			id += p + " absent\n"
+			continue
+		}
+		id += fmt.Sprintf("%s %d:%d %d %d.%d\n", p, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 	}
-	return fmt.Sprintf("%s %d:%d %d %d.%d", exe, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	return id
 }

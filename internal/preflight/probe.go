@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -90,10 +91,15 @@ func readSysctl(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// executable is the devbox binary users run: the front next to this one
+// when this is devbox-engine (profiles and hints name the front).
 func executable() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return "/usr/local/bin/devbox"
+	}
+	if filepath.Base(exe) == "devbox-engine" {
+		return filepath.Join(filepath.Dir(exe), "devbox")
 	}
 	return exe
 }

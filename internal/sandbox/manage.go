@@ -12,7 +12,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
 
@@ -51,7 +50,9 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list sandboxes: %w", err)
 	}
-	state.SweepRetired(root, supervisor.RemoveTree)
+	if e, err := needEngine(); err == nil {
+		state.SweepRetired(root, e.RemoveTree)
+	}
 	var out []Info
 	for _, e := range entries {
 		if !e.IsDir() || state.IsRetired(e.Name()) {
@@ -192,11 +193,15 @@ func Remove(name string) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("remove %s: no such sandbox (see 'devbox ls')", name)
 	}
-	if err := supervisor.RemoveImageLayer(name); err != nil {
+	e, err := needEngine()
+	if err != nil {
+		return err
+	}
+	if err := e.RemoveImageLayer(name); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	protect.RemoveStubs(dir) // a killed strict sandbox's placeholders
-	if err := supervisor.RemoveTree(dir); err != nil {
+	if err := e.RemoveTree(dir); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	return nil

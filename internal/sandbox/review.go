@@ -12,7 +12,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/snapshot"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/storage"
 )
 
 // Review is a sandbox's review layer and the project it overlays.
@@ -96,8 +95,12 @@ func SnapshotState(name string) (snapshot.State, error) {
 	if fi, err := os.Stat(filepath.Join(data, "home")); err == nil && fi.IsDir() {
 		s.Parts = append(s.Parts, snapshot.Part{Name: "home", Dir: filepath.Join(data, "home")})
 	}
-	if r, ok := storage.CachedLayer(data); ok {
-		s.Parts = append(s.Parts, snapshot.Part{Name: "root", Dir: r.Upper})
+	e, err := needEngine()
+	if err != nil {
+		return snapshot.State{}, err
+	}
+	if upper, ok := e.WritableLayer(data); ok {
+		s.Parts = append(s.Parts, snapshot.Part{Name: "root", Dir: upper})
 	}
 	return s, nil
 }

@@ -25,11 +25,9 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/devbox-dev/devbox/slirpnet"
-	"github.com/devbox-dev/devbox/storage"
 )
 
 // Prepare completes opts after the config is loaded: it refuses a
@@ -91,7 +89,7 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if ref == "" {
 		return opts, nil
 	}
-	cfg, err := supervisor.StoreConfig()
+	e, err := needEngine()
 	if err != nil {
 		return opts, err
 	}
@@ -108,27 +106,8 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if err != nil {
 		return opts, err
 	}
-	lk, err := storage.Resolve(cfg, opts.Project, dir, ref, storage.PullOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
-	if err != nil {
-		return opts, err
-	}
-	opts.Image = &lk
-	return opts, nil
-}
-
-// UpdateImages re-resolves the images pinned for the sandbox name of
-// project (all, or only refs) and pulls what changed (`devbox image
-// update`).
-func UpdateImages(project, name string, refs []string, o storage.PullOptions) ([]storage.Change, error) {
-	cfg, err := supervisor.StoreConfig()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := state.SandboxData(name)
-	if err != nil {
-		return nil, err
-	}
-	return storage.Update(cfg, project, dir, refs, o)
+	opts.Image, err = e.ResolveImage(opts.Project, dir, ref, ImageOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
+	return opts, err
 }
 
 // Throwaway turns opts into a one-off (--rm) sandbox with its own name,
@@ -438,12 +417,12 @@ func imageSession(opts Options, req proto.Spawn) proto.Spawn {
 	if opts.Image == nil {
 		return req
 	}
-	ic := opts.Image.Config
-	if wd := ic.WorkingDir; opts.Config.Workdir == "" && wd != "" {
+	im := opts.Image
+	if wd := im.WorkingDir; opts.Config.Workdir == "" && wd != "" {
 		req.DefaultCwd = wd
 	}
-	req.Env = overlayEnv(req.Env, ic.Env)
-	if sh := defaultShell(ic.Cmd); sh != "" {
+	req.Env = overlayEnv(req.Env, im.Env)
+	if sh := defaultShell(im.Cmd); sh != "" {
 		req.ShellHint = sh
 	}
 	return req

@@ -21,7 +21,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
-	"github.com/devbox-dev/devbox/storage"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,7 +36,7 @@ type Options struct {
 	Ephemeral bool
 	// Image is the image Config.Image resolved to (pulled if missing); nil
 	// for the host view.
-	Image *storage.Lookup
+	Image *Image
 	// Warn receives warnings (the single-id fallback, unenforced limits).
 	Warn io.Writer
 	// Config is the project's effective configuration, validated, with the
@@ -53,6 +52,10 @@ type Options struct {
 	// User is the session's user asked for with --user (config.UserRoot
 	// or config.UserSelf); empty runs sessions as the sandbox's user.
 	User string
+	// JoinOnly makes Ensure return ErrNotRunning instead of starting the
+	// sandbox: the front binary (cmd/devbox) joins, and hands a start to
+	// devbox-engine.
+	JoinOnly bool
 	// Approve asks the user to approve a devbox.toml wider than the
 	// project's trust record (see trust.go); nil refuses it.
 	Approve func([]config.Change) bool
@@ -85,6 +88,9 @@ func Ensure(opts Options) (*Handle, error) {
 	end()
 	if up {
 		return h, join(h, opts)
+	}
+	if opts.JoinOnly {
+		return nil, fmt.Errorf("%s: %w", opts.Name, ErrNotRunning)
 	}
 	end = trace.Begin("lock")
 	unlock, err := state.Lock(filepath.Join(root, opts.Name+".lock"))

@@ -354,7 +354,7 @@ func TestDefaultProfile_DevboxInsideDevbox(t *testing.T) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"devbox", "devbox-init"} {
+	for _, name := range []string{"devbox", "devbox-engine", "devbox-init"} {
 		src := filepath.Join(filepath.Dir(devboxBin), name)
 		if _, err := os.Stat(src); err != nil {
 			continue // devbox serves as its own init

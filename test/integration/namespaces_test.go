@@ -194,7 +194,8 @@ func TestSandboxCannotWriteInitExe(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	initBin := filepath.Join(filepath.Dir(devboxBin), "devbox-init")
-	before, beforeInit := sha256File(t, devboxBin), sha256File(t, initBin)
+	engineBin := filepath.Join(filepath.Dir(devboxBin), "devbox-engine")
+	before, beforeInit, beforeEngine := sha256File(t, devboxBin), sha256File(t, initBin), sha256File(t, engineBin)
 	r := e.run("run", "--", "sh", "-c", "echo x > /proc/1/exe")
 	if r.code == 0 {
 		t.Errorf("writing /proc/1/exe inside succeeded:\n%s", r)
@@ -211,6 +212,9 @@ func TestSandboxCannotWriteInitExe(t *testing.T) {
 	}
 	if after := sha256File(t, devboxBin); after != before {
 		t.Fatalf("the devbox binary on the host changed: sha256 %s -> %s", before, after)
+	}
+	if after := sha256File(t, engineBin); after != beforeEngine {
+		t.Fatalf("the devbox-engine binary on the host changed: sha256 %s -> %s", beforeEngine, after)
 	}
 	if after := sha256File(t, initBin); after != beforeInit {
 		t.Fatalf("the init binary %s on the host changed: sha256 %s -> %s", initBin, beforeInit, after)

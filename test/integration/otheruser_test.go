@@ -45,7 +45,9 @@ func TestOtherUserCannotJoinOrStop(t *testing.T) {
 	os.Chmod(pub, 0o755)
 	bin := filepath.Join(pub, "devbox")
 	copyFile(t, devboxBin, bin)
-	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-init"), filepath.Join(pub, "devbox-init"))
+	for _, b := range []string{"devbox-engine", "devbox-init"} {
+		copyFile(t, filepath.Join(filepath.Dir(devboxBin), b), filepath.Join(pub, b))
+	}
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

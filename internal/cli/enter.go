@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
+)
+
+func newEnterCmd(a *App) *cobra.Command {
+	var f sandboxFlags
+	cmd := &cobra.Command{
+		Use:   "enter [flags] [-- CMD [ARG...]]",
+		Short: "Open a shell in the project's sandbox",
+		Long: `Open an interactive login shell on a terminal in the project's sandbox, or run
+CMD on a terminal. The sandbox starts if it is not running, or is joined when
+it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
+		Example: `  devbox enter
+  devbox enter --name scratch
+  devbox enter -- htop`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !sandbox.StdinIsTerminal() {
+				return errors.New("enter needs a terminal; use devbox run (devbox run -- CMD, or devbox run -t -- CMD for a terminal inside)")
+			}
+			opts, err := f.options(cmd, a)
+			if err != nil {
+				return err
+			}
+			req := sandbox.Session(opts, args)
+			req.TTY = true
+			if len(args) == 0 {
+				req.Shell, req.Login = true, true
+				fmt.Fprintln(a.Stderr, sandbox.Welcome(opts))
+			}
+			return a.run(opts, req, false)
+		},
+	}
+	f.register(cmd)
+	f.registerUser(cmd)
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}

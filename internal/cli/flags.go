@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
+)
+
+// sandboxFlags are the flags run and enter share.
+type sandboxFlags struct {
+	name        string
+	project     string
+	hostname    string
+	net         netFlags
+	idleTimeout time.Duration
+	env         []string
+	envFiles    []string
+	volumes     []string
+	mounts      []string
+	workdir     string
+	user        string
+	// throwaway is run's --rm: the sandbox is made one-off before the
+	// image resolves, so nothing is pinned or cached for it.
+	throwaway     bool
+	limits        limitFlags
+	image         imageFlags
+	security      string
+	allow         []string
+	allowLocal    []string
+	requireProc   bool
+	requireStrict bool
+}
+
+func (f *sandboxFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
+	fl.StringVar(&f.project, "project", "", "project directory, bound read-write (default: the nearest directory above holding devbox.toml, else the git work-tree root, else the current directory)")
+	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the project's basename, with the hash when another sandbox has the same)")
+	f.net.register(cmd, fl)
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session: NAME=VALUE, or NAME for the host's value (repeatable)")
+	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file: NAME=VALUE or NAME lines, # comments (repeatable)")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind a host path: SRC:DST[:ro] (repeatable)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "bind a host path: type=bind,source=SRC,target=DST[,readonly] (repeatable)")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside (default: the current directory)")
+	f.limits.register(fl, true)
+	f.image.register(fl)
+	fl.StringVar(&f.security, "security", "", "kernel-facing profile: default (seccomp filter, Podman's capabilities), unconfined (neither) or strict (no capabilities, egress allowlist, protected files; see docs/security.md)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "strict profile: let the sandbox reach PATTERN (host, *.domain, either with :port; default ports 80 and 443) through devbox's proxy (repeatable)")
+	fl.StringArrayVar(&f.allowLocal, "allow-local", nil, "strict profile: let the sandbox reach PATTERN even where it resolves to a loopback, link-local or private address (repeatable)")
+	fl.Bool("review", false, "show the sandbox the project through an overlay: its writes wait in the sandbox's own layer for 'devbox diff', 'devbox apply' or 'devbox discard' (project = \"review\")")
+	fl.BoolVar(&f.requireStrict, "require-strict", false, "strict profile: fail (exit 125) instead of warning when the kernel's Landlock cannot enforce all of it (ABI 6 or newer needed)")
+	fl.BoolVar(&f.requireProc, "require-proc", false, "fail (exit 125) instead of falling back to the outer /proc when the kernel refuses the sandbox a /proc of its own (a masked /proc in a container)")
+	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces", "strict\tno capabilities, egress allowlist, protected files"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// registerUser adds --user, for the commands that start a session.
+func (f *sandboxFlags) registerUser(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.user, "user", "u", "", "run the session as root (uid 0 inside) or self (your own uid); default: the sandbox's user")
+}
+
+// options resolves the project and sandbox name, loads the config (flags
+// over devbox.toml) and has the client complete it.
+func (f *sandboxFlags) options(cmd *cobra.Command, a *App) (sandbox.Options, error) {
+	opts, err := f.projectOptions(cmd, a)
+	if err != nil {
+		return opts, err
+	}
+	if err := a.frontJoin(&opts); err != nil {
+		return opts, err
+	}
+	return sandbox.Prepare(opts, f.image.tlsVerify)
+}
+
+// projectOptions finds the project, names the sandbox and loads the config,
+// without resolving the image.
+func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *App) (sandbox.Options, error) {
+	dir, err := f.projectDir(a)
+	if err != nil {
+		return sandbox.Options{}, err
+	}
+	opts := sandbox.Options{Project: dir, Warn: a.Stderr}
+	opts.Name = f.name
+	if opts.Name == "" {
+		opts.Name = project.Name(dir)
+	}
+	if err := project.ValidateName(opts.Name); err != nil {
+		return opts, UsageError{Err: err}
+	}
+	if err := applyConfig(cmd, &opts); err != nil {
+		return opts, err
+	}
+	if f.user != "" && f.user != config.UserRoot && f.user != config.UserSelf {
+		return opts, UsageError{Err: fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
+	}
+	opts.User = f.user
+	opts.Approve = askApproval(a)
+	if f.throwaway {
+		opts = sandbox.Throwaway(opts)
+	}
+	return opts, nil
+}
+
+// projectDir is --project (its value resolved here), else the project the
+// client finds from the current directory; the client refuses either when
+// it cannot be a project.
+func (f *sandboxFlags) projectDir(a *App) (string, error) {
+	var dir string
+	if f.project != "" {
+		var err error
+		if dir, err = project.Explicit(f.project); err != nil {
+			return "", UsageError{Err: fmt.Errorf("invalid --project %q: %w", f.project, err)}
+		}
+	}
+	return sandbox.FindProject(dir, a.Stderr)
+}
+
+// SandboxOptions are the options of sandbox name (the project's own when
+// name is empty) for the commands outside this package: the project found
+// from the current directory, its devbox.toml, and the image resolved
+// (pulled when missing, tlsVerify as --tls-verify).
+func SandboxOptions(cmd *cobra.Command, a *App, name string, tlsVerify bool) (sandbox.Options, error) {
+	f := sandboxFlags{name: name}
+	f.image.tlsVerify = tlsVerify
+	return f.options(cmd, a)
+}
+
+// ProjectOptions is SandboxOptions without resolving the image.
+func ProjectOptions(cmd *cobra.Command, a *App, name string) (sandbox.Options, error) {
+	return (&sandboxFlags{name: name}).projectOptions(cmd, a)
+}

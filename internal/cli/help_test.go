@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	a := &App{Stdout: &out, Stderr: &errb}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	code := a.report(root.Execute())
+	return out.String(), errb.String(), code
+}
+
+func TestHelpShowsBooleanFlagsPlain(t *testing.T) {
+	out, _, code := runCLI("run", "--help")
+	if code != 0 || strings.Contains(out, "[=true|false]") || strings.Contains(out, "[=true]") {
+		t.Errorf("devbox run --help (exit %d) shows a value on boolean flags:\n%s", code, out)
+	}
+	for _, want := range []string{"  -h, --help ", "      --rm ", "  -v, --volume stringArray", "      --tls-verify ", "(default true)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("devbox run --help lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestArgumentErrorsSayWhatToType(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "Error: devbox run needs a command: devbox run -- CMD [ARG...]\n"},
+		{[]string{"stop", "a", "b"}, "Error: devbox stop: accepts at most 1 arg(s), received 2: devbox stop [NAME|--all]\n"},
+		{[]string{"port", "rm"}, "Error: devbox port rm needs one port ID (see devbox port ls): devbox port rm ID\n"},
+	}
+	for _, tt := range tests {
+		_, errOut, code := runCLI(tt.args...)
+		if code != exitDevbox || !strings.HasPrefix(errOut, tt.want) || !strings.Contains(errOut, "Run 'devbox --help'") {
+			t.Errorf("devbox %s: exit %d, stderr %q; want 125 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out, _, code := runCLI(args...)
+		if code != 0 || !strings.HasPrefix(out, "devbox "+version+"\ncommit: ") || !strings.Contains(out, "go: go") || !strings.Contains(out, "user namespaces") {
+			t.Errorf("devbox %s: exit %d\n%s", args[0], code, out)
+		}
+	}
+}
+
+func TestHelpConfigIsTheReference(t *testing.T) {
+	out, _, code := runCLI("help", "config")
+	if code != 0 || !strings.Contains(out, "# devbox.toml") || !strings.Contains(out, "home_files") {
+		t.Errorf("devbox help config: exit %d, want the config reference:\n%.300s", code, out)
+	}
+	if out, _, _ := runCLI("help"); !strings.Contains(out, "config") {
+		t.Errorf("devbox help does not list the config topic:\n%s", out)
+	}
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/shellinit"
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd(a *App) *cobra.Command {
+	var f sandboxFlags
+	var tty, rm bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] -- CMD [ARG...]",
+		Short: "Run a command in the project's sandbox",
+		Long: `Run CMD in the project's sandbox, starting the sandbox if it is not running.
+stdin, stdout and stderr pass through, and so does the exit status: the
+command's own code, 128+N when signal N killed it, 126 when it cannot be
+executed, 127 when it is not found, and 125 when devbox itself fails.
+
+Files, pipes and sockets are handed to CMD as they are. A terminal never is:
+CMD gets a terminal of the sandbox's own (so colours, columns and the window
+size still work) that devbox relays while CMD runs; your terminal keeps its
+line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
+		Example: `  devbox run -- make test
+  devbox run -t -- top                  # with a terminal
+  devbox run --rm --network none -- go test ./...   # throwaway sandbox (CI)`,
+		Args:        cobra.MinimumNArgs(1),
+		Annotations: Needs("needs a command"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.throwaway = rm
+			opts, err := f.options(cmd, a)
+			if err != nil {
+				return err
+			}
+			req := sandbox.Session(opts, args)
+			req.TTY = tty
+			err = a.run(opts, req, rm)
+			if installFailed(err, opts.Image == nil, args[0]) {
+				fmt.Fprintln(a.Stderr, shellinit.InstallHint)
+			}
+			return err
+		},
+	}
+	f.register(cmd)
+	f.registerUser(cmd)
+	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a terminal inside the sandbox")
+	cmd.Flags().BoolVar(&rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+// installFailed reports whether a host-view run of a package installer
+// (apt, apt-get, dpkg, pip) failed on its own, which the host's read-only
+// /usr explains: devbox run then says so, as an interactive shell's
+// wrappers do.
+func installFailed(err error, hostView bool, cmd string) bool {
+	var ee *sandbox.ExitError
+	if !hostView || !errors.As(err, &ee) || ee.Code == 0 || ee.Code >= 125 {
+		return false
+	}
+	name := filepath.Base(cmd)
+	return name == "apt-get" || slices.Contains(shellinit.InstallTools, name)
+}

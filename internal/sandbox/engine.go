@@ -1,0 +1,69 @@
+package sandbox
+
+import (
+	"errors"
+	"io"
+
+	"github.com/devbox-dev/devbox/hint"
+)
+
+// Engine is the part of the client that only the full binary links: the
+// image store (containers/storage) and the removal of what a sandbox's
+// subordinate ids own (a helper in the user namespace). The full binary,
+// devbox-engine, installs it with UseEngine. The front binary, devbox,
+// joins running sandboxes without it, so a join pays neither library's
+// start-up, and hands every other command to devbox-engine
+// (docs/architecture.md).
+type Engine interface {
+	// ResolveImage looks ref up in the image store for a sandbox whose
+	// pins are kept in dataDir, pulling it when it is missing.
+	ResolveImage(projectDir, dataDir, ref string, o ImageOptions) (*Image, error)
+	// RemoveImageLayer frees sandbox name's writable image layer, if it
+	// has one.
+	RemoveImageLayer(name string) error
+	// RemoveTree deletes dir, files of the sandbox's subordinate ids
+	// included.
+	RemoveTree(dir string) error
+	// WritableLayer is the writable layer's directory of the image sandbox
+	// whose data dir is dataDir.
+	WritableLayer(dataDir string) (string, bool)
+}
+
+// ImageOptions are a pull's options: --tls-verify, where progress goes,
+// and NoPin for a throwaway sandbox, which pins nothing.
+type ImageOptions struct {
+	TLSVerify bool
+	Progress  io.Writer
+	NoPin     bool
+}
+
+// Image is the image a sandbox's root comes from: its identity and layer
+// directories for the supervisor, its config for sessions.
+type Image struct {
+	Name, ID string
+	// Driver is the store's driver, and Lower the image's layer
+	// directories, top first.
+	Driver string
+	Lower  []string
+	// Env, WorkingDir and Cmd are the image config's.
+	Env        []string
+	WorkingDir string
+	Cmd        []string
+}
+
+// ErrNeedsEngine is what a path that needs the image store or the removal
+// helper returns in a binary without them.
+var ErrNeedsEngine = errors.New("this needs devbox-engine, the full devbox binary")
+
+var engine Engine
+
+// UseEngine installs the full binary's Engine.
+func UseEngine(e Engine) { engine = e }
+
+// needEngine is the Engine, or ErrNeedsEngine with the install hint.
+func needEngine() (Engine, error) {
+	if engine == nil {
+		return nil, hint.Wrap(ErrNeedsEngine, "install devbox, devbox-engine and devbox-init together: ./install.sh")
+	}
+	return engine, nil
+}

@@ -1,0 +1,41 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The front binary (devbox) joins a running sandbox by itself, and hands
+// everything else to devbox-engine next to it: without one, a start or any
+// other command fails with devbox's own status and says what to install.
+func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
+	e := newEnv(t)
+	if r := e.run("run", "--", "true"); r.code != 0 {
+		t.Fatalf("start: %s", r)
+	}
+	dir := t.TempDir()
+	copyFile(t, devboxBin, filepath.Join(dir, "devbox"))
+	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-init"), filepath.Join(dir, "devbox-init"))
+	front := func(args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), args...)
+		cmd.Dir, cmd.Env = e.project, e.environ()
+		return collect(t, ctx, cmd, "front devbox "+strings.Join(args, " "))
+	}
+	if r := front("run", "--", "sh", "-c", "echo joined; exit 3"); r.code != 3 || r.stdout != "joined\n" {
+		t.Errorf("join through the front alone: want exit 3 and \"joined\"; %s", r)
+	}
+	for _, args := range [][]string{{"ps"}, {"run", "--rm", "--", "true"}, {"run", "--name", "other", "--", "true"}, {"run", "--help"}} {
+		r := front(args...)
+		if r.code != 125 || !strings.Contains(r.stderr, "devbox-engine") || !strings.Contains(r.stderr, "./install.sh") {
+			t.Errorf("devbox %s without devbox-engine: want exit 125 naming devbox-engine and ./install.sh; %s", strings.Join(args, " "), r)
+		}
+	}
+}
