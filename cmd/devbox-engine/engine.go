@@ -23,7 +23,7 @@ func (engine) ResolveImage(projectDir, dataDir, ref string, o sandbox.ImageOptio
 		return nil, err
 	}
 	return &sandbox.Image{Name: lk.Name, ID: lk.ID, Driver: lk.Driver, Lower: lk.Lower,
-		Env: lk.Config.Env, WorkingDir: lk.Config.WorkingDir, Cmd: lk.Config.Cmd}, nil
+		Config: state.ImageConfig{Env: lk.Config.Env, WorkingDir: lk.Config.WorkingDir, Cmd: lk.Config.Cmd}}, nil
 }
 
 // RemoveImageLayer frees the sandbox's writable layer.

@@ -43,15 +43,22 @@ func ReportHandoff(err error) int {
 }
 
 // frontJoin, in the front binary, hands the command to devbox-engine
-// unless it joins a running sandbox the front can serve: not a throwaway
-// one, not an image's (its sessions need the image's config from the
-// store). Elsewhere it does nothing.
+// unless it joins a running sandbox: not a throwaway one (always new),
+// and for an image sandbox one whose state records its image, which the
+// session's environment comes from. Elsewhere it does nothing.
 func (a *App) frontJoin(opts *sandbox.Options) error {
 	if a.handoff == nil {
 		return nil
 	}
-	if opts.Ephemeral || opts.Config.Image != "" || !sandbox.IsRunning(opts.Name) {
+	if opts.Ephemeral || !sandbox.IsRunning(opts.Name) {
 		return a.handoff()
+	}
+	if opts.Config.Image != "" {
+		im, ok := sandbox.RunningImage(opts.Name)
+		if !ok {
+			return a.handoff()
+		}
+		opts.Image = im
 	}
 	opts.JoinOnly = true
 	return nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 )
@@ -125,6 +126,9 @@ type ImageRoot struct {
 	Lower   []string `json:"lower,omitempty"`
 	Upper   string   `json:"upper"`
 	Work    string   `json:"work,omitempty"`
+	// Config is the image config's part that sessions use; the supervisor
+	// records it in state.json, where joins read it (no store lookup).
+	Config state.ImageConfig `json:"config"`
 }
 
 // ReviewLayer is the review overlay's writable side on the host, in the

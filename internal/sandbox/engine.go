@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 // Engine is the part of the client that only the full binary links: the
@@ -45,10 +46,8 @@ type Image struct {
 	// directories, top first.
 	Driver string
 	Lower  []string
-	// Env, WorkingDir and Cmd are the image config's.
-	Env        []string
-	WorkingDir string
-	Cmd        []string
+	// Config is the image config's part that sessions use.
+	Config state.ImageConfig
 }
 
 // ErrNeedsEngine is what a path that needs the image store or the removal

@@ -11,5 +11,5 @@ func imageRoot(opts Options) *proto.ImageRoot {
 	if lk == nil {
 		return nil
 	}
-	return &proto.ImageRoot{Ref: lk.Name, ImageID: lk.ID, Driver: lk.Driver, Lower: lk.Lower}
+	return &proto.ImageRoot{Ref: lk.Name, ImageID: lk.ID, Driver: lk.Driver, Lower: lk.Lower, Config: lk.Config}
 }

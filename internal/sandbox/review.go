@@ -121,6 +121,20 @@ func checkReviewLeft(name string, c config.Config) error {
 	return nil
 }
 
+// RunningImage is the image sandbox name runs, as its state records it;
+// false for a host-view sandbox or one started before devbox recorded it.
+func RunningImage(name string) (*Image, bool) {
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return nil, false
+	}
+	st, err := state.Read(filepath.Join(root, name))
+	if err != nil || st.Image == nil {
+		return nil, false
+	}
+	return &Image{Name: st.Image.Name, ID: st.Image.ID, Config: st.Image.Config}, true
+}
+
 // IsRunning reports whether sandbox name answers on its socket.
 func IsRunning(name string) bool {
 	root, err := state.RuntimeRoot()

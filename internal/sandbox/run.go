@@ -86,7 +86,7 @@ func notice(w io.Writer, format string, args ...any) {
 // devbox.toml) in the store, pulling it when missing.
 func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	ref := opts.Config.Image
-	if ref == "" {
+	if ref == "" || opts.Image != nil { // none, or the joined sandbox's (RunningImage)
 		return opts, nil
 	}
 	e, err := needEngine()
@@ -417,7 +417,7 @@ func imageSession(opts Options, req proto.Spawn) proto.Spawn {
 	if opts.Image == nil {
 		return req
 	}
-	im := opts.Image
+	im := opts.Image.Config
 	if wd := im.WorkingDir; opts.Config.Workdir == "" && wd != "" {
 		req.DefaultCwd = wd
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 func TestOverlayEnv(t *testing.T) {
@@ -47,7 +48,7 @@ func TestDefaultShell(t *testing.T) {
 // The image's WorkingDir applies only without a workdir; its Env goes under
 // the config's env, which Session applies last.
 func TestImageSession(t *testing.T) {
-	lk := &Image{WorkingDir: "/src", Env: []string{"PATH=/img", "LANG=C"}, Cmd: []string{"bash"}}
+	lk := &Image{Config: state.ImageConfig{WorkingDir: "/src", Env: []string{"PATH=/img", "LANG=C"}, Cmd: []string{"bash"}}}
 	req := proto.Spawn{Env: []string{"PATH=/host", "X=1"}}
 	got := imageSession(Options{Image: lk, Config: config.Defaults()}, req)
 	if got.DefaultCwd != "/src" || got.ShellHint != "/bin/bash" || strings.Join(got.Env, " ") != "PATH=/img X=1 LANG=C" {
@@ -91,7 +92,7 @@ func TestUniqueName(t *testing.T) {
 // files' copy follows the result.
 func TestSessionPath(t *testing.T) {
 	t.Setenv("PATH", "/usr/local/go/bin:/usr/bin")
-	lk := &Image{Env: []string{"PATH=/img/bin:/usr/bin"}}
+	lk := &Image{Config: state.ImageConfig{Env: []string{"PATH=/img/bin:/usr/bin"}}}
 	tests := []struct {
 		name   string
 		image  *Image

@@ -121,6 +121,25 @@ type State struct {
 	// Review is the driver of the review overlay the project is seen
 	// through ("overlay" or "fuse-overlayfs"), "" for the plain bind.
 	Review string `json:"review,omitempty"`
+	// Image is the image an image sandbox runs, as it started: a join
+	// builds its session from it without looking the image up in the
+	// store (where the name may point elsewhere by now). nil for the host
+	// view.
+	Image *Image `json:"image,omitempty"`
+}
+
+// Image names an image sandbox's image and the config its sessions use.
+type Image struct {
+	Name   string      `json:"name"`
+	ID     string      `json:"id"`
+	Config ImageConfig `json:"config"`
+}
+
+// ImageConfig is the part of an image's config that sessions use.
+type ImageConfig struct {
+	Env        []string `json:"env,omitempty"`
+	WorkingDir string   `json:"working_dir,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
 }
 
 // File names inside a sandbox's runtime directory.

@@ -432,6 +432,9 @@ func (s *supervisor) writeState() error {
 	if spec.Review != nil {
 		s.st.Review = spec.Review.Driver
 	}
+	if im := spec.Image; im != nil {
+		s.st.Image = &state.Image{Name: im.Ref, ID: im.ImageID, Config: im.Config}
+	}
 	return state.Write(s.dir(), s.st)
 }
 

@@ -15,6 +15,7 @@ import (
 // everything else to devbox-engine next to it: without one, a start or any
 // other command fails with devbox's own status and says what to install.
 func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if r := e.run("run", "--", "true"); r.code != 0 {
 		t.Fatalf("start: %s", r)
@@ -37,5 +38,24 @@ func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 		if r.code != 125 || !strings.Contains(r.stderr, "devbox-engine") || !strings.Contains(r.stderr, "./install.sh") {
 			t.Errorf("devbox %s without devbox-engine: want exit 125 naming devbox-engine and ./install.sh; %s", strings.Join(args, " "), r)
 		}
+	}
+}
+
+// An image sandbox's join through the front alone: its session gets the
+// image's Env and WorkingDir from the state the supervisor recorded, with
+// no lookup in the store.
+func TestFront_JoinsImageSandboxAlone(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	e.must("run", "--image", ref, "--", "true")
+	dir := t.TempDir()
+	copyFile(t, devboxBin, filepath.Join(dir, "devbox"))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--image", ref, "--", "/bin/sh", "-c", "echo $FOO")
+	cmd.Dir, cmd.Env = e.project, e.environ()
+	r := collect(t, ctx, cmd, "front devbox run --image")
+	if r.code != 0 || r.stdout != "from-image\n" {
+		t.Errorf("image join through the front alone: want the image's FOO; %s", r)
 	}
 }
