@@ -1,10 +1,10 @@
-// Command devbox is the front of devbox: the binary users type. It joins a
-// running sandbox for `devbox run` and `devbox enter` itself, and replaces
-// itself with devbox-engine, the full devbox installed next to it, for
-// everything else: starting sandboxes, images, and every other command.
-// A join is the most frequent command, and this binary links neither the
-// image store nor the registries' libraries, so it starts in a fraction of
-// the full binary's time (docs/architecture.md).
+// Command devbox is the front of devbox: the binary users type. It serves
+// `devbox run` and `devbox enter` itself (joins, and starts of host-view
+// sandboxes, whose supervisor is devbox-engine), and replaces itself with
+// devbox-engine, the full devbox installed next to it, for everything
+// else: image sandboxes' starts, images, and every other command. It links
+// neither the image store nor the registries' libraries, so it starts in a
+// fraction of the full binary's time (docs/architecture.md).
 package main
 
 import (

@@ -72,7 +72,7 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *App) (sandbox.Options, err
 	if err != nil {
 		return opts, err
 	}
-	if err := a.frontJoin(&opts); err != nil {
+	if err := a.frontServe(&opts); err != nil {
 		return opts, err
 	}
 	return sandbox.Prepare(opts, f.image.tlsVerify)

@@ -12,9 +12,8 @@ import (
 )
 
 // FrontHandles reports whether the front binary may run args itself: a
-// `run` or `enter` that can be a join. Help (its text lists every
-// command) and --rm (always a new sandbox) go to devbox-engine, and so
-// does any command line with a global flag first.
+// `run` or `enter`. Help (its text lists every command) goes to
+// devbox-engine, and so does any command line with a global flag first.
 func FrontHandles(args []string) bool {
 	if len(args) == 0 || (args[0] != "run" && args[0] != "enter") {
 		return false
@@ -23,7 +22,7 @@ func FrontHandles(args []string) bool {
 		switch a {
 		case "--":
 			return true
-		case "--help", "-h", "--rm", "--rm=true":
+		case "--help", "-h":
 			return false
 		}
 	}
@@ -31,8 +30,8 @@ func FrontHandles(args []string) bool {
 }
 
 // ExecuteFront runs a command line FrontHandles accepted; handoff execs
-// devbox-engine with the same arguments when the sandbox is not running,
-// or needs what only the full binary links (an image).
+// devbox-engine with the same arguments when it needs what only the full
+// binary links: the image store, to start an image sandbox.
 func ExecuteFront(args []string, handoff func() error) int {
 	return execute(&App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}, args, nil)
 }
@@ -42,30 +41,27 @@ func ReportHandoff(err error) int {
 	return (&App{Stdout: os.Stdout, Stderr: os.Stderr}).report(err)
 }
 
-// frontJoin, in the front binary, hands the command to devbox-engine
-// unless it joins a running sandbox: not a throwaway one (always new),
-// and for an image sandbox one whose state records its image, which the
-// session's environment comes from. Elsewhere it does nothing.
-func (a *App) frontJoin(opts *sandbox.Options) error {
-	if a.handoff == nil {
+// frontServe, in the front binary, hands an image sandbox's command to
+// devbox-engine unless it joins one that runs and whose state records its
+// image (the session's environment comes from it): starting one needs the
+// image store. A host-view sandbox the front starts or joins itself (the
+// supervisor is devbox-engine either way). Elsewhere it does nothing.
+func (a *App) frontServe(opts *sandbox.Options) error {
+	if a.handoff == nil || opts.Config.Image == "" {
 		return nil
 	}
-	if opts.Ephemeral || !sandbox.IsRunning(opts.Name) {
-		return a.handoff()
-	}
-	if opts.Config.Image != "" {
-		im, ok := sandbox.RunningImage(opts.Name)
-		if !ok {
-			return a.handoff()
+	if !opts.Ephemeral && sandbox.IsRunning(opts.Name) {
+		if im, ok := sandbox.RunningImage(opts.Name); ok {
+			opts.Image = im
+			opts.JoinOnly = true
+			return nil
 		}
-		opts.Image = im
 	}
-	opts.JoinOnly = true
-	return nil
+	return a.handoff()
 }
 
-// run is sandbox.Run, with the front's hand-off when the sandbox stopped
-// between frontJoin's check and the join.
+// run is sandbox.Run, with the front's hand-off when an image sandbox
+// stopped between frontServe's check and the join.
 func (a *App) run(opts sandbox.Options, req proto.Spawn, discard bool) error {
 	err := sandbox.Run(opts, req, discard)
 	if a.handoff != nil && errors.Is(err, sandbox.ErrNotRunning) {

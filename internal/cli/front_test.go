@@ -14,8 +14,7 @@ func TestFrontHandles(t *testing.T) {
 		{"run --name x -u root -- make", true},
 		{"enter", true},
 		{"enter --review", true},
-		{"run --rm -- true", false},
-		{"run --rm=true -- true", false},
+		{"run --rm -- true", true},
 		{"run --help", false},
 		{"enter -h", false},
 		{"run -- true --help", true}, // the command's own flag

@@ -2,10 +2,14 @@ package sandbox
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/state"
+	"golang.org/x/sys/unix"
 )
 
 // Engine is the part of the client that only the full binary links: the
@@ -55,6 +59,29 @@ type Image struct {
 var ErrNeedsEngine = errors.New("this needs devbox-engine, the full devbox binary")
 
 var engine Engine
+
+// engineName is the full binary's name; the front and devbox-init are
+// installed beside it.
+const engineName = "devbox-engine"
+
+// engineBinary is devbox-engine, which runs the supervisor: this binary
+// when it is that one, else the one next to it (the front starts host-view
+// sandboxes itself, with no exec of the full binary on the way).
+func engineBinary() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the devbox binary: %w", err)
+	}
+	if filepath.Base(self) == engineName {
+		return self, nil
+	}
+	p := filepath.Join(filepath.Dir(self), engineName)
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return "", hint.Wrap(fmt.Errorf("find %s, which runs the supervisor: %w", p, err),
+			"install devbox, devbox-engine and devbox-init together: ./install.sh")
+	}
+	return p, nil
+}
 
 // UseEngine installs the full binary's Engine.
 func UseEngine(e Engine) { engine = e }

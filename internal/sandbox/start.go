@@ -248,9 +248,9 @@ func startSupervisor(dir string, opts Options) error {
 // is set (scope.go), with the launch spec in the environment and the write
 // end of the ready pipe as fd 3.
 func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.File, error) {
-	self, err := os.Executable()
+	self, err := engineBinary()
 	if err != nil {
-		return nil, nil, fmt.Errorf("find devbox binary: %w", err)
+		return nil, nil, err
 	}
 	blob, err := json.Marshal(spec)
 	if err != nil {
