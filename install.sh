@@ -239,8 +239,8 @@ check_subids() {
 # ---- AppArmor: Ubuntu 23.10 and later set
 # kernel.apparmor_restrict_unprivileged_userns=1, which leaves a program no
 # profile covers without capabilities in its user namespaces. The profile
-# (contrib/apparmor/devbox.in) allows them to devbox and devbox-init at the
-# path installed to; devbox doctor prints the same one.
+# (contrib/apparmor/devbox.in) allows them to devbox, devbox-engine and
+# devbox-init at the path installed to; devbox doctor prints the same one.
 
 # aa_name prints the profile and file name for $bindir/devbox, as
 # /etc/apparmor.d names them (usr.local.bin.devbox).
@@ -270,7 +270,7 @@ setup_apparmor() {
 	chmod 0644 "$file.tmp"
 	mv "$file.tmp" "$file"
 	if apparmor_parser -r "$file"; then
-		say "AppArmor: installed and loaded $file (user namespaces for $bindir/devbox and devbox-init)"
+		say "AppArmor: installed and loaded $file (user namespaces for devbox, devbox-engine and devbox-init in $bindir)"
 	else
 		say "warning: apparmor_parser could not load $file (it needs AppArmor 4.0 for the userns rule); see 'devbox doctor'"
 	fi
