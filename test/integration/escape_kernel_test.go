@@ -350,19 +350,7 @@ func TestDefaultProfile_DevboxInsideDevbox(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	// The inner devbox must be visible inside: copy it into the project.
-	bin := filepath.Join(e.project, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"devbox", "devbox-engine", "devbox-init"} {
-		src := filepath.Join(filepath.Dir(devboxBin), name)
-		if _, err := os.Stat(src); err != nil {
-			continue // devbox serves as its own init
-		}
-		if out, err := exec.Command("cp", src, bin).CombinedOutput(); err != nil {
-			t.Fatalf("copy %s: %v\n%s", name, err, out)
-		}
-	}
+	copyDevboxInto(t, e.project)
 	script := `set -e
 export XDG_RUNTIME_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)
 ./bin/devbox run --rm --network none -- sh -c 'echo inner; grep -E "^(Seccomp_filters|CapBnd):" /proc/self/status'`
