@@ -911,15 +911,18 @@ if [[ $(id -u) -eq 0 ]]; then
 	for dev in /dev/net/tun /dev/fuse; do
 		[[ -e $dev ]] && chmod 0666 "$dev"
 	done
-	mkdir -p "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img"
-	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img"
+	mkdir -p "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img" "$WORK/proj-review-go" "$WORK/proj-review-diff"
+	chown "$BENCH_USER:" "$WORK/out" "$WORK/proj" "$WORK/proj-strict" "$WORK/proj-dl" "$WORK/img" "$WORK/proj-review-go" "$WORK/proj-review-diff"
+	# The review lines run go test inside (the host view shows the host's
+	# go): the bench user's PATH keeps the directory of root's go.
+	gobin=$(command -v go || true)
 	home=$(getent passwd "$BENCH_USER" | cut -d: -f6)
 	log "running the sandbox benchmarks as $BENCH_USER"
 	# A clean login-like environment: no XDG_RUNTIME_DIR, so devbox uses
 	# /tmp/devbox-UID, as it does under su/runuser.
 	(cd "$WORK" && runuser -u "$BENCH_USER" -- env -i \
 		HOME="$home" USER="$BENCH_USER" LOGNAME="$BENCH_USER" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+		PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin${gobin:+:$(dirname "$gobin")} \
 		LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 		bash "$WORK/bench.sh" --phase user --work "$WORK" --devbox "$WORK/devbox" --rootlesskit "$ROOTLESSKIT" \
 		--baseline "$BASELINE" $([[ $START_ONLY == 1 ]] && echo --start-only))
