@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,10 @@ func TestEscape_BackgroundProcessCannotReadTerminalAfterRun(t *testing.T) {
 	tm.send(`echo waiting; while [ ! -e go ]; do sleep 0.05; done; echo loop-done`, true)
 	tm.waitFor(`(?m)^waiting\s*$`, 10*time.Second)
 	tm.send("echo secret-$((40+2))", true)
+	// The line discipline echoes it while nobody reads: then it is in the
+	// terminal's queue before the loop may end (tmux delivers keys on its
+	// own schedule).
+	tm.waitFor(regexp.QuoteMeta("echo secret-$((40+2))"), 10*time.Second)
 	if err := os.WriteFile(filepath.Join(e.project, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
