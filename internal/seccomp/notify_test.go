@@ -32,11 +32,7 @@ func TestNotifyFilterDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load filter into the BPF VM: %v", err)
 	}
-	tests := []struct {
-		desc string
-		call call
-		want uint32
-	}{
+	tests := []verdictCase{
 		{"read", call{name: "read"}, retAllow},
 		{"socket", call{name: "socket", args: [6]uint64{unix.AF_INET, unix.SOCK_STREAM}}, retAllow},
 		{"connect sockaddr_in", call{name: "connect", args: [6]uint64{3, 0x1000, 16}}, retNotify},
@@ -53,17 +49,7 @@ func TestNotifyFilterDecisions(t *testing.T) {
 		{"bind sockaddr_in", call{name: "bind", args: [6]uint64{3, 0x1000, 16}}, retAllow},
 		{"another architecture", call{name: "connect", arch: 0x40000003, args: [6]uint64{3, 0x1000, 16}}, retAllow},
 	}
-	for _, tt := range tests {
-		t.Run(tt.desc, func(t *testing.T) {
-			got, err := vm.Run(tt.call.data(t, info))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uint32(got) != tt.want {
-				t.Errorf("verdict %#x, want %#x", uint32(got), tt.want)
-			}
-		})
-	}
+	checkVerdicts(t, vm, info, tests)
 }
 
 // TestNotify_ClosedListenerFailsClosed: once the listener is gone (the

@@ -71,11 +71,7 @@ func TestDefaultProfileDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load filter into the BPF VM: %v", err)
 	}
-	tests := []struct {
-		desc string
-		call call
-		want uint32
-	}{
+	tests := []verdictCase{
 		{"read", call{name: "read"}, retAllow},
 		{"execve", call{name: "execve"}, retAllow},
 		{"clone3 (glibc's fork)", call{name: "clone3"}, retAllow},
@@ -110,35 +106,16 @@ func TestDefaultProfileDecisions(t *testing.T) {
 		{"another architecture", call{name: "read", arch: 0x40000003 /* AUDIT_ARCH_I386 */}, retENOSY},
 	}
 	if info.Name == "amd64" {
-		tests = append(tests, struct {
-			desc string
-			call call
-			want uint32
-		}{"x32 ABI", call{nr: 0x40000000}, retENOSY})
+		tests = append(tests, verdictCase{"x32 ABI", call{nr: 0x40000000}, retENOSY})
 	}
-	for _, tt := range tests {
-		t.Run(tt.desc, func(t *testing.T) {
-			got, err := vm.Run(tt.call.data(t, info))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uint32(got) != tt.want {
-				t.Errorf("verdict %#x, want %#x", uint32(got), tt.want)
-			}
-		})
-	}
+	checkVerdicts(t, vm, info, tests)
 }
 
 // TestProfileNamesExist catches a misspelt name, which known() would
 // otherwise skip silently: every name must be a system call on at least
 // one architecture the library knows.
 func TestProfileNamesExist(t *testing.T) {
-	var tables []*arch.Info
-	for _, a := range []string{"amd64", "386", "arm64", "arm"} {
-		if info, err := arch.GetInfo(a); err == nil {
-			tables = append(tables, info)
-		}
-	}
+	tables := knownTables()
 	seen := map[string]bool{}
 	for _, list := range [][]string{allowed, deniedEPERM} {
 		for _, n := range list {
@@ -159,6 +136,41 @@ var otherArch = map[string]bool{
 	"swapcontext": true, "s390_pci_mmio_read": true, "s390_pci_mmio_write": true,
 	"s390_runtime_instr": true, "riscv_flush_icache": true, "sync_file_range2": true,
 	"syscall": true, // mips
+}
+
+// verdictCase is one system call and the filter's expected answer.
+type verdictCase struct {
+	desc string
+	call call
+	want uint32
+}
+
+// checkVerdicts runs each case through the filter loaded in vm.
+func checkVerdicts(t *testing.T, vm *bpf.VM, info *arch.Info, tests []verdictCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			got, err := vm.Run(tt.call.data(t, info))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint32(got) != tt.want {
+				t.Errorf("verdict %#x, want %#x", uint32(got), tt.want)
+			}
+		})
+	}
+}
+
+// knownTables are the syscall tables of the architectures the library
+// knows.
+func knownTables() []*arch.Info {
+	var tables []*arch.Info
+	for _, a := range []string{"amd64", "386", "arm64", "arm"} {
+		if info, err := arch.GetInfo(a); err == nil {
+			tables = append(tables, info)
+		}
+	}
+	return tables
 }
 
 func inAny(tables []*arch.Info, name string) bool {

@@ -21,11 +21,7 @@ func TestStrictFilterDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load filter into the BPF VM: %v", err)
 	}
-	tests := []struct {
-		desc string
-		call call
-		want uint32
-	}{
+	tests := []verdictCase{
 		{"read: the default filter decides", call{name: "read"}, retAllow},
 		{"execve", call{name: "execve"}, retAllow},
 		{"fork through clone", call{name: "clone", args: [6]uint64{17 /* SIGCHLD */}}, retAllow},
@@ -50,26 +46,11 @@ func TestStrictFilterDecisions(t *testing.T) {
 		{"ptrace peek of a traced child", call{name: "ptrace", args: [6]uint64{unix.PTRACE_PEEKDATA, 5}}, retAllow},
 		{"process_vm_readv", call{name: "process_vm_readv"}, retEPERM},
 	}
-	for _, tt := range tests {
-		t.Run(tt.desc, func(t *testing.T) {
-			got, err := vm.Run(tt.call.data(t, info))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uint32(got) != tt.want {
-				t.Errorf("verdict %#x, want %#x", uint32(got), tt.want)
-			}
-		})
-	}
+	checkVerdicts(t, vm, info, tests)
 }
 
 func TestStrictNamesExist(t *testing.T) {
-	var tables []*arch.Info
-	for _, a := range []string{"amd64", "386", "arm64", "arm"} {
-		if info, err := arch.GetInfo(a); err == nil {
-			tables = append(tables, info)
-		}
-	}
+	tables := knownTables()
 	for _, n := range strictDenied {
 		if !inAny(tables, n) {
 			t.Errorf("%s is no system call on %d architectures", n, len(tables))
