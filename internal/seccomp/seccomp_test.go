@@ -59,18 +59,7 @@ func (c call) data(t *testing.T, info *arch.Info) []byte {
 }
 
 func TestDefaultProfileDecisions(t *testing.T) {
-	info, err := arch.GetInfo("")
-	if err != nil {
-		t.Skipf("no syscall table for this architecture: %v", err)
-	}
-	insts, err := assemble()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm, err := bpf.NewVM(insts)
-	if err != nil {
-		t.Fatalf("load filter into the BPF VM: %v", err)
-	}
+	vm, info := filterVM(t, assemble)
 	tests := []verdictCase{
 		{"read", call{name: "read"}, retAllow},
 		{"execve", call{name: "execve"}, retAllow},
@@ -159,6 +148,25 @@ func checkVerdicts(t *testing.T, vm *bpf.VM, info *arch.Info, tests []verdictCas
 			}
 		})
 	}
+}
+
+// filterVM loads the filter assemble makes into the BPF VM, with this
+// architecture's syscall table; no table skips the test.
+func filterVM(t *testing.T, assemble func() ([]bpf.Instruction, error)) (*bpf.VM, *arch.Info) {
+	t.Helper()
+	info, err := arch.GetInfo("")
+	if err != nil {
+		t.Skipf("no syscall table for this architecture: %v", err)
+	}
+	insts, err := assemble()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := bpf.NewVM(insts)
+	if err != nil {
+		t.Fatalf("load filter into the BPF VM: %v", err)
+	}
+	return vm, info
 }
 
 // knownTables are the syscall tables of the architectures the library

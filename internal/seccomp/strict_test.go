@@ -3,24 +3,11 @@ package seccomp
 import (
 	"testing"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
 func TestStrictFilterDecisions(t *testing.T) {
-	info, err := arch.GetInfo("")
-	if err != nil {
-		t.Skipf("no syscall table for this architecture: %v", err)
-	}
-	insts, err := assembleStrict()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm, err := bpf.NewVM(insts)
-	if err != nil {
-		t.Fatalf("load filter into the BPF VM: %v", err)
-	}
+	vm, info := filterVM(t, assembleStrict)
 	tests := []verdictCase{
 		{"read: the default filter decides", call{name: "read"}, retAllow},
 		{"execve", call{name: "execve"}, retAllow},
