@@ -79,7 +79,7 @@ if [ -x ./integration.test ]; then
 	mkdir -p /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix
 	mkdir $cg/integration && echo $$ >$cg/integration/cgroup.procs
 	as_user DEVBOX_TEST_MUST_WORK=1 DEVBOX_TEST_GUEST=1 TERM=dumb \
-		./integration.test -test.v -test.count=1 -test.timeout 1000s \
+		./integration.test -test.v -test.count=1 -test.timeout 1150s \
 		-test.run "$(cat integration.run)" -test.skip "$(cat integration.skip)" -devbox "$DEVBOX_WORK/devbox"
 	irc=$?
 	echo "DEVBOX-VM-SUITE integration rc=$irc"
