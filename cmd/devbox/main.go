@@ -16,11 +16,9 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/cli"
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
-
-// engineName is the full binary's name, next to this one.
-const engineName = "devbox-engine"
 
 func main() {
 	trace.Started()
@@ -38,7 +36,7 @@ func handoff() error {
 	if err != nil {
 		return fmt.Errorf("find the devbox binary: %w", err)
 	}
-	engine := filepath.Join(filepath.Dir(self), engineName)
+	engine := filepath.Join(filepath.Dir(self), state.EngineName)
 	err = syscall.Exec(engine, os.Args, os.Environ())
 	return hint.Wrap(fmt.Errorf("run %s: %w", engine, err),
 		"install devbox, devbox-engine and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init")

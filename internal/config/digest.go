@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
+
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 // digester records what one load of devbox.toml depends on: the file's
@@ -71,7 +73,7 @@ func buildID() string {
 	}
 	dir := filepath.Dir(exe)
 	id := ""
-	for _, name := range []string{"devbox", "devbox-engine"} {
+	for _, name := range []string{state.FrontName, state.EngineName} {
 		p := filepath.Join(dir, name)
 		var st syscall.Stat_t
 		if syscall.Stat(p, &st) != nil {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 // Sysctl files that decide whether an unprivileged user may create a user
@@ -98,8 +99,8 @@ func executable() string {
 	if err != nil {
 		return "/usr/local/bin/devbox"
 	}
-	if filepath.Base(exe) == "devbox-engine" {
-		return filepath.Join(filepath.Dir(exe), "devbox")
+	if filepath.Base(exe) == state.EngineName {
+		return filepath.Join(filepath.Dir(exe), state.FrontName)
 	}
 	return exe
 }

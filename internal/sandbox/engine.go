@@ -60,10 +60,6 @@ var ErrNeedsEngine = errors.New("this needs devbox-engine, the full devbox binar
 
 var engine Engine
 
-// engineName is the full binary's name; the front and devbox-init are
-// installed beside it.
-const engineName = "devbox-engine"
-
 // engineBinary is devbox-engine, which runs the supervisor: this binary
 // when it is that one, else the one next to it (the front starts host-view
 // sandboxes itself, with no exec of the full binary on the way).
@@ -72,10 +68,10 @@ func engineBinary() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find the devbox binary: %w", err)
 	}
-	if filepath.Base(self) == engineName {
+	if filepath.Base(self) == state.EngineName {
 		return self, nil
 	}
-	p := filepath.Join(filepath.Dir(self), engineName)
+	p := filepath.Join(filepath.Dir(self), state.EngineName)
 	if err := unix.Access(p, unix.X_OK); err != nil {
 		return "", hint.Wrap(fmt.Errorf("find %s, which runs the supervisor: %w", p, err),
 			"install devbox, devbox-engine and devbox-init together: ./install.sh")
