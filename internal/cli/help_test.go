@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func runCLI(args ...string) (string, string, int) {
@@ -24,6 +26,30 @@ func TestHelpShowsBooleanFlagsPlain(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("devbox run --help lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestUsageIsCobrasTemplate checks usage against what it replaces: cobra's
+// default usage template with flagUsages for the flag lists, executed for
+// every command (the test binary may link text/template).
+func TestUsageIsCobrasTemplate(t *testing.T) {
+	cobra.AddTemplateFunc("flagUsages", flagUsages)
+	tmplRoot := newRootCmd(&App{})
+	tmpl := strings.ReplaceAll(tmplRoot.UsageTemplate(), ".LocalFlags.FlagUsages", "flagUsages .LocalFlags")
+	tmpl = strings.ReplaceAll(tmpl, ".InheritedFlags.FlagUsages", "flagUsages .InheritedFlags")
+	tmplRoot.SetUsageFunc(nil)
+	tmplRoot.SetUsageTemplate(tmpl)
+	want := map[string]string{}
+	walk(tmplRoot, func(c *cobra.Command) { want[c.CommandPath()] = c.UsageString() })
+	n := 0
+	walk(newRootCmd(&App{}), func(c *cobra.Command) {
+		n++
+		if got := c.UsageString(); got != want[c.CommandPath()] {
+			t.Errorf("%s: usage\n%s\nwant (cobra's template)\n%s", c.CommandPath(), got, want[c.CommandPath()])
+		}
+	})
+	if n < 10 {
+		t.Errorf("walked %d commands, want the whole tree", n)
 	}
 }
 
