@@ -29,6 +29,7 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/preflight"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +40,7 @@ const (
 	envStage = "_DEVBOX_UNSHARE_STAGE"
 	envArg   = "_DEVBOX_UNSHARE_ARG"
 	envOwner = "_DEVBOX_UNSHARE_OWNER" // pid of the caller
+	envTrace = "_DEVBOX_UNSHARE_TRACE" // stage one's spans, for stage two to return
 )
 
 // Inherited descriptors in the re-exec.
@@ -60,6 +62,8 @@ type Result struct {
 	Value json.RawMessage `json:"value,omitempty"`
 	Err   string          `json:"err,omitempty"`
 	Hint  string          `json:"hint,omitempty"`
+	// Trace is the helper's phases when tracing is on (DEVBOX_TRACE).
+	Trace []trace.Span `json:"trace,omitempty"`
 }
 
 // IsHelper reports whether this process is an asroot re-exec.
@@ -78,20 +82,29 @@ func RunFiles(op string, arg any, stderr io.Writer, files []*os.File, out any) e
 	if err != nil {
 		return fmt.Errorf("encode %s arguments: %w", op, err)
 	}
+	defer trace.Begin("helper " + op)()
 	plan, err := planForCaller()
 	if err != nil {
 		return err
 	}
+	end := trace.Begin("fork+exec helper")
 	cmd, goW, resR, err := start(op, blob, stderr, files)
+	end()
 	if err != nil {
 		return err
 	}
 	defer resR.Close()
-	if err := mapAndRelease(plan, cmd, goW); err != nil {
+	end = trace.Begin("helper id maps")
+	err = mapAndRelease(plan, cmd, goW)
+	end()
+	if err != nil {
 		return err
 	}
 	res, rerr := readResult(resR)
+	end = trace.Begin("wait for the helper's exit")
 	werr := cmd.Wait()
+	end()
+	trace.Add(res.Trace)
 	if rerr != nil {
 		if werr != nil {
 			return fmt.Errorf("run %s in the user namespace: %w", op, werr)
@@ -197,19 +210,55 @@ func Main(ops map[string]Op) int {
 // stageOne waits for the maps, then re-execs so that execve grants uid 0
 // full capabilities in the namespace.
 func stageOne() int {
+	trace.SetProc("helper")
+	trace.Started()
 	b := make([]byte, 1)
-	if n, _ := unix.Read(fdGo, b); n != 1 {
+	end := trace.Begin("stage one: wait for the id maps")
+	n, _ := unix.Read(fdGo, b)
+	end()
+	if n != 1 {
 		return 125 // the caller failed to map ids and reports it
 	}
 	unix.Close(fdGo)
 	os.Setenv(envStage, "2")
+	passTrace()
 	err := unix.Exec("/proc/self/exe", os.Args, os.Environ())
 	writeResult(Result{Err: fmt.Sprintf("re-exec in user namespace: %v", err)})
 	return 125
 }
 
+// passTrace hands stage one's spans, and the moment of its re-exec, to
+// stage two in the environment.
+func passTrace() {
+	if !trace.On() {
+		return
+	}
+	spans := append(trace.Take(), trace.Span{Name: "stage two: re-exec (to Go init)", Start: trace.Now()})
+	if b, err := json.Marshal(spans); err == nil {
+		os.Setenv(envTrace, string(b))
+	}
+}
+
+// takeTrace records stage one's spans and stage two's re-exec and package
+// init.
+func takeTrace() {
+	var spans []trace.Span
+	json.Unmarshal([]byte(os.Getenv(envTrace)), &spans)
+	os.Unsetenv(envTrace)
+	if !trace.On() {
+		return
+	}
+	trace.SetProc("helper")
+	if n := len(spans); n > 0 {
+		trace.Add(spans[:n-1])
+		trace.Record(spans[n-1].Name, spans[n-1].Start, trace.InitAt())
+	}
+	trace.Record("stage two: package init", trace.InitAt(), trace.Now())
+}
+
 // stageTwo runs the op as root in the namespace.
 func stageTwo(ops map[string]Op) int {
+	takeTrace()
 	if err := dieWithOwner(); err != nil {
 		writeResult(Result{Err: err.Error()})
 		return 125
@@ -232,7 +281,9 @@ func stageTwo(ops map[string]Op) int {
 		writeResult(Result{Err: fmt.Sprintf("make mounts private: %v", err)})
 		return 125
 	}
+	end := trace.Begin("op " + op)
 	v, err := fn(arg)
+	end()
 	if err != nil {
 		writeResult(Result{Err: err.Error(), Hint: hint.Of(err)})
 		return 125
@@ -242,7 +293,7 @@ func stageTwo(ops map[string]Op) int {
 		writeResult(Result{Err: fmt.Sprintf("encode %s result: %v", op, err)})
 		return 125
 	}
-	writeResult(Result{Value: b})
+	writeResult(Result{Value: b, Trace: trace.Take()})
 	return 0
 }
 
