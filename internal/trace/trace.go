@@ -87,11 +87,9 @@ func Requested() bool { return enabled(os.Getenv(Env)) }
 func MainAt() int64 { return mainAt }
 
 // Enable turns tracing on here and, through the environment, in the
-// processes this one starts (the client's --trace).
+// processes this one starts (the client's --trace). The environment is set
+// even when hasFlag already turned recording on: Requested reads it.
 func Enable() {
-	if on {
-		return
-	}
 	on = true
 	os.Setenv(Env, "1")
 }

@@ -153,3 +153,16 @@ func TestOnRecords(t *testing.T) {
 		t.Error("Take() twice returned spans the first call took")
 	}
 }
+
+// TestEnableRequests: --trace seen before package init turns recording on
+// (hasFlag); Enable, from the parsed flag, must still ask for the print.
+func TestEnableRequests(t *testing.T) {
+	saved := on
+	defer func() { on = saved }()
+	t.Setenv(Env, "")
+	on = true
+	Enable()
+	if !Requested() {
+		t.Error("Requested() after Enable with recording already on = false")
+	}
+}
