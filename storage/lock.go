@@ -8,14 +8,15 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/regfile"
+	"github.com/devbox-dev/devbox/storage/resolved"
 	"go.podman.io/storage/pkg/ioutils"
 )
 
 // LockFile is the name of the digest lock beside a project's devbox.toml.
-const LockFile = "devbox.lock"
+const LockFile = resolved.PinsFile
 
 // maxLockSize bounds devbox.lock: it holds one line per image.
-const maxLockSize = 1 << 20
+const maxLockSize = resolved.MaxPinsSize
 
 // Lock pins image references to manifest digests.
 type Lock struct {
@@ -25,12 +26,7 @@ type Lock struct {
 // LockPath returns where a project's pins live: devbox.lock next to
 // devbox.toml, or in sandboxDir (the sandbox's data dir) when the project
 // has no config.
-func LockPath(project, sandboxDir string) string {
-	if fi, err := os.Stat(filepath.Join(project, "devbox.toml")); err == nil && fi.Mode().IsRegular() {
-		return filepath.Join(project, LockFile)
-	}
-	return filepath.Join(sandboxDir, LockFile)
-}
+func LockPath(project, sandboxDir string) string { return resolved.PinsPath(project, sandboxDir) }
 
 // ReadLock reads a lock file; a missing file is an empty lock.
 func ReadLock(path string) (Lock, error) {

@@ -6,42 +6,51 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/devbox-dev/devbox/storage/resolved"
 )
-
-// resolvedFile caches a sandbox's resolved image in its data dir, beside its
-// home, so that later commands in the sandbox resolve it without opening
-// the store.
-const resolvedFile = "image.json"
-
-type resolved struct {
-	Typed  string `json:"typed"`
-	Lookup Lookup `json:"lookup"`
-}
 
 // Resolve turns the image a sandbox asks for into a stored image: the
 // digest pinned in the lock when there is one, else the tag, pulled when
 // missing and then pinned. sandboxDir is the sandbox's data dir, where the
-// resolution is cached. Progress of a pull goes to o.Progress.
+// resolution is cached (unless o.NoPin); the store's cache (package
+// resolved) records it too. Progress of a pull goes to o.Progress.
 func Resolve(cfg Config, project, sandboxDir, typed string, o PullOptions) (Lookup, error) {
-	cache := filepath.Join(sandboxDir, resolvedFile)
-	if c, ok := readResolved(cache); ok && c.Typed == typed {
-		return c.Lookup, nil
+	if img, ok := resolved.Find(cfg.GraphRoot, project, sandboxDir, typed); ok {
+		return lookupOf(img), nil
 	}
+	pins := LockPath(project, sandboxDir)
+	mark, marked := resolved.Mark(cfg.GraphRoot, pins)
 	lk, err := resolveUncached(cfg, project, sandboxDir, typed, o)
-	if err != nil || o.NoPin {
+	if err != nil {
 		return lk, err
 	}
-	b, _ := json.Marshal(resolved{Typed: typed, Lookup: lk})
-	if err := os.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
-		writeFileAtomic(cache, b, 0o600)
+	if marked {
+		resolved.Remember(cfg.GraphRoot, mark, pins, typed, imageOf(lk))
+	}
+	if !o.NoPin {
+		resolved.KeepForSandbox(sandboxDir, typed, imageOf(lk))
 	}
 	return lk, nil
+}
+
+// imageOf is the part of a lookup the resolution caches keep.
+func imageOf(lk Lookup) resolved.Image {
+	return resolved.Image{ID: lk.ID, Name: lk.Name, Digest: lk.Digest, Found: lk.Found, Driver: lk.Driver, Lower: lk.Lower,
+		Config: resolved.Config{Env: lk.Config.Env, Cmd: lk.Config.Cmd, WorkingDir: lk.Config.WorkingDir}}
+}
+
+// lookupOf is a cached resolution as a Lookup.
+func lookupOf(img resolved.Image) Lookup {
+	lk := Lookup{ImageRef: ImageRef{ID: img.ID, Name: img.Name, Digest: img.Digest}, Found: img.Found, Driver: img.Driver, Lower: img.Lower}
+	lk.Config.Env, lk.Config.Cmd, lk.Config.WorkingDir = img.Config.Env, img.Config.Cmd, img.Config.WorkingDir
+	return lk
 }
 
 // ForgetResolved drops the cached resolution and layer dirs in a sandbox's
 // data dir (image update, rm).
 func ForgetResolved(sandboxDir string) {
-	os.Remove(filepath.Join(sandboxDir, resolvedFile))
+	resolved.ForgetForSandbox(sandboxDir)
 	os.Remove(filepath.Join(sandboxDir, layerFile))
 }
 
@@ -70,25 +79,9 @@ func CacheLayer(sandboxDir string, r Rootfs) {
 	}
 }
 
-func readResolved(path string) (resolved, bool) {
-	var r resolved
-	b, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(b, &r) != nil || !r.Lookup.Found || r.Lookup.Driver == "" {
-		return r, false
-	}
-	return r, layersExist(r.Lookup.Lower)
-}
-
 // layersExist reports whether every layer dir is still there: an image
 // removed since the lookup was cached has lost them.
-func layersExist(dirs []string) bool {
-	for _, d := range dirs {
-		if _, err := os.Stat(d); err != nil {
-			return false
-		}
-	}
-	return true
-}
+func layersExist(dirs []string) bool { return resolved.DirsExist(dirs) }
 
 func resolveUncached(cfg Config, project, sandboxDir, typed string, o PullOptions) (Lookup, error) {
 	ref, err := ParseRef(typed)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/storage/driver"
+	"github.com/devbox-dev/devbox/storage/resolved"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/types"
 )
@@ -42,7 +43,7 @@ type Runner func(op string, arg any, stderr io.Writer, out any) error
 // NewConfig is the store in dataRoot/storage, with its run root beside
 // runtimeRoot, reached through asRoot.
 func NewConfig(dataRoot, runtimeRoot string, asRoot Runner) (Config, error) {
-	cfg := Config{GraphRoot: filepath.Join(dataRoot, "storage"), RunRoot: runtimeRoot + "-storage", AsRoot: asRoot}
+	cfg := Config{GraphRoot: resolved.GraphRoot(dataRoot), RunRoot: runtimeRoot + "-storage", AsRoot: asRoot}
 	_, err := driver.Forced() // checked here, applied by openStore
 	return cfg, err
 }

@@ -43,9 +43,11 @@ func ReportHandoff(err error) int {
 
 // frontServe, in the front binary, hands an image sandbox's command to
 // devbox-engine unless it joins one that runs and whose state records its
-// image (the session's environment comes from it): starting one needs the
-// image store. A host-view sandbox the front starts or joins itself (the
-// supervisor is devbox-engine either way). Elsewhere it does nothing.
+// image (the session's environment comes from it), or starts one whose
+// image the resolution caches hold: a lookup in the image store, or a
+// pull, needs devbox-engine. A host-view sandbox the front starts or joins
+// itself (the supervisor is devbox-engine either way). Elsewhere it does
+// nothing.
 func (a *App) frontServe(opts *sandbox.Options) error {
 	if a.handoff == nil || opts.Config.Image == "" {
 		return nil
@@ -56,6 +58,10 @@ func (a *App) frontServe(opts *sandbox.Options) error {
 			opts.JoinOnly = true
 			return nil
 		}
+	}
+	if im, ok := sandbox.CachedImage(*opts); ok {
+		opts.Image = im
+		return nil
 	}
 	return a.handoff()
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/devbox-dev/devbox/slirpnet"
+	"github.com/devbox-dev/devbox/storage/resolved"
 )
 
 // Prepare completes opts after the config is loaded: it refuses a
@@ -89,6 +90,10 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if ref == "" || opts.Image != nil { // none, or the joined sandbox's (RunningImage)
 		return opts, nil
 	}
+	if im, ok := CachedImage(opts); ok {
+		opts.Image = im
+		return opts, nil
+	}
 	e, err := needEngine()
 	if err != nil {
 		return opts, err
@@ -97,17 +102,45 @@ func resolveImage(opts Options, tlsVerify bool) (Options, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	// A throwaway sandbox reads the pins of the project's own sandbox.
-	pins := opts.Name
-	if opts.PinName != "" {
-		pins = opts.PinName
-	}
-	dir, err := state.SandboxData(pins)
+	dir, err := pinsData(opts)
 	if err != nil {
 		return opts, err
 	}
+	end := trace.Begin("image lookup in the store")
 	opts.Image, err = e.ResolveImage(opts.Project, dir, ref, ImageOptions{TLSVerify: tlsVerify, Progress: progress, NoPin: opts.Ephemeral})
+	end()
 	return opts, err
+}
+
+// pinsData is the data dir whose pins and cached image the sandbox of opts
+// uses: a throwaway sandbox reads those of the project's own sandbox.
+func pinsData(opts Options) (string, error) {
+	if opts.PinName != "" {
+		return state.SandboxData(opts.PinName)
+	}
+	return state.SandboxData(opts.Name)
+}
+
+// CachedImage resolves Config.Image from the resolution caches alone
+// (storage/resolved), as the image store last resolved it, without opening
+// the store: the front binary starts an image sandbox itself when this
+// finds the image.
+func CachedImage(opts Options) (*Image, bool) {
+	defer trace.Begin("image lookup (cached)")()
+	data, err := state.DataRoot()
+	if err != nil {
+		return nil, false
+	}
+	dir, err := pinsData(opts)
+	if err != nil {
+		return nil, false
+	}
+	img, ok := resolved.Find(resolved.GraphRoot(data), opts.Project, dir, opts.Config.Image)
+	if !ok {
+		return nil, false
+	}
+	return &Image{Name: img.Name, ID: img.ID, Driver: img.Driver, Lower: img.Lower,
+		Config: state.ImageConfig{Env: img.Config.Env, WorkingDir: img.Config.WorkingDir, Cmd: img.Config.Cmd}}, true
 }
 
 // Throwaway turns opts into a one-off (--rm) sandbox with its own name,

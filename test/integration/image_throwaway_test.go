@@ -72,6 +72,35 @@ func TestImage_ThrowawayLayerGoesWithTheSandbox(t *testing.T) {
 	e.must("image", "rm", ref)
 }
 
+// A --rm start whose image the store resolved before needs no lookup in the
+// store (no helper, no devbox-engine client: the front starts it), and a
+// change to the store (a pull that moves the tag, a removal) sends the next
+// start back to the store.
+func TestImage_ThrowawayStartsFromTheResolutionCache(t *testing.T) {
+	t.Parallel()
+	e, reg, ref := imageEnv(t)
+	e.must("image", "pull", ref)
+	version := func(want string, cached bool) {
+		t.Helper()
+		r := e.run("run", "--trace", "--rm", "--image", ref, "--", "cat", "/etc/version")
+		if r.code != 0 || r.stdout != want+"\n" {
+			t.Fatalf("/etc/version: want %s; %s", want, r)
+		}
+		looked := strings.Contains(r.stderr, "client: helper image-lookup")
+		if hit := strings.Contains(r.stderr, "client: image lookup (cached)") && !looked; hit != cached {
+			t.Errorf("resolved from the cache: %v, want %v; trace:\n%s", hit, cached, r.stderr)
+		}
+	}
+	version("v1", false) // the lookup in the store fills the cache
+	version("v1", true)
+	reg.push(t, "test/bb:1", testImage(t, "v2"))
+	e.must("image", "pull", "-q", ref)
+	version("v2", false)
+	version("v2", true)
+	e.must("image", "rm", ref)
+	version("v2", false) // pulled again
+}
+
 // image rm waits for, then refuses, an image a running --rm sandbox uses;
 // once the sandbox ends it succeeds.
 func TestImage_RemoveRefusesImageOfRunningThrowaway(t *testing.T) {
