@@ -36,8 +36,9 @@ type Ephemeral struct {
 	Rootfs
 	// Dir holds the layer; the caller removes it (its files may belong to
 	// subordinate ids) and then calls Release.
-	Dir   string
-	locks []*os.File
+	Dir string
+	// imageLock is the image's in-use lock, layerLock the layer's own.
+	imageLock, layerLock *os.File
 }
 
 // CanEphemeral reports whether lk's image can back a throwaway sandbox
@@ -75,7 +76,7 @@ func (e *Ephemeral) lockImage(cfg Config, lk Lookup) error {
 	if err != nil {
 		return err
 	}
-	e.locks = append(e.locks, f)
+	e.imageLock = f
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
 		return fmt.Errorf("lock image %.12s: %w", lk.ID, err)
 	}
@@ -98,7 +99,7 @@ func (e *Ephemeral) create() error {
 	if err != nil {
 		return err
 	}
-	e.locks = append(e.locks, f)
+	e.layerLock = f
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return fmt.Errorf("lock throwaway layer %s: %w", e.Dir, err)
 	}
@@ -124,13 +125,23 @@ func (e *Ephemeral) copyRootMode() error {
 	return nil
 }
 
+// ReleaseImage drops the image's in-use lock, once no mount uses the
+// layer (the sandbox's init has exited and its mount namespace with it):
+// image rm may then delete the image while the layer dir, still locked
+// against the sweep, is being removed.
+func (e *Ephemeral) ReleaseImage() {
+	if e.imageLock != nil {
+		e.imageLock.Close()
+		e.imageLock = nil
+	}
+}
+
 // Release drops the locks; the layer dir must be gone by then.
 func (e *Ephemeral) Release() {
-	for _, f := range e.locks {
-		f.Close()
-	}
-	e.locks = nil
-	if e.Dir != "" {
+	e.ReleaseImage()
+	if e.layerLock != nil {
+		e.layerLock.Close()
+		e.layerLock = nil
 		os.Remove(e.Dir + ".lock")
 	}
 }

@@ -35,15 +35,25 @@ func TestEphemeralLayerLocksImageAndSweep(t *testing.T) {
 	if _, err := os.Stat(e.Dir); err != nil {
 		t.Fatalf("sweep removed a live layer: %v", err)
 	}
-	// A dead supervisor's locks are gone but its layer stays: swept.
-	for _, f := range e.locks {
-		f.Close()
+	// Once the sandbox's init has exited, image rm may go ahead while the
+	// supervisor still removes the layer, which the sweep leaves alone.
+	e.ReleaseImage()
+	f, err := lockImageForDelete(cfg.GraphRoot, lk.ID, 50*time.Millisecond)
+	if err != nil {
+		t.Fatalf("delete once the layer is unmounted: %v", err)
 	}
+	f.Close()
+	StaleEphemeral(cfg, os.RemoveAll)
+	if _, err := os.Stat(e.Dir); err != nil {
+		t.Fatalf("sweep removed a layer its supervisor is removing: %v", err)
+	}
+	// A dead supervisor's locks are gone but its layer stays: swept.
+	e.layerLock.Close()
 	StaleEphemeral(cfg, os.RemoveAll)
 	if _, err := os.Stat(e.Dir); !os.IsNotExist(err) {
 		t.Errorf("stale layer not swept: %v", err)
 	}
-	f, err := lockImageForDelete(cfg.GraphRoot, lk.ID, 50*time.Millisecond)
+	f, err = lockImageForDelete(cfg.GraphRoot, lk.ID, 50*time.Millisecond)
 	if err != nil {
 		t.Fatalf("delete after the sandbox ended: %v", err)
 	}

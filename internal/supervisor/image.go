@@ -103,16 +103,27 @@ func (s *supervisor) prepareReview() error {
 	return nil
 }
 
-// removeEphemeralImage frees the writable layer of a --rm sandbox.
-func (s *supervisor) removeEphemeralImage() {
+// freeEphemeralImage lets go of the image of a --rm sandbox, whose init has
+// exited: a throwaway layer's image lock (the layer dir goes after Stopped,
+// in removeThrowawayLayer), or the container record in the store.
+func (s *supervisor) freeEphemeralImage() {
 	if e := s.throwaway; e != nil {
-		if RemoveTree(e.Dir) == nil {
-			e.Release()
-		}
+		e.ReleaseImage()
 		return
 	}
 	if s.spec.Ephemeral && s.spec.Image != nil {
 		RemoveImageLayer(s.spec.Name)
+	}
+}
+
+// removeThrowawayLayer deletes a throwaway layer's dir, after Stopped: no
+// one waits for it, and its files of the sandbox's other ids (the /etc it
+// copied up, what a session wrote) take a helper in a user namespace. The
+// layer's lock keeps the next start's sweep off it meanwhile, and a
+// supervisor killed before it is done leaves it to that sweep.
+func (s *supervisor) removeThrowawayLayer() {
+	if e := s.throwaway; e != nil && RemoveTree(e.Dir) == nil {
+		e.Release()
 	}
 }
 

@@ -2,14 +2,15 @@ package supervisor
 
 // Supervisor side of a sandbox's end: once init has exited (and with it
 // every process in the sandbox), the supervisor unpublishes the ports and
-// kills the network helpers, removes the cgroup, the throwaway layer and
-// the protected-path stubs, renames the runtime dir aside, and only then
-// answers the clients waiting on ctl.sock (AwaitStop) with Stopped. What
-// takes time without running anything of the sandbox comes after the
-// answer: the killed helpers' exits (slirp4netns tears down namespaces of
-// its own, 10-40 ms on a loaded machine), the unmounting of the sandbox's
-// tree (holdMountNS), and deleting the renamed dir (slow on a disk mounted
-// with discard).
+// kills the network helpers, removes the cgroup and the protected-path
+// stubs, lets go of a throwaway sandbox's image, renames the runtime dir
+// aside, and only then answers the clients waiting on ctl.sock (AwaitStop)
+// with Stopped. What takes time without running anything of the sandbox
+// comes after the answer: the killed helpers' exits (slirp4netns tears down
+// namespaces of its own, 10-40 ms on a loaded machine), the unmounting of
+// the sandbox's tree (holdMountNS), deleting a throwaway layer (a helper in
+// a user namespace when it holds files of the sandbox's other ids) and
+// deleting the renamed dir (slow on a disk mounted with discard).
 
 import (
 	"fmt"
@@ -72,7 +73,7 @@ func (s *supervisor) cleanup() {
 		defer s.net.Close()
 	}
 	s.removeCgroup()
-	s.removeEphemeralImage()
+	s.freeEphemeralImage()
 	protect.RemoveStubs(s.dir())
 	if dir, ok := s.stubsDataDir(); ok {
 		protect.RemoveStubs(dir) // the record; the stubs went above
@@ -84,10 +85,12 @@ func (s *supervisor) cleanup() {
 		os.RemoveAll(s.dir())
 		s.announceStopped()
 		s.releaseMountNS()
+		s.removeThrowawayLayer()
 		return
 	}
 	s.announceStopped()
 	s.releaseMountNS()
+	s.removeThrowawayLayer()
 	if err := retired.Remove(RemoveTree); err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-supervisor: remove the runtime dir: %v\n", err)
 	}
