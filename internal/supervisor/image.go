@@ -103,26 +103,29 @@ func (s *supervisor) prepareReview() error {
 	return nil
 }
 
-// freeEphemeralImage lets go of the image of a --rm sandbox, whose init has
-// exited: a throwaway layer's image lock (the layer dir goes after Stopped,
-// in removeThrowawayLayer), or the container record in the store.
+// freeEphemeralImage removes the container record in the store of a --rm
+// sandbox that has one (not native overlay), whose init has exited. A
+// throwaway layer goes after Stopped: removeThrowawayLayer.
 func (s *supervisor) freeEphemeralImage() {
-	if e := s.throwaway; e != nil {
-		e.ReleaseImage()
-		return
-	}
-	if s.spec.Ephemeral && s.spec.Image != nil {
+	if s.throwaway == nil && s.spec.Ephemeral && s.spec.Image != nil {
 		RemoveImageLayer(s.spec.Name)
 	}
 }
 
-// removeThrowawayLayer deletes a throwaway layer's dir, after Stopped: no
-// one waits for it, and its files of the sandbox's other ids (the /etc it
-// copied up, what a session wrote) take a helper in a user namespace. The
-// layer's lock keeps the next start's sweep off it meanwhile, and a
-// supervisor killed before it is done leaves it to that sweep.
+// removeThrowawayLayer lets go of a throwaway layer's image, then deletes
+// the layer's dir, after Stopped and once the mount namespace is released
+// (no mount uses either): no one waits for it, and its files of the
+// sandbox's other ids (the /etc it copied up, what a session wrote) take
+// a helper in a user namespace. The layer's lock keeps the next start's
+// sweep off it meanwhile, and a supervisor killed before it is done leaves
+// it to that sweep; image rm meanwhile waits for the image's lock.
 func (s *supervisor) removeThrowawayLayer() {
-	if e := s.throwaway; e != nil && RemoveTree(e.Dir) == nil {
+	e := s.throwaway
+	if e == nil {
+		return
+	}
+	e.ReleaseImage()
+	if RemoveTree(e.Dir) == nil {
 		e.Release()
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/storage"
 )
 
 // stopWaiters are the AwaitStop connections still waiting for Stopped.
@@ -102,16 +103,18 @@ func (s *supervisor) cleanup() {
 // supervisor: 0.3-2 ms of every stop. Held here, that work happens when
 // releaseMountNS closes it, after Stopped, and nothing runs in the
 // namespace meanwhile. Not for a sandbox whose host paths the teardown
-// removes before Stopped while they are mount points in there (an image
-// sandbox's throwaway layer, a strict one's protected-path stubs):
-// removing a mount point of another namespace detaches its mounts first,
-// which would move the cost, not save it; nor for one with an overlay
-// that a fuse-overlayfs daemon may serve (an image root, a review layer),
-// which ends when the sandbox's mount goes and should not outlive Stopped
-// by more than it did. Without the reference (open refused), stops are as
+// removes before Stopped while they are mount points in there (a strict
+// one's protected-path stubs): removing a mount point of another
+// namespace detaches its mounts first, which would move the cost, not
+// save it (a throwaway image layer goes after Stopped, once this is
+// released: removeThrowawayLayer); nor for one with an overlay that a
+// fuse-overlayfs daemon may serve (an image root, a review layer), which
+// ends when the sandbox's mount goes and should not outlive Stopped by
+// more than it did. Without the reference (open refused), stops are as
 // before.
 func (s *supervisor) holdMountNS() {
-	if s.cmd == nil || s.cmd.Process == nil || s.spec.Image != nil || s.spec.Review != nil || s.spec.Security == proto.SecurityStrict {
+	if s.cmd == nil || s.cmd.Process == nil || s.spec.Review != nil || s.spec.Security == proto.SecurityStrict ||
+		(s.spec.Image != nil && s.spec.Image.Driver == storage.DriverFuse) {
 		return
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", s.cmd.Process.Pid))
