@@ -8,11 +8,15 @@
 // Run is called on the host (the client or the supervisor). It re-execs
 // devbox; Main is that re-exec's entry point, on the namespace side:
 //
-//	host: Run ----clone(NEWUSER|NEWNS)----> stage 1 (unmapped, no caps)
-//	host: Plan.MapFromParent(pid)  --"m"--> stage 1 re-execs itself
-//	                                        stage 2: uid 0, full caps
-//	                                        runs the op, writes Result on fd 3
+//	host: Run ----clone(NEWUSER|NEWNS)----> exec, every capability of the
+//	                                        new namespace raised as ambient
+//	                                        (kept across the exec), unmapped
+//	host: Plan.MapFromParent(pid)  --"m"--> uid 0 with those capabilities:
+//	                                        runs the op, writes Result on fd 4
 //	host: reads Result, waits
+//
+// One exec: the helper runs Go's start-up and package init before its ids
+// are mapped, and nothing there depends on them.
 //
 // The op's stderr is the caller's (progress output).
 package asroot
@@ -28,6 +32,7 @@ import (
 	"strconv"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/userns"
@@ -37,16 +42,14 @@ import (
 // Private environment of the re-exec.
 const (
 	envOp    = "_DEVBOX_UNSHARE"
-	envStage = "_DEVBOX_UNSHARE_STAGE"
 	envArg   = "_DEVBOX_UNSHARE_ARG"
 	envOwner = "_DEVBOX_UNSHARE_OWNER" // pid of the caller
-	envTrace = "_DEVBOX_UNSHARE_TRACE" // stage one's spans, for stage two to return
 )
 
 // Inherited descriptors in the re-exec.
 const (
-	fdGo     = 3 // stage 1 reads one byte once the maps are written
-	fdResult = 4 // stage 2 writes the Result
+	fdGo     = 3 // the helper reads one byte once the maps are written
+	fdResult = 4 // the helper writes the Result
 	// FirstFile is the descriptor of the first of RunFiles' files in the
 	// op; the others follow it.
 	FirstFile = 5
@@ -149,12 +152,16 @@ func start(op string, arg []byte, stderr io.Writer, files []*os.File) (*exec.Cmd
 	defer resW.Close()
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"devbox-unshare", op}
-	cmd.Env = append(os.Environ(), envOp+"="+op, envStage+"=1", envArg+"="+string(arg), envOwner+"="+strconv.Itoa(os.Getpid()))
+	cmd.Env = append(os.Environ(), envOp+"="+op, envArg+"="+string(arg), envOwner+"="+strconv.Itoa(os.Getpid()))
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	cmd.ExtraFiles = append([]*os.File{goR, resW}, files...)
 	cmd.SysProcAttr = &unix.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 		Pdeathsig:  unix.SIGKILL,
+		// The clone has every capability in its new namespace; raised as
+		// ambient, they survive the exec of an unmapped process, and uid
+		// 0 has them once the maps are written.
+		AmbientCaps: caps.All(),
 	}
 	if err := cmd.Start(); err != nil {
 		goW.Close()
@@ -167,7 +174,7 @@ func start(op string, arg []byte, stderr io.Writer, files []*os.File) (*exec.Cmd
 	return cmd, goW, resR, nil
 }
 
-// mapAndRelease writes the id maps and lets stage 1 go on; on failure the
+// mapAndRelease writes the id maps and lets the helper go on; on failure the
 // re-exec is killed.
 func mapAndRelease(plan userns.Plan, cmd *exec.Cmd, goW *os.File) error {
 	defer goW.Close()
@@ -201,64 +208,25 @@ func readResult(r io.Reader) (Result, error) {
 
 // Main is the re-exec's entry point; it returns the exit status.
 func Main(ops map[string]Op) int {
-	if os.Getenv(envStage) == "1" {
-		return stageOne()
-	}
-	return stageTwo(ops)
-}
-
-// stageOne waits for the maps, then re-execs so that execve grants uid 0
-// full capabilities in the namespace.
-func stageOne() int {
 	trace.SetProc("helper")
 	trace.Started()
-	b := make([]byte, 1)
-	end := trace.Begin("stage one: wait for the id maps")
-	n, _ := unix.Read(fdGo, b)
-	end()
-	if n != 1 {
+	if !awaitMaps() {
 		return 125 // the caller failed to map ids and reports it
 	}
+	return serve(ops)
+}
+
+// awaitMaps waits for the caller's byte on fdGo: the id maps are written.
+func awaitMaps() bool {
+	defer trace.Begin("wait for the id maps")()
+	b := make([]byte, 1)
+	n, _ := unix.Read(fdGo, b)
 	unix.Close(fdGo)
-	os.Setenv(envStage, "2")
-	passTrace()
-	err := unix.Exec("/proc/self/exe", os.Args, os.Environ())
-	writeResult(Result{Err: fmt.Sprintf("re-exec in user namespace: %v", err)})
-	return 125
+	return n == 1
 }
 
-// passTrace hands stage one's spans, and the moment of its re-exec, to
-// stage two in the environment.
-func passTrace() {
-	if !trace.On() {
-		return
-	}
-	spans := append(trace.Take(), trace.Span{Name: "stage two: re-exec (to Go init)", Start: trace.Now()})
-	if b, err := json.Marshal(spans); err == nil {
-		os.Setenv(envTrace, string(b))
-	}
-}
-
-// takeTrace records stage one's spans and stage two's re-exec and package
-// init.
-func takeTrace() {
-	var spans []trace.Span
-	json.Unmarshal([]byte(os.Getenv(envTrace)), &spans)
-	os.Unsetenv(envTrace)
-	if !trace.On() {
-		return
-	}
-	trace.SetProc("helper")
-	if n := len(spans); n > 0 {
-		trace.Add(spans[:n-1])
-		trace.Record(spans[n-1].Name, spans[n-1].Start, trace.InitAt())
-	}
-	trace.Record("stage two: package init", trace.InitAt(), trace.Now())
-}
-
-// stageTwo runs the op as root in the namespace.
-func stageTwo(ops map[string]Op) int {
-	takeTrace()
+// serve runs the op as root in the namespace.
+func serve(ops map[string]Op) int {
 	if err := dieWithOwner(); err != nil {
 		writeResult(Result{Err: err.Error()})
 		return 125
@@ -268,7 +236,7 @@ func stageTwo(ops map[string]Op) int {
 	unix.CloseOnExec(fdResult)
 	op := os.Getenv(envOp)
 	arg := json.RawMessage(os.Getenv(envArg))
-	for _, k := range []string{envOp, envStage, envArg, envOwner} {
+	for _, k := range []string{envOp, envArg, envOwner} {
 		os.Unsetenv(k)
 	}
 	fn, ok := ops[op]
@@ -298,9 +266,10 @@ func stageTwo(ops map[string]Op) int {
 }
 
 // dieWithOwner makes the caller's death kill this process again: the
-// parent-death signal set at clone does not survive stage one's re-exec
-// (measured: a pull outlived its killed client, holding the store lock).
-// If the caller already died, the process was reparented: give up.
+// parent-death signal set at clone did not survive the exec (measured with
+// the earlier second re-exec: a pull outlived its killed client, holding
+// the store lock), and the caller may have died before it was set. If the
+// caller already died, the process was reparented: give up.
 func dieWithOwner() error {
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 		return fmt.Errorf("set parent-death signal: %w", err)
