@@ -359,6 +359,12 @@ image_phase() {
 	local ref=$reg/${IMAGE#localhost/}:1
 	"$DEVBOX" image pull -q "$ref" >/dev/null || { echo "image benchmarks failed: devbox image pull $ref" >>"$status"; return 0; }
 	hf cold-image "$FAST_RUNS" "$DEVBOX" run --rm --network none --image "$ref" -- true
+	log "traced cold --image starts"
+	local i
+	: >"$WORK/out/trace-new-cold-image.txt"
+	for i in $(seq "$TRACE_RUNS"); do
+		DEVBOX_TRACE=1 "$DEVBOX" run --rm --network none --image "$ref" -- true 2>>"$WORK/out/trace-new-cold-image.txt" >/dev/null || true
+	done
 	local dir=$WORK/proj/image name
 	mkdir -p "$dir"
 	(cd "$dir" && "$DEVBOX" run --idle-timeout 10m --network none --image "$ref" -- true) ||

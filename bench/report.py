@@ -340,7 +340,8 @@ def start_sections(w, d):
         tracesum = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(tracesum)
     if tracesum:
-        for key, what in (("cold", "`--network none`"), ("cold-net", "slirp4netns")):
+        for key, what in (("cold", "`--network none`"), ("cold-net", "slirp4netns"),
+                          ("cold-image", "`--image REG/devbox-bench-busybox:1 --network none`")):
             for build in ("base", "new"):
                 f = os.path.join(d, f"trace-{build}-{key}.txt")
                 if not os.path.exists(f):
