@@ -101,9 +101,6 @@ func Find(graphRoot, project, sandboxDir, typed string) (Image, bool) {
 	if !ok || !usable(img) {
 		return Image{}, false
 	}
-	if f, _ := driver.Forced(); f != "" && f != img.Driver {
-		return Image{}, false
-	}
 	return img, true
 }
 
@@ -156,13 +153,15 @@ func DirsExist(dirs []string) bool {
 }
 
 // A Marker is the state a resolution depends on, read before a lookup in
-// the store: the store's write tokens and the pins.
+// the store: the store's write tokens, the pins, and the driver forced by
+// DEVBOX_STORAGE_DRIVER (the store opens with it, and the lookup names it).
 type Marker struct {
-	stamp string
-	pins  string
+	stamp  string
+	pins   string
+	forced string
 }
 
-func (m Marker) key(typed string) string { return typed + "\n" + m.pins }
+func (m Marker) key(typed string) string { return typed + "\n" + m.pins + "\n" + m.forced }
 
 // storeFile, in the graph root, is the store's cache.
 const storeFile = "devbox-resolved.json"
@@ -172,9 +171,10 @@ type storeCache struct {
 	Entries map[string]Image `json:"entries"`
 }
 
-// Mark reads the store's write tokens and the pins at pinsPath; false when
-// they cannot be read (no store yet, no driver recorded, an unreadable or
-// oversized pins file), and then nothing is cached.
+// Mark reads the store's write tokens, the pins at pinsPath and the forced
+// driver; false when they cannot be read (no store yet, no driver
+// recorded, an unreadable or oversized pins file, an invalid forced
+// driver), and then nothing is cached.
 func Mark(graphRoot, pinsPath string) (Marker, bool) {
 	stamp, ok := storeStamp(graphRoot)
 	if !ok {
@@ -189,7 +189,11 @@ func Mark(graphRoot, pinsPath string) (Marker, bool) {
 	case !errors.Is(err, os.ErrNotExist):
 		return Marker{}, false
 	}
-	return Marker{stamp: stamp, pins: pins}, true
+	forced, err := driver.Forced()
+	if err != nil {
+		return Marker{}, false
+	}
+	return Marker{stamp: stamp, pins: pins, forced: forced}, true
 }
 
 // lastWriteSize is the length of containers/storage's write token.

@@ -60,7 +60,7 @@ func TestStoreCacheFollowsTheStoreAndThePins(t *testing.T) {
 		{name: "a layer dir gone", change: func(t *testing.T, _, _ string, img Image) { os.RemoveAll(img.Lower[1]) }, typed: "reg/img:1"},
 		{name: "the store gone", change: func(t *testing.T, graph, _ string, _ Image) { os.Remove(filepath.Join(graph, driver.RecordFile)) }, typed: "reg/img:1"},
 		{name: "another driver forced", change: func(t *testing.T, _, _ string, _ Image) { t.Setenv(driver.Env, driver.VFS) }, typed: "reg/img:1"},
-		{name: "the same driver forced", change: func(t *testing.T, _, _ string, _ Image) { t.Setenv(driver.Env, driver.Overlay) }, typed: "reg/img:1", hit: true},
+		{name: "the recorded driver forced", change: func(t *testing.T, _, _ string, _ Image) { t.Setenv(driver.Env, driver.Overlay) }, typed: "reg/img:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,5 +162,25 @@ func TestSandboxCacheReadsTheOlderFormat(t *testing.T) {
 	got, ok := Sandbox(dir, "reg/img:1")
 	if !ok || got.ID != "abc" || got.Config.WorkingDir != "/w" || len(got.Config.Env) != 1 {
 		t.Errorf("Sandbox: %+v %v", got, ok)
+	}
+}
+
+// An entry holds for the driver setting it was made under: the store opens
+// with a forced driver, and the lookup names it.
+func TestStoreCacheKeepsTheForcedDriverApart(t *testing.T) {
+	graph, img := fakeStore(t)
+	project, sandboxDir := t.TempDir(), t.TempDir()
+	pins := PinsPath(project, sandboxDir)
+	t.Setenv(driver.Env, driver.Fuse)
+	m, _ := Mark(graph, pins)
+	fuse := img
+	fuse.Driver = driver.Fuse
+	Remember(graph, m, pins, "reg/img:1", fuse)
+	if got, hit := Find(graph, project, sandboxDir, "reg/img:1"); !hit || got.Driver != driver.Fuse {
+		t.Errorf("forced fuse-overlayfs: Find %+v %v, want its own entry", got, hit)
+	}
+	t.Setenv(driver.Env, "")
+	if _, hit := Find(graph, project, sandboxDir, "reg/img:1"); hit {
+		t.Error("unforced: Find used the entry made with fuse-overlayfs forced")
 	}
 }
