@@ -42,16 +42,6 @@ var flagKeys = map[string]struct{ key, prefix, on, off string }{
 	"review":              {key: "project", on: config.ProjectReview, off: config.ProjectBind},
 }
 
-// loadConfig builds the one validated Config: defaults, then the project's
-// devbox.toml, then the flags the user set.
-func loadConfig(cmd *cobra.Command, dir string) (config.Config, error) {
-	over, err := flagOverrides(cmd)
-	if err != nil {
-		return config.Config{}, err
-	}
-	return config.Load(configName(dir), configContext(dir), over)
-}
-
 func configContext(dir string) config.Context {
 	return config.Context{Project: dir, Home: sandbox.HostHome(), LookupEnv: os.LookupEnv}
 }
@@ -121,23 +111,32 @@ func configName(dir string) string {
 // applyConfig loads the config into opts: the sandbox-level values the
 // supervisor needs, and the whole Config for the session and setup.
 func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
-	c, err := loadConfig(cmd, opts.Project)
-	if err != nil {
-		return err
-	}
-	opts.Config = c
-	// The file alone (already validated above) and the keys flags set, so a
-	// join tells a changed devbox.toml from flags it does not repeat.
-	if opts.FileConfig, opts.FileDigest, err = config.LoadFileDigest(configName(opts.Project), configContext(opts.Project)); err != nil {
-		return err
-	}
-	opts.FlagKeys = map[string]bool{}
 	over, err := flagOverrides(cmd)
 	if err != nil {
 		return err
 	}
+	name, ctx := configName(opts.Project), configContext(opts.Project)
+	// The file alone (validated key by key) and the keys flags set, so a
+	// join tells a changed devbox.toml from flags it does not repeat.
+	if opts.FileConfig, opts.FileDigest, err = config.LoadFileDigest(name, ctx); err != nil {
+		return err
+	}
+	if opts.Config, err = effectiveConfig(opts.FileConfig, name, ctx, over); err != nil {
+		return err
+	}
+	opts.FlagKeys = map[string]bool{}
 	for _, o := range over {
 		opts.FlagKeys[o.Key] = true
 	}
 	return nil
+}
+
+// effectiveConfig is file with the flags' overrides, validated. Without
+// overrides it is file itself, checked, rather than a second read and parse
+// of devbox.toml (the common join, 'devbox run -- CMD').
+func effectiveConfig(file config.Config, name string, ctx config.Context, over []config.Override) (config.Config, error) {
+	if len(over) == 0 {
+		return file, file.Check()
+	}
+	return config.Load(name, ctx, over)
 }

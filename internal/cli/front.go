@@ -33,7 +33,8 @@ func FrontHandles(args []string) bool {
 // devbox-engine with the same arguments when it needs what only the full
 // binary links: the image store, to start an image sandbox.
 func ExecuteFront(args []string, handoff func() error) int {
-	return execute(&App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}, args, nil)
+	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
+	return executeRoot(a, newFrontRoot(a), args)
 }
 
 // ReportHandoff reports a failed hand-off as devbox's own failure.

@@ -36,6 +36,30 @@ type UsageError struct{ Err error }
 func (e UsageError) Error() string { return e.Err.Error() }
 
 func newRootCmd(a *App, more ...Command) *cobra.Command {
+	root := newRoot(a)
+	root.AddCommand(newInitCmd(a), newRestartCmd(a), newTrustCmd(a))
+	root.AddCommand(newRunCmd(a), newPortCmd(a), newNetCmd(a), newLogsCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a))
+	for _, c := range more {
+		root.AddCommand(c(a))
+	}
+	root.AddCommand(newDiffCmd(a), newApplyCmd(a), newDiscardCmd(a), newSnapshotCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigTopic())
+	useHelpers(root)
+	return root
+}
+
+// newFrontRoot is the front binary's tree: the root and the two commands
+// FrontHandles lets it run, which is all a join parses, instead of every
+// command's flags built on every run.
+func newFrontRoot(a *App) *cobra.Command {
+	root := newRoot(a)
+	root.AddCommand(newRunCmd(a), newEnterCmd(a))
+	useHelpers(root)
+	return root
+}
+
+// newRoot is the root command and its global flags, without subcommands.
+func newRoot(a *App) *cobra.Command {
 	var showVersion bool
 	root := &cobra.Command{
 		Use:   "devbox",
@@ -68,14 +92,6 @@ path and a persistent home. No sudo needed.`,
 			trace.Enable()
 		}
 	}
-	root.AddCommand(newInitCmd(a), newRestartCmd(a), newTrustCmd(a))
-	root.AddCommand(newRunCmd(a), newPortCmd(a), newNetCmd(a), newLogsCmd(a), newEnterCmd(a), newPsCmd(a), newStopCmd(a), newRmCmd(a), newDoctorCmd(a), newUpdateCmd(a), newStatsCmd(a))
-	for _, c := range more {
-		root.AddCommand(c(a))
-	}
-	root.AddCommand(newDiffCmd(a), newApplyCmd(a), newDiscardCmd(a), newSnapshotCmd(a))
-	root.AddCommand(newVersionCmd(a), newConfigTopic())
-	useHelpers(root)
 	return root
 }
 
@@ -86,7 +102,11 @@ func Execute(args []string, more ...Command) int {
 }
 
 func execute(a *App, args []string, more []Command) int {
-	root := newRootCmd(a, more...)
+	return executeRoot(a, newRootCmd(a, more...), args)
+}
+
+// executeRoot runs args on the tree root and prints the trace, if asked.
+func executeRoot(a *App, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	code := a.report(root.Execute())
 	if trace.Requested() {

@@ -58,7 +58,7 @@ func Load(name string, ctx Context, overrides []Override) (Config, error) {
 	if err := Apply(&c, ctx, overrides); err != nil {
 		return c, err
 	}
-	return c, c.check()
+	return c, c.Check()
 }
 
 // LoadFile is the file's own config over the defaults, each key checked
@@ -93,9 +93,9 @@ func LoadFileDigest(name string, ctx Context) (Config, string, error) {
 	return Defaults(), d.sum(nil, ctx), nil
 }
 
-// check validates what no single key can: combinations of keys, once the
+// Check validates what no single key can: combinations of keys, once the
 // file and the flags are both applied.
-func (c Config) check() error {
+func (c Config) Check() error {
 	if c.Security == SecurityStrict {
 		return c.checkStrict()
 	}

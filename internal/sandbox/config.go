@@ -243,6 +243,10 @@ func checkJoin(h *Handle, opts Options) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	// The message shows the network a start would pick, as a start does.
+	if resolved, err := withDefaultNetwork(Options{Config: opts.Config}); err == nil {
+		opts.Config = resolved.Config
+	}
 	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: opts.Config.SandboxValues()}
 }
 

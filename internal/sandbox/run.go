@@ -33,11 +33,10 @@ import (
 
 // Prepare completes opts after the config is loaded: it refuses a
 // devbox.toml wider than the project's trust record (trust.go), before
-// anything acts on it; picks the default network driver when the config
-// names none (written into the config, so a sandbox started with the
-// default and one that names it have the same config); and resolves the
-// image, pulling it when it is missing (progress on opts.Warn). tlsVerify
-// is --tls-verify for the pull.
+// anything acts on it; picks network none for a strict config that names
+// none (the user-mode default waits for a start: withDefaultNetwork); and
+// resolves the image, pulling it when it is missing (progress on
+// opts.Warn). tlsVerify is --tls-verify for the pull.
 func Prepare(opts Options, tlsVerify bool) (Options, error) {
 	if err := checkTrust(opts); err != nil {
 		return opts, err
@@ -51,14 +50,25 @@ func Prepare(opts Options, tlsVerify bool) (Options, error) {
 		// one way out (docs/security.md).
 		opts.Config.Network = slirpnet.None.Name()
 	}
-	if opts.Config.Network == "" {
-		d, err := defaultNetwork(opts)
-		if err != nil {
-			return opts, err
-		}
-		opts.Config.Network = d.Name()
-	}
 	return resolveImage(opts, tlsVerify)
+}
+
+// withDefaultNetwork picks the default network driver when the config
+// names none, written into the config, so a sandbox started with the
+// default and one that names it have the same config. Only a start needs
+// it (Ensure): a join's check compares the file's network and the flags'
+// (config.Record.JoinChanges), never the default, which costs a look
+// through PATH and an open of /dev/net/tun.
+func withDefaultNetwork(opts Options) (Options, error) {
+	if opts.Config.Network != "" {
+		return opts, nil
+	}
+	d, err := defaultNetwork(opts)
+	if err != nil {
+		return opts, err
+	}
+	opts.Config.Network = d.Name()
+	return opts, nil
 }
 
 // defaultNetwork is the driver for a config that names none: the usable

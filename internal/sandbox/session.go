@@ -31,17 +31,31 @@ var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT
 // Exec runs one session in the sandbox and returns its exit status: the
 // command's code, or 128+N when signal N killed it.
 func (h *Handle) Exec(req proto.Spawn) (int, error) {
-	spawnAt := trace.Mark()
-	c, err := proto.Dial(h.Socket())
+	c, err := h.sessionConn()
 	if err != nil {
-		return 0, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
+		return 0, err
 	}
-	trace.Since("dial sandbox socket", spawnAt)
 	defer c.Close()
 	if req.TTY {
 		return execTTY(c, req)
 	}
 	return execPlain(c, req)
+}
+
+// sessionConn is the connection for a session: the one Ensure's probe
+// opened, the first time, else a new one.
+func (h *Handle) sessionConn() (*proto.Conn, error) {
+	if c := h.conn; c != nil {
+		h.conn = nil
+		return c, nil
+	}
+	spawnAt := trace.Mark()
+	c, err := proto.Dial(h.Socket())
+	if err != nil {
+		return nil, fmt.Errorf("connect to sandbox %s: %w", h.Name, err)
+	}
+	trace.Since("dial sandbox socket", spawnAt)
+	return c, nil
 }
 
 // Hold keeps the sandbox from going idle until release is called or this

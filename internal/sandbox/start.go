@@ -69,6 +69,9 @@ type Handle struct {
 	// record is the joined sandbox's config record, as the join check
 	// read it (nil when it had none).
 	record *config.Record
+	// conn is the connection that found the sandbox serving (probe), kept
+	// for the first session rather than dialled again; nil once taken.
+	conn *proto.Conn
 }
 
 // Socket returns the sandbox socket path.
@@ -84,10 +87,10 @@ func Ensure(opts Options) (*Handle, error) {
 	}
 	h := &Handle{Name: opts.Name, Dir: filepath.Join(root, opts.Name)}
 	end := trace.Begin("probe socket")
-	up := probe(h.Socket())
+	h.conn = probeConn(h.Socket())
 	end()
-	if up {
-		return h, join(h, opts)
+	if h.conn != nil {
+		return h.joined(opts)
 	}
 	if opts.JoinOnly {
 		return nil, fmt.Errorf("%s: %w", opts.Name, ErrNotRunning)
@@ -99,13 +102,16 @@ func Ensure(opts Options) (*Handle, error) {
 		return nil, err
 	}
 	defer unlock()
-	if probe(h.Socket()) {
+	if h.conn = probeConn(h.Socket()); h.conn != nil {
 		end()
-		return h, join(h, opts)
+		return h.joined(opts)
 	}
 	err = clearStale(h.Dir)
 	end()
 	if err != nil {
+		return nil, err
+	}
+	if opts, err = withDefaultNetwork(opts); err != nil {
 		return nil, err
 	}
 	end = trace.Begin("supervisor spawn (to Ready)")
@@ -115,6 +121,15 @@ func Ensure(opts Options) (*Handle, error) {
 		return nil, err
 	}
 	h.Created = true
+	return h, nil
+}
+
+// joined is Ensure's answer for a running sandbox: h once join accepts it.
+func (h *Handle) joined(opts Options) (*Handle, error) {
+	if err := join(h, opts); err != nil {
+		h.conn.Close()
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -139,12 +154,23 @@ func join(h *Handle, opts Options) error {
 
 // probe reports whether something serves the socket.
 func probe(sock string) bool {
-	c, err := proto.Dial(sock)
-	if err != nil {
+	c := probeConn(sock)
+	if c == nil {
 		return false
 	}
 	c.Close()
 	return true
+}
+
+// probeConn returns a connection to the socket when something serves it,
+// else nil. Init reads one request on it, so it can carry the first
+// session.
+func probeConn(sock string) *proto.Conn {
+	c, err := proto.Dial(sock)
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 // clearStale removes the runtime dir of a sandbox whose supervisor is gone
