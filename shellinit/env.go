@@ -107,11 +107,26 @@ func WithPathVar(env []string) []string {
 // Passes reports whether variable name matches one of the patterns.
 func Passes(patterns []string, name string) bool {
 	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
+		if matches(p, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// matches is path.Match(p, name) without its cost for the patterns
+// DefaultPass has, which every session's environment is checked against:
+// a plain name, or a plain prefix and one trailing *.
+func matches(p, name string) bool {
+	const meta = `*?[\`
+	if !strings.ContainsAny(p, meta) {
+		return p == name
+	}
+	if prefix, ok := strings.CutSuffix(p, "*"); ok && !strings.ContainsAny(prefix, meta) {
+		return strings.HasPrefix(name, prefix) && !strings.Contains(name[len(prefix):], "/")
+	}
+	ok, _ := path.Match(p, name)
+	return ok
 }
 
 func flatten(vars map[string]string) []string {

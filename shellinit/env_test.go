@@ -1,6 +1,7 @@
 package shellinit
 
 import (
+	"path"
 	"slices"
 	"testing"
 )
@@ -52,4 +53,33 @@ func TestEnvPassThrough(t *testing.T) {
 			t.Errorf("Env passes %s, which no pattern names", secret)
 		}
 	}
+}
+
+// TestMatchesAsPathMatch: the fast path agrees with path.Match.
+func TestMatchesAsPathMatch(t *testing.T) {
+	names := []string{"", "TERM", "TERMX", "LC_ALL", "LC_", "LC", "LC_a/b", "VSCODE_IPC", "vscode_x", "A?B", "AXB", `A\B`, "[x"}
+	patterns := append([]string{"", "*", "LC_*", "A?B", "[A-Z]*", `A\B`, "A*B", "*_ALL", "[x"}, DefaultPass...)
+	for _, p := range patterns {
+		for _, n := range names {
+			want, _ := path.Match(p, n)
+			if got := matches(p, n); got != want {
+				t.Errorf("matches(%q, %q) = %v, path.Match says %v", p, n, got, want)
+			}
+		}
+	}
+}
+
+func FuzzMatches(f *testing.F) {
+	f.Add("LC_*", "LC_ALL")
+	f.Add("TERM", "TERM")
+	f.Add("VSCODE_*", "VSCODE_a/b")
+	f.Fuzz(func(t *testing.T, p, name string) {
+		want, err := path.Match(p, name)
+		if err != nil {
+			return // a bad pattern: config refuses it (setEnvPass)
+		}
+		if got := matches(p, name); got != want {
+			t.Errorf("matches(%q, %q) = %v, path.Match says %v", p, name, got, want)
+		}
+	})
 }

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"io"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestFrontHandles(t *testing.T) {
@@ -29,4 +34,29 @@ func TestFrontHandles(t *testing.T) {
 			t.Errorf("FrontHandles(%q) = %v, want %v", tt.args, got, tt.want)
 		}
 	}
+}
+
+// TestFrontRootParsesAsFull: the front's tree has run and enter with the
+// same flags as the full tree's, so a command line the front accepts means
+// the same in both binaries.
+func TestFrontRootParsesAsFull(t *testing.T) {
+	a := &App{Stdout: io.Discard, Stderr: io.Discard}
+	front, full := newFrontRoot(a), newRootCmd(a)
+	for _, name := range []string{"run", "enter"} {
+		fc, _, err := front.Find([]string{name})
+		if err != nil || fc.Name() != name {
+			t.Fatalf("front tree has no %s: %v", name, err)
+		}
+		uc, _, _ := full.Find([]string{name})
+		if got, want := flagNames(fc), flagNames(uc); !slices.Equal(got, want) {
+			t.Errorf("front %s flags = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func flagNames(c *cobra.Command) []string {
+	var out []string
+	c.Flags().VisitAll(func(f *pflag.Flag) { out = append(out, f.Name+"/"+f.Shorthand+"="+f.DefValue) })
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { out = append(out, "inherited:"+f.Name) })
+	return out
 }

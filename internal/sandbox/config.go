@@ -230,11 +230,36 @@ func readRecord(dir string) (rec config.Record, ok bool, err error) {
 	return rec, true, nil
 }
 
+// joinRecord is the part of a config record the join check reads: its
+// values. Decoding only these skips the record's limits, whose types cost
+// encoding/json more to learn than the rest of a join's client work.
+type joinRecord struct {
+	Values     map[string]string `json:"values"`
+	FileValues map[string]string `json:"file_values"`
+}
+
+// readJoinRecord is readRecord for the join check: the record's values,
+// without its hash and limits.
+func readJoinRecord(dir string) (rec config.Record, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("read config record: %w", err)
+	}
+	var jr joinRecord
+	if err := json.Unmarshal(b, &jr); err != nil {
+		return rec, false, fmt.Errorf("decode config record %s: %w", filepath.Join(dir, configFile), err)
+	}
+	return config.Record{Values: jr.Values, FileValues: jr.FileValues}, true, nil
+}
+
 // checkJoin is the one join check: it refuses to join a sandbox started
 // with a different config, naming the changed keys and how to apply them,
 // rather than silently running the old config (see config.Record).
 func checkJoin(h *Handle, opts Options) error {
-	rec, ok, err := readRecord(h.Dir)
+	rec, ok, err := readJoinRecord(h.Dir)
 	if err != nil || !ok {
 		return nil // no usable record: nothing to compare with
 	}

@@ -67,7 +67,7 @@ type Handle struct {
 	Dir     string
 	Created bool
 	// record is the joined sandbox's config record, as the join check
-	// read it (nil when it had none).
+	// read it (its values only; nil when it had none).
 	record *config.Record
 	// conn is the connection that found the sandbox serving (probe), kept
 	// for the first session rather than dialled again; nil once taken.
@@ -139,7 +139,7 @@ func join(h *Handle, opts Options) error {
 	if err := checkJoin(h, opts); err != nil {
 		return err
 	}
-	st, err := state.Read(h.Dir)
+	st, err := readJoinState(h.Dir)
 	if err != nil || opts.Warn == nil {
 		return nil
 	}
@@ -150,6 +150,25 @@ func join(h *Handle, opts Options) error {
 		fmt.Fprintf(opts.Warn, "devbox: warning: %s\n", SingleIDNotice(h.Name))
 	}
 	return nil
+}
+
+// readJoinState reads what a join warns about from the sandbox's
+// state.json: a lost network and the single-id map. Decoding only these
+// fields skips the rest of state.State (times, the image's config), which
+// costs encoding/json more to learn than to read.
+func readJoinState(dir string) (state.State, error) {
+	var js struct {
+		NetworkDown string `json:"network_down"`
+		SingleID    bool   `json:"single_id"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, state.StateFile))
+	if err != nil {
+		return state.State{}, err
+	}
+	if err := json.Unmarshal(b, &js); err != nil {
+		return state.State{}, fmt.Errorf("decode %s: %w", filepath.Join(dir, state.StateFile), err)
+	}
+	return state.State{NetworkDown: js.NetworkDown, SingleID: js.SingleID}, nil
 }
 
 // probe reports whether something serves the socket.
