@@ -102,10 +102,13 @@ func devNullFD() uintptr {
 	return uintptr(unix.Stderr)
 }
 
-// spawnerEnv is the spawner's environment: init's bounding set, and the
-// strict policy when there is one.
+// spawnerEnv is the spawner's environment: init's bounding set, the
+// strict policy when there is one, and init's one-P runtime
+// (proto.IdleRuntime): the spawner mostly waits, and a second P costs it
+// memory and, on every session it forks, the wakeups of spinning threads.
+// Its sessions get the environment of their request, not this.
 func spawnerEnv(policy *strict.Policy) ([]string, error) {
-	env := []string{envSpawner + "=" + boundingSet()}
+	env := []string{envSpawner + "=" + boundingSet(), proto.IdleRuntime}
 	if policy != nil {
 		b, err := json.Marshal(policy)
 		if err != nil {
