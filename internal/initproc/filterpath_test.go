@@ -34,3 +34,20 @@ func TestFilterPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestOnceEach: each path is looked at once, and keeps its answer.
+func TestOnceEach(t *testing.T) {
+	calls := map[string]int{}
+	f := onceEach(func(p string) bool { calls[p]++; return p == "/usr/bin" })
+	env := []string{"PATH=/usr/bin:/nope:/usr/bin", "DEVBOX_PATH=/usr/bin:/nope"}
+	got := filterPaths(env, f)
+	want := []string{"PATH=/usr/bin:/usr/bin", "DEVBOX_PATH=/usr/bin"}
+	if !slices.Equal(got, want) {
+		t.Errorf("filterPaths = %q, want %q", got, want)
+	}
+	for p, n := range calls {
+		if n != 1 {
+			t.Errorf("%s looked at %d times, want once", p, n)
+		}
+	}
+}

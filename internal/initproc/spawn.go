@@ -24,7 +24,7 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // directly, so pipes and files behave as on the host.
 func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (int, *os.File, error) {
 	if req.FilterPath {
-		req.Env = filterPaths(req.Env, isDir)
+		req.Env = filterPaths(req.Env, onceEach(isDir))
 	}
 	argv, err := resolveArgv(req)
 	if err != nil {
@@ -305,6 +305,21 @@ func filterPaths(env []string, exists func(string) bool) []string {
 		out[i] = k + "=" + strings.Join(keep, ":")
 	}
 	return out
+}
+
+// onceEach remembers f's answer for each path: PATH and DEVBOX_PATH
+// usually list the same directories, and each stat is a path walk in the
+// sandbox's mounts.
+func onceEach(f func(string) bool) func(string) bool {
+	seen := map[string]bool{}
+	return func(p string) bool {
+		v, ok := seen[p]
+		if !ok {
+			v = f(p)
+			seen[p] = v
+		}
+		return v
+	}
 }
 
 func isDir(p string) bool {

@@ -48,8 +48,11 @@ func (e *SetupError) Error() string {
 // step. base gives the steps' environment and directory.
 func (h *Handle) Provision(opts Options, base proto.Spawn, out io.Writer) error {
 	steps := opts.Config.Setup
+	if len(steps) == 0 {
+		return nil
+	}
 	path, err := setupRecordPath(h, opts)
-	if err != nil || len(steps) == 0 {
+	if err != nil {
 		return err
 	}
 	root, err := state.RuntimeRoot()
