@@ -54,6 +54,9 @@ func newRootCmd(a *App, more ...Command) *cobra.Command {
 func newFrontRoot(a *App) *cobra.Command {
 	root := newRoot(a)
 	root.AddCommand(newRunCmd(a), newEnterCmd(a))
+	// 'devbox completion' goes to devbox-engine (FrontHandles): no need
+	// to build its commands here on every run.
+	root.CompletionOptions.DisableDefaultCmd = true
 	useHelpers(root)
 	return root
 }
