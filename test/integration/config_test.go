@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/testutil"
+	"github.com/devbox-dev/devbox/slirpnet"
 )
 
 func TestConfig_EnvAndMountsFromFile(t *testing.T) {
@@ -240,5 +242,44 @@ func TestConfig_RestartByName(t *testing.T) {
 	}
 	if r := elsewhere("restart", "no-such-box"); r.code != 125 || !strings.Contains(r.stderr, "devbox ps -a") {
 		t.Errorf("restart of an unknown name: want 125 pointing at devbox ps -a, got %s", r)
+	}
+}
+
+// TestConfig_DefaultNetworkJoinCheck: a join leaves the default network
+// unresolved (only a start picks it), and the join check still gives the
+// same answers: a devbox.toml that now names another network, or drops the
+// one it named, is refused with the values a start would use; a flag that
+// names the running network joins.
+func TestConfig_DefaultNetworkJoinCheck(t *testing.T) {
+	t.Parallel()
+	def, err := slirpnet.DefaultUsable()
+	if err != nil {
+		testutil.Skip(t, "needs a usable user-mode network (slirp4netns or pasta, and /dev/net/tun): %v", err)
+	}
+	e := newEnv(t)
+	base := "idle_timeout = \"5m\"\n"
+	e.writeConfig(base)
+	e.must("run", "--", "true")
+	name := e.only().Name
+	if got := e.readState(name).Network; got != def.Name() {
+		t.Fatalf("started with network %q, want the default %q", got, def.Name())
+	}
+	e.must("run", "--", "true")
+	e.must("run", "--network", def.Name(), "--", "true")
+	e.writeConfig(base + "network = \"none\"\n")
+	r := e.run("run", "--", "true")
+	if want := fmt.Sprintf("network: %q -> %q", def.Name(), "none"); r.code != 125 || !strings.Contains(r.stderr, "changed: network") || !strings.Contains(r.stderr, want) {
+		t.Fatalf("devbox.toml naming another network: want exit 125 and %s:\n%s", want, r)
+	}
+	e.writeConfig(base)
+	e.must("run", "--", "true")
+
+	e.must("stop")
+	e.writeConfig(base + "network = \"none\"\n")
+	e.must("run", "--", "true")
+	e.writeConfig(base)
+	r = e.run("run", "--", "true")
+	if want := fmt.Sprintf("network: %q -> %q", "none", def.Name()); r.code != 125 || !strings.Contains(r.stderr, "changed: network") || !strings.Contains(r.stderr, want) {
+		t.Fatalf("devbox.toml dropping its network: want exit 125 and %s:\n%s", want, r)
 	}
 }
