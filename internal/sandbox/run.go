@@ -310,6 +310,12 @@ func joinedUser(h *Handle, opts Options, req proto.Spawn) proto.Spawn {
 // starts it again from opts and runs setup steps that changed, with their
 // output on out.
 func Restart(opts Options, grace time.Duration, out io.Writer) error {
+	// Before the stop: a network the start cannot have fails the restart
+	// with the old sandbox still running.
+	opts, err := withDefaultNetwork(opts)
+	if err != nil {
+		return err
+	}
 	if err := Stop(opts.Name, grace); err != nil && !errors.Is(err, ErrNotRunning) {
 		return err
 	}
