@@ -126,7 +126,10 @@ func Ensure(opts Options) (*Handle, error) {
 
 // joined is Ensure's answer for a running sandbox: h once join accepts it.
 func (h *Handle) joined(opts Options) (*Handle, error) {
-	if err := join(h, opts); err != nil {
+	end := trace.Begin("join check")
+	err := join(h, opts)
+	end()
+	if err != nil {
 		h.conn.Close()
 		return nil, err
 	}
