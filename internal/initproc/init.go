@@ -59,8 +59,8 @@ type initState struct {
 	// unless the profile is strict.
 	strict *strictSessions
 	// spawner forks user = "self" sessions in their user namespace
-	// (spawner.go); nil until the first one asks for it. Read and set on
-	// the main thread only.
+	// (spawner.go); nil until the first one asks for it. Set on the main
+	// thread under mu; read there, or elsewhere under mu.
 	spawner       *spawner
 	selfSessions  int
 	spawnerFailed bool

@@ -138,14 +138,20 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 	var err error
 	stopping := false
 	spawnAt := trace.Mark()
-	st.runOnMain(func() {
+	// onMain says whether this runs on the main thread, which may fork;
+	// elsewhere only the spawner may start the session, and retry says
+	// that it could not.
+	begin := func(onMain bool) (retry bool) {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if stopping = st.stopping; stopping {
-			return
+			return false
 		}
 		var pid int
-		pid, master, err = start(req, files, st.strict, st.spawner)
+		pid, master, err = start(req, files, st.strict, st.spawner, onMain)
+		if !onMain && errors.Is(err, errSpawnerGone) {
+			return true
+		}
 		trace.Since("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid
@@ -155,7 +161,13 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 			st.idle.Stop()
 			st.reports.Add(1)
 		}
-	})
+		return false
+	}
+	// A session the spawner starts needs no hop to the main thread and
+	// back, two thread switches on every join.
+	if begin(false) {
+		st.runOnMain(func() { begin(true) })
+	}
 	if stopping {
 		c.Send(proto.Error{Msg: "the sandbox is stopping; try again in a moment", Code: 125})
 		c.Close()

@@ -22,7 +22,14 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // own devpts, makes the slave the session's controlling terminal and returns
 // the master for the client. Without one, the client's stdio fds are used
 // directly, so pipes and files behave as on the host.
-func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (int, *os.File, error) {
+//
+// Only the main thread may fork a session itself (onMain); elsewhere start
+// returns errSpawnerGone, having started nothing, unless the spawner
+// starts it.
+func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, onMain bool) (int, *os.File, error) {
+	if !onMain && !sp.usable(req.KeepID) {
+		return 0, nil, errSpawnerGone
+	}
 	if req.FilterPath {
 		req.Env = filterPaths(req.Env, onceEach(isDir))
 	}
@@ -46,10 +53,14 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner) (
 	var stage *keepIDStage
 	viaSpawner := sp.usable(req.KeepID)
 	switch {
+	case viaSpawner && !onMain:
+		fork = sp.forkExec
 	case viaSpawner:
 		// In the spawner's namespace, as the user; a strict spawner is
 		// confined itself, so its sessions take no strict stage.
 		fork = sp.forkOr(directSelf(req.KeepID))
+	case !onMain:
+		return 0, nil, errSpawnerGone
 	case req.KeepID != nil && outerProc():
 		intoSessions(attr.Sys)
 		if stage, err = keepIDSession(attr, req.KeepID, sc != nil); err != nil {

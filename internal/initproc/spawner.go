@@ -268,5 +268,7 @@ func (st *initState) wantSpawner(req proto.Spawn) {
 		st.spawnerFailed = true
 		return
 	}
+	st.mu.Lock() // spawnSession reads it under st.mu off the main thread
 	st.spawner = sp
+	st.mu.Unlock()
 }
