@@ -181,7 +181,9 @@ func (sp *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) 
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if err := sp.conn.Send(req, fds...); err != nil {
-		return 0, fmt.Errorf("ask the session spawner: %w", err)
+		// Not delivered (a packet goes whole or not at all): the spawner
+		// is gone, though its reader may not have seen the end yet.
+		return 0, fmt.Errorf("ask the session spawner: %w: %w", errSpawnerGone, err)
 	}
 	select {
 	case a := <-sp.answers:
@@ -198,7 +200,7 @@ func (sp *spawner) forkExec(path string, argv []string, attr *syscall.ProcAttr) 
 }
 
 // errSpawnerGone is a spawner that exited (idle, or killed) before it
-// read the request: nothing was started.
+// read the request, or before it could be sent: nothing was started.
 var errSpawnerGone = errors.New("session spawner: gone")
 
 // forkOr starts through the spawner, or through direct when the spawner
