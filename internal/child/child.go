@@ -37,6 +37,10 @@ const (
 	fdParent   = 3 // SEQPACKET socketpair to the supervisor
 	fdListener = 4 // the sandbox socket clients dial
 	fdFuse     = 5 // SEQPACKET socketpair to the supervisor's fuse-overlayfs starter
+	// fdLaunch is the client's first session, already connected, when
+	// the spec has LaunchSession; otherwise a stray, closed at stage one's
+	// exec like any other.
+	fdLaunch = 6
 )
 
 // parentFile keeps fd 3 open (an *os.File closes its fd when collected); the
@@ -180,8 +184,11 @@ func build(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	listener := os.NewFile(fdListener, "sandbox-socket")
-	return initproc.Run(initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener})
+	cfg := initproc.Config{Spec: nr.Spec, Parent: parent, Listener: os.NewFile(fdListener, "sandbox-socket")}
+	if nr.Spec.LaunchSession {
+		cfg.Launch = os.NewFile(fdLaunch, "launch-session")
+	}
+	return initproc.Run(cfg)
 }
 
 // configureNetwork waits for the network helper to attach and sets its

@@ -27,6 +27,9 @@ type Config struct {
 	Spec     proto.Spec
 	Parent   *proto.Conn // supervisor; EOF means it died
 	Listener *os.File    // listening SEQPACKET socket
+	// Launch is the client's first session, connected before the sandbox
+	// started (proto.Spec.LaunchSession); nil otherwise.
+	Launch *os.File
 }
 
 // firstSessionWait is how long a sandbox with idle timeout 0 waits for its
@@ -35,6 +38,10 @@ const firstSessionWait = 30 * time.Second
 
 // defaultGrace is the stop grace period for SIGTERM sent to init itself.
 const defaultGrace = 10 * time.Second
+
+// launchGrace is the stop grace period of a sandbox that ends with its
+// launch session: the one a `run --rm` client's own stop gave it.
+const launchGrace = 2 * time.Second
 
 type initState struct {
 	cfg     Config
@@ -94,6 +101,9 @@ func Run(cfg Config) error {
 	// than before it.
 	debug.SetGCPercent(25)
 	go st.watchParent()
+	if cfg.Launch != nil {
+		go st.serveLaunch(cfg.Launch)
+	}
 	go st.serve(ln)
 	go debug.FreeOSMemory()
 	st.loop(sigs)
@@ -230,8 +240,17 @@ func (st *initState) idleExpired() {
 	n := st.busyLocked()
 	st.mu.Unlock()
 	if n == 0 {
-		st.stop(defaultGrace)
+		st.stop(st.idleGrace())
 	}
+}
+
+// idleGrace is the grace of a stop for idleness: a sandbox that ends with
+// its launch session gets the launch's, whichever of the two stops first.
+func (st *initState) idleGrace() time.Duration {
+	if st.cfg.Spec.LaunchSession {
+		return launchGrace
+	}
+	return defaultGrace
 }
 
 // watchParent ends the sandbox when the supervisor goes away (kill -9 of the

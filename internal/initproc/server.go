@@ -41,6 +41,19 @@ func (st *initState) serve(ln *net.UnixListener) {
 	}
 }
 
+// serveLaunch serves the launch session, the client's first, which came
+// connected with the launch, like a connection from the socket, and then
+// ends the sandbox: it lives as long as that session (run --rm), even when
+// other clients joined it meanwhile.
+func (st *initState) serveLaunch(f *os.File) {
+	c, err := proto.FileConn(f)
+	f.Close()
+	if err == nil {
+		st.handle(c)
+	}
+	st.stop(launchGrace)
+}
+
 // handle serves one client connection: one request, then for a session its
 // signals until the session exits.
 func (st *initState) handle(c *proto.Conn) {

@@ -79,6 +79,17 @@ type Spec struct {
 	Protect  []string `json:"protect,omitempty"`
 	DenyRead []string `json:"deny_read,omitempty"`
 
+	// LaunchSession is set when the client's first session came with the
+	// launch (run --rm): an already connected sandbox-socket connection,
+	// passed from the client to the supervisor (fd 4) and on to the child
+	// (fd 6), on which the client wrote its Spawn before the supervisor
+	// started. Init serves it as the first session once it serves the
+	// socket, and the sandbox ends with that session: init stops it (with
+	// the grace a --rm client's own stop gave) when the session exits, and
+	// the supervisor writes Stopped on the ready pipe, which it keeps open,
+	// once the sandbox has ended, for the client to return on.
+	LaunchSession bool `json:"launch_session,omitempty"`
+
 	// The host side's part: the child does not use these.
 
 	// UID, GID and User are the invoking user, whose ids the supervisor maps.

@@ -53,7 +53,11 @@ func followDenials(h *Handle, strict bool, out io.Writer) *denialFollower {
 	if err != nil {
 		return nil
 	}
-	f := &denialFollower{path: path, offset: state.DenialsSize(path), out: out, stop: make(chan struct{}), done: make(chan struct{})}
+	offset := state.DenialsSize(path)
+	if h.launch != nil {
+		offset = 0 // a new sandbox's log, which its launch session may have written to already
+	}
+	f := &denialFollower{path: path, offset: offset, out: out, stop: make(chan struct{}), done: make(chan struct{})}
 	go f.loop()
 	return f
 }

@@ -225,6 +225,16 @@ func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
 // (discard) is removed afterwards.
 func Run(opts Options, req proto.Spawn, discard bool) error {
 	trace.Since("config (flags, devbox.toml, session)", trace.MainAt())
+	if launchApplies(opts, discard) {
+		end := trace.Begin("send the launch session")
+		l, err := newLaunch(req)
+		end()
+		if err != nil {
+			return fmt.Errorf("start session: %w", err)
+		}
+		defer l.close()
+		opts.launch = l
+	}
 	h, err := Ensure(opts)
 	if err != nil {
 		if discard {
@@ -232,7 +242,12 @@ func Run(opts Options, req proto.Spawn, discard bool) error {
 		}
 		return err
 	}
-	code, err := h.provisionAndExec(opts, req, discard)
+	var code int
+	if h.launch != nil {
+		code, err = h.runLaunch(opts)
+	} else {
+		code, err = h.provisionAndExec(opts, req, discard)
+	}
 	if err != nil {
 		return err
 	}
@@ -267,6 +282,28 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 		Discard(h.Name, 2*time.Second)
 		end()
 	}
+	return code, err
+}
+
+// launchStopWait bounds the wait for the supervisor's Stopped after a
+// launch session: init's stop grace for it (2 s) and the margin Stop
+// gives.
+const launchStopWait = 7 * time.Second
+
+// runLaunch waits for the session that came with the start (launch.go),
+// then for the sandbox's end, which that session's exit brings; a
+// supervisor that cannot say Stopped leaves it to Discard.
+func (h *Handle) runLaunch(opts Options) (int, error) {
+	end := trace.Begin(sessionPhase(h))
+	f := followDenials(h, opts.Config.Security == config.SecurityStrict, os.Stderr)
+	code, err := h.launch.run()
+	f.finish()
+	end()
+	end = trace.Begin("teardown")
+	if !h.launch.awaitStopped(launchStopWait) {
+		Discard(h.Name, 2*time.Second)
+	}
+	end()
 	return code, err
 }
 

@@ -29,18 +29,29 @@ import (
 const systemdRun = "systemd-run"
 
 // launchSupervisor spawns the supervisor, in a delegated user scope when
-// that is what gives the sandbox a cgroup, and waits for its report.
-func launchSupervisor(dir string, spec proto.Spec, warn io.Writer) (*exec.Cmd, error) {
+// that is what gives the sandbox a cgroup, and waits for its report. A
+// launch session's remote end goes with it, and its client keeps the
+// ready pipe.
+func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
 	_, probeErr := cgroupv2.Probe()
 	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
+	var remote *os.File
+	if launch != nil {
+		remote = launch.remote
+		defer launch.started()
+	}
 	for {
-		cmd, readyR, err := spawnSupervisor(dir, spec, useScope)
+		cmd, readyR, err := spawnSupervisor(dir, spec, useScope, remote)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
 		r := &countingReader{r: readyR}
 		err = awaitReady(r, warn)
+		if err == nil && launch != nil {
+			launch.ready = readyR
+			return cmd, nil
+		}
 		readyR.Close()
 		if err == nil {
 			return cmd, nil

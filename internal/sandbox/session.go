@@ -96,14 +96,27 @@ func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
+	req, err := sendPlain(c, req)
+	if err != nil {
+		return 0, err
+	}
+	return finishPlain(c, req, sigs)
+}
+
+// sendPlain sends a session without a terminal of its own: the client's
+// stdio fds, those on a terminal to be relayed. It returns req as sent.
+func sendPlain(c *proto.Conn, req proto.Spawn) (proto.Spawn, error) {
 	req.Relay = terminalFDs()
 	if len(req.Relay) > 0 {
 		size := terminalSize()
 		req.Rows, req.Cols = size.Row, size.Col
 	}
-	if err := c.Send(req, passedFDs(req.Relay)...); err != nil {
-		return 0, err
-	}
+	return req, c.Send(req, passedFDs(req.Relay)...)
+}
+
+// finishPlain runs a session sendPlain sent, forwarding sigs, until its
+// exit.
+func finishPlain(c *proto.Conn, req proto.Spawn, sigs chan os.Signal) (int, error) {
 	var master *os.File
 	if err := awaitStarted(c, masterFor(req, &master)); err != nil {
 		return 0, err
@@ -195,12 +208,23 @@ func closeFiles(files []*os.File) {
 // copies between its own terminal (raw mode) and the pty master, and follows
 // SIGWINCH by resizing the master.
 func execTTY(c *proto.Conn, req proto.Spawn) (int, error) {
-	in := int(os.Stdin.Fd())
-	size := terminalSize()
-	req.Rows, req.Cols = size.Row, size.Col
-	if err := c.Send(req); err != nil {
+	if _, err := sendTTY(c, req); err != nil {
 		return 0, err
 	}
+	return finishTTY(c)
+}
+
+// sendTTY sends a session on a terminal of its own, of the client
+// terminal's size.
+func sendTTY(c *proto.Conn, req proto.Spawn) (proto.Spawn, error) {
+	size := terminalSize()
+	req.Rows, req.Cols = size.Row, size.Col
+	return req, c.Send(req)
+}
+
+// finishTTY runs a session sendTTY sent until its exit.
+func finishTTY(c *proto.Conn) (int, error) {
+	in := int(os.Stdin.Fd())
 	var master *os.File
 	if err := awaitStarted(c, &master); err != nil {
 		return 0, err

@@ -59,6 +59,9 @@ type Options struct {
 	// Approve asks the user to approve a devbox.toml wider than the
 	// project's trust record (see trust.go); nil refuses it.
 	Approve func([]config.Change) bool
+	// launch is the session that travels with the start (launch.go), set
+	// by Run.
+	launch *launchSession
 }
 
 // Handle is a running sandbox.
@@ -72,6 +75,9 @@ type Handle struct {
 	// conn is the connection that found the sandbox serving (probe), kept
 	// for the first session rather than dialled again; nil once taken.
 	conn *proto.Conn
+	// launch is the session that came with this command's start of the
+	// sandbox, nil for any other.
+	launch *launchSession
 }
 
 // Socket returns the sandbox socket path.
@@ -121,6 +127,7 @@ func Ensure(opts Options) (*Handle, error) {
 		return nil, err
 	}
 	h.Created = true
+	h.launch = opts.launch
 	return h, nil
 }
 
@@ -284,7 +291,8 @@ func startSupervisor(dir string, opts Options) error {
 		os.RemoveAll(dir)
 		return err
 	}
-	cmd, err := launchSupervisor(dir, spec, opts.Warn)
+	spec.LaunchSession = opts.launch != nil
+	cmd, err := launchSupervisor(dir, spec, opts.Warn, opts.launch)
 	if err != nil {
 		return err
 	}
@@ -293,9 +301,10 @@ func startSupervisor(dir string, opts Options) error {
 }
 
 // spawnSupervisor starts the supervisor, in a systemd user scope when scope
-// is set (scope.go), with the launch spec in the environment and the write
-// end of the ready pipe as fd 3.
-func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.File, error) {
+// is set (scope.go), with the launch spec in the environment, the write
+// end of the ready pipe as fd 3 and a launch session's connection, if
+// any, as fd 4.
+func spawnSupervisor(dir string, spec proto.Spec, scope bool, launch *os.File) (*exec.Cmd, *os.File, error) {
 	self, err := engineBinary()
 	if err != nil {
 		return nil, nil, err
@@ -320,6 +329,9 @@ func spawnSupervisor(dir string, spec proto.Spec, scope bool) (*exec.Cmd, *os.Fi
 	cmd.Env = append(os.Environ(), proto.EnvSupervise+"="+string(blob), proto.IdleRuntime)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{readyW}
+	if launch != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, launch)
+	}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	end := trace.Begin("fork+exec supervisor")
 	err = cmd.Start()

@@ -34,6 +34,10 @@ import (
 // Error, to the client that started it.
 const FDReady = 3
 
+// FDLaunch is the first session's connection when the client sent it with
+// the launch (proto.Spec.LaunchSession); the child gets it as its fd 6.
+const FDLaunch = 4
+
 // handshakeTimeout bounds the whole parent/child setup.
 const handshakeTimeout = 30 * time.Second
 
@@ -58,6 +62,9 @@ func SuperviseMain() int {
 	// (asroot's storage operations, the network watcher) get the default.
 	os.Unsetenv("GOMAXPROCS")
 	s := &supervisor{spec: spec, ready: ready}
+	if spec.LaunchSession {
+		s.launch = os.NewFile(FDLaunch, "launch-session")
+	}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
 		// The client kills this process once it has the error: end the
@@ -73,8 +80,14 @@ func SuperviseMain() int {
 
 // supervisor is the host side of one running sandbox.
 type supervisor struct {
-	spec   proto.Spec
-	ready  *os.File
+	spec  proto.Spec
+	ready *os.File
+	// readyKept is set when release keeps the ready pipe open, to carry
+	// Stopped to the client of a launch session (teardown.go).
+	readyKept bool
+	// launch is the first session's connection (FDLaunch), until the
+	// child has it.
+	launch *os.File
 	ln     *net.UnixListener
 	cmd    *exec.Cmd
 	parent *proto.Conn
@@ -256,11 +269,15 @@ func (s *supervisor) startChild() error {
 	if err != nil {
 		return err
 	}
+	extra := []*os.File{childEnd, lnFile, fuseChildEnd}
+	if s.launch != nil {
+		extra = append(extra, s.launch) // fd 6
+	}
 	s.cmd = &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"devbox-init"},
 		Env:        childEnv(),
-		ExtraFiles: []*os.File{childEnd, lnFile, fuseChildEnd},
+		ExtraFiles: extra,
 		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags:  cloneFlags(s.spec.Network),
@@ -290,6 +307,7 @@ func (s *supervisor) startChild() error {
 	childEnd.Close()
 	fuseChildEnd.Close()
 	lnFile.Close()
+	s.closeLaunch()
 	stderr.Close()
 	exe.Close()
 	if err != nil {
@@ -448,15 +466,30 @@ func (s *supervisor) updateState(change func(*state.State)) {
 	}
 }
 
-// release lets init serve and tells the client the sandbox is ready.
+// release lets init serve and tells the client the sandbox is ready. The
+// client of a launch session keeps reading the ready pipe, for Stopped.
 func (s *supervisor) release() error {
 	if err := s.parent.Send(proto.Go{}); err != nil {
 		return err
 	}
 	s.ln.Close()
 	proto.Encode(s.ready, proto.Ready{Trace: trace.Take()})
+	if s.spec.LaunchSession {
+		s.readyKept = true
+		return nil
+	}
 	s.ready.Close()
 	return nil
+}
+
+// closeLaunch closes this process's copy of the launch session's
+// connection: the child holds it, and the client must see its end close
+// when the child does.
+func (s *supervisor) closeLaunch() {
+	if s.launch != nil {
+		s.launch.Close()
+		s.launch = nil
+	}
 }
 
 // wait supervises the running sandbox: a SIGTERM, SIGINT or SIGHUP to the

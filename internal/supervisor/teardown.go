@@ -53,8 +53,14 @@ func (s *supervisor) awaitStop(c *proto.Conn) {
 }
 
 // announceStopped answers every AwaitStop with Stopped before this process
-// deletes the retired dir and exits.
+// deletes the retired dir and exits; a launch session's client gets it on
+// the ready pipe.
 func (s *supervisor) announceStopped() {
+	if s.readyKept {
+		proto.Encode(s.ready, proto.Stopped{}) // the client may be gone: EPIPE
+		s.ready.Close()
+		s.readyKept = false
+	}
 	w := &s.stopWaiters
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -68,6 +74,7 @@ func (s *supervisor) announceStopped() {
 
 // cleanup ends what is left of the sandbox and removes its runtime state.
 func (s *supervisor) cleanup() {
+	s.closeLaunch() // a start that failed before the child had it
 	s.stopChild()
 	if s.net != nil {
 		s.net.Shut() // published ports and helpers end with the sandbox

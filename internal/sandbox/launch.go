@@ -1,0 +1,118 @@
+package sandbox
+
+// The launch session: a throwaway sandbox's (run --rm) one session travels
+// with its launch. Before it starts the supervisor, the client makes a
+// SEQPACKET socketpair and writes its Spawn on its end; the other end goes
+// to the supervisor (supervisor.FDLaunch) and on to the child, where init
+// serves it as the sandbox's first connection once it serves the socket
+// (proto.Spec.LaunchSession). That saves the dial, Hold and Spawn round
+// trips of a session started after Ready. The sandbox ends with that
+// session: init stops it when the session exits, and the supervisor,
+// which keeps the ready pipe open, writes Stopped there once the sandbox
+// has ended (the teardown of docs/architecture.md), so the client's
+// teardown is one read on a pipe it already holds rather than a stop
+// request and a wait on ctl.sock.
+
+import (
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
+)
+
+// launchSession is the client's side of a launch session.
+type launchSession struct {
+	conn *proto.Conn
+	// remote is the end for the supervisor, held until it is started.
+	remote *os.File
+	// req is the Spawn as sent.
+	req proto.Spawn
+	// ready is the supervisor's ready pipe, kept open after Ready for
+	// Stopped.
+	ready *os.File
+}
+
+// launchApplies reports whether Run starts opts's sandbox with its session
+// in the launch: a throwaway sandbox this process starts, with no setup
+// steps to run before the command.
+func launchApplies(opts Options, discard bool) bool {
+	return discard && opts.Ephemeral && !opts.JoinOnly && len(opts.Config.Setup) == 0
+}
+
+// newLaunch makes the launch session's connection and sends req on it.
+func newLaunch(req proto.Spawn) (*launchSession, error) {
+	local, remote, err := proto.Socketpair()
+	if err != nil {
+		return nil, err
+	}
+	c, err := proto.FileConn(local)
+	local.Close()
+	if err != nil {
+		remote.Close()
+		return nil, err
+	}
+	l := &launchSession{conn: c, remote: remote}
+	if req.TTY {
+		l.req, err = sendTTY(c, req)
+	} else {
+		l.req, err = sendPlain(c, req)
+	}
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// started is called once the supervisor runs with the remote end, or
+// failed: the client's copy is closed, so the session's connection ends
+// when the sandbox's does.
+func (l *launchSession) started() {
+	if l.remote != nil {
+		l.remote.Close()
+		l.remote = nil
+	}
+}
+
+func (l *launchSession) close() {
+	l.started()
+	l.conn.Close()
+	if l.ready != nil {
+		l.ready.Close()
+	}
+}
+
+// run waits for the session init started from the launch, as Exec does
+// for one it sends itself, and returns its exit status.
+func (l *launchSession) run() (int, error) {
+	if l.req.TTY {
+		return finishTTY(l.conn)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	return finishPlain(l.conn, l.req, sigs)
+}
+
+// awaitStopped waits at most d for the supervisor's Stopped on the ready
+// pipe: the sandbox has ended and its name is free. It reports false when
+// the pipe ended without it (the supervisor died) or d passed.
+func (l *launchSession) awaitStopped(d time.Duration) bool {
+	if l.ready == nil {
+		return false
+	}
+	end := trace.Begin("wait for Stopped")
+	defer end()
+	l.ready.SetReadDeadline(time.Now().Add(d))
+	for {
+		msg, err := proto.Decode(l.ready)
+		if err != nil {
+			return false
+		}
+		if _, ok := msg.(proto.Stopped); ok {
+			return true
+		}
+	}
+}

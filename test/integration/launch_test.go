@@ -1,0 +1,141 @@
+//go:build integration
+
+package integration
+
+// The launch session (internal/sandbox/launch.go): `run --rm` sends its
+// session with the sandbox's start, and returns on the supervisor's
+// Stopped. The session is the same as any other: stdio, terminals, signals
+// and the exit status pass as they do for a session started after the
+// sandbox; and the sandbox ends with it, also when its client is killed.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Files and pipes pass through, the exit status too, and when the client
+// returns nothing of the sandbox runs and its name is free.
+func TestLaunchSession_StdioAndStatus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.runInput("from-stdin\n", "run", "--rm", "--network", "none", "--", "sh", "-c",
+		"readlink /proc/self/ns/pid; cat; echo to-stderr >&2; sleep 300 >/dev/null 2>&1 & exit 5")
+	if r.code != 5 {
+		t.Fatalf("run --rm: want exit status 5: %s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 || lines[1] != "from-stdin" || !strings.Contains(r.stderr, "to-stderr") {
+		t.Fatalf("run --rm: want the pid namespace, stdin on stdout and stderr's line: %s", r)
+	}
+	if left := sandboxProcs("", lines[0]); len(left) > 0 {
+		t.Errorf("processes of the --rm sandbox left when it returned: %+v", left)
+	}
+	if ents := runtimeEntries(e); len(ents) > 0 {
+		t.Errorf("runtime dirs left when run --rm returned: %v", ents)
+	}
+	if r := e.run("run", "--rm", "--network", "none", "--", "no-such-command-devbox"); r.code != 127 {
+		t.Errorf("run --rm of a missing command: want 127: %s", r)
+	}
+	if ents := runtimeEntries(e); len(ents) > 0 {
+		t.Errorf("runtime dirs left when run --rm of a missing command returned: %v", ents)
+	}
+}
+
+// With -t the session gets a terminal of the sandbox's own, of the
+// client's size; without it, output to a terminal is relayed and stays a
+// terminal inside.
+func TestLaunchSession_Terminals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, args := range [][]string{
+		{"run", "--rm", "-t", "--network", "none", "--", "sh", "-c", "stty size; test -t 0 && echo stdin-is-a-tty; exit 4"},
+		{"run", "--rm", "--network", "none", "--", "sh", "-c", "stty size; test -t 1 && echo stdout-is-a-tty; exit 4"},
+	} {
+		tm := newTmux(t, e, 90, 25, args...)
+		want := tm.paneSize()
+		scr := tm.waitFor(`(?m)^devbox-exit=\d+\s*$`, 30*time.Second)
+		if !regexp.MustCompile(`(?m)^` + want + `\s*$`).MatchString(scr) {
+			t.Errorf("devbox %s: stty size did not print %q:\n%s", strings.Join(args, " "), want, scr)
+		}
+		if !strings.Contains(scr, "-is-a-tty") {
+			t.Errorf("devbox %s: no terminal inside:\n%s", strings.Join(args, " "), scr)
+		}
+		if !regexp.MustCompile(`(?m)^devbox-exit=4\s*$`).MatchString(scr) {
+			t.Errorf("devbox %s: want exit status 4:\n%s", strings.Join(args, " "), scr)
+		}
+	}
+}
+
+// A signal to the client reaches the session, whose status passes through.
+func TestLaunchSession_ForwardsSignals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bg := e.command(ctx, "run", "--rm", "--network", "none", "--", "sh", "-c",
+		`trap 'echo got-term; exit 42' TERM; touch started; while :; do sleep 0.05; done`)
+	var out strings.Builder
+	bg.Stdout = &out
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Kill(); bg.Wait() }()
+	waitForFile(t, filepath.Join(e.project, "started"))
+	if err := bg.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	bg.Wait()
+	if code := bg.ProcessState.ExitCode(); code != 42 || !strings.Contains(out.String(), "got-term") {
+		t.Errorf("SIGTERM to run --rm: want the session's trap and status 42, got %d, stdout %q", code, out.String())
+	}
+	if ents := runtimeEntries(e); len(ents) > 0 {
+		t.Errorf("runtime dirs left when run --rm returned: %v", ents)
+	}
+}
+
+// A client killed while its session runs leaves no sandbox behind.
+func TestLaunchSession_KilledClientLeavesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bg := e.command(ctx, "run", "--rm", "--network", "none", "--", "sh", "-c", "touch started; exec sleep 300")
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { bg.Process.Kill(); bg.Wait() }()
+	waitForFile(t, filepath.Join(e.project, "started"))
+	sb := e.only()
+	ns := pidNSOf(t, e.readState(sb.Name).Init)
+	if err := bg.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the client: %v", err)
+	}
+	bg.Wait()
+	assertGone(t, sb.Name, ns)
+	eventually(t, 10*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("throwaway sandbox still running after its client died: %+v", list)
+		}
+		if _, err := os.Stat(e.stateDir(sb.Name)); !os.IsNotExist(err) {
+			return fmt.Sprintf("runtime dir left after the client died: %v", err)
+		}
+		return ""
+	})
+}
+
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() string {
+		if _, err := os.Stat(path); err != nil {
+			return "the session did not start: " + err.Error()
+		}
+		return ""
+	})
+}
