@@ -23,6 +23,7 @@ import (
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 // systemdRun is the program that makes the transient scope.
@@ -33,8 +34,10 @@ const systemdRun = "systemd-run"
 // launch session's remote end goes with it, and its client keeps the
 // ready pipe.
 func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
+	end := trace.Begin("cgroup probe")
 	_, probeErr := cgroupv2.Probe()
 	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
+	end()
 	var remote *os.File
 	if launch != nil {
 		remote = launch.remote
@@ -47,7 +50,9 @@ func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launc
 			return nil, err
 		}
 		r := &countingReader{r: readyR}
+		end := trace.Begin("await Ready")
 		err = awaitReady(r, warn)
+		end()
 		if err == nil && launch != nil {
 			launch.ready = readyR
 			return cmd, nil

@@ -50,10 +50,13 @@ func SuperviseMain() int {
 	trace.Started()
 	// The ready pipe (fd 3) too: only this process writes it, and the
 	// child, slirp4netns and pasta get exactly the fds they are given.
+	end := trace.Begin("decode launch spec")
 	fds.CloseOnExecFrom(FDReady)
 	ready := os.NewFile(FDReady, "ready")
 	var spec proto.Spec
-	if err := json.Unmarshal([]byte(os.Getenv(proto.EnvSupervise)), &spec); err != nil {
+	err := json.Unmarshal([]byte(os.Getenv(proto.EnvSupervise)), &spec)
+	end()
+	if err != nil {
 		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode launch spec: %v", err), Code: 125})
 		return 125
 	}
