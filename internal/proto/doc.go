@@ -83,4 +83,18 @@
 //	                                         stubs removed; helpers killed;
 //	                                         runtime dir renamed aside
 //	                          <--  Stopped   then the dir is deleted, exit
+//
+// A launch session (Spec.LaunchSession, run --rm): the client's first
+// session travels with the start, on a socketpair it made, and the ready
+// pipe stays open for its end:
+//
+//	client                    supervisor              init
+//	  Spawn on its end of the
+//	  socketpair; the other
+//	  end as fd 4 ----------->  fd 6 of the child ---->
+//	                <-- Ready (ready pipe, kept open)
+//	                                                   after Go: served as
+//	                <------------------------------  Started ... Exit
+//	                                                   the sandbox stops
+//	                <-- Stopped (ready pipe)           (as for AwaitStop)
 package proto

@@ -91,6 +91,8 @@ type supervisor struct {
 	// launch is the first session's connection (FDLaunch), until the
 	// child has it.
 	launch *os.File
+	// goSent is set once init has Go.
+	goSent bool
 	ln     *net.UnixListener
 	cmd    *exec.Cmd
 	parent *proto.Conn
@@ -149,6 +151,7 @@ func (s *supervisor) start() error {
 		{"keep placeholders", s.keepStubs},
 		{"publish ports", s.publishPorts},
 		{"proxy", s.startProxy},
+		{"go (launch session)", s.goEarly},
 		{"control socket", s.serveControl},
 		{"state.json", s.writeState},
 		{"watch network", s.watchNetwork},
@@ -472,10 +475,12 @@ func (s *supervisor) updateState(change func(*state.State)) {
 // release lets init serve and tells the client the sandbox is ready. The
 // client of a launch session keeps reading the ready pipe, for Stopped.
 func (s *supervisor) release() error {
-	if err := s.parent.Send(proto.Go{}); err != nil {
+	at := trace.Mark()
+	if err := s.sendGo(); err != nil {
 		return err
 	}
 	s.ln.Close()
+	trace.Since("go, close the listener", at)
 	proto.Encode(s.ready, proto.Ready{Trace: trace.Take()})
 	if s.spec.LaunchSession {
 		s.readyKept = true
@@ -483,6 +488,28 @@ func (s *supervisor) release() error {
 	}
 	s.ready.Close()
 	return nil
+}
+
+// goEarly lets init start the launch session once everything that must
+// precede any session is in place (the ports published, a strict
+// sandbox's proxy and connect notifier serving), rather than after the
+// steps that only the sandbox's later users read: ctl.sock, state.json
+// and the network watcher. Those overlap the session's start. A client
+// that joins meanwhile finds what it would find while its connection
+// waited in the socket's backlog: the socket, and perhaps no state.json.
+func (s *supervisor) goEarly() error {
+	if !s.spec.LaunchSession {
+		return nil
+	}
+	return s.sendGo()
+}
+
+func (s *supervisor) sendGo() error {
+	if s.goSent {
+		return nil
+	}
+	s.goSent = true
+	return s.parent.Send(proto.Go{})
 }
 
 // closeLaunch closes this process's copy of the launch session's
