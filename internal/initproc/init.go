@@ -71,6 +71,10 @@ type initState struct {
 	spawner       *spawner
 	selfSessions  int
 	spawnerFailed bool
+	// firstStart is closed once the first session has started (or failed
+	// to), startedOnce guards it.
+	firstStart  chan struct{}
+	startedOnce sync.Once
 	// reports counts sessions whose exit status is not yet sent: init
 	// waits for them before it exits (a --rm client otherwise saw its
 	// sandbox vanish before the status came, found on UML's slow kernel).
@@ -85,9 +89,8 @@ type initState struct {
 // Run keeps this goroutine on it and forks nowhere else.
 func Run(cfg Config) error {
 	runtime.LockOSThread()
-	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), reaped: make(chan struct{}, 1), onMain: make(chan func())}
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), reaped: make(chan struct{}, 1), onMain: make(chan func()), firstStart: make(chan struct{})}
+	sigs := WatchSignals()
 	ln, err := listen(cfg.Listener)
 	if err != nil {
 		return err
@@ -96,18 +99,53 @@ func Run(cfg Config) error {
 		return err
 	}
 	st.armIdle(firstSessionWait)
-	// An idle init should hold little: collect garbage more eagerly and
-	// return setup's heap to the kernel, beside the first session rather
-	// than before it.
-	debug.SetGCPercent(25)
+	st.tidy(cfg.Launch != nil)
 	go st.watchParent()
 	if cfg.Launch != nil {
 		go st.serveLaunch(cfg.Launch)
 	}
 	go st.serve(ln)
-	go debug.FreeOSMemory()
 	st.loop(sigs)
 	return nil
+}
+
+// tidy makes an idle init hold little: it collects garbage more eagerly
+// and returns setup's heap to the kernel, beside the first session rather
+// than before it. With a launch session waiting, it waits for that
+// session's start: on a sandbox's one or two CPUs, the collection and the
+// scavenging would otherwise delay the session they are meant to follow.
+func (st *initState) tidy(launch bool) {
+	if !launch {
+		debug.SetGCPercent(25)
+		go debug.FreeOSMemory()
+		return
+	}
+	go func() {
+		<-st.firstStart
+		debug.SetGCPercent(25)
+		debug.FreeOSMemory()
+	}()
+}
+
+// signals is what WatchSignals set up.
+var (
+	signals     chan os.Signal
+	signalsOnce sync.Once
+)
+
+// WatchSignals starts the delivery of the signals init acts on, and
+// returns their channel; Run calls it, and the child calls it earlier,
+// while it waits for its id maps. Each signal's first Notify is a round
+// trip between the goroutine and the runtime's signal thread, two thread
+// switches with GOMAXPROCS=1, about 1.5 ms for the seven on a loaded
+// machine: done on Run's way to the first session, that is its delay.
+// Signals that come before Run are kept for it (32 of them).
+func WatchSignals() chan os.Signal {
+	signalsOnce.Do(func() {
+		signals = make(chan os.Signal, 32)
+		signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	})
+	return signals
 }
 
 // loop handles signals until the sandbox is done.

@@ -195,6 +195,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 	if req.KeepID != nil {
 		go st.runOnMain(func() { st.wantSpawner(req) })
 	}
+	st.startedOnce.Do(func() { close(st.firstStart) })
 	s.run(master)
 }
 
