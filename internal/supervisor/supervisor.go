@@ -138,7 +138,6 @@ func (s *supervisor) start() error {
 		name string
 		fn   func() error
 	}{
-		{"etc files", s.writeEtcFiles},
 		{"listen", s.listen},
 		{"plan ids", s.planIDs},
 		{"image", s.prepareImage},
@@ -147,6 +146,8 @@ func (s *supervisor) start() error {
 		{"left placeholders", s.removeLeftStubs},
 		{"start child", s.startChild},
 		{"settle cgroup", s.settleCgroup},
+		// While the child execs: it reads them when it builds its root.
+		{"etc files", s.writeEtcFiles},
 		{"handshake", s.handshake},
 		{"keep placeholders", s.keepStubs},
 		{"publish ports", s.publishPorts},
