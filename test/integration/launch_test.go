@@ -139,3 +139,47 @@ func waitForFile(t *testing.T, path string) {
 		return ""
 	})
 }
+
+// The sandbox lives as long as its launch session: a session that joined
+// it meanwhile ends with it, and the --rm client returns once both have.
+func TestLaunchSession_JoinedSessionEndsWithIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := e.command(ctx, "run", "--rm", "--network", "none", "--", "sh", "-c", "touch started; while [ ! -e go ]; do sleep 0.05; done; exit 6")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { first.Process.Kill(); first.Wait() }()
+	waitForFile(t, filepath.Join(e.project, "started"))
+	sb := e.only()
+	ns := pidNSOf(t, e.readState(sb.Name).Init)
+	joined := e.command(ctx, "run", "--name", sb.Name, "--idle-timeout", "0", "--network", "none", "--", "sh", "-c", "touch joined; exec sleep 300")
+	var joinedErr strings.Builder
+	joined.Stderr = &joinedErr
+	if err := joined.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { joined.Process.Kill(); joined.Wait() }()
+	eventually(t, 20*time.Second, func() string {
+		if _, err := os.Stat(filepath.Join(e.project, "joined")); err != nil {
+			return fmt.Sprintf("the joined session did not start: %v; its stderr: %s", err, joinedErr.String())
+		}
+		return ""
+	})
+	if err := os.WriteFile(filepath.Join(e.project, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	if code := first.ProcessState.ExitCode(); code != 6 {
+		t.Errorf("run --rm: want the launch session's status 6, got %d", code)
+	}
+	if left := sandboxProcs("", ns); len(left) > 0 {
+		t.Errorf("processes of the --rm sandbox left when it returned, with a joined session: %+v", left)
+	}
+	joined.Wait()
+	if joined.ProcessState.ExitCode() == 0 {
+		t.Errorf("the joined session's client exited 0 although the sandbox stopped under it")
+	}
+}
