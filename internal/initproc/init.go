@@ -71,8 +71,8 @@ type initState struct {
 	spawner       *spawner
 	selfSessions  int
 	spawnerFailed bool
-	// firstStart is closed once the first session has started (or failed
-	// to), startedOnce guards it.
+	// firstStart is closed once the first session has started,
+	// startedOnce guards it.
 	firstStart  chan struct{}
 	startedOnce sync.Once
 	// reports counts sessions whose exit status is not yet sent: init
