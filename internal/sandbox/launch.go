@@ -16,10 +16,12 @@ package sandbox
 import (
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/trace"
+	"golang.org/x/sys/unix"
 )
 
 // launchSession is the client's side of a launch session.
@@ -32,6 +34,11 @@ type launchSession struct {
 	// ready is the supervisor's ready pipe, kept open after Ready for
 	// Stopped.
 	ready *os.File
+	// sigs are the signals forwarded to a session without a terminal,
+	// from the Spawn on: init may start it before the client reads Ready.
+	// started is set once Ensure has returned.
+	sigs    chan os.Signal
+	started atomic.Bool
 }
 
 // launchApplies reports whether Run starts opts's sandbox with its session
@@ -63,13 +70,38 @@ func newLaunch(req proto.Spawn) (*launchSession, error) {
 		l.close()
 		return nil, err
 	}
+	if !req.TTY {
+		l.forwardSignals()
+	}
 	return l, nil
 }
 
-// started is called once the supervisor runs with the remote end, or
+// forwardSignals sends the client's signals to the session as Exec does,
+// from now on: init reads them once the session runs. One that comes
+// while the sandbox still starts goes there too; a second one ends the
+// client, as a signal during a start did before, so a start that hangs
+// can still be interrupted (init then hangs up the session).
+func (l *launchSession) forwardSignals() {
+	l.sigs = make(chan os.Signal, 8)
+	signal.Notify(l.sigs, forwarded...)
+	go func() {
+		early := 0
+		for s := range l.sigs {
+			sig := s.(unix.Signal)
+			l.conn.Send(proto.Signal{Sig: int(sig)})
+			if early++; !l.started.Load() && early >= 2 {
+				signal.Stop(l.sigs)
+				unix.Kill(os.Getpid(), sig)
+				return
+			}
+		}
+	}()
+}
+
+// sentRemote is called once the supervisor runs with the remote end, or
 // failed: the client's copy is closed, so the session's connection ends
 // when the sandbox's does.
-func (l *launchSession) started() {
+func (l *launchSession) sentRemote() {
 	if l.remote != nil {
 		l.remote.Close()
 		l.remote = nil
@@ -77,7 +109,10 @@ func (l *launchSession) started() {
 }
 
 func (l *launchSession) close() {
-	l.started()
+	if l.sigs != nil {
+		signal.Stop(l.sigs)
+	}
+	l.sentRemote()
 	l.conn.Close()
 	if l.ready != nil {
 		l.ready.Close()
@@ -87,13 +122,13 @@ func (l *launchSession) close() {
 // run waits for the session init started from the launch, as Exec does
 // for one it sends itself, and returns its exit status.
 func (l *launchSession) run() (int, error) {
+	l.started.Store(true)
 	if l.req.TTY {
 		return finishTTY(l.conn)
 	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
-	return finishPlain(l.conn, l.req, sigs)
+	none := make(chan os.Signal) // forwardSignals forwards them
+	close(none)
+	return finishPlain(l.conn, l.req, none)
 }
 
 // awaitStopped waits at most d for the supervisor's Stopped on the ready

@@ -41,7 +41,7 @@ func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launc
 	var remote *os.File
 	if launch != nil {
 		remote = launch.remote
-		defer launch.started()
+		defer launch.sentRemote()
 	}
 	for {
 		cmd, readyR, err := spawnSupervisor(dir, spec, useScope, remote)
