@@ -176,6 +176,9 @@ for s in json.load(sys.stdin) or []:
 
 	# 4. bubblewrap on the host view.
 	hf bwrap "$FAST_RUNS" bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true
+	python3 "$WORK/alternate.py" "$PEER_RUNS" "$WORK/out/alt-cold-bwrap.json" \
+		cold "$DEVBOX run --rm --network none -- true" \
+		bwrap "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true" >&2
 
 	# 5. podman, rootless, with a local busybox image built offline.
 	if ! command -v podman >/dev/null; then
@@ -208,7 +211,16 @@ floor_line() {
 		sleep 0.05
 	done
 	hf floor "$FAST_RUNS" "$WORK/floor" "$sock"
+	# The ratio's own measurement: the join and the floor alternately
+	# (bench/alternate.py), as hyperfine's lines run seconds apart and load
+	# on a shared machine drifts between them.
+	python3 "$WORK/alternate.py" "$PEER_RUNS" "$WORK/out/alt-join-floor.json" \
+		join "$DEVBOX run -- true" floor "$WORK/floor $sock" >&2
 }
+
+# PEER_RUNS: runs of each command in the alternating measurements of the
+# ratios to a peer (join/floor, strict/default join, cold/bwrap).
+PEER_RUNS=60
 
 # rootlesskit_lines: Debian's rootlesskit, the cold lines' peers.
 rootlesskit_lines() {
@@ -585,6 +597,8 @@ strict_join() {
 	printf 'security = "strict"\n' >"$sp/devbox.toml"
 	(cd "$sp" && "$DEVBOX" run --idle-timeout 10m -- true) || { echo "join-strict failed: could not start the strict sandbox" >>"$WORK/out/status.txt"; return 0; }
 	(cd "$sp" && hf join-strict "$FAST_RUNS" "$DEVBOX" run -- true)
+	python3 "$WORK/alternate.py" "$PEER_RUNS" "$WORK/out/alt-join-strict.json" \
+		strict "$DEVBOX run --project $sp -- true" default "$DEVBOX run --project $WORK/proj -- true" >&2
 	(cd "$sp" && "$DEVBOX" stop >/dev/null 2>&1) || true
 }
 

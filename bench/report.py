@@ -217,12 +217,24 @@ def idle_pss(d):
     return sum(vals) / 1024.0 / len(j["sandboxes"]), len(j["sandboxes"]), len(vals)
 
 
+def peer_ratio_row(d, med, label, alt_file, a, b, lim):
+    """A ratio to a peer: from the alternating runs of alt_file when the run
+    has them (load falls on both alike), else from hyperfine's lines."""
+    alt = load(d, alt_file) or {}
+    m = lambda k: (alt.get(k) or {}).get("median_ms")
+    if m(a) is not None and m(b) is not None:
+        n = min(len(alt[a]["times_ms"]), len(alt[b]["times_ms"]))
+        return ratio_row(f"{label} (medians, {n} alternating runs each)", m(a), m(b), lim)
+    return ratio_row(f"{label} (medians)", med(a), med(b), lim)
+
+
 def issue15_rows(d, med):
     """Issue 15's targets, each against its peer from the same run."""
-    rows = [ratio_row("Cold `--rm --network none` / bwrap (medians)", med("cold"), med("bwrap"), COLD_BWRAP_MAX),
+    rows = [peer_ratio_row(d, med, "Cold `--rm --network none` / bwrap", "alt-cold-bwrap.json",
+                           "cold", "bwrap", COLD_BWRAP_MAX),
             ratio_row("Cold `--rm` slirp4netns / `rootlesskit --net=slirp4netns` (medians)", med("cold-net"),
                       med("rootlesskit-slirp"), COLD_NET_ROOTLESSKIT_MAX),
-            ratio_row("Join / join floor (medians)", med("join"), med("floor"), JOIN_FLOOR_MAX)]
+            peer_ratio_row(d, med, "Join / join floor", "alt-join-floor.json", "join", "floor", JOIN_FLOOR_MAX)]
     pss, n, _ = idle_pss(d)
     rows.append((f"Idle PSS per sandbox, {n} idle sandboxes (supervisors, inits, slirp4netns)",
                  f"{pss:.2f} MiB" if pss is not None else "–", f"≤ {IDLE_PSS_MAX_MIB:g} MiB",
@@ -237,7 +249,8 @@ def issue15_rows(d, med):
 def strict_rows(d, med):
     """Issue 11's targets: the strict join against the default join, and a
     download through the strict proxy against the default network's."""
-    rows = [ratio_row("Join, strict sandbox / default sandbox (medians)", med("join-strict"), med("join"), 1.2)]
+    rows = [peer_ratio_row(d, lambda k: med({"strict": "join-strict", "default": "join"}[k]),
+                           "Join, strict sandbox / default sandbox", "alt-join-strict.json", "strict", "default", 1.2)]
     def speeds(kind):
         vals = []
         for i in range(1, 10):
