@@ -33,6 +33,8 @@ func FrontHandles(args []string) bool {
 // devbox-engine with the same arguments when it needs what only the full
 // binary links: the image store, to start an image sandbox.
 func ExecuteFront(args []string, handoff func() error) int {
+	// Beside the config phase: a session forwards them (sandbox/signals.go).
+	sandbox.WatchSignals()
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
 	return executeRoot(a, newFrontRoot(a), args)
 }

@@ -15,7 +15,6 @@ package sandbox
 
 import (
 	"os"
-	"os/signal"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +37,7 @@ type launchSession struct {
 	// from the Spawn on: init may start it before the client reads Ready.
 	// started is set once Ensure has returned.
 	sigs    chan os.Signal
+	disarm  func()
 	started atomic.Bool
 }
 
@@ -82,17 +82,14 @@ func newLaunch(req proto.Spawn) (*launchSession, error) {
 // client, as a signal during a start did before, so a start that hangs
 // can still be interrupted (init then hangs up the session).
 func (l *launchSession) forwardSignals() {
-	l.sigs = make(chan os.Signal, 8)
-	signal.Notify(l.sigs, forwarded...)
+	l.sigs, l.disarm = armSignals()
 	go func() {
 		early := 0
 		for s := range l.sigs {
 			sig := s.(unix.Signal)
 			l.conn.Send(proto.Signal{Sig: int(sig)})
 			if early++; !l.started.Load() && early >= 2 {
-				signal.Stop(l.sigs)
-				unix.Kill(os.Getpid(), sig)
-				return
+				dieBy(sig)
 			}
 		}
 	}()
@@ -109,8 +106,8 @@ func (l *launchSession) sentRemote() {
 }
 
 func (l *launchSession) close() {
-	if l.sigs != nil {
-		signal.Stop(l.sigs)
+	if l.disarm != nil {
+		l.disarm()
 	}
 	l.sentRemote()
 	l.conn.Close()

@@ -93,9 +93,8 @@ func holdError(name string, err error) error {
 // and forwards signals. Those that are a terminal are relayed instead (see
 // relay.go): a process in the sandbox must never hold the user's terminal.
 func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
+	sigs, disarm := armSignals()
+	defer disarm()
 	req, err := sendPlain(c, req)
 	if err != nil {
 		return 0, err

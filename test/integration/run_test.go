@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +100,60 @@ func TestSignalToClientReachesSession(t *testing.T) {
 		t.Errorf("devbox run -- sleep 30 after SIGTERM: %v, want exit 143", err)
 	}
 	waitGoneInside(t, e, "sleep 30")
+}
+
+// TestSignalWithoutSessionEndsClient: the client watches the signals it
+// forwards from its start (sandbox/signals.go), but with no session to
+// forward to, one ends it as before: here while it waits for the start
+// lock another devbox holds.
+func TestSignalWithoutSessionEndsClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.must("run", "--", "true")
+	name := e.only().Name
+	e.must("stop", name)
+	lock, err := os.OpenFile(e.stateDir(name)+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--", "true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitInSyscall(t, cmd.Process.Pid, sysFlock)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("devbox run waiting for the start lock, after SIGTERM: %v, want ended by SIGTERM", err)
+	}
+	if n := len(e.ps()); n != 0 {
+		t.Errorf("%d sandboxes after the client ended before its start, want 0", n)
+	}
+}
+
+// sysFlock is flock(2)'s number on amd64, as /proc/PID/task/TID/syscall
+// shows it.
+const sysFlock = "73"
+
+// waitInSyscall waits until a thread of pid is blocked in syscall nr.
+func waitInSyscall(t *testing.T, pid int, nr string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "syscall"))
+		for _, f := range tasks {
+			if b, err := os.ReadFile(f); err == nil && strings.Fields(string(b) + " x")[0] == nr {
+				return ""
+			}
+		}
+		return "not in syscall " + nr
+	})
 }
 
 func TestSecondSessionSeesFirstSessionsProcesses(t *testing.T) {
