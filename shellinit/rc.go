@@ -2,13 +2,16 @@ package shellinit
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // RCDir is where the sandbox sees devbox's shell start-up files. They are
-// written on the host into the sandbox's runtime dir and bound read-only, so
+// written once on the host into devbox's data dir (EnsureRC), checked on
+// every start, and bound read-only, so
 // the user's own rc files are sourced as usual and never modified.
 const RCDir = "/run/devbox/shellinit"
 
@@ -113,18 +116,63 @@ func RCEnv() []string {
 	}
 }
 
-// WriteRC writes the start-up files into dir (on the host) and returns dir.
-func WriteRC(dir string) (string, error) {
+// EnsureRC makes dir (on the host) hold the start-up files and returns
+// dir. dir is meant to be one per user, out of every sandbox's reach (it is
+// bound read-only): a file that is already right (a regular file, mode
+// 0644, the content) is only read, and any other (stale, missing, a
+// symlink, another mode) is replaced whole by a rename, so a start that
+// binds dir meanwhile sees the old file or the new one, never a part.
+func EnsureRC(dir string) (string, error) {
 	for name, content := range rcFiles {
 		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", fmt.Errorf("write shell rc files: %w", err)
+		if current(p, content) {
+			continue
 		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		if err := replace(p, content); err != nil {
 			return "", fmt.Errorf("write shell rc files: %w", err)
 		}
 	}
 	return dir, nil
+}
+
+// current reports whether p is a regular file, not a symlink, of mode
+// 0644 holding exactly content.
+func current(p, content string) bool {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 || fi.Size() != int64(len(content)) {
+		return false
+	}
+	b := make([]byte, len(content)+1) // one more: a file grown since Stat differs
+	n, _ := io.ReadFull(f, b)
+	return n == len(content) && string(b[:n]) == content
+}
+
+// replace writes content to a new file beside p and renames it over p.
+func replace(p, content string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(content)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
 }
 
 // Welcome is the line shown once when an interactive shell starts; for a

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -70,4 +71,55 @@ func installHintIn(t *testing.T, sh string) {
 			t.Errorf("%s, host view %q: want exit status kept and the hint once only in the host view:\n%s", sh, view, out)
 		}
 	}
+}
+
+// TestEnsureRC: a fresh dir gets every file; a file that is right is left
+// alone (same inode); a stale, truncated, symlinked or re-moded one is
+// replaced with devbox's content.
+func TestEnsureRC(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shellinit")
+	if _, err := EnsureRC(dir); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for name, want := range rcFiles {
+			p := filepath.Join(dir, name)
+			fi, err := os.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+				t.Fatalf("%s: %s: %v, mode %v; want a regular file of mode 0644", when, name, err, fi.Mode())
+			}
+			if got, _ := os.ReadFile(p); string(got) != want {
+				t.Errorf("%s: %s holds %q, want devbox's content", when, name, got)
+			}
+		}
+	}
+	check("first write")
+	shrc := filepath.Join(dir, "shrc")
+	var before, after syscall.Stat_t
+	syscall.Stat(shrc, &before)
+	if _, err := EnsureRC(dir); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Stat(shrc, &after)
+	if before.Ino != after.Ino {
+		t.Errorf("an unchanged shrc was rewritten (inode %d, then %d)", before.Ino, after.Ino)
+	}
+	other := filepath.Join(t.TempDir(), "evil")
+	os.WriteFile(other, []byte(rcFiles["path"]), 0o644)
+	spoil := map[string]func(p string){
+		"shrc":          func(p string) { os.WriteFile(p, []byte("echo pwned\n"), 0o644) },
+		"path":          func(p string) { os.Remove(p); os.Symlink(other, p) },
+		"zsh/.zshenv":   func(p string) { os.Chmod(p, 0o666) },
+		"zsh/.zprofile": func(p string) { os.Remove(p) },
+		"zsh/.zshrc":    func(p string) { os.WriteFile(p, []byte(rcFiles["zsh/.zshrc"]+"echo pwned\n"), 0o644) },
+		"zsh/.zlogin":   func(p string) { os.Truncate(p, 3) },
+	}
+	for name, f := range spoil {
+		f(filepath.Join(dir, name))
+	}
+	if _, err := EnsureRC(dir); err != nil {
+		t.Fatal(err)
+	}
+	check("after spoiling each file")
 }

@@ -36,14 +36,15 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 		spec.HomeSource = spec.Home
 		spec.HomeReadOnly = c.Home == config.HomeRO
 	}
-	rc, err := shellinit.WriteRC(filepath.Join(spec.StateDir, "shellinit"))
+	var err error
+	if spec.Hidden, err = devboxDirs(); err != nil {
+		return err
+	}
+	rc, err := rcDir()
 	if err != nil {
 		return err
 	}
 	spec.Mounts = append(spec.Mounts, proto.Mount{Source: rc, Target: shellinit.RCDir, ReadOnly: true})
-	if spec.Hidden, err = devboxDirs(); err != nil {
-		return err
-	}
 	// Before the config's mounts, which may bind over them.
 	home, err := homeMounts(c, HostHome(), spec.Home)
 	if err != nil {
@@ -59,6 +60,20 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 	spec.Mounts = append(spec.Mounts, socketMounts(c, opts.Warn)...)
 	spec.Mounts = append(spec.Mounts, protectMounts(*spec)...)
 	return nil
+}
+
+// rcDir is the user's one dir of shell start-up files, under devbox's data
+// dir: hidden from every sandbox (devboxDirs) and bound read-only, and
+// still checked on each start rather than trusted (shellinit.EnsureRC).
+func rcDir() (string, error) {
+	data, err := state.DataRoot()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return "", fmt.Errorf("create devbox's data dir: %w", err)
+	}
+	return shellinit.EnsureRC(filepath.Join(data, "shellinit"))
 }
 
 // devboxDirs are devbox's runtime and data dirs, as configured and with

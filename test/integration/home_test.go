@@ -375,3 +375,39 @@ func TestHome_HostViewInstallHint(t *testing.T) {
 		t.Errorf("the hint follows a command that is not an installer: %s", r)
 	}
 }
+
+// TestShellRCSharedButSealed: the shell start-up files come from one dir
+// per user in devbox's data dir. Code inside cannot write them, even as
+// root, nor see that dir; a stale or spoiled file there (an older devbox's,
+// or one changed on the host) is replaced before the next sandbox reads it.
+func TestShellRCSharedButSealed(t *testing.T) {
+	e := newEnv(t)
+	host := filepath.Join(e.data, "devbox", "shellinit", "shrc")
+	for _, user := range []string{"self", "root"} {
+		r := e.run("run", "--rm", "--network", "none", "--user", user, "--", "sh", "-c",
+			"echo 'echo pwned' >> /run/devbox/shellinit/shrc || exit 3; echo wrote")
+		if r.code != 3 || strings.Contains(r.stdout, "wrote") {
+			t.Fatalf("as %s, a write to the shell rc files inside did not fail: %s", user, r)
+		}
+		if r := e.run("run", "--rm", "--network", "none", "--user", user, "--", "ls", filepath.Dir(host)); r.code == 0 && r.stdout != "" {
+			t.Fatalf("as %s, the host's shell rc dir %s shows inside: %s", user, filepath.Dir(host), r)
+		}
+	}
+	want, err := os.ReadFile(host)
+	if err != nil {
+		t.Fatalf("the shell rc files are not in devbox's data dir: %v", err)
+	}
+	if strings.Contains(string(want), "pwned") {
+		t.Fatalf("code inside changed the shared shrc:\n%s", want)
+	}
+	if err := os.WriteFile(host, []byte("echo pwned\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.must("run", "--rm", "--network", "none", "--", "cat", "/run/devbox/shellinit/shrc")
+	if out != string(want) {
+		t.Fatalf("inside, shrc after a spoiled host copy is %q, want devbox's %q", out, want)
+	}
+	if got, _ := os.ReadFile(host); string(got) != string(want) {
+		t.Fatalf("the spoiled host shrc was not replaced: %q", got)
+	}
+}
