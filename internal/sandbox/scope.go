@@ -29,14 +29,24 @@ import (
 // systemdRun is the program that makes the transient scope.
 const systemdRun = "systemd-run"
 
+// scopeHelps reports whether a systemd user scope would give the sandbox
+// the cgroup it lacks. Without a user manager to ask there is no scope to
+// make, so the cgroup probe (mountinfo, the tree's controllers) is skipped.
+func scopeHelps() bool {
+	if !cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath) {
+		return false
+	}
+	_, probeErr := cgroupv2.Probe()
+	return cgroupv2.ScopeHelps(probeErr, true)
+}
+
 // launchSupervisor spawns the supervisor, in a delegated user scope when
 // that is what gives the sandbox a cgroup, and waits for its report. A
 // launch session's remote end goes with it, and its client keeps the
 // ready pipe.
 func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
 	end := trace.Begin("cgroup probe")
-	_, probeErr := cgroupv2.Probe()
-	useScope := cgroupv2.ScopeHelps(probeErr, cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath))
+	useScope := scopeHelps()
 	end()
 	var remote *os.File
 	if launch != nil {
