@@ -91,18 +91,51 @@ func cacheEnv(c config.Config, home string) []string {
 	return []string{"GOMODCACHE=" + filepath.Join(home, "go/pkg/mod"), "GOCACHE=" + filepath.Join(home, ".cache/go-build")}
 }
 
-// premakeCacheDirs makes the package caches' mount points in a home that
-// this client has just created (a --rm sandbox's), in a goroutine, while
-// the supervisor and child start. The child makes them too, just before it
-// binds the caches there, as the same host user with the same mode; on a
-// disk each mkdir costs it ~0.1 ms before Ready, while the client only
-// waits. Whichever side comes second finds each dir made. The dirs are made
-// relative to the home's open fd, so a home removed by a failed start is
-// not made again. The returned func waits for the goroutine.
-func premakeCacheDirs(spec proto.Spec) (wait func()) {
+// premakeMountPoints makes, in a goroutine while the supervisor and child
+// start, the dirs the child mounts on in host dirs this start has just
+// made: the new root's mount point in the state dir, and with a fresh home
+// (a --rm sandbox's) the package caches' mount points in it. The child
+// makes each too, just before it mounts there, as the same host user with
+// the same mode; but on a disk each mkdir costs it ~0.1 ms before Ready,
+// while the client only waits. Whichever side comes second finds the dir
+// made. The dirs are made relative to an open fd of their base, so a dir
+// removed by a failed start is not made again. The returned func waits for
+// the goroutine.
+func premakeMountPoints(spec proto.Spec, freshHome bool) (wait func()) {
+	var cache []string
+	if freshHome {
+		cache = cacheMountPoints(spec)
+	}
+	state, err := os.Open(spec.StateDir)
+	if err != nil {
+		return func() {}
+	}
+	var home *os.File
+	if len(cache) > 0 {
+		home, _ = os.Open(spec.HomeSource) // nil on an error: the child reports it
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer state.Close()
+		mkdirAllAt(int(state.Fd()), "root", 0o700)
+		if home == nil {
+			return
+		}
+		defer home.Close()
+		for _, rel := range cache {
+			mkdirAllAt(int(home.Fd()), rel, 0o755)
+		}
+	}()
+	return func() { <-done }
+}
+
+// cacheMountPoints are the package caches' mount points, relative to the
+// home's host dir; none when the home is the user's own.
+func cacheMountPoints(spec proto.Spec) []string {
 	root, err := CacheRoot()
 	if err != nil || spec.HomeSource == "" || spec.HomeSource == spec.Home {
-		return func() {}
+		return nil
 	}
 	var rels []string
 	for _, m := range spec.Mounts {
@@ -111,30 +144,18 @@ func premakeCacheDirs(spec proto.Spec) (wait func()) {
 			rels = append(rels, rel)
 		}
 	}
-	home, err := os.Open(spec.HomeSource)
-	if err != nil || len(rels) == 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer home.Close()
-		for _, rel := range rels {
-			mkdirAllAt(int(home.Fd()), rel)
-		}
-	}()
-	return func() { <-done }
+	return rels
 }
 
-// mkdirAllAt makes rel and its parents below dir fd, mode 0755 as the
-// child's; a dir that exists is fine, and the first other error ends it
+// mkdirAllAt makes rel and its parents below dir fd with mode, as the
+// child does; a dir that exists is fine, and the first other error ends it
 // (the child, which makes them too, reports it).
-func mkdirAllAt(fd int, rel string) {
+func mkdirAllAt(fd int, rel string, mode uint32) {
 	for i := 0; i <= len(rel); i++ {
 		if i < len(rel) && rel[i] != '/' {
 			continue
 		}
-		if err := unix.Mkdirat(fd, rel[:i], 0o755); err != nil && err != unix.EEXIST {
+		if err := unix.Mkdirat(fd, rel[:i], mode); err != nil && err != unix.EEXIST {
 			return
 		}
 	}

@@ -18,7 +18,7 @@ func TestMkdirAllAt(t *testing.T) {
 	}
 	defer f.Close()
 	for _, rel := range []string{"go/pkg/mod", ".cache/go-build", ".cache/pip", "go/pkg/mod"} {
-		mkdirAllAt(int(f.Fd()), rel)
+		mkdirAllAt(int(f.Fd()), rel, 0o755)
 		fi, err := os.Stat(filepath.Join(home, rel))
 		if err != nil || !fi.IsDir() {
 			t.Fatalf("%s: %v, want a dir", rel, err)
@@ -30,7 +30,7 @@ func TestMkdirAllAt(t *testing.T) {
 	if err := os.RemoveAll(home); err != nil {
 		t.Fatal(err)
 	}
-	mkdirAllAt(int(f.Fd()), ".npm")
+	mkdirAllAt(int(f.Fd()), ".npm", 0o755)
 	if _, err := os.Stat(home); !os.IsNotExist(err) {
 		t.Fatalf("a removed home was made again: %v", err)
 	}

@@ -292,10 +292,8 @@ func startSupervisor(dir string, opts Options) error {
 		return err
 	}
 	spec.LaunchSession = opts.launch != nil
-	premade := func() {}
-	if opts.Ephemeral { // a home made just now: nothing inside has run there
-		premade = premakeCacheDirs(spec)
-	}
+	// An ephemeral home was made just now: nothing inside has run there.
+	premade := premakeMountPoints(spec, opts.Ephemeral)
 	cmd, err := launchSupervisor(dir, spec, opts.Warn, opts.launch)
 	premade()
 	if err != nil {
