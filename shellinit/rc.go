@@ -123,6 +123,11 @@ func RCEnv() []string {
 // symlink, another mode) is replaced whole by a rename, so a start that
 // binds dir meanwhile sees the old file or the new one, never a part.
 func EnsureRC(dir string) (string, error) {
+	for _, d := range []string{dir, filepath.Join(dir, "zsh")} {
+		if err := realDir(d); err != nil {
+			return "", fmt.Errorf("write shell rc files: %w", err)
+		}
+	}
 	for name, content := range rcFiles {
 		p := filepath.Join(dir, name)
 		if current(p, content) {
@@ -133,6 +138,16 @@ func EnsureRC(dir string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// realDir removes d when it is there but not a directory (a symlink or a
+// file), so the files go into a real directory that replace makes.
+func realDir(d string) error {
+	fi, err := os.Lstat(d)
+	if err != nil || fi.IsDir() {
+		return nil
+	}
+	return os.Remove(d)
 }
 
 // current reports whether p is a regular file, not a symlink, of mode

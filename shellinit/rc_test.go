@@ -122,4 +122,18 @@ func TestEnsureRC(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after spoiling each file")
+
+	// A zsh dir that became a symlink is made a real dir again; its target
+	// is not written.
+	zsh := filepath.Join(dir, "zsh")
+	os.RemoveAll(zsh)
+	elsewhere := t.TempDir()
+	os.Symlink(elsewhere, zsh)
+	if _, err := EnsureRC(dir); err != nil {
+		t.Fatal(err)
+	}
+	check("after zsh became a symlink")
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("EnsureRC wrote through the zsh symlink: %v", entries)
+	}
 }
