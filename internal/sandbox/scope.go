@@ -43,8 +43,9 @@ func scopeHelps() bool {
 // launchSupervisor spawns the supervisor, in a delegated user scope when
 // that is what gives the sandbox a cgroup, and waits for its report. A
 // launch session's remote end goes with it, and its client keeps the
-// ready pipe.
-func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
+// ready pipe. spawned runs once, when the first supervisor has been
+// started, while it and the child start.
+func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession, spawned func()) (*exec.Cmd, error) {
 	end := trace.Begin("cgroup probe")
 	useScope := scopeHelps()
 	end()
@@ -59,6 +60,8 @@ func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launc
 			os.RemoveAll(dir)
 			return nil, err
 		}
+		spawned()
+		spawned = func() {}
 		r := &countingReader{r: readyR}
 		end := trace.Begin("await Ready")
 		err = awaitReady(r, warn)

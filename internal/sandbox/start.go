@@ -293,8 +293,9 @@ func startSupervisor(dir string, opts Options) error {
 	}
 	spec.LaunchSession = opts.launch != nil
 	// An ephemeral home was made just now: nothing inside has run there.
-	premade := premakeMountPoints(spec, opts.Ephemeral)
-	cmd, err := launchSupervisor(dir, spec, opts.Warn, opts.launch)
+	premade := func() {}
+	spawned := func() { premade = premakeMountPoints(spec, opts.Ephemeral) }
+	cmd, err := launchSupervisor(dir, spec, opts.Warn, opts.launch, spawned)
 	premade()
 	if err != nil {
 		return err
