@@ -185,10 +185,17 @@ func initBinary() (string, error) {
 	return p, nil
 }
 
-// highFD duplicates f above the fds the child inherits (3, 4), since the
-// child execs it by /proc/self/fd/N.
+// highFD duplicates f above the fds the child inherits (3 to 6) and those
+// Go's fork moves them through (from 7 on), since the child execs it by
+// /proc/self/fd/N; and below 64, the size of a new process's fd table: a
+// table that must grow first waits for an RCU grace period in a process
+// with threads, 5 to 10 ms here, which every cold start paid when the
+// client had inherited no high fd (a start from a plain shell).
+// execFD is the lowest fd highFD returns.
+const execFD = 32
+
 func highFD(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 100)
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, execFD)
 	if err != nil {
 		return nil, fmt.Errorf("duplicate own binary fd: %w", err)
 	}
