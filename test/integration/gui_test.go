@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,11 +36,16 @@ func TestConfig_GUIReachesHostDisplay(t *testing.T) {
 	}
 }
 
-// startXvfb starts Xvfb on a free display number and returns ":N".
+// startXvfb starts Xvfb on a free display number and returns ":N". A
+// number whose socket or lock file exists is taken (perhaps by a server
+// killed without its cleanup); one where Xvfb exits before its socket
+// appears is skipped too. The cleanup stops the server with SIGTERM, on
+// which Xvfb removes both files, and removes whichever is left.
 func startXvfb(t *testing.T, xvfb string) string {
 	t.Helper()
 	for n := 90 + os.Getpid()%50; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+		sock, lock := fmt.Sprintf("/tmp/.X11-unix/X%d", n), fmt.Sprintf("/tmp/.X%d-lock", n)
+		if exists(sock) || exists(lock) {
 			continue
 		}
 		display := fmt.Sprintf(":%d", n)
@@ -47,15 +53,48 @@ func startXvfb(t *testing.T, xvfb string) string {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		for i := 0; i < 100; i++ {
-			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-				return display
-			}
-			time.Sleep(50 * time.Millisecond)
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() { stopXvfb(cmd, exited, sock, lock) })
+		if awaitSocket(sock, exited) {
+			return display
 		}
-		t.Fatalf("Xvfb %s did not create its socket", display)
 	}
-	t.Fatal("no free X display number")
+	t.Fatal("no free X display number in 90-199: each has a socket in /tmp/.X11-unix or a /tmp/.X*-lock file")
 	return ""
+}
+
+// awaitSocket waits up to 5 s for Xvfb's socket, and reports false at once
+// when the server exits first.
+func awaitSocket(sock string, exited <-chan struct{}) bool {
+	for i := 0; i < 100; i++ {
+		if exists(sock) {
+			return true
+		}
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// stopXvfb ends the server (SIGTERM, then SIGKILL after 5 s) and removes
+// its socket and lock file if it left them.
+func stopXvfb(cmd *exec.Cmd, exited <-chan struct{}, sock, lock string) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+	}
+	os.Remove(sock)
+	os.Remove(lock)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
