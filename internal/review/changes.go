@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/devbox-dev/devbox/internal/protect"
 	"golang.org/x/sys/unix"
@@ -68,64 +67,90 @@ type Change struct {
 // the number of entries the sandbox touched, not the project's size.
 // Entries the sandbox copied up without changing them are left out.
 func Changes(project, upper string) ([]Change, error) {
-	nodes, err := scanUpper(upper)
-	if err != nil {
-		return nil, fmt.Errorf("read the review layer %s: %w", upper, err)
-	}
 	ids, err := readIDMaps()
 	if err != nil {
 		return nil, err
 	}
-	inOpaque := make([]bool, len(nodes))
-	opaque := map[string]bool{}
-	for i, n := range nodes {
-		if n.err != nil {
-			return nil, fmt.Errorf("read the review layer: %w", n.err)
-		}
-		inOpaque[i] = hasAncestor(n.rel, opaque)
-		if n.opaque {
-			opaque[n.rel] = true
-		}
-	}
-	per, err := compareAll(project, upper, nodes, ids)
-	if err != nil {
-		return nil, err
+	c := startCompare(project, upper, ids)
+	walkErr := walkUpper(upper, c.add)
+	items := c.wait()
+	if walkErr != nil {
+		return nil, fmt.Errorf("read the review layer %s: %w", upper, walkErr)
 	}
 	var out []Change
-	for i, cs := range per {
-		for j := range cs {
-			cs[j].upper, cs[j].inOpaque = nodes[i], inOpaque[i] || cs[j].Path != nodes[i].rel
+	for _, it := range items {
+		if it.err != nil {
+			return nil, it.err
 		}
-		out = append(out, cs...)
+		for j := range it.changes {
+			it.changes[j].upper = it.n
+			it.changes[j].inOpaque = it.inOpaque || it.changes[j].Path != it.n.rel
+		}
+		out = append(out, it.changes...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-// compareAll compares every node, on as many goroutines as there are
-// CPUs: the cost is system calls (a stat, two opens and reads per copied
-// file), which run in parallel. The first error by node order wins.
-func compareAll(project, upper string, nodes []node, ids idMaps) ([][]Change, error) {
-	per := make([][]Change, len(nodes))
-	errs := make([]error, len(nodes))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(nodes)/64+1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(nodes); i = int(next.Add(1) - 1) {
-				per[i], errs[i] = compare(project, upper, nodes[i], ids)
-			}
-		}()
+// compared is one upper entry and, once a worker is done, its changes.
+type compared struct {
+	n        node
+	inOpaque bool // below an opaque directory of the upper layer
+	changes  []Change
+	err      error
+}
+
+// comparison compares upper entries with the real project while the walk
+// of the upper layer goes on: the walk (a stat and an attribute list per
+// entry) and the comparisons (a stat, two opens and reads per copied
+// file) are system calls, which run in parallel, on as many goroutines as
+// there are CPUs. The walk's order is kept: the first error by that order
+// wins.
+type comparison struct {
+	project, upper string
+	ids            idMaps
+	items          []*compared
+	opaque         map[string]bool
+	jobs           chan *compared
+	wg             sync.WaitGroup
+}
+
+func startCompare(project, upper string, ids idMaps) *comparison {
+	c := &comparison{project: project, upper: upper, ids: ids, opaque: map[string]bool{}, jobs: make(chan *compared, 256)}
+	for range runtime.GOMAXPROCS(0) {
+		c.wg.Add(1)
+		go c.work()
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	return c
+}
+
+// add takes the walk's next entry; entries come parents first, so its
+// opaque ancestors are known.
+func (c *comparison) add(n node) {
+	it := &compared{n: n, inOpaque: hasAncestor(n.rel, c.opaque)}
+	if n.opaque {
+		c.opaque[n.rel] = true
 	}
-	return per, nil
+	c.items = append(c.items, it)
+	if n.err != nil {
+		it.err = fmt.Errorf("read the review layer: %w", n.err)
+		return
+	}
+	c.jobs <- it
+}
+
+func (c *comparison) work() {
+	defer c.wg.Done()
+	for it := range c.jobs {
+		it.changes, it.err = compare(c.project, c.upper, it.n, c.ids)
+	}
+}
+
+// wait returns every entry, in the walk's order, once all are compared.
+func (c *comparison) wait() []*compared {
+	close(c.jobs)
+	c.wg.Wait()
+	return c.items
 }
 
 func hasAncestor(p string, set map[string]bool) bool {

@@ -61,16 +61,24 @@ type node struct {
 // with err set, its entries unknown.
 func scanUpper(upper string) ([]node, error) {
 	var out []node
-	err := scanDir(upper, "", &out)
+	err := walkUpper(upper, func(n node) { out = append(out, n) })
 	return out, err
 }
 
-func scanDir(upper, rel string, out *[]node) error {
-	dir := filepath.Join(upper, rel)
-	names, err := readNames(dir)
+// walkUpper passes scanUpper's entries to emit as it finds them, in the
+// same order, so that a caller can work on them while the walk goes on.
+func walkUpper(upper string, emit func(node)) error {
+	names, err := readNames(upper)
 	if err != nil {
 		return err
 	}
+	return walkDir(upper, "", names, emit)
+}
+
+// walkDir emits the entries of directory rel, whose names are given, and
+// below them. A directory is emitted after its own names are read, so
+// that one it cannot read carries that error, and before its entries.
+func walkDir(upper, rel string, names []string, emit func(node)) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if name == whOpaque {
@@ -78,22 +86,27 @@ func scanDir(upper, rel string, out *[]node) error {
 		}
 		child := path.Join(rel, name)
 		if strings.HasPrefix(name, whPrefix) {
-			*out = append(*out, node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), phys: child, kind: nodeWhiteout})
+			emit(node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), phys: child, kind: nodeWhiteout})
 			continue
 		}
 		n, err := statNode(upper, child)
 		if err != nil {
 			return err
 		}
-		*out = append(*out, n)
 		if n.kind != nodeDir {
+			emit(n)
 			continue
 		}
-		if err := scanDir(upper, child, out); err != nil {
-			if !errors.Is(err, fs.ErrPermission) {
+		below, err := readNames(filepath.Join(upper, child))
+		if err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+		n.err = err
+		emit(n)
+		if err == nil {
+			if err := walkDir(upper, child, below, emit); err != nil {
 				return err
 			}
-			(*out)[len(*out)-1].err = err
 		}
 	}
 	return nil
