@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // applyFixture records the baseline of the fixture's project as a start
@@ -173,5 +176,31 @@ func TestApplyAfterKilledApply(t *testing.T) {
 	// the conflict is left.
 	if got, want := tree(t, f.upper), []string{"host=new"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("upper layer %v, want %v", got, want)
+	}
+}
+
+// A metacopy upper file (data in the lower layer, no blocks of its own)
+// is refused; a file with data of its own is read without a look at its
+// attributes.
+func TestStatNodeMetacopy(t *testing.T) {
+	dir := t.TempDir()
+	sparse, full := filepath.Join(dir, "sparse"), filepath.Join(dir, "full")
+	if err := os.WriteFile(full, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sparse, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Lsetxattr(sparse, xattrUser+"metacopy", nil, 0); err != nil {
+		t.Fatalf("set a user xattr in %s (the test needs a file system with user xattrs): %v", dir, err)
+	}
+	if _, err := statNode(dir, "sparse"); err == nil || !strings.Contains(err.Error(), "metacopy") {
+		t.Errorf("statNode of a metacopy file: %v, want a refusal", err)
+	}
+	if n, err := statNode(dir, "full"); err != nil || n.kind != nodeFile {
+		t.Errorf("statNode of a plain file: %+v, %v", n, err)
 	}
 }

@@ -143,7 +143,7 @@ func statNode(upper, rel string) (node, error) {
 	default:
 		n.kind = nodeOther
 	}
-	if n.kind == nodeDir || n.kind == nodeFile {
+	if n.kind == nodeDir || maybeMetacopy(n) {
 		names, err := xattrNames(p)
 		if err != nil {
 			return n, err
@@ -162,6 +162,15 @@ func statNode(upper, rel string) (node, error) {
 		}
 	}
 	return n, nil
+}
+
+// maybeMetacopy reports whether file entry n could be a metacopy upper
+// file, whose data stays in the lower layer: such a file has no blocks of
+// its own. A file with blocks needs no look at its attributes, which saves
+// a system call for almost every file (a tiny file whose data the file
+// system keeps in its inode is looked at, and passes).
+func maybeMetacopy(n node) bool {
+	return n.kind == nodeFile && n.info.Blocks == 0 && n.info.Size > 0
 }
 
 // xattrNames lists p's extended attributes, one call for most entries
