@@ -644,6 +644,21 @@ review_lines() {
 	(cd "$dp" && hf review-diff "$FAST_RUNS" "$DEVBOX" diff)
 	(cd "$dp" && "$DEVBOX" run --review -- sh -c 'find . -type f -exec chmod 0644 {} +') ||
 		{ echo "review diff copied-up line failed: the review sandbox could not copy the files up" >>"$WORK/out/status.txt"; return 0; }
+	# The first diff after the copy-up compares every file; it keeps its
+	# verdicts (internal/review/samecache.go), which later diffs use.
+	local same
+	same=$("$DEVBOX" ps --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin) or []:
+    if s.get("project") == sys.argv[1]:
+        print(s["name"]); break
+' "$dp")
+	if [[ -n $same ]]; then
+		same=${XDG_DATA_HOME:-$HOME/.local/share}/devbox/sandboxes/$same/review/same-content
+		(cd "$dp" && hfp review-diff-copied-first "$FAST_RUNS" "rm -f $same" "$DEVBOX" diff)
+	else
+		echo "review diff first line failed: the review sandbox of $dp is not in devbox ps --json" >>"$WORK/out/status.txt"
+	fi
 	(cd "$dp" && hf review-diff-copied "$FAST_RUNS" "$DEVBOX" diff)
 	(cd "$dp" && "$DEVBOX" stop >/dev/null 2>&1) || true
 }

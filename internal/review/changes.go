@@ -67,11 +67,17 @@ type Change struct {
 // the number of entries the sandbox touched, not the project's size.
 // Entries the sandbox copied up without changing them are left out.
 func Changes(project, upper string) ([]Change, error) {
+	return changesSeen(project, upper, nil)
+}
+
+// changesSeen is Changes, with the verdicts of earlier comparisons in seen
+// (nil: compare every copied file).
+func changesSeen(project, upper string, seen *sameCache) ([]Change, error) {
 	ids, err := readIDMaps()
 	if err != nil {
 		return nil, err
 	}
-	c := startCompare(project, upper, ids)
+	c := startCompare(project, upper, ids, seen)
 	walkErr := walkUpper(upper, c.add)
 	items := c.wait()
 	if walkErr != nil {
@@ -108,15 +114,18 @@ type compared struct {
 // wins.
 type comparison struct {
 	project, upper string
+	projectFD      int // the project dir, which real entries are looked up from
 	ids            idMaps
+	seen           *sameCache
 	items          []*compared
 	opaque         map[string]bool
 	jobs           chan *compared
 	wg             sync.WaitGroup
 }
 
-func startCompare(project, upper string, ids idMaps) *comparison {
-	c := &comparison{project: project, upper: upper, ids: ids, opaque: map[string]bool{}, jobs: make(chan *compared, 256)}
+func startCompare(project, upper string, ids idMaps, seen *sameCache) *comparison {
+	c := &comparison{project: project, upper: upper, ids: ids, seen: seen, opaque: map[string]bool{}, jobs: make(chan *compared, 256)}
+	c.projectFD = openPath(project)
 	for range runtime.GOMAXPROCS(0) {
 		c.wg.Add(1)
 		go c.work()
@@ -142,7 +151,7 @@ func (c *comparison) add(n node) {
 func (c *comparison) work() {
 	defer c.wg.Done()
 	for it := range c.jobs {
-		it.changes, it.err = compare(c.project, c.upper, it.n, c.ids)
+		it.changes, it.err = compareSeen(c.project, c.upper, c.projectFD, it.n, c.ids, c.seen)
 	}
 }
 
@@ -150,7 +159,20 @@ func (c *comparison) work() {
 func (c *comparison) wait() []*compared {
 	close(c.jobs)
 	c.wg.Wait()
+	if c.projectFD != unix.AT_FDCWD {
+		unix.Close(c.projectFD)
+	}
 	return c.items
+}
+
+// openPath opens dir for lookups below it (O_PATH), or returns AT_FDCWD
+// when it cannot: the lookups then take whole paths.
+func openPath(dir string) int {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return unix.AT_FDCWD
+	}
+	return fd
 }
 
 func hasAncestor(p string, set map[string]bool) bool {
@@ -166,9 +188,20 @@ func hasAncestor(p string, set map[string]bool) bool {
 // opaque directory over a real one, the replacement and the real entries
 // it hides.
 func compare(project, upper string, n node, ids idMaps) ([]Change, error) {
+	return compareSeen(project, upper, unix.AT_FDCWD, n, ids, nil)
+}
+
+// compareSeen is compare, taking a file's content as unchanged when seen
+// found it so with both files as they are now, and looking the real
+// entry up from projectFD (the project dir, or AT_FDCWD).
+func compareSeen(project, upper string, projectFD int, n node, ids idMaps, seen *sameCache) ([]Change, error) {
 	realPath := filepath.Join(project, n.rel)
+	name := realPath
+	if projectFD != unix.AT_FDCWD {
+		name = n.rel
+	}
 	var rst unix.Stat_t
-	err := unix.Lstat(realPath, &rst)
+	err := unix.Fstatat(projectFD, name, &rst, unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
 		return nil, &os.PathError{Op: "lstat", Path: realPath, Err: err}
 	}
@@ -198,17 +231,17 @@ func compare(project, upper string, n node, ids idMaps) ([]Change, error) {
 		return replacedDir(project, upper, n, rst, ids)
 	default:
 		c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
-		return sameType(realPath, filepath.Join(upper, n.rel), n, rst, c)
+		return sameType(realPath, filepath.Join(upper, n.rel), n, rst, c, seen)
 	}
 	return finish(filepath.Join(upper, n.rel), c)
 }
 
 // sameType compares an upper entry with a real entry of the same type.
-func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change) ([]Change, error) {
+func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change, seen *sameCache) ([]Change, error) {
 	modeDiffers := perm(rst.Mode) != c.Mode && n.kind != nodeSymlink
 	switch n.kind {
 	case nodeFile:
-		same, err := sameContent(realPath, upperPath, rst.Size, n.info.Size)
+		same, err := seen.sameContent(n.rel, realPath, upperPath, rst, n.info)
 		if err != nil {
 			return nil, err
 		}

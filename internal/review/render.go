@@ -204,10 +204,12 @@ type DiffOptions struct {
 // files only the sandbox's other ids may read fails with an error that
 // errors.Is fs.ErrPermission: the caller runs it through Ops instead.
 func Diff(w io.Writer, o DiffOptions) error {
-	changes, err := Changes(o.Project, o.Layer.Upper())
+	seen := o.Layer.loadSame()
+	changes, err := changesSeen(o.Project, o.Layer.Upper(), seen)
 	if err != nil {
 		return err
 	}
+	o.Layer.saveSame(seen)
 	changes = MarkProtected(Select(changes, o.Paths))
 	switch o.Format {
 	case "json":

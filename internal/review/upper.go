@@ -68,17 +68,25 @@ func scanUpper(upper string) ([]node, error) {
 // walkUpper passes scanUpper's entries to emit as it finds them, in the
 // same order, so that a caller can work on them while the walk goes on.
 func walkUpper(upper string, emit func(node)) error {
-	names, err := readNames(upper)
+	d, err := os.Open(upper)
 	if err != nil {
 		return err
 	}
-	return walkDir(upper, "", names, emit)
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	return walkDir(upper, "", d, names, emit)
 }
 
-// walkDir emits the entries of directory rel, whose names are given, and
-// below them. A directory is emitted after its own names are read, so
-// that one it cannot read carries that error, and before its entries.
-func walkDir(upper, rel string, names []string, emit func(node)) error {
+// walkDir emits the entries of directory rel (open as d, whose names are
+// given) and below them. Entries are looked up from d, not by their whole
+// path, and a directory is opened without following a symlink the
+// sandbox may have put in its place. A directory is emitted after its own
+// names are read, so that one it cannot read carries that error, and
+// before its entries.
+func walkDir(upper, rel string, d *os.File, names []string, emit func(node)) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if name == whOpaque {
@@ -89,7 +97,7 @@ func walkDir(upper, rel string, names []string, emit func(node)) error {
 			emit(node{rel: path.Join(rel, strings.TrimPrefix(name, whPrefix)), phys: child, kind: nodeWhiteout})
 			continue
 		}
-		n, err := statNode(upper, child)
+		n, err := statNodeAt(int(d.Fd()), name, upper, child)
 		if err != nil {
 			return err
 		}
@@ -97,19 +105,37 @@ func walkDir(upper, rel string, names []string, emit func(node)) error {
 			emit(n)
 			continue
 		}
-		below, err := readNames(filepath.Join(upper, child))
+		sub, below, err := readDirAt(d, name)
 		if err != nil && !errors.Is(err, fs.ErrPermission) {
 			return err
 		}
 		n.err = err
 		emit(n)
 		if err == nil {
-			if err := walkDir(upper, child, below, emit); err != nil {
+			err = walkDir(upper, child, sub, below, emit)
+			sub.Close()
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// readDirAt opens directory name in d, never through a symlink, and reads
+// its names; the caller closes the directory.
+func readDirAt(d *os.File, name string) (*os.File, []string, error) {
+	fd, err := unix.Openat(int(d.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, &os.PathError{Op: "open", Path: filepath.Join(d.Name(), name), Err: err}
+	}
+	sub := os.NewFile(uintptr(fd), filepath.Join(d.Name(), name))
+	names, err := sub.Readdirnames(-1)
+	if err != nil {
+		sub.Close()
+		return nil, nil, err
+	}
+	return sub, names, nil
 }
 
 func readNames(dir string) ([]string, error) {
@@ -123,9 +149,14 @@ func readNames(dir string) ([]string, error) {
 
 // statNode classifies one upper entry.
 func statNode(upper, rel string) (node, error) {
+	return statNodeAt(unix.AT_FDCWD, filepath.Join(upper, rel), upper, rel)
+}
+
+// statNodeAt is statNode for the entry name in directory dirfd.
+func statNodeAt(dirfd int, name, upper, rel string) (node, error) {
 	p := filepath.Join(upper, rel)
 	n := node{rel: rel, phys: rel}
-	if err := unix.Lstat(p, &n.info); err != nil {
+	if err := unix.Fstatat(dirfd, name, &n.info, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return n, &os.PathError{Op: "lstat", Path: p, Err: err}
 	}
 	switch n.info.Mode & unix.S_IFMT {
