@@ -249,15 +249,7 @@ type RemoveRequest struct {
 func removeInNS(req RemoveRequest) ([]string, error) {
 	var removed []string
 	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
-		for _, r := range req.Refs {
-			img, err := findImage(s, r)
-			if err != nil {
-				return fmt.Errorf("remove image %s: %w", r, err)
-			}
-			users, err := sandboxesUsing(s, img.ID)
-			if err != nil {
-				return err
-			}
+		return eachImageUsers(s, req.Refs, func(r string, img *cstorage.Image, users []string) error {
 			if len(users) > 0 {
 				return InUseError(r, users)
 			}
@@ -265,10 +257,29 @@ func removeInNS(req RemoveRequest) ([]string, error) {
 				return fmt.Errorf("remove image %s: %w", r, err)
 			}
 			removed = append(removed, img.ID)
-		}
-		return nil
+			return nil
+		})
 	})
 	return removed, err
+}
+
+// eachImageUsers calls f, in order, with each of refs, the image it names
+// and the sandboxes whose writable layers are on that image.
+func eachImageUsers(s cstorage.Store, refs []string, f func(ref string, img *cstorage.Image, users []string) error) error {
+	for _, r := range refs {
+		img, err := findImage(s, r)
+		if err != nil {
+			return fmt.Errorf("remove image %s: %w", r, err)
+		}
+		users, err := sandboxesUsing(s, img.ID)
+		if err != nil {
+			return err
+		}
+		if err := f(r, img, users); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // InUseError is image rm's refusal of an image that sandboxes use, named
@@ -320,23 +331,15 @@ func usersInNS(req UsersRequest) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	err := withStore(req.Config, func(s cstorage.Store, _ string) error {
-		for _, r := range req.Refs {
-			img, err := findImage(s, r)
-			if err != nil {
-				return fmt.Errorf("remove image %s: %w", r, err)
-			}
-			users, err := sandboxesUsing(s, img.ID)
-			if err != nil {
-				return err
-			}
+		return eachImageUsers(s, req.Refs, func(_ string, _ *cstorage.Image, users []string) error {
 			for _, u := range users {
 				if !seen[u] {
 					seen[u] = true
 					out = append(out, u)
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	sort.Strings(out)
 	return out, err
