@@ -36,7 +36,7 @@ func ExecuteFront(args []string, handoff func() error) int {
 	// Beside the config phase: a session forwards them (sandbox/signals.go).
 	sandbox.WatchSignals()
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
-	return executeRoot(a, newFrontRoot(a), args)
+	return executeRoot(a, newFrontRoot(a, args[0]), args)
 }
 
 // ReportHandoff reports a failed hand-off as devbox's own failure.

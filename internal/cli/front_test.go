@@ -41,8 +41,9 @@ func TestFrontHandles(t *testing.T) {
 // the same in both binaries.
 func TestFrontRootParsesAsFull(t *testing.T) {
 	a := &App{Stdout: io.Discard, Stderr: io.Discard}
-	front, full := newFrontRoot(a), newRootCmd(a)
+	full := newRootCmd(a)
 	for _, name := range []string{"run", "enter"} {
+		front := newFrontRoot(a, name)
 		fc, _, err := front.Find([]string{name})
 		if err != nil || fc.Name() != name {
 			t.Fatalf("front tree has no %s: %v", name, err)

@@ -48,12 +48,17 @@ func newRootCmd(a *App, more ...Command) *cobra.Command {
 	return root
 }
 
-// newFrontRoot is the front binary's tree: the root and the two commands
-// FrontHandles lets it run, which is all a join parses, instead of every
-// command's flags built on every run.
-func newFrontRoot(a *App) *cobra.Command {
+// newFrontRoot is the front binary's tree for one command line: the root
+// and the one command FrontHandles let it run (run or enter, args[0]),
+// which is all a join parses, instead of every command's flags built on
+// every run.
+func newFrontRoot(a *App, name string) *cobra.Command {
 	root := newRoot(a)
-	root.AddCommand(newRunCmd(a), newEnterCmd(a))
+	if name == "enter" {
+		root.AddCommand(newEnterCmd(a))
+	} else {
+		root.AddCommand(newRunCmd(a))
+	}
 	// 'devbox completion' goes to devbox-engine (FrontHandles): no need
 	// to build its commands here on every run.
 	root.CompletionOptions.DisableDefaultCmd = true
