@@ -63,8 +63,12 @@ func shellQuoted(s string) string {
 
 // installHint wraps the package installers in interactive host-view shells:
 // they fail there (dpkg's lock, PEP 668), and the wrapper says why and what
-// to do instead, where the user sees it. Sourced with the PATH hook.
-var installHint = `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
+// to do instead, where the user sees it. Sourced with the PATH hook. A
+// function, not a package variable: the client links this package for the
+// session's environment, and building the text (a strings.Replacer's
+// 256-entry table) would cost every join's package init.
+func installHint() string {
+	return `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
   _devbox_install_hint() {
     echo "` + shellQuoted(InstallHint) + `" >&2
   }
@@ -77,34 +81,38 @@ var installHint = `if [ -n "${DEVBOX_HOST_VIEW-}" ]; then
   unset _devbox_tool _devbox_tools
 fi
 `
+}
 
 // promptCommand is bash's PROMPT_COMMAND: the PATH hook once (bash reads
 // no rc file of ours after its login files), then the prompt hook.
 const promptCommand = `[ -n "${_devbox_path_done-}" ] || . ` + RCDir + `/path; ` + promptHook
 
-// rcFiles are the start-up files, by name under RCDir.
+// rcFiles are the start-up files, by name under RCDir (built when asked, as
+// installHint is).
 //   - sh (dash, busybox) reads $ENV in interactive shells: shrc.
 //   - bash runs $PROMPT_COMMAND before each prompt (set in the session env).
 //   - zsh reads its dot files from $ZDOTDIR: each of ours sources the user's
 //     own from $HOME, then .zshrc sets the prompt.
-var rcFiles = map[string]string{
-	"path": pathHook + installHint,
-	// sh reads $ENV after its login files.
-	"shrc": ". " + RCDir + "/path\n" + promptHook + "\n",
-	"zsh/.zshenv": `ZDOTDIR="$HOME"
+func rcFiles() map[string]string {
+	return map[string]string{
+		"path": pathHook + installHint(),
+		// sh reads $ENV after its login files.
+		"shrc": ". " + RCDir + "/path\n" + promptHook + "\n",
+		"zsh/.zshenv": `ZDOTDIR="$HOME"
 [ -f "$HOME/.zshenv" ] && . "$HOME/.zshenv"
 ZDOTDIR=` + RCDir + `/zsh
 `,
-	"zsh/.zprofile": `[ -f "$HOME/.zprofile" ] && ZDOTDIR="$HOME" . "$HOME/.zprofile"
+		"zsh/.zprofile": `[ -f "$HOME/.zprofile" ] && ZDOTDIR="$HOME" . "$HOME/.zprofile"
 `,
-	"zsh/.zshrc": `[ -f "$HOME/.zshrc" ] && ZDOTDIR="$HOME" . "$HOME/.zshrc"
+		"zsh/.zshrc": `[ -f "$HOME/.zshrc" ] && ZDOTDIR="$HOME" . "$HOME/.zshrc"
 case "$PROMPT" in "(devbox:"*) ;; *) PROMPT="(devbox:${DEVBOX_SHORT_NAME:-$DEVBOX_NAME}) ${PROMPT:-%# }" ;; esac
 . ` + RCDir + `/path
 `,
-	"zsh/.zlogin": `[ -f "$HOME/.zlogin" ] && ZDOTDIR="$HOME" . "$HOME/.zlogin"
+		"zsh/.zlogin": `[ -f "$HOME/.zlogin" ] && ZDOTDIR="$HOME" . "$HOME/.zlogin"
 . ` + RCDir + `/path
 ZDOTDIR="$HOME"
 `,
+	}
 }
 
 // RCEnv is the environment that makes each shell read the files above.
@@ -128,7 +136,7 @@ func EnsureRC(dir string) (string, error) {
 			return "", fmt.Errorf("write shell rc files: %w", err)
 		}
 	}
-	for name, content := range rcFiles {
+	for name, content := range rcFiles() {
 		p := filepath.Join(dir, name)
 		if current(p, content) {
 			continue

@@ -63,7 +63,7 @@ func installHintIn(t *testing.T, sh string) {
 	os.WriteFile(filepath.Join(dir, "dpkg"), []byte("#!/bin/sh\necho dpkg-failed >&2\nexit 2\n"), 0o755)
 	os.WriteFile(filepath.Join(dir, "pip"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
 	for _, view := range []string{"1", ""} {
-		cmd := exec.Command(sh, "-c", installHint+`dpkg -i x.deb; echo "rc=$?"; pip list`)
+		cmd := exec.Command(sh, "-c", installHint()+`dpkg -i x.deb; echo "rc=$?"; pip list`)
 		cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin", HostViewVar + "=" + view}
 		out, _ := cmd.CombinedOutput()
 		hinted := strings.Contains(string(out), "read-only in the host view")
@@ -83,7 +83,7 @@ func TestEnsureRC(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		for name, want := range rcFiles {
+		for name, want := range rcFiles() {
 			p := filepath.Join(dir, name)
 			fi, err := os.Lstat(p)
 			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
@@ -106,13 +106,13 @@ func TestEnsureRC(t *testing.T) {
 		t.Errorf("an unchanged shrc was rewritten (inode %d, then %d)", before.Ino, after.Ino)
 	}
 	other := filepath.Join(t.TempDir(), "evil")
-	os.WriteFile(other, []byte(rcFiles["path"]), 0o644)
+	os.WriteFile(other, []byte(rcFiles()["path"]), 0o644)
 	spoil := map[string]func(p string){
 		"shrc":          func(p string) { os.WriteFile(p, []byte("echo pwned\n"), 0o644) },
 		"path":          func(p string) { os.Remove(p); os.Symlink(other, p) },
 		"zsh/.zshenv":   func(p string) { os.Chmod(p, 0o666) },
 		"zsh/.zprofile": func(p string) { os.Remove(p) },
-		"zsh/.zshrc":    func(p string) { os.WriteFile(p, []byte(rcFiles["zsh/.zshrc"]+"echo pwned\n"), 0o644) },
+		"zsh/.zshrc":    func(p string) { os.WriteFile(p, []byte(rcFiles()["zsh/.zshrc"]+"echo pwned\n"), 0o644) },
 		"zsh/.zlogin":   func(p string) { os.Truncate(p, 3) },
 	}
 	for name, f := range spoil {
