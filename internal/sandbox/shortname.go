@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -31,7 +32,7 @@ func ShortName(name, projectDir string) string {
 	if projectDir == "" || name != project.Name(projectDir) {
 		return name // given with --name: listing the others would not change it
 	}
-	return shortNameAmong(name, projectDir, knownNames())
+	return shortNameAmong(name, projectDir, knownNames(trimHashSuffix(name)))
 }
 
 // shortNameAmong is ShortName against the given sandbox names.
@@ -48,26 +49,39 @@ func shortNameAmong(name, projectDir string, others []string) string {
 	return short
 }
 
-// knownNames lists this user's sandboxes, running or with data, by the
-// names of their directories alone: cheap enough for every session.
-func knownNames() []string {
+// knownNames lists this user's sandboxes, running or with data, whose
+// names start with prefix (the readable part: only those can share it), by
+// the names of their directories alone: cheap enough for every session.
+func knownNames(prefix string) []string {
 	var out []string
 	if rt, err := state.RuntimeRoot(); err == nil {
-		out = append(out, dirNames(rt)...)
+		out = append(out, dirNames(rt, prefix)...)
 	}
 	if data, err := state.DataRoot(); err == nil {
-		out = append(out, dirNames(filepath.Join(data, "sandboxes"))...)
+		out = append(out, dirNames(filepath.Join(data, "sandboxes"), prefix)...)
 	}
 	return out
 }
 
-// dirNames lists the subdirectories of dir; a missing dir has none.
-func dirNames(dir string) []string {
-	entries, _ := os.ReadDir(dir)
+// dirNames lists the subdirectories of dir whose names start with prefix;
+// a missing dir has none. It reads the names unsorted and looks at the type
+// of the matches alone: a long-lived user's data dir holds a directory per
+// sandbox ever run, and os.ReadDir would allocate and sort an entry for
+// each on every session.
+func dirNames(dir, prefix string) []string {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
 	var out []string
-	for _, e := range entries {
-		if e.IsDir() {
-			out = append(out, e.Name())
+	for _, n := range names {
+		if !strings.HasPrefix(n, prefix) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, n)); err == nil && fi.IsDir() {
+			out = append(out, n)
 		}
 	}
 	return out

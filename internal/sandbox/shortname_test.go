@@ -1,6 +1,10 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/devbox-dev/devbox/internal/project"
@@ -32,5 +36,41 @@ func TestShortNameAmong(t *testing.T) {
 				t.Errorf("shortNameAmong(%q, %q, %q) = %q, want %q", name, tt.project, tt.others, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDirNames: only the subdirectories whose names start with the prefix,
+// in a real directory, and none for a missing one.
+func TestDirNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"app-0a1b2c", "app", "apple-123456", "web-0a1b2c"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app-ffffff"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "web-0a1b2c"), filepath.Join(dir, "app-eeeeee")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		prefix string
+		want   []string
+	}{
+		{"app", []string{"app", "app-0a1b2c", "apple-123456"}},
+		{"web", []string{"web-0a1b2c"}},
+		{"db", nil},
+		{"", []string{"app", "app-0a1b2c", "apple-123456", "web-0a1b2c"}},
+	}
+	for _, tt := range tests {
+		got := dirNames(dir, tt.prefix)
+		sort.Strings(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("dirNames(%q) = %q, want %q", tt.prefix, got, tt.want)
+		}
+	}
+	if got := dirNames(filepath.Join(dir, "missing"), "app"); got != nil {
+		t.Errorf("dirNames(missing) = %q, want none", got)
 	}
 }
