@@ -35,13 +35,22 @@ type sandboxFlags struct {
 	requireStrict bool
 }
 
+// defaultSandboxFlags are the flags' values when none is given, as
+// register sets them (a test holds the two together).
+func defaultSandboxFlags() sandboxFlags {
+	return sandboxFlags{idleTimeout: defaultIdleTimeout, image: imageFlags{tlsVerify: true}}
+}
+
+// defaultIdleTimeout is --idle-timeout's default.
+const defaultIdleTimeout = 15 * time.Minute
+
 func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
 	fl.StringVar(&f.project, "project", "", "project directory, bound read-write (default: the nearest directory above holding devbox.toml, else the git work-tree root, else the current directory)")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the project's basename, with the hash when another sandbox has the same)")
 	f.net.register(cmd, fl)
-	fl.DurationVar(&f.idleTimeout, "idle-timeout", 15*time.Minute, "stop the sandbox after this long without sessions; 0 stops it with the last session")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", defaultIdleTimeout, "stop the sandbox after this long without sessions; 0 stops it with the last session")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session: NAME=VALUE, or NAME for the host's value (repeatable)")
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file: NAME=VALUE or NAME lines, # comments (repeatable)")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind a host path: SRC:DST[:ro] (repeatable)")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/cobra"
 )
 
 // FrontHandles reports whether the front binary may run args itself: a
@@ -36,7 +37,22 @@ func ExecuteFront(args []string, handoff func() error) int {
 	// Beside the config phase: a session forwards them (sandbox/signals.go).
 	sandbox.WatchSignals()
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
+	if argv, ok := plainRun(args); ok {
+		f := &runFlags{sandboxFlags: defaultSandboxFlags()}
+		return a.finish(a.runCommand(&cobra.Command{}, f, argv))
+	}
 	return executeRoot(a, newFrontRoot(a, args[0]), args)
+}
+
+// plainRun returns CMD of a command line "run -- CMD [ARG...]": no flag
+// to parse, so the front runs it without building its command tree (the
+// flags' registration and cobra's parse were a tenth of a join's client
+// time), with every flag at its default.
+func plainRun(args []string) (argv []string, ok bool) {
+	if len(args) < 3 || args[0] != "run" || args[1] != "--" {
+		return nil, false
+	}
+	return args[2:], true
 }
 
 // ReportHandoff reports a failed hand-off as devbox's own failure.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -60,4 +61,46 @@ func flagNames(c *cobra.Command) []string {
 	c.Flags().VisitAll(func(f *pflag.Flag) { out = append(out, f.Name+"/"+f.Shorthand+"="+f.DefValue) })
 	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { out = append(out, "inherited:"+f.Name) })
 	return out
+}
+
+func TestPlainRun(t *testing.T) {
+	tests := []struct {
+		args string
+		want []string
+	}{
+		{"run -- true", []string{"true"}},
+		{"run -- make test --rm", []string{"make", "test", "--rm"}},
+		{"run -- --help", []string{"--help"}},
+		{"run --", nil},
+		{"run --rm -- true", nil},
+		{"run true", nil},
+		{"enter -- bash", nil},
+		{"run", nil},
+	}
+	for _, tt := range tests {
+		got, ok := plainRun(strings.Fields(tt.args))
+		if ok != (tt.want != nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("plainRun(%q) = %q, %v; want %q", tt.args, got, ok, tt.want)
+		}
+	}
+}
+
+// TestPlainRunFlagsAreDefaults: the flags the front's plain run uses are
+// what run's own parse gives for "run -- CMD", so skipping the parse
+// changes nothing.
+func TestPlainRunFlagsAreDefaults(t *testing.T) {
+	a := &App{Stdout: io.Discard, Stderr: io.Discard}
+	var parsed runFlags
+	cmd := newRunCmdFor(a, &parsed)
+	if err := cmd.ParseFlags([]string{"--", "true"}); err != nil {
+		t.Fatal(err)
+	}
+	plain := runFlags{sandboxFlags: defaultSandboxFlags()}
+	if !reflect.DeepEqual(parsed, plain) {
+		t.Errorf("run's parsed defaults = %+v, the plain run's = %+v", parsed, plain)
+	}
+	over, err := flagOverrides(&cobra.Command{})
+	if err != nil || len(over) != 0 {
+		t.Errorf("flagOverrides of no flags = %v, %v; want none", over, err)
+	}
 }

@@ -116,7 +116,13 @@ func execute(a *App, args []string, more []Command) int {
 // executeRoot runs args on the tree root and prints the trace, if asked.
 func executeRoot(a *App, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
-	code := a.report(root.Execute())
+	return a.finish(root.Execute())
+}
+
+// finish reports a command's error, prints the trace if asked, and returns
+// the exit status.
+func (a *App) finish(err error) int {
+	code := a.report(err)
 	if trace.Requested() {
 		trace.Format(a.Stderr, trace.Take())
 	}

@@ -11,9 +11,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// runFlags are run's flags: the sandbox's, and its own.
+type runFlags struct {
+	sandboxFlags
+	tty, rm bool
+}
+
 func newRunCmd(a *App) *cobra.Command {
-	var f sandboxFlags
-	var tty, rm bool
+	return newRunCmdFor(a, &runFlags{})
+}
+
+// newRunCmdFor is run's command, with its flags parsed into f.
+func newRunCmdFor(a *App, f *runFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] -- CMD [ARG...]",
 		Short: "Run a command in the project's sandbox",
@@ -32,26 +41,32 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 		Args:        cobra.MinimumNArgs(1),
 		Annotations: Needs("needs a command"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.throwaway = rm
-			opts, err := f.options(cmd, a)
-			if err != nil {
-				return err
-			}
-			req := sandbox.Session(opts, args)
-			req.TTY = tty
-			err = a.run(opts, req, rm)
-			if installFailed(err, opts.Image == nil, args[0]) {
-				fmt.Fprintln(a.Stderr, shellinit.InstallHint)
-			}
-			return err
+			return a.runCommand(cmd, f, args)
 		},
 	}
 	f.register(cmd)
 	f.registerUser(cmd)
-	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "allocate a terminal inside the sandbox")
-	cmd.Flags().BoolVar(&rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
+	cmd.Flags().BoolVarP(&f.tty, "tty", "t", false, "allocate a terminal inside the sandbox")
+	cmd.Flags().BoolVar(&f.rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// runCommand runs args (at least one) as run's flags f say; cmd holds the
+// flags the user set (config overrides), none for the front's plain run.
+func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
+	f.throwaway = f.rm
+	opts, err := f.options(cmd, a)
+	if err != nil {
+		return err
+	}
+	req := sandbox.Session(opts, args)
+	req.TTY = f.tty
+	err = a.run(opts, req, f.rm)
+	if installFailed(err, opts.Image == nil, args[0]) {
+		fmt.Fprintln(a.Stderr, shellinit.InstallHint)
+	}
+	return err
 }
 
 // installFailed reports whether a host-view run of a package installer
