@@ -24,8 +24,8 @@ var sharedTemp = []string{"/tmp", "/var/tmp"}
 // the user chose dir with --project: that may choose home itself (the
 // sandbox then hides devbox's dirs in it), never an ancestor of it.
 func (g Guard) Check(dir string, explicit bool) error {
-	dir = realPath(dir)
-	home := realPath(g.Home)
+	dir = RealPath(dir)
+	home := RealPath(g.Home)
 	if home != "" && dir == home {
 		if explicit {
 			return nil // devbox's dirs in it are hidden inside (child side)
@@ -36,7 +36,7 @@ func (g Guard) Check(dir string, explicit bool) error {
 		return fmt.Errorf("refusing %s as the project: it contains your home directory %s; run devbox in a project directory, or pass --project DIR", dir, home)
 	}
 	for _, t := range sharedTemp {
-		if dir == t || dir == realPath(t) {
+		if dir == t || dir == RealPath(t) {
 			return fmt.Errorf("refusing %s as the project: it is a shared temporary directory other users and programs write to; make a directory for the project (mkdir %s)", dir, filepath.Join(t, "myproject"))
 		}
 	}
@@ -54,7 +54,7 @@ func refuseDevboxDir(dir, what, path string) error {
 	if path == "" {
 		return nil
 	}
-	for _, p := range []string{filepath.Clean(path), realPath(path)} {
+	for _, p := range []string{filepath.Clean(path), RealPath(path)} {
 		switch {
 		case Within(p, dir):
 			return fmt.Errorf("refusing %s as the project: it contains devbox's %s dir %s (every sandbox's state); run devbox in a project directory, or pass --project DIR", dir, what, p)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // ConfigFile is the per-project configuration file that marks a project root.
@@ -24,8 +25,8 @@ func Find(dir, home string) (root, ignored string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("resolve project dir: %w", err)
 	}
-	dir = realPath(dir)
-	home = realPath(home)
+	dir = RealPath(dir)
+	home = RealPath(home)
 	for _, marker := range []string{ConfigFile, ".git"} {
 		root, ok := nearest(dir, marker)
 		if !ok {
@@ -42,15 +43,41 @@ func Find(dir, home string) (root, ignored string, err error) {
 	return dir, ignored, nil
 }
 
-// realPath resolves symlinks in p when it exists.
-func realPath(p string) string {
+// realPaths holds RealPath's answers: a client resolves the project, the
+// home and the current directory more than once for one command (Find,
+// Guard.Check, the session's working directory), one lstat per path
+// component each time. A process here runs one command, so an answer
+// stays good for its life; a symlink changed meanwhile is the user's race
+// either way.
+var realPaths struct {
+	sync.Mutex
+	m map[string]string
+}
+
+// RealPath resolves symlinks in p when it exists, else cleans it; "" stays
+// "". Each path is resolved once per process (realPaths).
+func RealPath(p string) string {
 	if p == "" {
 		return ""
 	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
+	realPaths.Lock()
+	r, ok := realPaths.m[p]
+	realPaths.Unlock()
+	if ok {
 		return r
 	}
-	return filepath.Clean(p)
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		// A missing path is not remembered: it may be made later on.
+		return filepath.Clean(p)
+	}
+	realPaths.Lock()
+	if realPaths.m == nil {
+		realPaths.m = map[string]string{}
+	}
+	realPaths.m[p] = r
+	realPaths.Unlock()
+	return r
 }
 
 // Within reports whether path p is dir or below it (both clean, absolute).

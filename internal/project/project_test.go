@@ -168,3 +168,45 @@ func TestExplicit(t *testing.T) {
 		}
 	}
 }
+
+// TestRealPath: symlinks resolve, a missing path is only cleaned and is
+// looked at again once it exists, and an answer holds for the process.
+func TestRealPath(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	later := filepath.Join(dir, "later")
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{real, real},
+		{link, real},
+		{link + "/", real},
+		{later + "/./", later},
+	}
+	for _, tt := range tests {
+		if got := RealPath(tt.in); got != tt.want {
+			t.Errorf("RealPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if err := os.Symlink(real, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := RealPath(later); got != real {
+		t.Errorf("RealPath(%q) once it exists = %q, want %q", later, got, real)
+	}
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if got := RealPath(link); got != real {
+		t.Errorf("RealPath(%q) after its removal = %q, want the remembered %q", link, got, real)
+	}
+}

@@ -16,13 +16,13 @@ import (
 	"os"
 	osUser "os/user"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
@@ -434,11 +434,11 @@ func envValue(env []string, key string) string {
 // path, since the project is bound at its real path and a symlink leading
 // to it on the host (the logical $PWD) does not exist inside.
 func sessionCwd() string {
-	cwd, _ := os.Getwd()
-	if real, err := filepath.EvalSymlinks(cwd); err == nil {
-		return real
+	cwd, err := os.Getwd()
+	if err != nil {
+		return ""
 	}
-	return cwd
+	return project.RealPath(cwd) // resolved already by FindProject
 }
 
 // sessionUser is the user a new session asks for: --user, else the
