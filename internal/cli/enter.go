@@ -9,7 +9,11 @@ import (
 )
 
 func newEnterCmd(a *App) *cobra.Command {
-	var f sandboxFlags
+	return newEnterCmdFor(a, &sandboxFlags{})
+}
+
+// newEnterCmdFor is enter's command, with its flags parsed into f.
+func newEnterCmdFor(a *App, f *sandboxFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "enter [flags] [-- CMD [ARG...]]",
 		Short: "Open a shell in the project's sandbox",
@@ -20,24 +24,31 @@ it is. The shell is your $SHELL if the sandbox has it, else bash, else sh.`,
   devbox enter --name scratch
   devbox enter -- htop`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !sandbox.StdinIsTerminal() {
-				return errors.New("enter needs a terminal; use devbox run (devbox run -- CMD, or devbox run -t -- CMD for a terminal inside)")
-			}
-			opts, err := f.options(cmd, a)
-			if err != nil {
-				return err
-			}
-			req := sandbox.Session(opts, args)
-			req.TTY = true
-			if len(args) == 0 {
-				req.Shell, req.Login = true, true
-				fmt.Fprintln(a.Stderr, sandbox.Welcome(opts))
-			}
-			return a.run(opts, req, false)
+			return a.enterCommand(cmd, f, args)
 		},
 	}
 	f.register(cmd)
 	f.registerUser(cmd)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// enterCommand opens a login shell, or runs args, on a terminal as enter's
+// flags f say; cmd holds the flags the user set (config overrides), none
+// for the front's plain enter.
+func (a *App) enterCommand(cmd *cobra.Command, f *sandboxFlags, args []string) error {
+	if !sandbox.StdinIsTerminal() {
+		return errors.New("enter needs a terminal; use devbox run (devbox run -- CMD, or devbox run -t -- CMD for a terminal inside)")
+	}
+	opts, err := f.options(cmd, a)
+	if err != nil {
+		return err
+	}
+	req := sandbox.Session(opts, args)
+	req.TTY = true
+	if len(args) == 0 {
+		req.Shell, req.Login = true, true
+		fmt.Fprintln(a.Stderr, sandbox.Welcome(opts))
+	}
+	return a.run(opts, req, false)
 }

@@ -37,22 +37,32 @@ func ExecuteFront(args []string, handoff func() error) int {
 	// Beside the config phase: a session forwards them (sandbox/signals.go).
 	sandbox.WatchSignals()
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
-	if argv, ok := plainRun(args); ok {
-		f := &runFlags{sandboxFlags: defaultSandboxFlags()}
-		return a.finish(a.runCommand(&cobra.Command{}, f, argv))
+	if argv, ok := plainArgs(args); ok {
+		// No flag to parse: the front runs it without building its command
+		// tree (the flags' registration and cobra's parse were a tenth of a
+		// join's client time), with every flag at its default.
+		f := defaultSandboxFlags()
+		if args[0] == "enter" {
+			return a.finish(a.enterCommand(&cobra.Command{}, &f, argv))
+		}
+		return a.finish(a.runCommand(&cobra.Command{}, &runFlags{sandboxFlags: f}, argv))
 	}
 	return executeRoot(a, newFrontRoot(a, args[0]), args)
 }
 
-// plainRun returns CMD of a command line "run -- CMD [ARG...]": no flag
-// to parse, so the front runs it without building its command tree (the
-// flags' registration and cobra's parse were a tenth of a join's client
-// time), with every flag at its default.
-func plainRun(args []string) (argv []string, ok bool) {
-	if len(args) < 3 || args[0] != "run" || args[1] != "--" {
-		return nil, false
+// plainArgs returns CMD [ARG...] of a command line without flags: "run --
+// CMD [ARG...]", "enter", or "enter -- [CMD [ARG...]]" (argv empty for the
+// shell).
+func plainArgs(args []string) (argv []string, ok bool) {
+	switch {
+	case len(args) >= 3 && args[0] == "run" && args[1] == "--":
+		return args[2:], true
+	case len(args) == 1 && args[0] == "enter":
+		return []string{}, true
+	case len(args) >= 2 && args[0] == "enter" && args[1] == "--":
+		return args[2:], true
 	}
-	return args[2:], true
+	return nil, false
 }
 
 // ReportHandoff reports a failed hand-off as devbox's own failure.

@@ -63,32 +63,36 @@ func flagNames(c *cobra.Command) []string {
 	return out
 }
 
-func TestPlainRun(t *testing.T) {
+func TestPlainArgs(t *testing.T) {
 	tests := []struct {
 		args string
-		want []string
+		want []string // nil: not plain
 	}{
 		{"run -- true", []string{"true"}},
 		{"run -- make test --rm", []string{"make", "test", "--rm"}},
 		{"run -- --help", []string{"--help"}},
-		{"run --", nil},
+		{"run --", nil}, // cobra says a command is needed
 		{"run --rm -- true", nil},
 		{"run true", nil},
-		{"enter -- bash", nil},
 		{"run", nil},
+		{"enter", []string{}},
+		{"enter --", []string{}},
+		{"enter -- htop -d 5", []string{"htop", "-d", "5"}},
+		{"enter --review", nil},
+		{"enter htop", nil},
 	}
 	for _, tt := range tests {
-		got, ok := plainRun(strings.Fields(tt.args))
+		got, ok := plainArgs(strings.Fields(tt.args))
 		if ok != (tt.want != nil) || !slices.Equal(got, tt.want) {
-			t.Errorf("plainRun(%q) = %q, %v; want %q", tt.args, got, ok, tt.want)
+			t.Errorf("plainArgs(%q) = %q, %v; want %q", tt.args, got, ok, tt.want)
 		}
 	}
 }
 
-// TestPlainRunFlagsAreDefaults: the flags the front's plain run uses are
-// what run's own parse gives for "run -- CMD", so skipping the parse
+// TestPlainFlagsAreDefaults: the flags the front's plain run and enter use
+// are what their own parse gives without flags, so skipping the parse
 // changes nothing.
-func TestPlainRunFlagsAreDefaults(t *testing.T) {
+func TestPlainFlagsAreDefaults(t *testing.T) {
 	a := &App{Stdout: io.Discard, Stderr: io.Discard}
 	var parsed runFlags
 	cmd := newRunCmdFor(a, &parsed)
@@ -98,6 +102,13 @@ func TestPlainRunFlagsAreDefaults(t *testing.T) {
 	plain := runFlags{sandboxFlags: defaultSandboxFlags()}
 	if !reflect.DeepEqual(parsed, plain) {
 		t.Errorf("run's parsed defaults = %+v, the plain run's = %+v", parsed, plain)
+	}
+	var entered sandboxFlags
+	if err := newEnterCmdFor(a, &entered).ParseFlags([]string{"--"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(entered, defaultSandboxFlags()) {
+		t.Errorf("enter's parsed defaults = %+v, the plain enter's = %+v", entered, defaultSandboxFlags())
 	}
 	over, err := flagOverrides(&cobra.Command{})
 	if err != nil || len(over) != 0 {
