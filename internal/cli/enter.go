@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
@@ -44,10 +45,11 @@ func (a *App) enterCommand(cmd *cobra.Command, f *sandboxFlags, args []string) e
 	if err != nil {
 		return err
 	}
-	req := sandbox.Session(opts, args)
-	req.TTY = true
+	req := sandbox.SessionLater(opts, args, func(req *proto.Spawn) {
+		req.TTY = true
+		req.Shell, req.Login = len(args) == 0, len(args) == 0
+	})
 	if len(args) == 0 {
-		req.Shell, req.Login = true, true
 		fmt.Fprintln(a.Stderr, sandbox.Welcome(opts))
 	}
 	return a.run(opts, req, false)

@@ -97,7 +97,7 @@ func (a *App) frontServe(opts *sandbox.Options) error {
 
 // run is sandbox.Run, with the front's hand-off when an image sandbox
 // stopped between frontServe's check and the join.
-func (a *App) run(opts sandbox.Options, req proto.Spawn, discard bool) error {
+func (a *App) run(opts sandbox.Options, req func() proto.Spawn, discard bool) error {
 	err := sandbox.Run(opts, req, discard)
 	if a.handoff != nil && errors.Is(err, sandbox.ErrNotRunning) {
 		return a.handoff()

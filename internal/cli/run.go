@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/shellinit"
 	"github.com/spf13/cobra"
@@ -60,8 +61,7 @@ func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := sandbox.Session(opts, args)
-	req.TTY = f.tty
+	req := sandbox.SessionLater(opts, args, func(req *proto.Spawn) { req.TTY = f.tty })
 	err = a.run(opts, req, f.rm)
 	if installFailed(err, opts.Image == nil, args[0]) {
 		fmt.Fprintln(a.Stderr, shellinit.InstallHint)

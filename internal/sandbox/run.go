@@ -18,6 +18,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devbox-dev/devbox/hint"
@@ -222,12 +223,13 @@ func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
 
 // Run ensures the sandbox, runs its setup and then one session, and passes
 // the session's status through as an *ExitError; a throwaway sandbox
-// (discard) is removed afterwards.
-func Run(opts Options, req proto.Spawn, discard bool) error {
-	trace.Since("config (flags, devbox.toml, session)", trace.MainAt())
+// (discard) is removed afterwards. req gives the session's request
+// (SessionLater) when the session is sent.
+func Run(opts Options, req func() proto.Spawn, discard bool) error {
+	trace.Since("config (flags, devbox.toml)", trace.MainAt())
 	if launchApplies(opts, discard) {
 		end := trace.Begin("send the launch session")
-		l, err := newLaunch(req)
+		l, err := newLaunch(req())
 		end()
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)
@@ -246,7 +248,7 @@ func Run(opts Options, req proto.Spawn, discard bool) error {
 	if h.launch != nil {
 		code, err = h.runLaunch(opts)
 	} else {
-		code, err = h.provisionAndExec(opts, req, discard)
+		code, err = h.provisionAndExec(opts, req(), discard)
 	}
 	if err != nil {
 		return err
@@ -396,6 +398,22 @@ func Session(opts Options, argv []string) proto.Spawn {
 		req.Env = append(req.Env, shellinit.HostViewVar+"=1")
 	}
 	return req
+}
+
+// SessionLater is Session with tweak applied, built on a goroutine of its
+// own; the returned func waits for it. The client builds a session's
+// request beside the probe of the sandbox's socket and the join check,
+// since it needs the request only to send the session: Session's
+// directory listings (ShortName), user lookup and environment then cost a
+// join nothing on a second CPU.
+func SessionLater(opts Options, argv []string, tweak func(*proto.Spawn)) func() proto.Spawn {
+	ch := make(chan proto.Spawn, 1)
+	go func() {
+		req := Session(opts, argv)
+		tweak(&req)
+		ch <- req
+	}()
+	return sync.OnceValue(func() proto.Spawn { return <-ch })
 }
 
 // hostPath is the host's PATH for a host-view session; an image sandbox

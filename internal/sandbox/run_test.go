@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,39 @@ func TestSessionPath(t *testing.T) {
 			req := Session(Options{Name: "n", Project: "/p", Image: tt.image, Config: c}, []string{"true"})
 			if !slices.Contains(req.Env, "PATH="+tt.want) || !slices.Contains(req.Env, "DEVBOX_PATH="+tt.want) || req.FilterPath != tt.filter {
 				t.Errorf("Session: filter %v, env %q; want PATH and DEVBOX_PATH %s, filter %v", req.FilterPath, req.Env, tt.want, tt.filter)
+			}
+		})
+	}
+}
+
+// TestSessionLater: the request built beside the join is Session's with the
+// tweak applied, for a project with a real directory and data dirs here.
+func TestSessionLater(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	dir := t.TempDir()
+	c := config.Defaults()
+	c.Env = map[string]string{"A": "1", "PATH": "/opt/bin:$PATH"}
+	tests := []struct {
+		name  string
+		argv  []string
+		tweak func(*proto.Spawn)
+	}{
+		{"command", []string{"make", "test"}, func(r *proto.Spawn) { r.TTY = true }},
+		{"shell", nil, func(r *proto.Spawn) { r.Shell, r.Login = true, true }},
+		{"untouched", []string{"true"}, func(*proto.Spawn) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{Project: dir, Name: project.Name(dir), Config: c}
+			want := Session(opts, tt.argv)
+			tt.tweak(&want)
+			req := SessionLater(opts, tt.argv, tt.tweak)
+			if got := req(); !reflect.DeepEqual(got, want) {
+				t.Errorf("SessionLater = %+v, want %+v", got, want)
+			}
+			if got := req(); !reflect.DeepEqual(got, want) {
+				t.Errorf("SessionLater asked again = %+v, want %+v", got, want)
 			}
 		})
 	}
