@@ -261,28 +261,34 @@ ALT_RUNS=30
 baseline_lines() {
 	[[ -n $BASELINE ]] || return 0
 	log "alternating joins: baseline vs this build"
-	# Each keeps its own running sandbox (two names, one project). A few
-	# joins first: this build's init starts its session spawner at the
-	# first join, and joins after that are the steady state.
-	"$BASELINE" run --name bench-base --idle-timeout 10m -- true >/dev/null &&
-		"$DEVBOX" run --name bench-new --idle-timeout 10m -- true >/dev/null || {
+	# Each build runs in a project of its own (env -C on both sides, so both
+	# pay for it): the trust digest names the build, and two builds taking
+	# turns in one project would each rewrite it on every run.
+	local pb=$WORK/proj-alt-base pn=$WORK/proj-alt-new
+	mkdir -p "$pb" "$pn"
+	local base="env -C $pb $BASELINE" new="env -C $pn $DEVBOX"
+	# Each keeps its own running sandbox. A few joins first: this build's
+	# init starts its session spawner at the first join, and joins after
+	# that are the steady state.
+	$base run --name bench-base --idle-timeout 10m -- true >/dev/null &&
+		$new run --name bench-new --idle-timeout 10m -- true >/dev/null || {
 		echo "alternating joins failed: a sandbox did not start" >>"$WORK/out/status.txt"
 	}
 	STOP_SANDBOXES+=(bench-base bench-new)
 	local _
-	for _ in 1 2 3; do "$DEVBOX" run --name bench-new -- true >/dev/null 2>&1 || true; done
+	for _ in 1 2 3; do $new run --name bench-new -- true >/dev/null 2>&1 || true; done
 	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-join.json" \
-		base "$BASELINE run --name bench-base -- true" new "$DEVBOX run --name bench-new -- true" >&2
+		base "$base run --name bench-base -- true" new "$new run --name bench-new -- true" >&2
 	# The same session user on both sides: the baseline's default was root.
 	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-join-root.json" \
-		base "$BASELINE run --name bench-base -- true" new "$DEVBOX run --name bench-new --user root -- true" >&2
-	"$BASELINE" stop bench-base >/dev/null 2>&1 || true
-	"$DEVBOX" stop bench-new >/dev/null 2>&1 || true
+		base "$base run --name bench-base -- true" new "$new run --name bench-new --user root -- true" >&2
+	$base stop bench-base >/dev/null 2>&1 || true
+	$new stop bench-new >/dev/null 2>&1 || true
 	log "alternating cold starts: baseline vs this build"
 	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-cold.json" \
-		base "$BASELINE run --rm --network none -- true" new "$DEVBOX run --rm --network none -- true" >&2
+		base "$base run --rm --network none -- true" new "$new run --rm --network none -- true" >&2
 	python3 "$WORK/alternate.py" "$ALT_RUNS" "$WORK/out/alt-cold-net.json" \
-		base "$BASELINE run --rm -- true" new "$DEVBOX run --rm -- true" >&2
+		base "$base run --rm -- true" new "$new run --rm -- true" >&2
 }
 
 # idle_ten: ten idle sandboxes (default network), the PSS of every
