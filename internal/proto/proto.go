@@ -32,22 +32,28 @@ func Encode(w io.Writer, msg Message) error {
 	return err
 }
 
-// Marshal returns msg as one frame: length prefix plus JSON.
+// Marshal returns msg as one frame: length prefix plus JSON, the
+// envelope {"type":KIND,"body":BODY} written here as encoding/json would,
+// the body by the message itself when it can (appendjson.go).
 func Marshal(msg Message) ([]byte, error) {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
+	out := append(make([]byte, 4, 512), `{"type":`...)
+	out = appendString(out, msg.Kind())
+	out = append(out, `,"body":`...)
+	if a, ok := msg.(jsonAppender); ok {
+		out = a.appendJSON(out)
+	} else {
+		body, err := json.Marshal(msg)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
+		}
+		out = append(out, body...)
 	}
-	env, err := json.Marshal(envelope{Type: msg.Kind(), Body: body})
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
+	out = append(out, '}')
+	n := len(out) - 4
+	if n > MaxFrame {
+		return nil, fmt.Errorf("encode %s: message of %d bytes exceeds %d", msg.Kind(), n, MaxFrame)
 	}
-	if len(env) > MaxFrame {
-		return nil, fmt.Errorf("encode %s: message of %d bytes exceeds %d", msg.Kind(), len(env), MaxFrame)
-	}
-	out := make([]byte, 4+len(env))
-	binary.BigEndian.PutUint32(out, uint32(len(env)))
-	copy(out[4:], env)
+	binary.BigEndian.PutUint32(out, uint32(n))
 	return out, nil
 }
 
@@ -80,6 +86,9 @@ func Unmarshal(b []byte) (Message, error) {
 }
 
 func unmarshal(buf []byte) (Message, error) {
+	if msg, ok := unmarshalOurs(buf); ok {
+		return msg, nil
+	}
 	var env envelope
 	if err := json.Unmarshal(buf, &env); err != nil {
 		return nil, fmt.Errorf("decode frame: %w", err)
@@ -89,6 +98,32 @@ func unmarshal(buf []byte) (Message, error) {
 		return nil, fmt.Errorf("decode frame: unknown message type %q", env.Type)
 	}
 	return dec(env.Body)
+}
+
+// unmarshalOurs decodes a frame as Marshal writes it, {"type":"KIND",
+// "body":BODY}, without decoding the envelope first: one pass over BODY
+// where the envelope took two more. Any other frame, or one whose body
+// does not decode, is left to the general path (ok false), which decodes
+// the same message or reports the error.
+func unmarshalOurs(buf []byte) (Message, bool) {
+	const pre, mid = `{"type":"`, `","body":`
+	if len(buf) < len(pre)+len(mid)+1 || string(buf[:len(pre)]) != pre || buf[len(buf)-1] != '}' {
+		return nil, false
+	}
+	rest := buf[len(pre):]
+	i := 0
+	for i < len(rest) && (rest[i] >= 'A' && rest[i] <= 'Z' || rest[i] >= 'a' && rest[i] <= 'z') {
+		i++
+	}
+	if len(rest)-i < len(mid)+2 || string(rest[i:i+len(mid)]) != mid {
+		return nil, false
+	}
+	dec, ok := registry[string(rest[:i])]
+	if !ok {
+		return nil, false
+	}
+	msg, err := dec(rest[i+len(mid) : len(rest)-1])
+	return msg, err == nil
 }
 
 // decoderFor returns the body decoder for message type T.
