@@ -146,7 +146,7 @@ func closeFiles(files []*os.File) {
 // spawnSession starts a session for a client and relays its signals and exit.
 func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
 	defer closeFiles(files)
-	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills(), tty: req.TTY}
+	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills(), tty: req.TTY, noStarted: req.NoStarted}
 	var master *os.File
 	var err error
 	stopping := false
@@ -223,19 +223,15 @@ type session struct {
 	// tty sessions are hung up first when the sandbox stops; stopped is
 	// set when the sandbox's stop ended the session.
 	tty, stopped bool
+	// noStarted is a client that waits for Exit alone (Spawn.NoStarted).
+	noStarted bool
 }
 
 // run confirms the start, forwards the client's signals, and reports the
 // exit. A client that disconnects early hangs up its session, as a closed
 // terminal would.
 func (s *session) run(master *os.File) {
-	var err error
-	if master != nil {
-		err = s.conn.Send(proto.Started{PID: s.pid, Trace: trace.Take()}, int(master.Fd()))
-		master.Close()
-	} else {
-		err = s.conn.Send(proto.Started{PID: s.pid, Trace: trace.Take()})
-	}
+	err := s.confirm(master)
 	gone := make(chan struct{})
 	if err == nil {
 		go s.relaySignals(gone)
@@ -251,6 +247,21 @@ func (s *session) run(master *os.File) {
 		<-s.exit
 	}
 	s.conn.Close()
+}
+
+// confirm sends Started, with the pty master when there is one; a client
+// that waits for Exit alone gets none: a message, and the client's wakeup
+// for it, less while the session runs.
+func (s *session) confirm(master *os.File) error {
+	spans := trace.Take()
+	if master != nil {
+		defer master.Close()
+		return s.conn.Send(proto.Started{PID: s.pid, Trace: spans}, int(master.Fd()))
+	}
+	if s.noStarted {
+		return nil
+	}
+	return s.conn.Send(proto.Started{PID: s.pid, Trace: spans})
 }
 
 func (s *session) relaySignals(gone chan struct{}) {

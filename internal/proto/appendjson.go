@@ -47,6 +47,7 @@ func (s Spawn) appendJSON(b []byte) []byte {
 		w.b = append(k.b, '}')
 	}
 	w.boolField("filter_path", s.FilterPath)
+	w.boolField("no_started", s.NoStarted)
 	return append(w.b, '}')
 }
 

@@ -69,6 +69,7 @@
 //	client                                 init (PID 1 inside)
 //	  Spawn{argv, env, cwd, tty} [+ stdio fds when no tty] -->
 //	                          <--  Started{pid} [+ pty master fd when tty]
+//	                               (not when Spawn says NoStarted)
 //	  Signal{sig} (no tty: forwarded signals) -->
 //	                          <--  Exit{code, signal}
 //	  Info -->                <--  InfoReply{sessions, ...}

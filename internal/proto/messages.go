@@ -264,6 +264,12 @@ type Spawn struct {
 	// FilterPath drops the entries of PATH and DEVBOX_PATH that are not
 	// directories inside: the host view passes the host's PATH as it is.
 	FilterPath bool `json:"filter_path,omitempty"`
+	// NoStarted tells init that the client waits for Exit alone: init
+	// sends Started only with a descriptor (TTY, Relay) or when it asks
+	// for none of this. A start that fails still answers Error. An init
+	// that predates it ignores it and sends Started, which the client
+	// then skips.
+	NoStarted bool `json:"no_started,omitempty"`
 }
 
 // RelayEOF is the VEOF character of a relay pty: the client writes it to

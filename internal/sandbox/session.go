@@ -110,6 +110,9 @@ func sendPlain(c *proto.Conn, req proto.Spawn) (proto.Spawn, error) {
 		size := terminalSize()
 		req.Rows, req.Cols = size.Row, size.Col
 	}
+	// Started would bring nothing but the pid: no relay master, and no
+	// trace of init's to print.
+	req.NoStarted = len(req.Relay) == 0 && !trace.On()
 	return req, c.Send(req, passedFDs(req.Relay)...)
 }
 
@@ -117,14 +120,21 @@ func sendPlain(c *proto.Conn, req proto.Spawn) (proto.Spawn, error) {
 // exit.
 func finishPlain(c *proto.Conn, req proto.Spawn, sigs chan os.Signal) (int, error) {
 	var master *os.File
-	if err := awaitStarted(c, masterFor(req, &master)); err != nil {
-		return 0, err
+	if !req.NoStarted {
+		if err := awaitStarted(c, masterFor(req, &master)); err != nil {
+			return 0, err
+		}
 	}
+	// Before the session starts, a signal waits in the socket: init reads
+	// it once the session runs.
 	go func() {
 		for s := range sigs {
 			c.Send(proto.Signal{Sig: int(s.(unix.Signal))})
 		}
 	}()
+	if req.NoStarted {
+		return awaitExitAlone(c)
+	}
 	if master == nil {
 		return awaitExit(c)
 	}
@@ -187,6 +197,32 @@ func awaitExit(c *proto.Conn) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wait for session: %w", err)
 	}
+	return exitStatus(e)
+}
+
+// awaitExitAlone waits for the Exit of a session sent with NoStarted: an
+// Error is its start's failure, and a Started, from an init that predates
+// NoStarted, is skipped.
+func awaitExitAlone(c *proto.Conn) (int, error) {
+	msg, files, err := c.Recv()
+	closeFiles(files)
+	if err != nil {
+		return 0, fmt.Errorf("start session: %w", err)
+	}
+	switch m := msg.(type) {
+	case proto.Exit:
+		return exitStatus(m)
+	case proto.Started:
+		trace.Add(m.Trace)
+		return awaitExit(c)
+	}
+	_, err = proto.As[proto.Exit](msg)
+	return 0, sessionError(err)
+}
+
+// exitStatus is the session's status, and the error that explains an end
+// the session did not choose.
+func exitStatus(e proto.Exit) (int, error) {
 	if e.OOMKilled {
 		return e.Code, oomError(e)
 	}
