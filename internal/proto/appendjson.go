@@ -51,6 +51,39 @@ func (s Spawn) appendJSON(b []byte) []byte {
 	return append(w.b, '}')
 }
 
+// appendJSON is Fork's body as encoding/json writes it: init sends one
+// for every session the spawner starts.
+func (f Fork) appendJSON(b []byte) []byte {
+	w := objectWriter{b: append(b, '{')}
+	w.stringField("path", f.Path, false)
+	w.key("argv")
+	w.b = appendStrings(w.b, f.Argv)
+	w.key("env")
+	w.b = appendStrings(w.b, f.Env)
+	w.stringField("dir", f.Dir, false)
+	w.boolField("setctty", f.Setctty)
+	if f.Ctty != 0 {
+		w.key("ctty")
+		w.b = strconv.AppendInt(w.b, int64(f.Ctty), 10)
+	}
+	w.key("uid")
+	w.b = strconv.AppendUint(w.b, uint64(f.UID), 10)
+	w.key("gid")
+	w.b = strconv.AppendUint(w.b, uint64(f.GID), 10)
+	if len(f.Ambient) > 0 {
+		w.key("ambient")
+		w.b = append(w.b, '[')
+		for i, c := range f.Ambient {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = strconv.AppendUint(w.b, uint64(c), 10)
+		}
+		w.b = append(w.b, ']')
+	}
+	return append(w.b, '}')
+}
+
 // objectWriter appends an object's members, with the commas between them.
 type objectWriter struct {
 	b    []byte

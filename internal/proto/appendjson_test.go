@@ -27,7 +27,7 @@ func oldMarshal(t testing.TB, msg Message) []byte {
 }
 
 func TestMarshalMatchesEncodingJSON(t *testing.T) {
-	msgs := append(allMessages(), typicalSpawn(), spawnEveryField())
+	msgs := append(allMessages(), typicalSpawn(), spawnEveryField(), everyField[Fork](), Fork{}, Fork{Argv: []string{}, Ambient: []uintptr{}})
 	for _, msg := range msgs {
 		got, err := Marshal(msg)
 		if err != nil {
@@ -41,8 +41,11 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 
 // spawnEveryField is a Spawn with every field set (by reflection, so a
 // field added to Spawn is set too and must be written by appendJSON).
-func spawnEveryField() Spawn {
-	var s Spawn
+func spawnEveryField() Spawn { return everyField[Spawn]() }
+
+// everyField is a T with every field set.
+func everyField[T any]() T {
+	var s T
 	v := reflect.ValueOf(&s).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
@@ -53,18 +56,22 @@ func spawnEveryField() Spawn {
 			f.SetString("s<&>\"" + v.Type().Field(i).Name)
 		case reflect.Uint16, reflect.Uint32:
 			f.SetUint(uint64(40 + i))
+		case reflect.Int:
+			f.SetInt(int64(-7 - i))
 		case reflect.Slice:
 			switch f.Type().Elem().Kind() {
 			case reflect.String:
 				f.Set(reflect.ValueOf([]string{"a=1", "b\n\u2028\xff"}))
 			case reflect.Int:
 				f.Set(reflect.ValueOf([]int{0, 2}))
+			case reflect.Uintptr:
+				f.Set(reflect.ValueOf([]uintptr{0, 21, 40}))
 			}
 		case reflect.Pointer:
 			f.Set(reflect.ValueOf(&KeepID{UID: 1000, GID: 4294967295}))
 		}
 		if f.IsZero() {
-			panic("spawnEveryField: set Spawn." + v.Type().Field(i).Name)
+			panic("everyField: set " + v.Type().Name() + "." + v.Type().Field(i).Name)
 		}
 	}
 	return s
@@ -116,6 +123,13 @@ func FuzzSpawnJSON(f *testing.F) {
 		}
 		if !bytes.Equal(frame, oldMarshal(t, s)) {
 			t.Fatalf("frame %q differs from encoding/json's", frame)
+		}
+		fork := Fork{Path: cwd, Argv: s.Argv, Env: s.Env, Dir: hint, Setctty: flag, Ctty: relay, UID: uid, GID: uid / 5, Ambient: []uintptr{uintptr(rows)}}
+		if frame, err = Marshal(fork); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(frame, oldMarshal(t, fork)) {
+			t.Fatalf("Fork frame %q differs from encoding/json's", frame)
 		}
 	})
 }

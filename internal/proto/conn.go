@@ -161,8 +161,9 @@ func parseRights(oob []byte) ([]*os.File, error) {
 		if err != nil {
 			continue
 		}
+		// Close-on-exec already: net's ReadMsgUnix receives with
+		// MSG_CMSG_CLOEXEC, or sets it itself where that is missing.
 		for _, fd := range fds {
-			unix.CloseOnExec(fd)
 			files = append(files, os.NewFile(uintptr(fd), "received"))
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
+	"golang.org/x/sys/unix"
 )
 
 // allMessages holds one populated value of every message type.
@@ -340,6 +341,9 @@ func TestConnSocketpairFD(t *testing.T) {
 	}
 	if len(files) != 1 {
 		t.Fatalf("Recv got %d fds, want 1", len(files))
+	}
+	if fl, err := unix.FcntlInt(files[0].Fd(), unix.F_GETFD, 0); err != nil || fl&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("received fd flags %#x, %v: want close-on-exec", fl, err)
 	}
 	if _, err := files[0].WriteString("through the socket"); err != nil {
 		t.Fatalf("write to passed fd: %v", err)
