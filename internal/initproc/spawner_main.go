@@ -9,7 +9,6 @@ package initproc
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -177,15 +176,18 @@ const spawnerIdle = time.Minute
 // serve answers Fork requests until init goes away, or until it has been
 // idle for spawnerIdle.
 func (sp *spawnerProc) serve() error {
+	fd, err := connFD(sp.conn)
+	if err != nil {
+		return err
+	}
 	for {
-		sp.conn.Unix().SetReadDeadline(time.Now().Add(spawnerIdle))
-		msg, files, err := sp.conn.Recv()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+		if !awaitReadable(fd, spawnerIdle) {
 			if sp.idle() {
 				return nil
 			}
 			continue
 		}
+		msg, files, err := sp.conn.Recv()
 		if err != nil {
 			return nil // init closed the socket: the sandbox is stopping
 		}
@@ -201,6 +203,39 @@ func (sp *spawnerProc) serve() error {
 		if err != nil {
 			return nil
 		}
+	}
+}
+
+// connFD is c's socket descriptor, valid while c is open.
+func connFD(c *proto.Conn) (int, error) {
+	raw, err := c.Unix().SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("read init's socket: %w", err)
+	}
+	fd := -1
+	raw.Control(func(f uintptr) { fd = int(f) })
+	return fd, nil
+}
+
+// awaitReadable blocks this thread, the one that forks, in poll(2) until
+// fd has a packet (or its end), and reports false after d without one.
+// The kernel then wakes this thread itself: through Go's poller, a Fork
+// woke the poller's thread, which handed the locked main goroutine to
+// this one, a second wakeup before every session.
+func awaitReadable(fd int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms <= 0 {
+			return false
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pfd, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		// An error here (none is expected) is left to Recv to report.
+		return n > 0 || err != nil
 	}
 }
 
