@@ -12,7 +12,11 @@ import (
 // file's own, so a later join can tell a changed devbox.toml from flags it
 // simply does not repeat.
 type Record struct {
-	Hash       string            `json:"hash"`
+	Hash string `json:"hash"`
+	// FileHash is FileValues' hash. With Hash, it lets a join find the
+	// config unchanged from the record's first lines (sandbox.checkJoin);
+	// records from before it lack it and are compared in full.
+	FileHash   string            `json:"file_hash,omitempty"`
 	Values     map[string]string `json:"values"`
 	FileValues map[string]string `json:"file_values"`
 	// Limits are the [limits] in effect: those started with, then changed
@@ -22,8 +26,8 @@ type Record struct {
 
 // NewRecord records c, the effective config, and file, the file's alone.
 func NewRecord(c, file Config) Record {
-	v := c.SandboxValues()
-	return Record{Hash: Hash(v), Values: v, FileValues: file.SandboxValues(), Limits: c.Limits}
+	v, fv := c.SandboxValues(), file.SandboxValues()
+	return Record{Hash: Hash(v), FileHash: Hash(fv), Values: v, FileValues: fv, Limits: c.Limits}
 }
 
 // JoinChanges lists the keys in which a command's config differs from the

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,6 +264,10 @@ func readJoinRecord(dir string) (rec config.Record, ok bool, err error) {
 	if err != nil {
 		return rec, false, fmt.Errorf("read config record: %w", err)
 	}
+	return decodeJoinRecord(dir, b)
+}
+
+func decodeJoinRecord(dir string, b []byte) (rec config.Record, ok bool, err error) {
 	var jr joinRecord
 	if err := json.Unmarshal(b, &jr); err != nil {
 		return rec, false, fmt.Errorf("decode config record %s: %w", filepath.Join(dir, configFile), err)
@@ -274,9 +279,16 @@ func readJoinRecord(dir string) (rec config.Record, ok bool, err error) {
 // with a different config, naming the changed keys and how to apply them,
 // rather than silently running the old config (see config.Record).
 func checkJoin(h *Handle, opts Options) error {
-	rec, ok, err := readJoinRecord(h.Dir)
-	if err != nil || !ok {
+	b, err := os.ReadFile(filepath.Join(h.Dir, configFile))
+	if err != nil {
 		return nil // no usable record: nothing to compare with
+	}
+	if unchangedRecord(b, opts.Config, opts.FileConfig) {
+		return nil
+	}
+	rec, ok, err := decodeJoinRecord(h.Dir, b)
+	if err != nil || !ok {
+		return nil
 	}
 	h.record = &rec
 	keys := rec.JoinChanges(opts.Config, opts.FileConfig, opts.FlagKeys)
@@ -288,6 +300,17 @@ func checkJoin(h *Handle, opts Options) error {
 		opts.Config = resolved.Config
 	}
 	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: opts.Config.SandboxValues()}
+}
+
+// unchangedRecord reports whether the record b is the one a start with
+// cur, from the file's config file, would write: its first lines, the
+// hashes of both value sets, say so without decoding the rest (a cold
+// encoding/json took 0.15 ms for the two maps). Then no key changed, and
+// the sandbox's user is cur's (joinedUser needs no record). A record
+// whose head differs, or that has no file_hash, is compared in full.
+func unchangedRecord(b []byte, cur, file config.Config) bool {
+	head := "{\n  \"hash\": \"" + config.Hash(cur.SandboxValues()) + "\",\n  \"file_hash\": \"" + config.Hash(file.SandboxValues()) + "\",\n"
+	return bytes.HasPrefix(b, []byte(head))
 }
 
 // ConfigChangedError says that the running sandbox has an older config.

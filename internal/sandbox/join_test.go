@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/devbox-dev/devbox/internal/config"
@@ -56,5 +59,50 @@ func TestReadJoinState(t *testing.T) {
 		if got.NetworkDown != want.NetworkDown || got.SingleID != want.SingleID {
 			t.Errorf("readJoinState = %+v, want network_down %q, single_id %v", got, want.NetworkDown, want.SingleID)
 		}
+	}
+}
+
+// TestUnchangedRecord: the join check's shortcut finds a record unchanged
+// only when both the effective config and the file's are the recorded
+// ones, and never in a record without the file's hash.
+func TestUnchangedRecord(t *testing.T) {
+	dir := t.TempDir()
+	file := config.Defaults()
+	file.Hostname = "box"
+	c := file
+	c.Network = "none"
+	if err := recordConfig(dir, Options{Config: c, FileConfig: file}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFile := file
+	otherFile.Hostname = "other"
+	otherCur := c
+	otherCur.Network = "host"
+	for _, tc := range []struct {
+		name      string
+		cur, file config.Config
+		want      bool
+	}{
+		{"same", c, file, true},
+		{"file changed", c, otherFile, false},
+		{"flags changed", otherCur, file, false},
+		{"swapped", file, c, false},
+	} {
+		if got := unchangedRecord(b, tc.cur, tc.file); got != tc.want {
+			t.Errorf("%s: unchangedRecord = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	old := config.NewRecord(c, file)
+	old.FileHash = "" // a record from before file_hash
+	ob, err := json.MarshalIndent(old, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unchangedRecord(ob, c, file) {
+		t.Error("unchangedRecord of a record without file_hash = true, want false")
 	}
 }
