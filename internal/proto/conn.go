@@ -77,7 +77,11 @@ func (c *Conn) Send(msg Message, fds ...int) error {
 // Recv reads one packet and returns its message and any attached fds, which
 // the caller owns. io.EOF means the peer closed the connection.
 func (c *Conn) Recv() (Message, []*os.File, error) {
-	buf := make([]byte, c.nextSize())
+	size, err := c.nextSize()
+	if err != nil {
+		return nil, nil, err
+	}
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
 	n, oobn, flags, _, err := c.uc.ReadMsgUnix(buf, oob)
 	if errors.Is(err, unix.ECONNRESET) {
@@ -112,16 +116,23 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 
 // nextSize returns the size of the next packet (MSG_PEEK|MSG_TRUNC), so a
 // long-lived init does not allocate MaxFrame for every small message. It
-// blocks until a packet arrives; on any error it returns MaxFrame+4 and lets
-// the real read report the problem.
-func (c *Conn) nextSize() int {
+// blocks until a packet arrives. A connection closed or past its deadline
+// while it waits is the error: the read after it would only have failed
+// the same way, after allocating MaxFrame, which at every session's end
+// (its signal relay's last read) cost init a garbage collection. On any
+// other error it returns MaxFrame+4 and lets the real read report it.
+func (c *Conn) nextSize() (int, error) {
 	raw, err := c.uc.SyscallConn()
 	if err != nil {
-		return MaxFrame + 4
+		return 0, err
 	}
 	size := MaxFrame + 4
-	raw.Read(func(fd uintptr) bool {
+	err = raw.Read(func(fd uintptr) bool {
 		n, _, err := unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err == unix.ECONNRESET {
+			// Consumed by this peek (see Recv): look at what is queued.
+			n, _, err = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		}
 		if err == unix.EAGAIN {
 			return false // wait in the poller
 		}
@@ -130,10 +141,25 @@ func (c *Conn) nextSize() int {
 		}
 		return true
 	})
+	if err != nil {
+		return 0, asReadError(err)
+	}
 	if size == 0 {
 		size = 1 // an empty packet (EOF) still needs a buffer to read
 	}
-	return size
+	return size, nil
+}
+
+// asReadError words a failed wait for a packet as the read's own error
+// would be: "read", not the raw connection's "raw-read".
+func asReadError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "raw-read" {
+		e := *oe
+		e.Op = "read"
+		return &e
+	}
+	return err
 }
 
 // RecvAs reads one message and requires it to be a T; fds are closed.

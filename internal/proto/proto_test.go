@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -385,5 +387,36 @@ func TestChildEnvMarksTheChild(t *testing.T) {
 		if !found {
 			t.Errorf("ChildEnv() = %q lacks %s", env, want)
 		}
+	}
+}
+
+// TestRecvClosedAllocatesNoFrame: a Recv waiting when its connection is
+// closed returns net.ErrClosed, worded as a read, without allocating a
+// whole frame first (init's signal relay ends every session so).
+func TestRecvClosedAllocatesNoFrame(t *testing.T) {
+	a, b, err := Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c, err := FileConn(a)
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	allocs := testing.AllocsPerRun(10, func() {
+		_, _, err = c.Recv()
+	})
+	if !errors.Is(err, net.ErrClosed) || !strings.Contains(err.Error(), "read ") || strings.Contains(err.Error(), "raw-read") {
+		t.Fatalf("Recv on a closed connection: err = %v, want a read's net.ErrClosed", err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	c.Recv()
+	runtime.ReadMemStats(&ms)
+	if grew := ms.TotalAlloc - before; grew >= MaxFrame {
+		t.Errorf("Recv on a closed connection allocated %d bytes (%.0f allocations), want less than a frame", grew, allocs)
 	}
 }
