@@ -118,11 +118,17 @@ func unmarshalOurs(buf []byte) (Message, bool) {
 	if len(rest)-i < len(mid)+2 || string(rest[i:i+len(mid)]) != mid {
 		return nil, false
 	}
-	dec, ok := registry[string(rest[:i])]
+	kind, body := string(rest[:i]), rest[i+len(mid):len(rest)-1]
+	if fast, ok := fastDecoders[kind]; ok {
+		if msg, ok := fast(body); ok {
+			return msg, true
+		}
+	}
+	dec, ok := registry[kind]
 	if !ok {
 		return nil, false
 	}
-	msg, err := dec(rest[i+len(mid) : len(rest)-1])
+	msg, err := dec(body)
 	return msg, err == nil
 }
 

@@ -1,0 +1,69 @@
+package proto
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// fastAgrees checks a fast decoder against encoding/json on body: where
+// the fast one reads it, encoding/json must read the same message.
+func fastAgrees[T Message](t *testing.T, kind string, body []byte) (read bool) {
+	t.Helper()
+	got, ok := fastDecoders[kind](body)
+	if !ok {
+		return false
+	}
+	var want T
+	if err := json.Unmarshal(body, &want); err != nil {
+		t.Fatalf("%s %q: fast decoder read %#v, encoding/json failed: %v", kind, body, got, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s %q:\n fast          %#v\n encoding/json %#v", kind, body, got, want)
+	}
+	return true
+}
+
+func TestFastDecoders(t *testing.T) {
+	spawns := []Spawn{{}, typicalSpawn(), spawnEveryField(),
+		{Argv: []string{}, Env: []string{}, Relay: []int{}, KeepID: &KeepID{}},
+		{Argv: []string{"\x00\x1f\x7f<>&\"\\\u2028é😀"}, Rows: 65535, Relay: []int{-9223372036854775808, 9223372036854775807}}}
+	for _, s := range spawns {
+		if !fastAgrees[Spawn](t, "Spawn", s.appendJSON(nil)) {
+			t.Errorf("fast decoder refused appendJSON's %#v", s)
+		}
+	}
+	forks := []Fork{{}, everyField[Fork](), {Argv: []string{}, Ambient: []uintptr{}, Ctty: -1}}
+	for _, f := range forks {
+		if !fastAgrees[Fork](t, "Fork", f.appendJSON(nil)) {
+			t.Errorf("fast decoder refused appendJSON's %#v", f)
+		}
+	}
+	for _, body := range []string{
+		`{"cwd":"a","cwd":"b"}`, `{"env":["a"] }`, `{"Cwd":"x"}`, `{"rows":65536}`, `{"rows":01}`,
+		`{"rows":1.0}`, `{"rows":-1}`, `{"argv":["\ud83d\ude00"]}`, `{"argv":["\xff"]}`, `{"argv":[1]}`,
+		`{"tty":null}`, `{"keep_id":{"gid":1,"uid":2}}`, `{"relay":[1,]}`, `{"cwd":"a"}x`, `{"nope":1}`,
+		`{"shell":true,"argv":["x"]}`,
+	} {
+		if fastAgrees[Spawn](t, "Spawn", []byte(body)) {
+			t.Errorf("fast decoder read %s, which it should leave to encoding/json", body)
+		}
+	}
+	if !fastAgrees[Spawn](t, "Spawn", []byte(`{"argv":["\u00e9\/\b\f\n\r\t\u0000"],"env":null,"rows":0}`)) {
+		t.Error("fast decoder refused the escapes it reads")
+	}
+}
+
+// FuzzFastDecoders: whatever a fast decoder reads, encoding/json reads the
+// same.
+func FuzzFastDecoders(f *testing.F) {
+	f.Add(typicalSpawn().appendJSON(nil))
+	f.Add(spawnEveryField().appendJSON(nil))
+	f.Add(everyField[Fork]().appendJSON(nil))
+	f.Add([]byte(`{"argv":["\u00e9\/"],"env":null,"relay":[-1],"keep_id":{"uid":1,"gid":2}}`))
+	f.Add([]byte(`{"path":"p","ctty":-3,"uid":4294967295,"ambient":[0,1]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fastAgrees[Spawn](t, "Spawn", body)
+		fastAgrees[Fork](t, "Fork", body)
+	})
+}
