@@ -13,12 +13,15 @@ import (
 // simply does not repeat.
 type Record struct {
 	Hash string `json:"hash"`
-	// FileHash is FileValues' hash. With Hash, it lets a join find the
-	// config unchanged from the record's first lines (sandbox.checkJoin);
-	// records from before it lack it and are compared in full.
-	FileHash   string            `json:"file_hash,omitempty"`
-	Values     map[string]string `json:"values"`
-	FileValues map[string]string `json:"file_values"`
+	// FileHash is FileValues' hash, and SessionUser the user sessions run
+	// as by default (Config.UserMode of the effective config). With them a
+	// join without config flags finds the config unchanged, and its user
+	// the same, from the record's first lines (sandbox.checkJoin); records
+	// from before them lack them and are compared in full.
+	FileHash    string            `json:"file_hash,omitempty"`
+	SessionUser string            `json:"session_user,omitempty"`
+	Values      map[string]string `json:"values"`
+	FileValues  map[string]string `json:"file_values"`
 	// Limits are the [limits] in effect: those started with, then changed
 	// by 'devbox update' (WithLimits).
 	Limits Limits `json:"limits"`
@@ -27,7 +30,7 @@ type Record struct {
 // NewRecord records c, the effective config, and file, the file's alone.
 func NewRecord(c, file Config) Record {
 	v, fv := c.SandboxValues(), file.SandboxValues()
-	return Record{Hash: Hash(v), FileHash: Hash(fv), Values: v, FileValues: fv, Limits: c.Limits}
+	return Record{Hash: Hash(v), FileHash: Hash(fv), SessionUser: c.UserMode(), Values: v, FileValues: fv, Limits: c.Limits}
 }
 
 // JoinChanges lists the keys in which a command's config differs from the

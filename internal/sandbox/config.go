@@ -283,7 +283,7 @@ func checkJoin(h *Handle, opts Options) error {
 	if err != nil {
 		return nil // no usable record: nothing to compare with
 	}
-	if unchangedRecord(b, opts.Config, opts.FileConfig) {
+	if unchangedRecord(b, opts) {
 		return nil
 	}
 	rec, ok, err := decodeJoinRecord(h.Dir, b)
@@ -302,15 +302,30 @@ func checkJoin(h *Handle, opts Options) error {
 	return &ConfigChangedError{Name: h.Name, Keys: keys, Old: rec.Values, New: opts.Config.SandboxValues()}
 }
 
-// unchangedRecord reports whether the record b is the one a start with
-// cur, from the file's config file, would write: its first lines, the
-// hashes of both value sets, say so without decoding the rest (a cold
-// encoding/json took 0.15 ms for the two maps). Then no key changed, and
-// the sandbox's user is cur's (joinedUser needs no record). A record
-// whose head differs, or that has no file_hash, is compared in full.
-func unchangedRecord(b []byte, cur, file config.Config) bool {
-	head := "{\n  \"hash\": \"" + config.Hash(cur.SandboxValues()) + "\",\n  \"file_hash\": \"" + config.Hash(file.SandboxValues()) + "\",\n"
-	return bytes.HasPrefix(b, []byte(head))
+// unchangedRecord reports whether a join with opts has nothing to compare
+// in the record b: no flag sets a config key (the effective values only
+// matter for those), and the record's first lines give the hash of the
+// file's values it started with and its sessions' user, both the same now
+// (joinedUser then needs no record). It decodes nothing: a cold
+// encoding/json took 0.15 ms for the record's two maps. Any other record,
+// or one from before these lines, is compared in full.
+func unchangedRecord(b []byte, opts Options) bool {
+	if len(opts.FlagKeys) > 0 {
+		return false
+	}
+	const pre = "{\n  \"hash\": \""
+	if len(b) < len(pre)+18 || string(b[:len(pre)]) != pre {
+		return false
+	}
+	rest := b[len(pre)+16:] // the effective values' hash, not compared
+	user := opts.Config.UserMode()
+	for _, c := range []byte(user) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false // written escaped, maybe: compared in full
+		}
+	}
+	want := "\",\n  \"file_hash\": \"" + config.Hash(opts.FileConfig.SandboxValues()) + "\",\n  \"session_user\": \"" + user + "\",\n"
+	return bytes.HasPrefix(rest, []byte(want))
 }
 
 // ConfigChangedError says that the running sandbox has an older config.

@@ -63,15 +63,17 @@ func TestReadJoinState(t *testing.T) {
 }
 
 // TestUnchangedRecord: the join check's shortcut finds a record unchanged
-// only when both the effective config and the file's are the recorded
-// ones, and never in a record without the file's hash.
+// only when no flag sets a config key, the file's config is the recorded
+// one and the sessions' user is the same; never in a record without those
+// lines. A start resolves the default network into the effective config,
+// which a join does not: that alone is no change.
 func TestUnchangedRecord(t *testing.T) {
 	dir := t.TempDir()
 	file := config.Defaults()
 	file.Hostname = "box"
-	c := file
-	c.Network = "none"
-	if err := recordConfig(dir, Options{Config: c, FileConfig: file}); err != nil {
+	started := file
+	started.Network = "slirp4netns"
+	if err := recordConfig(dir, Options{Config: started, FileConfig: file}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, configFile))
@@ -80,29 +82,29 @@ func TestUnchangedRecord(t *testing.T) {
 	}
 	otherFile := file
 	otherFile.Hostname = "other"
-	otherCur := c
-	otherCur.Network = "host"
+	root := file
+	root.User = config.UserRoot
 	for _, tc := range []struct {
-		name      string
-		cur, file config.Config
-		want      bool
+		name string
+		opts Options
+		want bool
 	}{
-		{"same", c, file, true},
-		{"file changed", c, otherFile, false},
-		{"flags changed", otherCur, file, false},
-		{"swapped", file, c, false},
+		{"same", Options{Config: file, FileConfig: file}, true},
+		{"file changed", Options{Config: otherFile, FileConfig: otherFile}, false},
+		{"a flag", Options{Config: file, FileConfig: file, FlagKeys: map[string]bool{"network": true}}, false},
+		{"another user", Options{Config: root, FileConfig: file}, false},
 	} {
-		if got := unchangedRecord(b, tc.cur, tc.file); got != tc.want {
+		if got := unchangedRecord(b, tc.opts); got != tc.want {
 			t.Errorf("%s: unchangedRecord = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	old := config.NewRecord(c, file)
-	old.FileHash = "" // a record from before file_hash
+	old := config.NewRecord(started, file)
+	old.FileHash, old.SessionUser = "", "" // a record from before them
 	ob, err := json.MarshalIndent(old, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if unchangedRecord(ob, c, file) {
+	if unchangedRecord(ob, Options{Config: file, FileConfig: file}) {
 		t.Error("unchangedRecord of a record without file_hash = true, want false")
 	}
 }
