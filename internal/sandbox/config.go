@@ -279,7 +279,7 @@ func decodeJoinRecord(dir string, b []byte) (rec config.Record, ok bool, err err
 // with a different config, naming the changed keys and how to apply them,
 // rather than silently running the old config (see config.Record).
 func checkJoin(h *Handle, opts Options) error {
-	b, err := os.ReadFile(filepath.Join(h.Dir, configFile))
+	b, err := readSmall(filepath.Join(h.Dir, configFile))
 	if err != nil {
 		return nil // no usable record: nothing to compare with
 	}

@@ -171,7 +171,7 @@ func readJoinState(dir string) (state.State, error) {
 		NetworkDown string `json:"network_down"`
 		SingleID    bool   `json:"single_id"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, state.StateFile))
+	b, err := readSmall(filepath.Join(dir, state.StateFile))
 	if err != nil {
 		return state.State{}, err
 	}
