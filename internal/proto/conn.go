@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,22 +78,24 @@ func (c *Conn) Send(msg Message, fds ...int) error {
 // Recv reads one packet and returns its message and any attached fds, which
 // the caller owns. io.EOF means the peer closed the connection.
 func (c *Conn) Recv() (Message, []*os.File, error) {
-	size, err := c.nextSize()
+	raw, err := c.uc.SyscallConn()
 	if err != nil {
 		return nil, nil, err
 	}
-	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(maxFDs*4))
-	n, oobn, flags, _, err := c.uc.ReadMsgUnix(buf, oob)
-	if errors.Is(err, unix.ECONNRESET) {
-		// A peer that exits with messages of ours unread resets the
-		// connection, and the kernel reports that before the packets
-		// the peer sent last (its Error, say). The report is consumed
-		// by reading it: read once more for what is still queued.
-		n, oobn, flags, _, err = c.uc.ReadMsgUnix(buf, oob)
-	}
+	var buf []byte
+	var n, oobn, flags int
+	var rerr error
+	err = raw.Read(func(fd uintptr) bool {
+		buf, oobn, flags, rerr = recvPacket(int(fd), oob)
+		n = len(buf)
+		return rerr != unix.EAGAIN // else wait in the poller
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, asReadError(err)
+	}
+	if rerr != nil {
+		return nil, nil, &net.OpError{Op: "read", Net: c.uc.LocalAddr().Network(), Source: c.uc.LocalAddr(), Addr: c.uc.RemoteAddr(), Err: os.NewSyscallError("recvmsg", rerr)}
 	}
 	files, ferr := parseRights(oob[:oobn])
 	if n == 0 && oobn == 0 {
@@ -114,40 +117,33 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 	return msg, files, nil
 }
 
-// nextSize returns the size of the next packet (MSG_PEEK|MSG_TRUNC), so a
-// long-lived init does not allocate MaxFrame for every small message. It
-// blocks until a packet arrives. A connection closed or past its deadline
-// while it waits is the error: the read after it would only have failed
-// the same way, after allocating MaxFrame, which at every session's end
-// (its signal relay's last read) cost init a garbage collection. On any
-// other error it returns MaxFrame+4 and lets the real read report it.
-func (c *Conn) nextSize() (int, error) {
-	raw, err := c.uc.SyscallConn()
+// recvBuf takes each packet for the moment of its read, which then copies
+// it out at its size: one recvmsg reads a packet of any size up to
+// MaxFrame, where a peek at the size took a second syscall for every
+// message. Its pages past the first few are touched only by large
+// packets (a Spawn with a long environment, NetReady).
+var recvBuf struct {
+	sync.Mutex
+	b [MaxFrame + 4]byte
+}
+
+// recvPacket reads one packet from the non-blocking socket fd.
+func recvPacket(fd int, oob []byte) (buf []byte, oobn, flags int, err error) {
+	recvBuf.Lock()
+	defer recvBuf.Unlock()
+	var n int
+	n, oobn, flags, _, err = unix.Recvmsg(fd, recvBuf.b[:], oob, unix.MSG_CMSG_CLOEXEC)
+	if err == unix.ECONNRESET {
+		// A peer that exits with messages of ours unread resets the
+		// connection, and the kernel reports that before the packets
+		// the peer sent last (its Error, say). The report is consumed
+		// by reading it: read once more for what is still queued.
+		n, oobn, flags, _, err = unix.Recvmsg(fd, recvBuf.b[:], oob, unix.MSG_CMSG_CLOEXEC)
+	}
 	if err != nil {
-		return 0, err
+		return nil, 0, 0, err
 	}
-	size := MaxFrame + 4
-	err = raw.Read(func(fd uintptr) bool {
-		n, _, err := unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		if err == unix.ECONNRESET {
-			// Consumed by this peek (see Recv): look at what is queued.
-			n, _, err = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		}
-		if err == unix.EAGAIN {
-			return false // wait in the poller
-		}
-		if err == nil && n >= 0 && n <= MaxFrame+4 {
-			size = n
-		}
-		return true
-	})
-	if err != nil {
-		return 0, asReadError(err)
-	}
-	if size == 0 {
-		size = 1 // an empty packet (EOF) still needs a buffer to read
-	}
-	return size, nil
+	return append([]byte(nil), recvBuf.b[:n]...), oobn, flags, nil
 }
 
 // asReadError words a failed wait for a packet as the read's own error
@@ -187,8 +183,7 @@ func parseRights(oob []byte) ([]*os.File, error) {
 		if err != nil {
 			continue
 		}
-		// Close-on-exec already: net's ReadMsgUnix receives with
-		// MSG_CMSG_CLOEXEC, or sets it itself where that is missing.
+		// Close-on-exec already: received with MSG_CMSG_CLOEXEC.
 		for _, fd := range fds {
 			files = append(files, os.NewFile(uintptr(fd), "received"))
 		}

@@ -420,3 +420,54 @@ func TestRecvClosedAllocatesNoFrame(t *testing.T) {
 		t.Errorf("Recv on a closed connection allocated %d bytes (%.0f allocations), want less than a frame", grew, allocs)
 	}
 }
+
+// TestRecvSizes: one read takes a packet of any size up to a frame, and a
+// longer one is refused as truncated.
+func TestRecvSizes(t *testing.T) {
+	a, b, err := Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := FileConn(a)
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cb, err := FileConn(b)
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	if err := unix.SetsockoptInt(int(fdOf(t, ca)), unix.SOL_SOCKET, unix.SO_SNDBUF, 4*MaxFrame); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, 1000, 5000, MaxFrame - 200} {
+		msg := Warning{Msg: strings.Repeat("x", size)}
+		if err := ca.Send(msg); err != nil {
+			t.Fatalf("send %d: %v", size, err)
+		}
+		got, _, err := cb.Recv()
+		if err != nil || !reflect.DeepEqual(got, msg) {
+			t.Fatalf("Recv of a %d-byte message: %v", size, err)
+		}
+	}
+	big := make([]byte, MaxFrame+100)
+	if _, err := ca.Unix().Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cb.Recv(); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("Recv of a packet longer than a frame: err = %v, want truncated", err)
+	}
+}
+
+func fdOf(t *testing.T, c *Conn) uintptr {
+	raw, err := c.Unix().SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	raw.Control(func(f uintptr) { fd = f })
+	return fd
+}
