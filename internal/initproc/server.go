@@ -192,7 +192,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		return
 	}
 	defer st.reports.Done()
-	if req.KeepID != nil {
+	if req.KeepID != nil && !st.spawnerServes(req.KeepID) {
 		go st.runOnMain(func() { st.wantSpawner(req) })
 	}
 	st.startedOnce.Do(func() { close(st.firstStart) })

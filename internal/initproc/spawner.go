@@ -250,6 +250,15 @@ var nsSizes = sync.OnceValues(func() (idSizes, error) {
 	return s, nil
 })
 
+// spawnerServes reports whether the spawner runs for k's sessions: then a
+// session needs no trip to the main thread for wantSpawner, two thread
+// switches while it starts.
+func (st *initState) spawnerServes(k *proto.KeepID) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.spawner.usable(k)
+}
+
 // wantSpawner starts the spawner, once, after the second self session
 // started: a sandbox that is joined. One-shot sandboxes (run --rm) never
 // pay for it, and its start (an exec) runs after a session, never in its
