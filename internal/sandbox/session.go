@@ -127,11 +127,7 @@ func finishPlain(c *proto.Conn, req proto.Spawn, sigs chan os.Signal) (int, erro
 	}
 	// Before the session starts, a signal waits in the socket: init reads
 	// it once the session runs.
-	go func() {
-		for s := range sigs {
-			c.Send(proto.Signal{Sig: int(s.(unix.Signal))})
-		}
-	}()
+	forwardTo(sigs, func(s os.Signal) { c.Send(proto.Signal{Sig: int(s.(unix.Signal))}) })
 	if req.NoStarted {
 		return awaitExitAlone(c)
 	}

@@ -28,6 +28,8 @@ var (
 	routeMu  sync.Mutex
 	// route gets the signals while a session is armed; nil ends the client.
 	route chan os.Signal
+	// forward, once set by forwardTo, takes route's signals itself.
+	forward func(os.Signal)
 )
 
 // WatchSignals starts enabling the forwarded signals, once, and returns at
@@ -43,6 +45,11 @@ func watchSignals() {
 	for s := range in {
 		routeMu.Lock()
 		to := route
+		if forward != nil {
+			forward(s) // under routeMu: after those forwardTo drained
+			routeMu.Unlock()
+			continue
+		}
 		routeMu.Unlock()
 		if to == nil {
 			dieBy(s.(unix.Signal))
@@ -67,9 +74,31 @@ func armSignals() (sigs chan os.Signal, disarm func()) {
 	return sigs, func() {
 		routeMu.Lock()
 		if route == sigs {
-			route = nil
+			route, forward = nil, nil
 		}
 		routeMu.Unlock()
+	}
+}
+
+// forwardTo hands the signals armed in sigs to send, from now on called
+// by the watcher goroutine, those already waiting in sigs first: a
+// session's client needs no goroutine of its own for them, whose start
+// woke a second thread while the session started. Nothing changes once
+// sigs is disarmed.
+func forwardTo(sigs chan os.Signal, send func(os.Signal)) {
+	routeMu.Lock()
+	defer routeMu.Unlock()
+	if route != sigs {
+		return
+	}
+	for {
+		select {
+		case s := <-sigs:
+			send(s)
+		default:
+			forward = send
+			return
+		}
 	}
 }
 
