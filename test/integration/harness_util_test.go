@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,14 +63,15 @@ func tryJoin(sock string) string {
 	return "accepted: " + msg.Kind()
 }
 
+// copyFile copies src to dst with mode 0755. The copy is written by
+// another process (install(1)): a file this test
+// process held open for writing could be inherited by a child that a
+// parallel test forks meanwhile, and executing the copy would then fail
+// with "text file busy" until that child execs (golang.org/issue/22315).
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, 0o755); err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command("install", "-m", "0755", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("install %s %s: %v\n%s", src, dst, err, out)
 	}
 }
 
