@@ -16,7 +16,8 @@ Usage: ./install.sh [--prefix DIR] [--user NAME] [--no-deps]
 Build devbox and install it to /usr/local/bin (root), ~/.local/bin (others),
 or DIR/bin with --prefix. Then check the host and run 'devbox doctor'.
 
-  --prefix DIR  install DIR/bin/devbox (and DIR/bin/devbox-init)
+  --prefix DIR  install DIR/bin/devbox (and devbox-engine, devbox-supervisor
+                and devbox-init beside it)
   --user NAME   as root: add subordinate uid/gid ranges for NAME if missing
   --no-deps     do not install or suggest host packages
   --print-apparmor-profile
@@ -114,9 +115,10 @@ build_and_install() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	say "building devbox with $("$go" env GOVERSION)"
-	# Three binaries, each as small as its job: devbox, the front users type,
+	# Four binaries, each as small as its job: devbox, the front users type,
 	# joins running sandboxes and execs devbox-engine (every other command,
-	# and the supervisor) for the rest; devbox-init is the sandbox's PID 1.
+	# and an image sandbox's supervisor) for the rest; devbox-supervisor is
+	# a host-view sandbox's supervisor; devbox-init is the sandbox's PID 1.
 	# They find each other in one directory.
 	# devbox version prints the commit; Go's own VCS stamp is missing in a
 	# tree without .git, so pass it when git knows it.
@@ -124,16 +126,16 @@ build_and_install() {
 	if rev=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
 		ldflags="-X github.com/devbox-dev/devbox/internal/cli.commit=$rev"
 	fi
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init)
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 	mkdir -p "$bindir"
-	for b in devbox devbox-engine devbox-init; do
+	for b in devbox devbox-engine devbox-supervisor devbox-init; do
 		if is_root; then
 			install -m 0755 -o root -g root "$tmp/$b" "$bindir/$b"
 		else
 			install -m 0755 "$tmp/$b" "$bindir/$b"
 		fi
 	done
-	say "installed $bindir/devbox, devbox-engine and devbox-init"
+	say "installed $bindir/devbox, devbox-engine, devbox-supervisor and devbox-init"
 	is_root || say "note: you can rewrite this binary, and so could a sandbox escape; sudo ./install.sh installs a root-owned one"
 	case ":$PATH:" in
 	*":$bindir:"*) ;;
@@ -239,8 +241,9 @@ check_subids() {
 # ---- AppArmor: Ubuntu 23.10 and later set
 # kernel.apparmor_restrict_unprivileged_userns=1, which leaves a program no
 # profile covers without capabilities in its user namespaces. The profile
-# (contrib/apparmor/devbox.in) allows them to devbox, devbox-engine and
-# devbox-init at the path installed to; devbox doctor prints the same one.
+# (contrib/apparmor/devbox.in) allows them to devbox, devbox-engine,
+# devbox-supervisor and devbox-init at the path installed to; devbox doctor
+# prints the same one.
 
 # aa_name prints the profile and file name for $bindir/devbox, as
 # /etc/apparmor.d names them (usr.local.bin.devbox).
@@ -270,7 +273,7 @@ setup_apparmor() {
 	chmod 0644 "$file.tmp"
 	mv "$file.tmp" "$file"
 	if apparmor_parser -r "$file"; then
-		say "AppArmor: installed and loaded $file (user namespaces for devbox, devbox-engine and devbox-init in $bindir)"
+		say "AppArmor: installed and loaded $file (user namespaces for devbox, devbox-engine, devbox-supervisor and devbox-init in $bindir)"
 	else
 		say "warning: apparmor_parser could not load $file (it needs AppArmor 4.0 for the userns rule); see 'devbox doctor'"
 	fi

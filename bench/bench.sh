@@ -895,11 +895,11 @@ else
 fi
 if [[ -z $DEVBOX ]]; then
 	log "building devbox from ${REV:-the working tree}"
-	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init)
+	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 else
 	COMMIT="$COMMIT (binary: $DEVBOX)"
 	install -m 0755 "$DEVBOX" "$WORK/devbox"
-	for b in devbox-engine devbox-init; do
+	for b in devbox-engine devbox-supervisor devbox-init; do
 		if [[ -x $(dirname "$DEVBOX")/$b ]]; then
 			install -m 0755 "$(dirname "$DEVBOX")/$b" "$WORK/$b"
 		fi
@@ -909,7 +909,7 @@ chmod 0755 "$WORK/devbox"
 log "building the loopback registry and stripped binaries (sizes)"
 mkdir -p "$WORK/out" "$WORK/stripped"
 (cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry ./bench/floor &&
-	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init) ||
+	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init) ||
 	die "go build of bench/registry or the stripped binaries failed"
 chmod 0755 "$WORK/registry" "$WORK/floor" "$WORK/out"
 for f in burst.py alternate.py; do
@@ -918,13 +918,13 @@ done
 if [[ -n $BASELINE ]]; then
 	mkdir -p "$WORK/base"
 	install -m 0755 "$BASELINE" "$WORK/base/devbox"
-	for b in devbox-engine devbox-init; do
+	for b in devbox-engine devbox-supervisor devbox-init; do
 		[[ -x $(dirname "$BASELINE")/$b ]] && install -m 0755 "$(dirname "$BASELINE")/$b" "$WORK/base/$b"
 	done
 	chmod 0755 "$WORK/base"
 	BASELINE=$WORK/base/devbox
 fi
-printf '{"devbox": %s, "devbox-engine": %s}\n' "$(stat -c %s "$WORK/stripped/devbox")" "$(stat -c %s "$WORK/stripped/devbox-engine")" >"$WORK/out/size.json"
+printf '{"devbox": %s, "devbox-engine": %s, "devbox-supervisor": %s}\n' "$(stat -c %s "$WORK/stripped/devbox")" "$(stat -c %s "$WORK/stripped/devbox-engine")" "$(stat -c %s "$WORK/stripped/devbox-supervisor")" >"$WORK/out/size.json"
 stat -c '{"devbox-init": %s}' "$WORK/stripped/devbox-init" >"$WORK/out/size-init.json"
 if [[ -z $ROOTLESSKIT ]]; then
 	ROOTLESSKIT=$(command -v rootlesskit || true)

@@ -483,7 +483,8 @@ def main():
     rows += image_rows(med, pod)
     sizes = {**(load(d, "size.json") or {}), **(load(d, "size-init.json") or {})}
     init = f" (devbox-init {sizes['devbox-init'] / 1e6:.1f} MB)" if sizes.get("devbox-init") else ""
-    for name, what in (("devbox", "the front users run"), ("devbox-engine", "every other command and the supervisor")):
+    for name, what in (("devbox", "the front users run"), ("devbox-engine", "every other command and an image sandbox's supervisor"),
+                       ("devbox-supervisor", "a host-view sandbox's supervisor")):
         if sizes.get(name):
             mb = sizes[name] / 1e6
             rows.append((f"Stripped binary (`-ldflags='-s -w'`), {name}, {what}" + init, f"{mb:.1f} MB",
@@ -546,7 +547,7 @@ def main():
         p = sum(rss["procs"][r]["pss_kb"] for r in ("supervisor", "init"))
         f = sum(rss["procs"][r]["rssfile_kb"] for r in ("supervisor", "init"))
         if p >= 0.95 * v:
-            w(f"Pss is about VmRSS here: the supervisor (devbox) and init (devbox-init) map")
+            w(f"Pss is about VmRSS here: the supervisor (devbox-supervisor) and init (devbox-init) map")
             w(f"different binaries and no other process maps either, so nothing is split. The")
             w(f"{f / 1024.0:.1f} MiB file-backed part is page cache that a second sandbox, or a")
             w(f"`devbox` client running at the same time, maps without a second copy; the")

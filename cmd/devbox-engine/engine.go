@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/devbox-dev/devbox/internal/imagestore"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/supervisor"
@@ -14,7 +15,7 @@ type engine struct{}
 // ResolveImage resolves ref through the pins in dataDir, pulling it when
 // it is missing.
 func (engine) ResolveImage(projectDir, dataDir, ref string, o sandbox.ImageOptions) (*sandbox.Image, error) {
-	cfg, err := supervisor.StoreConfig()
+	cfg, err := imagestore.StoreConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +28,7 @@ func (engine) ResolveImage(projectDir, dataDir, ref string, o sandbox.ImageOptio
 }
 
 // RemoveImageLayer frees the sandbox's writable layer.
-func (engine) RemoveImageLayer(name string) error { return supervisor.RemoveImageLayer(name) }
+func (engine) RemoveImageLayer(name string) error { return imagestore.RemoveImageLayer(name) }
 
 // RemoveTree deletes dir with the helper that has the sandbox's ids.
 func (engine) RemoveTree(dir string) error { return supervisor.RemoveTree(dir) }
@@ -42,7 +43,7 @@ func (engine) WritableLayer(dataDir string) (string, bool) {
 // project (all, or only refs) and pulls what changed (`devbox image
 // update`).
 func updateImages(project, name string, refs []string, o storage.PullOptions) ([]storage.Change, error) {
-	cfg, err := supervisor.StoreConfig()
+	cfg, err := imagestore.StoreConfig()
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/imagestore"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/storage"
 	"github.com/spf13/cobra"
 )
@@ -48,7 +48,7 @@ an entry for the registry ("auths" or "credHelpers"); 'podman login' and
   devbox image pull 127.0.0.1:5000/team/base:1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := supervisor.StoreConfig()
+			cfg, err := imagestore.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func newImageImportCmd(a *cli.App) *cobra.Command {
   devbox image import --name mydeb rootfs.tar.gz  # plain root file system`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := supervisor.StoreConfig()
+			cfg, err := imagestore.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ func newImageLsCmd(a *cli.App) *cobra.Command {
 		Short: "List stored images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := supervisor.StoreConfig()
+			cfg, err := imagestore.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ their next start makes a new layer on the image their config names.`,
 		Example: "  devbox image rm debian:12\n  devbox image rm --force debian:12",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := supervisor.StoreConfig()
+			cfg, err := imagestore.StoreConfig()
 			if err != nil {
 				return err
 			}
@@ -183,7 +183,7 @@ func freeImages(a *cli.App, cfg storage.Config, refs []string) error {
 		if err := sandbox.Stop(name, 10*time.Second); err != nil && !errors.Is(err, sandbox.ErrNotRunning) {
 			return fmt.Errorf("free image for removal: %w", err)
 		}
-		if err := supervisor.RemoveImageLayer(name); err != nil {
+		if err := imagestore.RemoveImageLayer(name); err != nil {
 			return fmt.Errorf("free image for removal: remove %s's layer: %w", name, err)
 		}
 		fmt.Fprintf(a.Stderr, "devbox: %s: stopped and its image layer removed (its home is kept)\n", name)
@@ -197,7 +197,7 @@ func newImagePruneCmd(a *cli.App) *cobra.Command {
 		Short: "Remove unnamed images no sandbox uses",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := supervisor.StoreConfig()
+			cfg, err := imagestore.StoreConfig()
 			if err != nil {
 				return err
 			}

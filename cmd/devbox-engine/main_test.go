@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/cli"
 	"github.com/devbox-dev/devbox/storage"
 )
@@ -35,18 +32,5 @@ func TestPrintImages(t *testing.T) {
 				t.Errorf("line %q lacks %q", lines[i+1], w)
 			}
 		}
-	}
-}
-
-func TestMergeOps(t *testing.T) {
-	var nop asroot.Op = func(json.RawMessage) (any, error) { return nil, nil }
-	all := mergeOps(map[string]asroot.Op{"a": nop, "b": nop}, map[string]asroot.Op{"c": nop}, nil)
-	var names []string
-	for k := range all {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"a", "b", "c"}) {
-		t.Errorf("mergeOps names = %q", names)
 	}
 }

@@ -1,6 +1,6 @@
 // Command devbox is the front of devbox: the binary users type. It serves
 // `devbox run` and `devbox enter` itself (joins, and starts of host-view
-// sandboxes, whose supervisor is devbox-engine), and replaces itself with
+// sandboxes, whose supervisor is devbox-supervisor), and replaces itself with
 // devbox-engine, the full devbox installed next to it, for everything
 // else: image sandboxes' starts, images, and every other command. It links
 // neither the image store nor the registries' libraries, so it starts in a
@@ -39,5 +39,5 @@ func handoff() error {
 	engine := filepath.Join(filepath.Dir(self), state.EngineName)
 	err = syscall.Exec(engine, os.Args, os.Environ())
 	return hint.Wrap(fmt.Errorf("run %s: %w", engine, err),
-		"install devbox, devbox-engine and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-init")
+		"install devbox, devbox-engine, devbox-supervisor and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init")
 }

@@ -285,3 +285,15 @@ func writeResult(r Result) {
 	json.NewEncoder(f).Encode(r)
 	f.Close()
 }
+
+// Merge joins the operations of several packages into the one table a
+// binary's Main serves.
+func Merge(sets ...map[string]Op) map[string]Op {
+	all := map[string]Op{}
+	for _, s := range sets {
+		for k, v := range s {
+			all[k] = v
+		}
+	}
+	return all
+}

@@ -75,8 +75,8 @@ func ReportHandoff(err error) int {
 // image (the session's environment comes from it), or starts one whose
 // image the resolution caches hold: a lookup in the image store, or a
 // pull, needs devbox-engine. A host-view sandbox the front starts or joins
-// itself (the supervisor is devbox-engine either way). Elsewhere it does
-// nothing.
+// itself (its supervisor is devbox-supervisor, an image sandbox's
+// devbox-engine, whoever starts it). Elsewhere it does nothing.
 func (a *App) frontServe(opts *sandbox.Options) error {
 	if a.handoff == nil || opts.Config.Image == "" {
 		return nil

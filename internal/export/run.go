@@ -13,8 +13,8 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/imagestore"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/storage"
 )
 
@@ -73,7 +73,7 @@ func Project(opts sandbox.Options, o Options, log io.Writer) (Record, error) {
 
 // request fills what the export needs from opts and o.
 func request(opts sandbox.Options, o Options) (Request, error) {
-	cfg, err := supervisor.StoreConfig()
+	cfg, err := imagestore.StoreConfig()
 	if err != nil {
 		return Request{}, err
 	}

@@ -34,8 +34,8 @@ const appArmorTemplate = `# AppArmor profiles for devbox installed in @BINDIR@.
 # Ubuntu 23.10 and later set kernel.apparmor_restrict_unprivileged_userns=1:
 # a program no profile covers may create a user namespace but holds no
 # capabilities inside it, so a sandbox cannot be set up. These profiles
-# allow user namespaces to devbox, devbox-engine and devbox-init and confine
-# nothing else,
+# allow user namespaces to devbox, devbox-engine, devbox-supervisor and
+# devbox-init and confine nothing else,
 # as Ubuntu's own profiles for rootlesskit and podman do. They attach by
 # path: a copy of devbox elsewhere needs its own.
 #
@@ -55,6 +55,12 @@ profile @NAME@-engine "@BINDIR@/devbox-engine" flags=(unconfined) {
   userns,
 
   include if exists <local/@NAME@-engine>
+}
+
+profile @NAME@-supervisor "@BINDIR@/devbox-supervisor" flags=(unconfined) {
+  userns,
+
+  include if exists <local/@NAME@-supervisor>
 }
 
 profile @NAME@-init "@BINDIR@/devbox-init" flags=(unconfined) {
@@ -78,7 +84,8 @@ func AppArmorName(path string) string {
 	}, name)
 }
 
-// AppArmorProfile returns the profiles for devbox and devbox-init in bindir.
+// AppArmorProfile returns the profiles for devbox and its other binaries in
+// bindir.
 func AppArmorProfile(bindir string) string {
 	bindir = strings.TrimRight(bindir, "/")
 	return strings.NewReplacer("@BINDIR@", bindir, "@NAME@", AppArmorName(bindir+"/devbox")).Replace(appArmorTemplate)

@@ -93,13 +93,14 @@ func readSysctl(path string) string {
 }
 
 // executable is the devbox binary users run: the front next to this one
-// when this is devbox-engine (profiles and hints name the front).
+// when this is devbox-engine or devbox-supervisor (profiles and hints name
+// the front).
 func executable() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return "/usr/local/bin/devbox"
 	}
-	if filepath.Base(exe) == state.EngineName {
+	if b := filepath.Base(exe); b == state.EngineName || b == state.SupervisorName {
 		return filepath.Join(filepath.Dir(exe), state.FrontName)
 	}
 	return exe

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/hint"
+	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"golang.org/x/sys/unix"
 )
@@ -60,24 +61,42 @@ var ErrNeedsEngine = errors.New("this needs devbox-engine, the full devbox binar
 
 var engine Engine
 
-// engineBinary is devbox-engine, which runs the supervisor: this binary
-// when it is that one, else the one next to it (the front starts host-view
-// sandboxes itself, with no exec of the full binary on the way).
+// engineBinary is devbox-engine: this binary when it is that one, else
+// the one next to it.
 func engineBinary() (string, error) {
+	return besideSelf(state.EngineName, "runs the supervisor of an image sandbox")
+}
+
+// supervisorBinary is the supervisor for spec: devbox-engine for an image
+// sandbox, the one binary with the image store, and devbox-supervisor,
+// without it, for the host view (the front starts those itself, with no
+// exec of the full binary on the way; docs/architecture.md).
+func supervisorBinary(spec proto.Spec) (string, error) {
+	if spec.Image != nil {
+		return engineBinary()
+	}
+	return besideSelf(state.SupervisorName, "runs the supervisor of a sandbox without an image")
+}
+
+// besideSelf is the devbox binary name in this binary's directory (this
+// one when it is that one), or an error naming what it is for and the fix.
+func besideSelf(name, role string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("find the devbox binary: %w", err)
 	}
-	if filepath.Base(self) == state.EngineName {
+	if filepath.Base(self) == name {
 		return self, nil
 	}
-	p := filepath.Join(filepath.Dir(self), state.EngineName)
+	p := filepath.Join(filepath.Dir(self), name)
 	if err := unix.Access(p, unix.X_OK); err != nil {
-		return "", hint.Wrap(fmt.Errorf("find %s, which runs the supervisor: %w", p, err),
-			"install devbox, devbox-engine and devbox-init together: ./install.sh")
+		return "", hint.Wrap(fmt.Errorf("find %s, which %s: %w", p, role, err), installHint)
 	}
 	return p, nil
 }
+
+// installHint is the fix for a missing binary.
+const installHint = "install devbox, devbox-engine, devbox-supervisor and devbox-init together: ./install.sh"
 
 // UseEngine installs the full binary's Engine.
 func UseEngine(e Engine) { engine = e }
@@ -85,7 +104,7 @@ func UseEngine(e Engine) { engine = e }
 // needEngine is the Engine, or ErrNeedsEngine with the install hint.
 func needEngine() (Engine, error) {
 	if engine == nil {
-		return nil, hint.Wrap(ErrNeedsEngine, "install devbox, devbox-engine and devbox-init together: ./install.sh")
+		return nil, hint.Wrap(ErrNeedsEngine, installHint)
 	}
 	return engine, nil
 }

@@ -309,7 +309,7 @@ func startSupervisor(dir string, opts Options) error {
 // end of the ready pipe as fd 3 and a launch session's connection, if
 // any, as fd 4.
 func spawnSupervisor(dir string, spec proto.Spec, scope bool, launch *os.File) (*exec.Cmd, *os.File, error) {
-	self, err := engineBinary()
+	self, err := supervisorBinary(spec)
 	if err != nil {
 		return nil, nil, err
 	}

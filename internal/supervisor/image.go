@@ -1,87 +1,75 @@
 package supervisor
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
-	"github.com/devbox-dev/devbox/internal/asroot"
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/storage"
 )
 
+// ImageRoot is an image sandbox's writable layer: the image store's part
+// of its supervisor. Only devbox-engine links the store
+// (containers/storage, the registries' libraries); it installs its
+// ImageRoots with UseImages. The client has an image sandbox supervised by
+// devbox-engine and a host-view one by devbox-supervisor, which links no
+// store and so starts in a fraction of the time (docs/architecture.md).
+type ImageRoot interface {
+	// Prepare finds or makes the layer and records its dirs in the
+	// Spec's Image; warn sends the client a notice.
+	Prepare(warn func(string)) error
+	// Free runs once init has exited, before Stopped (a throwaway
+	// sandbox's container record in the store), also after a failed
+	// start.
+	Free()
+	// Remove runs after Stopped, once no mount uses the layer.
+	Remove()
+}
+
+// ImageRoots makes the ImageRoot of the image sandbox spec describes; it
+// may change spec.Image.
+type ImageRoots func(spec *proto.Spec) ImageRoot
+
+// imageRoots is the store's, nil in devbox-supervisor.
+var imageRoots ImageRoots
+
+// UseImages installs the image store's ImageRoots (devbox-engine).
+func UseImages(f ImageRoots) { imageRoots = f }
+
+// openImage makes s.image for an image sandbox, before the start, so that
+// the teardown of a start that failed early frees what it has.
+func (s *supervisor) openImage() {
+	if s.spec.Image != nil && imageRoots != nil {
+		s.image = imageRoots(&s.spec)
+	}
+}
+
 // prepareImage finds or makes the sandbox's writable layer and records
-// the layer dirs in the Spec. A persistent sandbox's layer is created at
-// its first start in the store and kept until `devbox rm`; a throwaway
-// one on native overlay gets a plain directory instead (no helper).
+// the layer dirs in the Spec (ImageRoot.Prepare).
 func (s *supervisor) prepareImage() error {
-	img := s.spec.Image
-	if img == nil {
+	if s.spec.Image == nil {
 		return nil
 	}
-	cfg, err := StoreConfig()
-	if err != nil {
-		return err
+	if s.image == nil {
+		return hint.Wrap(fmt.Errorf("start image sandbox %s: this supervisor (%s) has no image store", s.spec.Name, selfName()),
+			"an image sandbox's supervisor is "+state.EngineName+"; install devbox, "+state.EngineName+", "+state.SupervisorName+" and "+InitName+" together: ./install.sh")
 	}
-	if s.spec.Ephemeral {
-		if done, err := s.prepareThrowaway(cfg, img); done || err != nil {
-			return err
-		}
-	}
-	r, err := s.containerLayer(cfg, img.ImageID)
-	if err != nil {
-		return fmt.Errorf("prepare image root: %w", err)
-	}
-	img.Driver, img.Lower, img.Upper, img.Work = r.Driver, r.Lower, r.Upper, r.Work
-	if r.ImageID != img.ImageID {
-		s.warn(fmt.Sprintf("sandbox %s keeps its layer on image %.12s, not %.12s; run 'devbox rm %s' to start from the new image", s.spec.Name, r.ImageID, img.ImageID, s.spec.Name))
-		img.ImageID = r.ImageID
-	}
-	return nil
+	return s.image.Prepare(s.warn)
 }
 
-// prepareThrowaway makes a --rm sandbox's layer outside the store's
-// records; done is false when it cannot (another driver, or the image's
-// layers vanished since the client looked it up) and the store's own
-// path must serve.
-func (s *supervisor) prepareThrowaway(cfg storage.Config, img *proto.ImageRoot) (done bool, err error) {
-	lk := storage.Lookup{ImageRef: storage.ImageRef{ID: img.ImageID}, Found: true, Driver: img.Driver, Lower: img.Lower}
-	if !storage.CanEphemeral(lk) {
-		return false, nil
-	}
-	storage.StaleEphemeral(cfg, RemoveTree)
-	e, err := storage.NewEphemeral(cfg, s.spec.Name, lk)
-	if errors.Is(err, storage.ErrLayersGone) {
-		return false, nil
-	}
+// selfName is this binary's file name.
+func selfName() string {
+	exe, err := os.Executable()
 	if err != nil {
-		return false, fmt.Errorf("prepare image root: %w", err)
+		return "unknown"
 	}
-	s.throwaway = e
-	img.Upper, img.Work = e.Upper, e.Work
-	return true, nil
+	return filepath.Base(exe)
 }
 
-// containerLayer returns the sandbox's container layer in the store,
-// from the sandbox's cache when the dirs are still there.
-func (s *supervisor) containerLayer(cfg storage.Config, imageID string) (storage.Rootfs, error) {
-	name := s.spec.Name
-	dir, err := state.SandboxData(name)
-	if err != nil {
-		return storage.Rootfs{}, err
-	}
-	if r, ok := storage.CachedLayer(dir); ok && !s.spec.Ephemeral {
-		return r, nil
-	}
-	r, err := storage.PrepareContainer(cfg, name, imageID, os.Stderr)
-	if err == nil && !s.spec.Ephemeral {
-		storage.CacheLayer(dir, r)
-	}
-	return r, err
-}
-
+// warn sends the client a notice.
 func (s *supervisor) warn(msg string) { proto.Encode(s.ready, proto.Warning{Msg: msg}) }
 
 // prepareReview makes the review layer in the sandbox's data dir, picks
@@ -103,61 +91,18 @@ func (s *supervisor) prepareReview() error {
 	return nil
 }
 
-// freeEphemeralImage removes the container record in the store of a --rm
-// sandbox that has one (not native overlay), whose init has exited. A
-// throwaway layer goes after Stopped: removeThrowawayLayer.
-func (s *supervisor) freeEphemeralImage() {
-	if s.throwaway == nil && s.spec.Ephemeral && s.spec.Image != nil {
-		RemoveImageLayer(s.spec.Name)
+// freeImage lets go of what the image store holds for the sandbox once
+// its init has exited (ImageRoot.Free).
+func (s *supervisor) freeImage() {
+	if s.image != nil {
+		s.image.Free()
 	}
 }
 
-// removeThrowawayLayer lets go of a throwaway layer's image, then deletes
-// the layer's dir, after Stopped and once the mount namespace is released
-// (no mount uses either): no one waits for it, and its files of the
-// sandbox's other ids (the /etc it copied up, what a session wrote) take
-// a helper in a user namespace. The layer's lock keeps the next start's
-// sweep off it meanwhile, and a supervisor killed before it is done leaves
-// it to that sweep; image rm meanwhile waits for the image's lock.
-func (s *supervisor) removeThrowawayLayer() {
-	e := s.throwaway
-	if e == nil {
-		return
+// removeImageLayer deletes a throwaway layer after Stopped
+// (ImageRoot.Remove).
+func (s *supervisor) removeImageLayer() {
+	if s.image != nil {
+		s.image.Remove()
 	}
-	e.ReleaseImage()
-	if RemoveTree(e.Dir) == nil {
-		e.Release()
-	}
-}
-
-// RemoveImageLayer frees a sandbox's writable layer, if it has one.
-func RemoveImageLayer(name string) error {
-	if dir, err := state.SandboxData(name); err == nil {
-		storage.ForgetResolved(dir)
-	}
-	cfg, err := StoreConfig()
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(cfg.GraphRoot); err != nil {
-		return nil // no store: no layer
-	}
-	_, err = storage.RemoveContainer(cfg, name)
-	return err
-}
-
-// StoreConfig is the image store in devbox's data dir, its run root beside
-// the runtime dir, reached through internal/asroot. The supervisor opens it
-// to prepare a sandbox's layer; the client to resolve images and for
-// `devbox image`.
-func StoreConfig() (storage.Config, error) {
-	data, err := state.DataRoot()
-	if err != nil {
-		return storage.Config{}, err
-	}
-	run, err := state.RuntimeRoot()
-	if err != nil {
-		return storage.Config{}, err
-	}
-	return storage.NewConfig(data, run, asroot.Run)
 }

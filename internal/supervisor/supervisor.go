@@ -25,7 +25,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
-	"github.com/devbox-dev/devbox/storage"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
@@ -65,6 +64,7 @@ func SuperviseMain() int {
 	// (asroot's storage operations, the network watcher) get the default.
 	os.Unsetenv("GOMAXPROCS")
 	s := &supervisor{spec: spec, ready: ready}
+	s.openImage()
 	if spec.LaunchSession {
 		s.launch = os.NewFile(FDLaunch, "launch-session")
 	}
@@ -116,8 +116,9 @@ type supervisor struct {
 	// notifyFile is the connect notifier's listener (notify.go), nil
 	// where the kernel has none.
 	notifyFile *os.File
-	// throwaway is a --rm sandbox's layer outside the store's records.
-	throwaway *storage.Ephemeral
+	// image is an image sandbox's writable layer (image.go), nil for the
+	// host view.
+	image ImageRoot
 	// sealed is the sealed copy of devbox-init the child runs (nil when
 	// it runs the installed file), kept to lend to this user's next
 	// sandboxes; sealedID is the file it was made from.

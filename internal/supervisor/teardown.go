@@ -20,7 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/storage"
+	"github.com/devbox-dev/devbox/storage/driver"
 )
 
 // stopWaiters are the AwaitStop connections still waiting for Stopped.
@@ -81,7 +81,7 @@ func (s *supervisor) cleanup() {
 		defer s.net.Close()
 	}
 	s.removeCgroup()
-	s.freeEphemeralImage()
+	s.freeImage()
 	protect.RemoveStubs(s.dir())
 	if dir, ok := s.stubsDataDir(); ok {
 		protect.RemoveStubs(dir) // the record; the stubs went above
@@ -93,12 +93,12 @@ func (s *supervisor) cleanup() {
 		os.RemoveAll(s.dir())
 		s.announceStopped()
 		s.releaseMountNS()
-		s.removeThrowawayLayer()
+		s.removeImageLayer()
 		return
 	}
 	s.announceStopped()
 	s.releaseMountNS()
-	s.removeThrowawayLayer()
+	s.removeImageLayer()
 	if err := retired.Remove(RemoveTree); err != nil {
 		fmt.Fprintf(os.Stderr, "devbox-supervisor: remove the runtime dir: %v\n", err)
 	}
@@ -114,14 +114,14 @@ func (s *supervisor) cleanup() {
 // one's protected-path stubs): removing a mount point of another
 // namespace detaches its mounts first, which would move the cost, not
 // save it (a throwaway image layer goes after Stopped, once this is
-// released: removeThrowawayLayer); nor for one with an overlay that a
+// released: removeImageLayer); nor for one with an overlay that a
 // fuse-overlayfs daemon may serve (an image root, a review layer), which
 // ends when the sandbox's mount goes and should not outlive Stopped by
 // more than it did. Without the reference (open refused), stops are as
 // before.
 func (s *supervisor) holdMountNS() {
 	if s.cmd == nil || s.cmd.Process == nil || s.spec.Review != nil || s.spec.Security == proto.SecurityStrict ||
-		(s.spec.Image != nil && s.spec.Image.Driver == storage.DriverFuse) {
+		(s.spec.Image != nil && s.spec.Image.Driver == driver.Fuse) {
 		return
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", s.cmd.Process.Pid))

@@ -277,7 +277,9 @@ func TestFailedStartNamesAnExistingLog(t *testing.T) {
 	e := newEnv(t)
 	bin := t.TempDir()
 	copyFile(t, devboxBin, filepath.Join(bin, "devbox"))
-	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-engine"), filepath.Join(bin, "devbox-engine"))
+	for _, b := range []string{"devbox-engine", "devbox-supervisor"} {
+		copyFile(t, filepath.Join(filepath.Dir(devboxBin), b), filepath.Join(bin, b))
+	}
 	copyFile(t, "/bin/false", filepath.Join(bin, "devbox-init"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

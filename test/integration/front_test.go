@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// The front binary (devbox) joins a running sandbox by itself, and hands
-// everything else to devbox-engine next to it: without one, a start or any
-// other command fails with devbox's own status and says what to install.
+// The front binary (devbox) joins a running sandbox by itself, starts a
+// host-view one with devbox-supervisor next to it, and hands everything
+// else to devbox-engine next to it: without the binary a command needs, it
+// fails with devbox's own status and says what to install.
 func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -23,6 +24,10 @@ func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, devboxBin, filepath.Join(dir, "devbox"))
 	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-init"), filepath.Join(dir, "devbox-init"))
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	front := func(args ...string) result {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -33,10 +38,19 @@ func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 	if r := front("run", "--", "sh", "-c", "echo joined; exit 3"); r.code != 3 || r.stdout != "joined\n" {
 		t.Errorf("join through the front alone: want exit 3 and \"joined\"; %s", r)
 	}
-	for _, args := range [][]string{{"ps"}, {"run", "--rm", "--", "true"}, {"run", "--name", "other", "--", "true"}, {"run", "--help"}} {
-		r := front(args...)
-		if r.code != 125 || !strings.Contains(r.stderr, "devbox-engine") || !strings.Contains(r.stderr, "./install.sh") {
-			t.Errorf("devbox %s without devbox-engine: want exit 125 naming devbox-engine and ./install.sh; %s", strings.Join(args, " "), r)
+	for _, c := range []struct {
+		args    []string
+		missing string
+	}{
+		{[]string{"ps"}, "devbox-engine"},
+		{[]string{"run", "--help"}, "devbox-engine"},
+		{[]string{"run", "--rm", "--", "true"}, "devbox-supervisor"},
+		{[]string{"run", "--name", "other", "--", "true"}, "devbox-supervisor"},
+	} {
+		r := front(c.args...)
+		want := filepath.Join(real, c.missing) // as /proc/self/exe names it
+		if r.code != 125 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "./install.sh") {
+			t.Errorf("devbox %s without %s: want exit 125 naming %s and ./install.sh; %s", strings.Join(c.args, " "), c.missing, want, r)
 		}
 	}
 }
