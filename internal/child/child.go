@@ -155,6 +155,7 @@ func build(parent *proto.Conn) error {
 		return err
 	}
 	filter.install(prof)
+	etcWant = nr.Etc
 	// The supervisor attaches the network helper meanwhile.
 	end = trace.Begin("rootfs")
 	err = setupSandbox(nr.Spec)
@@ -198,12 +199,19 @@ func build(parent *proto.Conn) error {
 	return initproc.Run(cfg)
 }
 
-// configureNetwork waits for the network helper to attach and sets its
-// lease on the interface.
+// configureNetwork waits for the network helper to attach, sets its
+// lease on the interface and its resolver and host entries in /etc; then
+// nothing changes the /etc files again.
 func configureNetwork(parent *proto.Conn) error {
 	na, err := proto.RecvAs[proto.NetAttached](parent)
 	if err != nil {
 		return err
+	}
+	defer etc.close()
+	if na.Etc != nil {
+		if err := etc.rewrite(*na.Etc); err != nil {
+			return err
+		}
 	}
 	return slirpnet.ConfigureInChild(na.Lease)
 }

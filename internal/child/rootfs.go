@@ -190,19 +190,15 @@ func makeReadOnly(target string) error {
 }
 
 // bindEtcFiles puts the sandbox's hostname, hosts and resolv.conf over the
-// host's, from files the supervisor wrote into the state dir.
-func bindEtcFiles(spec proto.Spec) error {
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
-		src := oldRoot + filepath.Join(spec.StateDir, "etc", name)
+// host's, read-only (etc.go).
+func bindEtcFiles(proto.Spec) error {
+	return mountEtc(func(src, name string) error {
 		target, err := etcTarget("/etc/" + name)
 		if err != nil {
 			return err
 		}
-		if err := bindFile(src, target, true); err != nil {
-			return err
-		}
-	}
-	return nil
+		return bindFile(src, target, true)
+	})
 }
 
 // etcTarget returns where to bind over an /etc file. /etc is read-only here,

@@ -164,20 +164,17 @@ func closeFuseStarter() {
 }
 
 // writeImageEtc binds the sandbox's hostname, hosts and resolv.conf over
-// the image's (replacing a symlink the image may have there).
-func writeImageEtc(spec proto.Spec) error {
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+// the image's (replacing a symlink the image may have there; etc.go).
+func writeImageEtc(proto.Spec) error {
+	return mountEtc(func(src, name string) error {
 		target := "/etc/" + name
 		if fi, err := os.Lstat(target); err == nil && !fi.Mode().IsRegular() {
 			if err := os.Remove(target); err != nil {
 				return err
 			}
 		}
-		if err := bindFile(oldRoot+filepath.Join(spec.StateDir, "etc", name), target, false); err != nil {
-			return err
-		}
-	}
-	return nil
+		return bindFile(src, target, false)
+	})
 }
 
 // dropOldRootWritable detaches the host's root; the image root stays

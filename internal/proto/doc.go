@@ -39,11 +39,13 @@
 //	                                         now uid 0 with caps; ambient set cleared
 //	                          <------------  UserNSReady
 //	  port driver's socket paths
-//	  NetReady{Spec, PortOpaque} --------->
+//	  NetReady{Spec, PortOpaque, Etc} ---->
 //	  network helper attaches (or none)      port driver's child side,
-//	                                         mounts, hostname, pivot_root
-//	  NetAttached{Lease} ----------------->
-//	                                         interface address and route
+//	                                         mounts, hostname, pivot_root,
+//	                                         the Etc files bound over /etc's
+//	  NetAttached{Lease, Etc} ------------>
+//	                                         interface address and route,
+//	                                         the lease's Etc rewritten
 //	                          <------------  Ready [strict: + the proxy's
 //	                                         listener and the connect
 //	                                         notifier's seccomp listener]

@@ -160,7 +160,17 @@ type Mount struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 7
+const ProtocolVersion = 8
+
+// EtcFiles are the sandbox's /etc/hostname, /etc/hosts and
+// /etc/resolv.conf. The supervisor makes them (it reads the host's
+// resolver config) and the child writes them on a tmpfs of its own and
+// binds them over the root's: no file on the host's disk.
+type EtcFiles struct {
+	Hostname   string `json:"hostname"`
+	Hosts      string `json:"hosts"`
+	ResolvConf string `json:"resolv_conf"`
+}
 
 // Supervisor <-> child messages, in protocol order.
 type (
@@ -177,11 +187,17 @@ type (
 		Spec Spec `json:"spec"`
 		// PortOpaque configures the child side of the port driver.
 		PortOpaque map[string]string `json:"port_opaque,omitempty"`
+		// Etc is the sandbox's /etc files as they are before the
+		// network helper attaches.
+		Etc EtcFiles `json:"etc"`
 	}
 	// NetAttached carries the helper's lease once it has attached (empty
 	// for --network none and host); the child configures its interface.
+	// Etc, when set, replaces the /etc files for the lease (its resolver
+	// and host entries).
 	NetAttached struct {
 		Lease slirpnet.Lease `json:"lease"`
+		Etc   *EtcFiles      `json:"etc,omitempty"`
 	}
 	// Ready ends the child's setup (to the supervisor) and the supervisor's
 	// start (to the client, on the ready pipe). Trace carries the sender's

@@ -22,7 +22,7 @@ import (
 // driver's parent side starts here, since the child's side blocks until it
 // runs.
 func (s *supervisor) prepareNetwork() (proto.NetReady, error) {
-	nr := proto.NetReady{Spec: s.spec}
+	nr := proto.NetReady{Spec: s.spec, Etc: s.etcFiles()}
 	if !s.spec.Network.Attaches() {
 		return nr, nil
 	}
@@ -40,9 +40,9 @@ func (s *supervisor) prepareNetwork() (proto.NetReady, error) {
 	return nr, nil
 }
 
-// attachNetwork starts the helper on the child's network namespace, writes
-// resolv.conf and hosts for the lease (in place: the child may have bound
-// them already), and returns the NetAttached to send.
+// attachNetwork starts the helper on the child's network namespace and
+// returns the NetAttached to send, with resolv.conf and hosts for the
+// lease (the child rewrites the files it has bound already).
 func (s *supervisor) attachNetwork() (proto.NetAttached, error) {
 	if s.net == nil {
 		return proto.NetAttached{}, nil
@@ -51,23 +51,19 @@ func (s *supervisor) attachNetwork() (proto.NetAttached, error) {
 		s.net.Close() // a helper that started and then failed
 		return proto.NetAttached{}, err
 	}
-	return proto.NetAttached{Lease: s.net.Lease}, s.writeNetEtc(s.net.Lease)
+	return proto.NetAttached{Lease: s.net.Lease, Etc: s.netEtc(s.net.Lease)}, nil
 }
 
-// writeNetEtc points resolv.conf at the driver's forwarder and adds
+// netEtc points resolv.conf at the driver's forwarder and adds
 // host.devbox.internal when host loopback is allowed.
-func (s *supervisor) writeNetEtc(l slirpnet.Lease) error {
+func (s *supervisor) netEtc(l slirpnet.Lease) *proto.EtcFiles {
 	host, _ := os.ReadFile("/etc/resolv.conf")
 	upstream, _ := os.ReadFile("/run/systemd/resolve/resolv.conf")
-	etc := filepath.Join(s.dir(), "etc")
-	if err := os.WriteFile(filepath.Join(etc, "resolv.conf"), slirpnet.ResolvConf(host, upstream, l), 0o644); err != nil {
-		return fmt.Errorf("write etc/resolv.conf: %w", err)
+	return &proto.EtcFiles{
+		Hostname:   s.spec.Hostname + "\n",
+		Hosts:      hostsFile(s.spec.Hostname) + slirpnet.HostsEntries(l, s.spec.AllowHostLoopback),
+		ResolvConf: string(slirpnet.ResolvConf(host, upstream, l)),
 	}
-	hosts := hostsFile(s.spec.Hostname) + slirpnet.HostsEntries(l, s.spec.AllowHostLoopback)
-	if err := os.WriteFile(filepath.Join(etc, "hosts"), []byte(hosts), 0o644); err != nil {
-		return fmt.Errorf("write etc/hosts: %w", err)
-	}
-	return nil
 }
 
 // publishPorts adds the ports asked for at creation, once the port driver

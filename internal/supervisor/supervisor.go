@@ -147,8 +147,6 @@ func (s *supervisor) start() error {
 		{"left placeholders", s.removeLeftStubs},
 		{"start child", s.startChild},
 		{"settle cgroup", s.settleCgroup},
-		// While the child execs: it reads them when it builds its root.
-		{"etc files", s.writeEtcFiles},
 		{"handshake", s.handshake},
 		{"keep placeholders", s.keepStubs},
 		{"publish ports", s.publishPorts},
@@ -172,13 +170,9 @@ func (s *supervisor) start() error {
 
 func (s *supervisor) dir() string { return s.spec.StateDir }
 
-// writeEtcFiles writes the hostname, hosts and resolv.conf the child binds
-// over the host's /etc.
-func (s *supervisor) writeEtcFiles() error {
-	etc := filepath.Join(s.dir(), "etc")
-	if err := os.MkdirAll(etc, 0o700); err != nil {
-		return fmt.Errorf("create etc dir: %w", err)
-	}
+// etcFiles are the sandbox's hostname, hosts and resolv.conf as the child
+// first writes them: the host's resolver config, or the strict sandbox's.
+func (s *supervisor) etcFiles() proto.EtcFiles {
 	h := s.spec.Hostname
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
@@ -187,17 +181,7 @@ func (s *supervisor) writeEtcFiles() error {
 	if s.spec.Security == proto.SecurityStrict {
 		resolv = []byte(strictResolvConf)
 	}
-	files := map[string]string{
-		"hostname":    h + "\n",
-		"hosts":       hostsFile(h),
-		"resolv.conf": string(resolv),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(etc, name), []byte(content), 0o644); err != nil {
-			return fmt.Errorf("write etc/%s: %w", name, err)
-		}
-	}
-	return nil
+	return proto.EtcFiles{Hostname: h + "\n", Hosts: hostsFile(h), ResolvConf: string(resolv)}
 }
 
 // strictResolvConf: no route out, so no DNS; names are the proxy's to
