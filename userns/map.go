@@ -56,6 +56,7 @@ func runHelpers(argvs ...[]string) error {
 	var first error
 	for i, r := range runs {
 		if r.err == nil {
+			AwaitExit(r.cmd.Process.Pid)
 			r.err = r.cmd.Wait()
 		}
 		if r.err != nil && first == nil {

@@ -290,6 +290,7 @@ func (s *supervisor) startChild() error {
 			return
 		}
 		started <- nil
+		userns.AwaitExit(s.cmd.Process.Pid) // parked, the thread stays
 		s.exited <- s.cmd.Wait()
 	}()
 	err = <-started
