@@ -5,8 +5,8 @@ import "os"
 // Environment variables private to devbox's own processes: the supervisor
 // starts the child (devbox-init) with them, and the child reads them.
 const (
-	// EnvSupervise carries the launch spec (Spec, JSON) from the client
-	// to the supervisor.
+	// EnvSupervise makes a devbox binary the supervisor; the client sends
+	// it the launch spec (Spec, JSON) on a pipe (supervisor.FDSpec).
 	EnvSupervise = "_DEVBOX_SUPERVISE"
 	EnvChild     = "_DEVBOX_CHILD"
 	EnvExe       = "_DEVBOX_EXE" // the devbox binary that created the namespaces

@@ -16,7 +16,7 @@
 //
 //	client (devbox run/enter)    flags + devbox.toml -> config.Config (validated once)
 //	  internal/sandbox.launchSpec    Config + user + home + resolved image -> Spec
-//	  Spec as JSON in _DEVBOX_SUPERVISE ------------> supervisor (internal/supervisor)
+//	  Spec as JSON on the supervisor's fd 5 --------> supervisor (internal/supervisor)
 //	                                 sets SingleID, the image's writable layer
 //	                                 uses UID/GID/User, Limits, Ports, Ephemeral
 //	  NetReady{Spec} --------------------------------> child (internal/child, initproc)

@@ -12,8 +12,8 @@ import (
 
 // Spec is the launch spec: the one contract from the client to the
 // supervisor and on to the child (see the package doc). The client fills it
-// from the validated config and passes it to the supervisor in
-// _DEVBOX_SUPERVISE; the supervisor completes the fields it owns (SingleID,
+// from the validated config and passes it to the supervisor on a pipe
+// (supervisor.FDSpec); the supervisor completes the fields it owns (SingleID,
 // the image's writable layer) and sends it to the child in NetReady.
 type Spec struct {
 	Name     string `json:"name"`

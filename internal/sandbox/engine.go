@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"golang.org/x/sys/unix"
 )
@@ -67,12 +66,12 @@ func engineBinary() (string, error) {
 	return besideSelf(state.EngineName, "runs the supervisor of an image sandbox")
 }
 
-// supervisorBinary is the supervisor for spec: devbox-engine for an image
+// supervisorBinary is a sandbox's supervisor: devbox-engine for an image
 // sandbox, the one binary with the image store, and devbox-supervisor,
 // without it, for the host view (the front starts those itself, with no
 // exec of the full binary on the way; docs/architecture.md).
-func supervisorBinary(spec proto.Spec) (string, error) {
-	if spec.Image != nil {
+func supervisorBinary(image bool) (string, error) {
+	if image {
 		return engineBinary()
 	}
 	return besideSelf(state.SupervisorName, "runs the supervisor of a sandbox without an image")

@@ -13,6 +13,7 @@ package sandbox
 // supervisor starts directly and says why in its not-delegated warning.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,12 +41,12 @@ func scopeHelps() bool {
 	return cgroupv2.ScopeHelps(probeErr, true)
 }
 
-// launchSupervisor spawns the supervisor, in a delegated user scope when
-// that is what gives the sandbox a cgroup, and waits for its report. A
-// launch session's remote end goes with it, and its client keeps the
-// ready pipe. spawned runs once, when the first supervisor has been
-// started, while it and the child start.
-func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launchSession, spawned func()) (*exec.Cmd, error) {
+// launchSupervisor spawns the supervisor (devbox-engine for an image
+// sandbox), in a delegated user scope when that is what gives the sandbox
+// a cgroup, sends it the launch spec that makeSpec makes once the first
+// supervisor runs, and waits for its report. A launch session's remote end
+// goes with it, and its client keeps the ready pipe.
+func launchSupervisor(dir string, image bool, makeSpec func() (proto.Spec, error), warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
 	end := trace.Begin("cgroup probe")
 	useScope := scopeHelps()
 	end()
@@ -54,14 +55,31 @@ func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launc
 		remote = launch.remote
 		defer launch.sentRemote()
 	}
+	var spec *proto.Spec
 	for {
-		cmd, readyR, err := spawnSupervisor(dir, spec, useScope, remote)
+		cmd, readyR, specW, err := spawnSupervisor(dir, filepath.Base(dir), image, useScope, remote)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		spawned()
-		spawned = func() {}
+		if spec == nil {
+			spec, err = traceSpec(makeSpec)
+		}
+		if err == nil {
+			err = sendSpec(specW, *spec)
+		} else {
+			specW.Close()
+		}
+		if errors.Is(err, errSupervisorGone) {
+			err = nil // its report, or the lack of one, says why
+		}
+		if err != nil {
+			readyR.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+			os.RemoveAll(dir)
+			return nil, err
+		}
 		r := &countingReader{r: readyR}
 		end := trace.Begin("await Ready")
 		err = awaitReady(r, warn)
@@ -83,6 +101,16 @@ func launchSupervisor(dir string, spec proto.Spec, warn io.Writer, launch *launc
 		useScope = false
 		spec.ScopeError = fmt.Sprintf("%s --user --scope failed: %s", systemdRun, lastLogLine(dir))
 	}
+}
+
+// traceSpec makes the launch spec under its trace phase.
+func traceSpec(makeSpec func() (proto.Spec, error)) (*proto.Spec, error) {
+	defer trace.Begin("launch spec")()
+	spec, err := makeSpec()
+	if err != nil {
+		return nil, err
+	}
+	return &spec, nil
 }
 
 // supervisorArgv is the supervisor's command line: its own name and the

@@ -21,6 +21,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
+	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
 )
 
@@ -279,73 +280,100 @@ func awaitSupervisorExit(st state.State, d time.Duration) {
 }
 
 // startSupervisor starts the detached supervisor and waits for Ready or Error
-// on a pipe; warnings it sends on the way are printed once.
+// on a pipe; warnings it sends on the way are printed once. The supervisor
+// is started before its launch spec is made, which it reads from a pipe:
+// the spec (the user, the home, the config record) is made while the
+// supervisor's binary loads and its runtime starts.
 func startSupervisor(dir string, opts Options) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("create sandbox state dir: %w", err)
 	}
-	end := trace.Begin("launch spec")
-	spec, err := launchSpec(dir, opts)
-	end()
-	if err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	spec.LaunchSession = opts.launch != nil
-	// An ephemeral home was made just now: nothing inside has run there.
 	premade := func() {}
-	spawned := func() { premade = premakeMountPoints(spec, opts.Ephemeral) }
-	cmd, err := launchSupervisor(dir, spec, opts.Warn, opts.launch, spawned)
+	makeSpec := func() (proto.Spec, error) {
+		spec, err := launchSpec(dir, opts)
+		if err != nil {
+			return spec, err
+		}
+		spec.LaunchSession = opts.launch != nil
+		// An ephemeral home was made just now: nothing inside has run there.
+		premade = premakeMountPoints(spec, opts.Ephemeral)
+		return spec, nil
+	}
+	cmd, err := launchSupervisor(dir, opts.Image != nil, makeSpec, opts.Warn, opts.launch)
 	premade()
 	if err != nil {
 		return err
 	}
-	go cmd.Wait() // reap it if it ends while this client still runs
+	go func() { // reap it if it ends while this client still runs
+		userns.AwaitExit(cmd.Process.Pid)
+		cmd.Wait()
+	}()
 	return nil
 }
 
 // spawnSupervisor starts the supervisor, in a systemd user scope when scope
-// is set (scope.go), with the launch spec in the environment, the write
-// end of the ready pipe as fd 3 and a launch session's connection, if
-// any, as fd 4.
-func spawnSupervisor(dir string, spec proto.Spec, scope bool, launch *os.File) (*exec.Cmd, *os.File, error) {
-	self, err := supervisorBinary(spec)
+// is set (scope.go), the write end of the ready pipe as fd 3, a launch
+// session's connection, if any, as fd 4, and the read end of the pipe that
+// will carry its launch spec as fd 5 (proto.FDSpec), whose write end it
+// returns.
+func spawnSupervisor(dir, name string, image, scope bool, launch *os.File) (*exec.Cmd, *os.File, *os.File, error) {
+	self, err := supervisorBinary(image)
 	if err != nil {
-		return nil, nil, err
-	}
-	blob, err := json.Marshal(spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode launch spec: %w", err)
+		return nil, nil, nil, err
 	}
 	log, err := os.OpenFile(filepath.Join(dir, state.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open supervisor log: %w", err)
+		return nil, nil, nil, fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("create ready pipe: %w", err)
+		return nil, nil, nil, fmt.Errorf("create ready pipe: %w", err)
 	}
 	defer readyW.Close()
-	path, argv := supervisorArgv(self, spec.Name, scope)
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		readyR.Close()
+		return nil, nil, nil, fmt.Errorf("create launch spec pipe: %w", err)
+	}
+	defer specR.Close()
+	path, argv := supervisorArgv(self, name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), proto.EnvSupervise+"="+string(blob), proto.IdleRuntime)
+	cmd.Env = append(os.Environ(), proto.EnvSupervise+"=1", proto.IdleRuntime)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.ExtraFiles = []*os.File{readyW}
-	if launch != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, launch)
-	}
+	// A nil file is closed in the supervisor: fd 4 without a launch session.
+	cmd.ExtraFiles = []*os.File{readyW, launch, specR}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	end := trace.Begin("fork+exec supervisor")
 	err = cmd.Start()
 	end()
 	if err != nil {
 		readyR.Close()
-		return nil, nil, fmt.Errorf("start supervisor: %w", err)
+		specW.Close()
+		return nil, nil, nil, fmt.Errorf("start supervisor: %w", err)
 	}
-	return cmd, readyR, nil
+	return cmd, readyR, specW, nil
 }
+
+// sendSpec writes the launch spec on the supervisor's spec pipe and closes
+// it. A write that fails means the supervisor is gone (systemd-run that
+// failed before it ran, say): errSupervisorGone, and its report, or the
+// lack of one, is what the caller goes by.
+func sendSpec(w *os.File, spec proto.Spec) error {
+	defer w.Close()
+	blob, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode launch spec: %w", err)
+	}
+	if _, err := w.Write(blob); err != nil {
+		return fmt.Errorf("%w: %w", errSupervisorGone, err)
+	}
+	return nil
+}
+
+// errSupervisorGone: the supervisor exited before it read its launch spec.
+var errSupervisorGone = errors.New("send the launch spec: the supervisor is gone")
 
 // awaitReady reads the supervisor's report.
 func awaitReady(r io.Reader, warn io.Writer) error {

@@ -37,6 +37,11 @@ const FDReady = 3
 // the launch (proto.Spec.LaunchSession); the child gets it as its fd 6.
 const FDLaunch = 4
 
+// FDSpec is the pipe on which the client sends the launch spec (JSON, to
+// EOF): it starts the supervisor first and makes the spec while this
+// process loads.
+const FDSpec = 5
+
 // handshakeTimeout bounds the whole parent/child setup.
 const handshakeTimeout = 30 * time.Second
 
@@ -49,14 +54,13 @@ func SuperviseMain() int {
 	trace.Started()
 	// The ready pipe (fd 3) too: only this process writes it, and the
 	// child, slirp4netns and pasta get exactly the fds they are given.
-	end := trace.Begin("decode launch spec")
+	end := trace.Begin("read launch spec")
 	fds.CloseOnExecFrom(FDReady)
 	ready := os.NewFile(FDReady, "ready")
-	var spec proto.Spec
-	err := json.Unmarshal([]byte(os.Getenv(proto.EnvSupervise)), &spec)
+	spec, err := readSpec()
 	end()
 	if err != nil {
-		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("decode launch spec: %v", err), Code: 125})
+		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("read launch spec: %v", err), Code: 125})
 		return 125
 	}
 	os.Unsetenv(proto.EnvSupervise)
@@ -79,6 +83,18 @@ func SuperviseMain() int {
 		return 125
 	}
 	return s.wait()
+}
+
+// readSpec reads and decodes the launch spec from FDSpec, which it closes.
+func readSpec() (proto.Spec, error) {
+	var spec proto.Spec
+	f := os.NewFile(FDSpec, "launch-spec")
+	defer f.Close()
+	blob, err := io.ReadAll(f)
+	if err == nil {
+		err = json.Unmarshal(blob, &spec)
+	}
+	return spec, err
 }
 
 // supervisor is the host side of one running sandbox.
