@@ -97,13 +97,10 @@ func awaitIDs(parent *proto.Conn) error {
 	if err := parent.Send(proto.Hello{Version: proto.ProtocolVersion}); err != nil {
 		return err
 	}
-	// While newuidmap may still run: init's signal delivery, whose start
-	// costs thread switches (initproc.WatchSignals). A signal from now on
-	// waits for init rather than ending the child; the supervisor ends a
+	// Init's signal delivery, whose start costs thread switches, runs
+	// beside the setup (initproc.WatchSignals); the supervisor ends a
 	// failed child with SIGKILL.
-	end := trace.Begin("init's signals")
 	initproc.WatchSignals()
-	end()
 	_, err := proto.RecvAs[proto.IDMapped](parent)
 	return err
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -90,7 +91,9 @@ type initState struct {
 func Run(cfg Config) error {
 	runtime.LockOSThread()
 	st := &initState{cfg: cfg, started: time.Now(), sessions: map[int]*session{}, done: make(chan struct{}), reaped: make(chan struct{}, 1), onMain: make(chan func()), firstStart: make(chan struct{})}
-	sigs := WatchSignals()
+	end := trace.Begin("init's signals (wait)")
+	sigs := watchedSignals()
+	end()
 	ln, err := listen(cfg.Listener)
 	if err != nil {
 		return err
@@ -127,24 +130,39 @@ func (st *initState) tidy(launch bool) {
 	}()
 }
 
-// signals is what WatchSignals set up.
+// signals is what WatchSignals set up; signalsSet is closed once every
+// signal is watched.
 var (
 	signals     chan os.Signal
+	signalsSet  chan struct{}
 	signalsOnce sync.Once
 )
 
-// WatchSignals starts the delivery of the signals init acts on, and
-// returns their channel; Run calls it, and the child calls it earlier,
-// while it waits for its id maps. Each signal's first Notify is a round
+// WatchSignals starts, in the background, the delivery of the signals
+// init acts on; Run waits for it (watchedSignals), and the child starts it
+// early, once it has said Hello. Each signal's first Notify is a round
 // trip between the goroutine and the runtime's signal thread, two thread
-// switches with GOMAXPROCS=1, about 1.5 ms for the seven on a loaded
-// machine: done on Run's way to the first session, that is its delay.
-// Signals that come before Run are kept for it (32 of them).
-func WatchSignals() chan os.Signal {
+// switches with GOMAXPROCS=1: 0.6-4 ms for the seven, which stood between
+// the child's Hello and its reading the id maps (written by then) on every
+// start. In a goroutine they run while the child's setup waits for the
+// supervisor (NetReady, NetAttached, Go). A signal before its Notify ends
+// the child as before; signals that come before Run are kept for it (32
+// of them).
+func WatchSignals() {
 	signalsOnce.Do(func() {
 		signals = make(chan os.Signal, 32)
-		signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+		signalsSet = make(chan struct{})
+		go func() {
+			signal.Notify(signals, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+			close(signalsSet)
+		}()
 	})
+}
+
+// watchedSignals returns the signals' channel once every one is watched.
+func watchedSignals() chan os.Signal {
+	WatchSignals()
+	<-signalsSet
 	return signals
 }
 
