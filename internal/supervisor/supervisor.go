@@ -156,12 +156,14 @@ func (s *supervisor) start() error {
 		fn   func() error
 	}{
 		{"listen", s.listen},
-		{"plan ids", s.planIDs},
 		{"image", s.prepareImage},
 		{"review layer", s.prepareReview},
 		{"cgroup", s.setupCgroup},
 		{"left placeholders", s.removeLeftStubs},
 		{"start child", s.startChild},
+		// While the child execs: its maps are written long before its
+		// runtime has started and it says Hello.
+		{"plan ids", s.planIDs},
 		{"settle cgroup", s.settleCgroup},
 		{"handshake", s.handshake},
 		{"keep placeholders", s.keepStubs},
@@ -235,13 +237,15 @@ func (s *supervisor) listen() error {
 	return nil
 }
 
-// planIDs decides the id mapping and reports the single-id fallback once.
+// planIDs decides the id mapping, starts writing it on the child
+// (mapIDs) and reports the single-id fallback once.
 func (s *supervisor) planIDs() error {
 	plan, err := userns.NewPlan(s.spec.UID, s.spec.GID, s.spec.User)
 	if err != nil {
 		return err
 	}
 	s.plan = plan
+	s.mapIDs(s.cmd.Process.Pid)
 	s.spec.SingleID = plan.Size() <= 1
 	if plan.Warning != "" {
 		return proto.Encode(s.ready, proto.Warning{Msg: plan.Warning})
@@ -310,9 +314,6 @@ func (s *supervisor) startChild() error {
 		s.exited <- s.cmd.Wait()
 	}()
 	err = <-started
-	if err == nil {
-		s.mapIDs(s.cmd.Process.Pid)
-	}
 	childEnd.Close()
 	fuseChildEnd.Close()
 	lnFile.Close()
