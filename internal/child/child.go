@@ -34,9 +34,9 @@ const (
 
 // Inherited descriptors in the child.
 const (
-	fdParent   = 3 // SEQPACKET socketpair to the supervisor
-	fdListener = 4 // the sandbox socket clients dial
-	fdFuse     = 5 // SEQPACKET socketpair to the supervisor's fuse-overlayfs starter
+	fdParent = 3 // SEQPACKET socketpair to the supervisor
+	// fd 4 is closed: the sandbox socket's listener comes with NetReady.
+	fdFuse = 5 // SEQPACKET socketpair to the supervisor's fuse-overlayfs starter
 	// fdLaunch is the client's first session, already connected, when
 	// the spec has LaunchSession; otherwise a stray, closed at stage one's
 	// exec like any other.
@@ -67,7 +67,6 @@ func Main() int {
 	// supervisor: stage one's exec closes it, so init never holds it.
 	fds.CloseOnExecFrom(fdFuse + 1)
 	unix.CloseOnExec(fdParent)
-	unix.CloseOnExec(fdListener)
 	unix.CloseOnExec(fdFuse)
 	parentFile = os.NewFile(fdParent, "parent")
 	parent, err := proto.FileConn(parentFile)
@@ -137,7 +136,7 @@ func build(parent *proto.Conn) error {
 	if err := parent.Send(proto.UserNSReady{}); err != nil {
 		return err
 	}
-	nr, err := proto.RecvAs[proto.NetReady](parent)
+	nr, listener, err := recvNetReady(parent)
 	if err != nil {
 		return err
 	}
@@ -189,11 +188,31 @@ func build(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
-	cfg := initproc.Config{Spec: nr.Spec, Parent: parent, Listener: os.NewFile(fdListener, "sandbox-socket")}
+	cfg := initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener}
 	if nr.Spec.LaunchSession {
 		cfg.Launch = os.NewFile(fdLaunch, "launch-session")
 	}
 	return initproc.Run(cfg)
+}
+
+// recvNetReady reads NetReady and the sandbox socket's listener that comes
+// with it (close-on-exec, as every received descriptor).
+func recvNetReady(parent *proto.Conn) (proto.NetReady, *os.File, error) {
+	msg, files, err := parent.Recv()
+	var nr proto.NetReady
+	if err == nil {
+		nr, err = proto.As[proto.NetReady](msg)
+	}
+	if err == nil && len(files) != 1 {
+		err = fmt.Errorf("NetReady carried %d descriptors, want the sandbox socket's listener", len(files))
+	}
+	if err != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return nr, nil, err
+	}
+	return nr, files[0], nil
 }
 
 // configureNetwork waits for the network helper to attach, sets its

@@ -39,7 +39,8 @@
 //	                                         now uid 0 with caps; ambient set cleared
 //	                          <------------  UserNSReady
 //	  port driver's socket paths
-//	  NetReady{Spec, PortOpaque, Etc} ---->
+//	  NetReady{Spec, PortOpaque, Etc}
+//	  + the sandbox socket's listener ---->
 //	  network helper attaches (or none)      port driver's child side,
 //	                                         mounts, hostname, pivot_root,
 //	                                         the Etc files bound over /etc's

@@ -155,7 +155,6 @@ func (s *supervisor) start() error {
 		name string
 		fn   func() error
 	}{
-		{"listen", s.listen},
 		{"image", s.prepareImage},
 		{"review layer", s.prepareReview},
 		{"cgroup", s.setupCgroup},
@@ -164,6 +163,9 @@ func (s *supervisor) start() error {
 		// While the child execs: its maps are written long before its
 		// runtime has started and it says Hello.
 		{"plan ids", s.planIDs},
+		// The child gets the listener in NetReady: it serves it only
+		// after its setup.
+		{"listen", s.listen},
 		{"settle cgroup", s.settleCgroup},
 		{"handshake", s.handshake},
 		{"keep placeholders", s.keepStubs},
@@ -273,15 +275,12 @@ func (s *supervisor) startChild() error {
 		childEnd.Close()
 		return err
 	}
-	lnFile, err := s.ln.File()
-	if err != nil {
-		return fmt.Errorf("pass sandbox socket: %w", err)
-	}
 	stderr, err := initStderr(os.Stderr)
 	if err != nil {
 		return err
 	}
-	extra := []*os.File{childEnd, lnFile, fuseChildEnd}
+	// fd 4, the sandbox socket's listener, comes with NetReady instead.
+	extra := []*os.File{childEnd, nil, fuseChildEnd}
 	if s.launch != nil {
 		extra = append(extra, s.launch) // fd 6
 	}
@@ -316,7 +315,6 @@ func (s *supervisor) startChild() error {
 	err = <-started
 	childEnd.Close()
 	fuseChildEnd.Close()
-	lnFile.Close()
 	s.closeLaunch()
 	stderr.Close()
 	exe.Close()
@@ -404,7 +402,7 @@ func (s *supervisor) handshake() error {
 	if err != nil {
 		return err
 	}
-	if err := s.parent.Send(nr); err != nil {
+	if err := s.sendNetReady(nr); err != nil {
 		return err
 	}
 	end = trace.Begin("network attach (child builds its root meanwhile)")
@@ -429,6 +427,17 @@ func (s *supervisor) handshake() error {
 		}
 	}
 	return nil
+}
+
+// sendNetReady sends NetReady with the sandbox socket's listener, which
+// init serves.
+func (s *supervisor) sendNetReady(nr proto.NetReady) error {
+	lnFile, err := s.ln.File()
+	if err != nil {
+		return fmt.Errorf("pass sandbox socket: %w", err)
+	}
+	defer lnFile.Close()
+	return s.parent.Send(nr, int(lnFile.Fd()))
 }
 
 // childError turns a child's Error into one message with its hint.
