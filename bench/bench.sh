@@ -264,7 +264,7 @@ baseline_lines() {
 	# Each build runs in a project of its own (env -C on both sides, so both
 	# pay for it): the trust digest names the build, and two builds taking
 	# turns in one project would each rewrite it on every run.
-	local pb=$WORK/proj-alt-base pn=$WORK/proj-alt-new
+	local pb=$WORK/proj/alt-base pn=$WORK/proj/alt-new
 	mkdir -p "$pb" "$pn"
 	local base="env -C $pb $BASELINE" new="env -C $pn $DEVBOX"
 	# Each keeps its own running sandbox. A few joins first: this build's
