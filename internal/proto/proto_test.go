@@ -305,22 +305,7 @@ func TestAsAndExpect(t *testing.T) {
 }
 
 func TestConnSocketpairFD(t *testing.T) {
-	a, b, err := Socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := FileConn(a)
-	a.Close() // FileConn dups the descriptor
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ca.Close()
-	cb, err := FileConn(b)
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	ca, cb := connPair(t)
 
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -424,22 +409,7 @@ func TestRecvClosedAllocatesNoFrame(t *testing.T) {
 // TestRecvSizes: one read takes a packet of any size up to a frame, and a
 // longer one is refused as truncated.
 func TestRecvSizes(t *testing.T) {
-	a, b, err := Socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := FileConn(a)
-	a.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ca.Close()
-	cb, err := FileConn(b)
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	ca, cb := connPair(t)
 	if err := unix.SetsockoptInt(int(fdOf(t, ca)), unix.SOL_SOCKET, unix.SO_SNDBUF, 4*MaxFrame); err != nil {
 		t.Fatal(err)
 	}
@@ -460,6 +430,30 @@ func TestRecvSizes(t *testing.T) {
 	if _, _, err := cb.Recv(); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("Recv of a packet longer than a frame: err = %v, want truncated", err)
 	}
+}
+
+// connPair is the two ends of a socketpair as Conns, closed when the
+// test ends.
+func connPair(t *testing.T) (*Conn, *Conn) {
+	t.Helper()
+	a, b, err := Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := FileConn(a)
+	a.Close() // FileConn dups the descriptor
+	if err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ca.Close() })
+	cb, err := FileConn(b)
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cb.Close() })
+	return ca, cb
 }
 
 func fdOf(t *testing.T, c *Conn) uintptr {
