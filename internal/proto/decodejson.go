@@ -257,12 +257,16 @@ func (r *objectReader) escape(out []byte) []byte {
 }
 
 // strings reads null (nil) or an array of strings.
-func (r *objectReader) strings() []string {
+func (r *objectReader) strings() []string { return nullableArray(r, r.str) }
+
+// nullableArray reads null (nil) or an array (non-nil, maybe empty) of
+// elements, each by elem.
+func nullableArray[T any](r *objectReader, elem func() T) []T {
 	if r.literal("null") {
 		return nil
 	}
-	out := []string{}
-	r.array(func() { out = append(out, r.str()) })
+	out := []T{}
+	r.array(func() { out = append(out, elem()) })
 	return out
 }
 
@@ -324,22 +328,12 @@ func (r *objectReader) int() int64 {
 
 // ints reads null (nil) or an array of ints.
 func (r *objectReader) ints() []int {
-	if r.literal("null") {
-		return nil
-	}
-	out := []int{}
-	r.array(func() { out = append(out, int(r.int())) })
-	return out
+	return nullableArray(r, func() int { return int(r.int()) })
 }
 
 // uintptrs reads null (nil) or an array of uintptrs.
 func (r *objectReader) uintptrs() []uintptr {
-	if r.literal("null") {
-		return nil
-	}
-	out := []uintptr{}
-	r.array(func() { out = append(out, uintptr(r.uint(strconv.IntSize))) })
-	return out
+	return nullableArray(r, func() uintptr { return uintptr(r.uint(strconv.IntSize)) })
 }
 
 // keepID reads null (nil) or {"uid":N,"gid":N}.
