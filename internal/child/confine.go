@@ -14,7 +14,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/caps"
 
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/internal/seccomp/prebuilt"
 	"github.com/devbox-dev/devbox/internal/strict"
 	"github.com/devbox-dev/devbox/userns"
 	"golang.org/x/sys/unix"
@@ -86,7 +86,7 @@ type filterJob struct {
 func startFilter() *filterJob {
 	j := &filterJob{prof: make(chan string, 1), done: make(chan error, 1)}
 	go func() {
-		f, err := seccomp.Compile()
+		f, err := prebuilt.Default()
 		if prof := <-j.prof; prof == proto.SecurityUnconfined {
 			err = nil
 		} else if err == nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/internal/seccomp/prebuilt"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,7 +42,7 @@ func sendReady(parent *proto.Conn, spec proto.Spec, ready proto.Ready) error {
 // installNotifier installs the connect notifier on all of init's threads
 // and returns its listener.
 func installNotifier() (int, error) {
-	f, _, err := seccomp.CompileNotify()
+	f, _, err := prebuilt.Notify()
 	if err != nil {
 		return -1, err
 	}

@@ -19,7 +19,6 @@ package seccomp
 import (
 	"encoding/binary"
 	"fmt"
-	"unsafe"
 
 	"github.com/devbox-dev/devbox/internal/seccomp/notifyabi"
 	"github.com/elastic/go-seccomp-bpf/arch"
@@ -49,13 +48,13 @@ const (
 // CompileNotify builds the notifier filter for the running architecture.
 // It returns the system call numbers of connect and sendto too, which the
 // listener tells apart by.
-func CompileNotify() (*Filter, NotifyCalls, error) {
+func CompileNotify() ([]unix.SockFilter, NotifyCalls, error) {
 	insts, calls, err := assembleNotify()
 	if err != nil {
 		return nil, calls, err
 	}
-	f, err := fromInstructions(insts)
-	return f, calls, err
+	prog, err := program(insts)
+	return prog, calls, err
 }
 
 // NotifyCalls are the system call numbers the notifier filter reports.
@@ -110,19 +109,4 @@ func argLow(i int) uint32 {
 		off += 4 // big-endian: the high half comes first
 	}
 	return off
-}
-
-// InstallListener loads the filter for every thread of the calling
-// process and returns the listener's descriptor (close-on-exec).
-// SECCOMP_FILTER_FLAG_TSYNC_ESRCH (Linux 5.7) lets TSYNC and the listener
-// go together: a thread that cannot be synchronised fails the call with
-// ESRCH rather than by returning its id, which would read as the fd.
-func (f *Filter) InstallListener() (int, error) {
-	prog := unix.SockFprog{Len: uint16(len(f.prog)), Filter: &f.prog[0]}
-	flags := unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&prog)))
-	if errno != 0 {
-		return -1, fmt.Errorf("install connect notifier filter: %w", errno)
-	}
-	return int(r), nil
 }

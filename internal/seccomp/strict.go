@@ -37,13 +37,14 @@ var strictDenied = []string{
 // trace the children it starts (PTRACE_TRACEME: gdb ./prog, strace ./prog).
 var ptraceAttach = []uint64{unix.PTRACE_ATTACH, unix.PTRACE_SEIZE}
 
-// CompileStrict builds the strict sessions' extra filter.
-func CompileStrict() (*Filter, error) {
+// CompileStrict builds the strict sessions' extra filter for the running
+// architecture.
+func CompileStrict() ([]unix.SockFilter, error) {
 	insts, err := assembleStrict()
 	if err != nil {
 		return nil, err
 	}
-	return fromInstructions(insts)
+	return program(insts)
 }
 
 // assembleStrict: new user namespaces fail with EPERM through clone and

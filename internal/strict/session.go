@@ -38,7 +38,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/caps"
 
 	"github.com/devbox-dev/devbox/internal/proto"
-	"github.com/devbox-dev/devbox/internal/seccomp"
+	"github.com/devbox-dev/devbox/internal/seccomp/prebuilt"
 	"golang.org/x/sys/unix"
 )
 
@@ -127,7 +127,7 @@ func confine(p Policy) error {
 	if err := dropAllCaps(); err != nil {
 		return err
 	}
-	f, err := seccomp.CompileStrict()
+	f, err := prebuilt.Strict()
 	if err != nil {
 		return err
 	}
