@@ -2,7 +2,8 @@ package sandbox
 
 // The launch session: a throwaway sandbox's (run --rm) one session travels
 // with its launch. Before it starts the supervisor, the client makes a
-// SEQPACKET socketpair and writes its Spawn on its end; the other end goes
+// SEQPACKET socketpair and, while the supervisor starts, writes its Spawn
+// on its end; the other end goes
 // to the supervisor (supervisor.FDLaunch) and on to the child, where init
 // serves it as the sandbox's first connection once it serves the socket
 // (proto.Spec.LaunchSession). That saves the dial, Hold and Spawn round
@@ -14,6 +15,7 @@ package sandbox
 // request and a wait on ctl.sock.
 
 import (
+	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,9 @@ type launchSession struct {
 	sigs    chan os.Signal
 	disarm  func()
 	started atomic.Bool
+	// sent is closed once the Spawn is written (or failed: sendErr).
+	sent    chan struct{}
+	sendErr error
 }
 
 // launchApplies reports whether Run starts opts's sandbox with its session
@@ -48,8 +53,13 @@ func launchApplies(opts Options, discard bool) bool {
 	return discard && opts.Ephemeral && !opts.JoinOnly && len(opts.Config.Setup) == 0
 }
 
-// newLaunch makes the launch session's connection and sends req on it.
-func newLaunch(req proto.Spawn) (*launchSession, error) {
+// newLaunch makes the launch session's connection and sends req's Spawn
+// on it beside the start: the remote end must exist when the supervisor
+// forks, but the request (the environment, the terminal) is built and
+// written while the client forks the supervisor and that one execs. The
+// Spawn waits in the socket until init reads it; wait says how the send
+// went.
+func newLaunch(req func() proto.Spawn) (*launchSession, error) {
 	local, remote, err := proto.Socketpair()
 	if err != nil {
 		return nil, err
@@ -60,20 +70,36 @@ func newLaunch(req proto.Spawn) (*launchSession, error) {
 		remote.Close()
 		return nil, err
 	}
-	l := &launchSession{conn: c, remote: remote}
+	l := &launchSession{conn: c, remote: remote, sent: make(chan struct{})}
+	go func() {
+		defer close(l.sent)
+		l.sendErr = l.send(req())
+	}()
+	return l, nil
+}
+
+// send writes req on the connection and, for a session without a
+// terminal, starts forwarding the client's signals.
+func (l *launchSession) send(req proto.Spawn) error {
+	var err error
 	if req.TTY {
-		l.req, err = sendTTY(c, req)
+		l.req, err = sendTTY(l.conn, req)
 	} else {
-		l.req, err = sendPlain(c, req)
+		l.req, err = sendPlain(l.conn, req)
 	}
 	if err != nil {
-		l.close()
-		return nil, err
+		return fmt.Errorf("start session: %w", err)
 	}
 	if !req.TTY {
 		l.forwardSignals()
 	}
-	return l, nil
+	return nil
+}
+
+// wait waits for the send newLaunch started and returns its error.
+func (l *launchSession) wait() error {
+	<-l.sent
+	return l.sendErr
 }
 
 // forwardSignals sends the client's signals to the session as Exec does,
@@ -106,6 +132,7 @@ func (l *launchSession) sentRemote() {
 }
 
 func (l *launchSession) close() {
+	l.wait()
 	if l.disarm != nil {
 		l.disarm()
 	}
@@ -119,6 +146,9 @@ func (l *launchSession) close() {
 // run waits for the session init started from the launch, as Exec does
 // for one it sends itself, and returns its exit status.
 func (l *launchSession) run() (int, error) {
+	if err := l.wait(); err != nil {
+		return 0, err
+	}
 	l.started.Store(true)
 	if l.req.TTY {
 		return finishTTY(l.conn)

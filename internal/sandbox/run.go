@@ -228,9 +228,7 @@ func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
 func Run(opts Options, req func() proto.Spawn, discard bool) error {
 	trace.Since("config (flags, devbox.toml)", trace.MainAt())
 	if launchApplies(opts, discard) {
-		end := trace.Begin("send the launch session")
-		l, err := newLaunch(req())
-		end()
+		l, err := newLaunch(req)
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
