@@ -120,11 +120,15 @@ build_and_install() {
 	# and an image sandbox's supervisor) for the rest; devbox-supervisor is
 	# a host-view sandbox's supervisor; devbox-init is the sandbox's PID 1.
 	# They find each other in one directory.
+	# Stripped (-s -w), as distributions ship binaries: no symbol table or
+	# DWARF (a panic still prints its full stack, from the runtime's own
+	# tables), a third smaller, and a cold start execs three of them
+	# (about 0.5 ms less per start here). Build without it for a debugger.
 	# devbox version prints the commit; Go's own VCS stamp is missing in a
 	# tree without .git, so pass it when git knows it.
-	ldflags=""
+	ldflags="-s -w"
 	if rev=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
-		ldflags="-X github.com/devbox-dev/devbox/internal/cli.commit=$rev"
+		ldflags="$ldflags -X github.com/devbox-dev/devbox/internal/cli.commit=$rev"
 	fi
 	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 	mkdir -p "$bindir"

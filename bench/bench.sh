@@ -894,8 +894,8 @@ else
 	COMMIT=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
 fi
 if [[ -z $DEVBOX ]]; then
-	log "building devbox from ${REV:-the working tree}"
-	(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
+	log "building devbox from ${REV:-the working tree}, as install.sh does"
+	(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 else
 	COMMIT="$COMMIT (binary: $DEVBOX)"
 	install -m 0755 "$DEVBOX" "$WORK/devbox"
@@ -908,7 +908,10 @@ fi
 chmod 0755 "$WORK/devbox"
 log "building the loopback registry and stripped binaries (sizes)"
 mkdir -p "$WORK/out" "$WORK/stripped"
-(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry ./bench/floor &&
+# The floor is built as devbox is (stripped), so that the join / floor
+# ratio compares like with like.
+(cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry &&
+	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/" ./bench/floor &&
 	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init) ||
 	die "go build of bench/registry or the stripped binaries failed"
 chmod 0755 "$WORK/registry" "$WORK/floor" "$WORK/out"
