@@ -48,12 +48,6 @@ func wrap(prog []unix.SockFilter, err error) (*Filter, error) {
 	return New(prog), nil
 }
 
-// Len is the filter's length in BPF instructions.
-func (f *Filter) Len() int { return len(f.prog) }
-
-// Program is the filter in the kernel's form.
-func (f *Filter) Program() []unix.SockFilter { return f.prog }
-
 // Install loads the filter for every thread of the calling process
 // (SECCOMP_FILTER_FLAG_TSYNC: Go runs on several). The caller needs
 // CAP_SYS_ADMIN in its user namespace or no_new_privs set.
