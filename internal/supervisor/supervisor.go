@@ -45,6 +45,10 @@ const FDSpec = 5
 // handshakeTimeout bounds the whole parent/child setup.
 const handshakeTimeout = 30 * time.Second
 
+// childErrorWait bounds the read for a failed child's Error after a send
+// to it failed: the Error, if any, is already queued.
+const childErrorWait = time.Second
+
 // IsSupervisor reports whether this process was started as a supervisor.
 func IsSupervisor() bool { return os.Getenv(proto.EnvSupervise) != "" }
 
@@ -389,7 +393,7 @@ func (s *supervisor) handshake() error {
 	if err != nil {
 		return err
 	}
-	if err := s.parent.Send(proto.IDMapped{}); err != nil {
+	if err := s.send(proto.IDMapped{}); err != nil {
 		return err
 	}
 	end = trace.Begin("child to UserNSReady")
@@ -411,7 +415,7 @@ func (s *supervisor) handshake() error {
 	if err != nil {
 		return err
 	}
-	if err := s.parent.Send(na); err != nil {
+	if err := s.send(na); err != nil {
 		return err
 	}
 	end = trace.Begin("child setup (to Ready)")
@@ -437,7 +441,26 @@ func (s *supervisor) sendNetReady(nr proto.NetReady) error {
 		return fmt.Errorf("pass sandbox socket: %w", err)
 	}
 	defer lnFile.Close()
-	return s.parent.Send(nr, int(lnFile.Fd()))
+	return s.send(nr, int(lnFile.Fd()))
+}
+
+// send sends msg to the child. A child that failed has sent its Error
+// and exited, so the send fails (broken pipe) while the Error waits in
+// the socket: that Error, which says what went wrong, is reported
+// instead of the pipe.
+func (s *supervisor) send(msg proto.Message, fds ...int) error {
+	err := s.parent.Send(msg, fds...)
+	if err == nil {
+		return nil
+	}
+	s.parent.Unix().SetReadDeadline(time.Now().Add(childErrorWait))
+	defer s.parent.Unix().SetReadDeadline(time.Time{})
+	queued, files, rerr := s.parent.Recv()
+	closeFiles(files)
+	if e, ok := queued.(proto.Error); ok && rerr == nil {
+		return s.childError(&proto.RemoteError{Msg: e.Msg, Hint: e.Hint, Code: e.Code})
+	}
+	return err
 }
 
 // childError turns a child's Error into one message with its hint.
@@ -522,7 +545,7 @@ func (s *supervisor) sendGo() error {
 		return nil
 	}
 	s.goSent = true
-	return s.parent.Send(proto.Go{})
+	return s.send(proto.Go{})
 }
 
 // closeLaunch closes this process's copy of the launch session's
