@@ -235,6 +235,10 @@ setup_users() {
 	if ! id "$test_user" >/dev/null 2>&1; then
 		useradd -m -s /bin/sh "$test_user"
 	fi
+	# A supplementary group, as users have docker or disk: the escape suite
+	# checks that no host group reaches the sandbox.
+	groupadd -f devbox-extra
+	id -nG "$test_user" | grep -qw devbox-extra || usermod -aG devbox-extra "$test_user"
 	if ! has_subids "$test_user"; then
 		start=$(next_free_subid)
 		end=$((start + 65535))

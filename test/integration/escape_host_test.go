@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devbox-dev/devbox/internal/testutil"
 )
 
 // TestEscape_BackgroundProcessCannotReadTerminalAfterRun: a process left in
@@ -294,4 +296,53 @@ func TestFailedStartNamesAnExistingLog(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("the error names %s, which does not exist: %v\n%s", path, err, r)
 	}
+}
+
+// TestEscape_HostGroupsDoNotReachTheSandbox: a host group such as docker,
+// disk or a project group opens sockets, devices and files that the
+// sandbox can see (a socket on a read-only bind still connects). No
+// process in the sandbox holds a supplementary group: not init, not the
+// first session, not a joined one, not a root one, not a strict one.
+func TestEscape_HostGroupsDoNotReachTheSandbox(t *testing.T) {
+	t.Parallel()
+	if len(extraGroups(t)) == 0 {
+		testutil.Skip(t, "the test user is in no group besides its own, so there is nothing to leak: test.sh adds it to devbox-extra (groupadd devbox-extra; usermod -aG devbox-extra USER)")
+	}
+	e := newEnv(t)
+	const probe = "grep ^Groups: /proc/self/status"
+	checks := []struct {
+		what string
+		args []string
+	}{
+		{"init and the first session", []string{"run", "--", "sh", "-c", probe + " /proc/1/status"}},
+		{"a joined session", []string{"run", "--", "sh", "-c", probe}},
+		{"a root session", []string{"run", "--user", "root", "--", "sh", "-c", probe}},
+		{"a strict throwaway sandbox", []string{"run", "--rm", "--security", "strict", "--network", "none", "--", "sh", "-c", probe}},
+	}
+	for _, c := range checks {
+		out := e.must(c.args...)
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			_, groups, _ := strings.Cut(line, "Groups:")
+			if len(strings.Fields(groups)) != 0 {
+				t.Errorf("%s: want no supplementary groups (host groups %v), got %q", c.what, extraGroups(t), line)
+			}
+		}
+	}
+}
+
+// extraGroups returns the test process's supplementary groups other than
+// its own group.
+func extraGroups(t *testing.T) []int {
+	t.Helper()
+	groups, err := os.Getgroups()
+	if err != nil {
+		t.Fatalf("read own groups: %v", err)
+	}
+	var extra []int
+	for _, g := range groups {
+		if g != os.Getgid() {
+			extra = append(extra, g)
+		}
+	}
+	return extra
 }
