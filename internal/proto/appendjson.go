@@ -84,6 +84,40 @@ func (f Fork) appendJSON(b []byte) []byte {
 	return append(w.b, '}')
 }
 
+// appendJSON is Exit's body as encoding/json writes it: init sends one for
+// every session, and a joining client decodes nothing else.
+func (e Exit) appendJSON(b []byte) []byte {
+	w := objectWriter{b: append(b, '{')}
+	w.key("code")
+	w.b = strconv.AppendInt(w.b, int64(e.Code), 10)
+	w.intField("signal", int64(e.Signal))
+	w.boolField("oom_killed", e.OOMKilled)
+	w.intField("memory_max", e.MemoryMax)
+	w.boolField("stopped", e.Stopped)
+	return append(w.b, '}')
+}
+
+// appendJSON is Forked's body as encoding/json writes it: the spawner's
+// answer to every Fork.
+func (f Forked) appendJSON(b []byte) []byte {
+	w := objectWriter{b: append(b, '{')}
+	w.intField("pid", int64(f.PID))
+	w.intField("errno", int64(f.Errno))
+	w.stringField("err", f.Err, true)
+	return append(w.b, '}')
+}
+
+// appendJSON is Reaped's body as encoding/json writes it: the spawner's
+// report of every session's end.
+func (r Reaped) appendJSON(b []byte) []byte {
+	w := objectWriter{b: append(b, '{')}
+	w.key("pid")
+	w.b = strconv.AppendInt(w.b, int64(r.PID), 10)
+	w.key("status")
+	w.b = strconv.AppendUint(w.b, uint64(r.Status), 10)
+	return append(w.b, '}')
+}
+
 // objectWriter appends an object's members, with the commas between them.
 type objectWriter struct {
 	b    []byte
@@ -104,6 +138,14 @@ func (w *objectWriter) boolField(k string, v bool) {
 	if v {
 		w.key(k)
 		w.b = append(w.b, "true"...)
+	}
+}
+
+// intField is a signed number with omitempty.
+func (w *objectWriter) intField(k string, v int64) {
+	if v != 0 {
+		w.key(k)
+		w.b = strconv.AppendInt(w.b, v, 10)
 	}
 }
 

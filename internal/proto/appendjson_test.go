@@ -27,7 +27,9 @@ func oldMarshal(t testing.TB, msg Message) []byte {
 }
 
 func TestMarshalMatchesEncodingJSON(t *testing.T) {
-	msgs := append(allMessages(), typicalSpawn(), spawnEveryField(), everyField[Fork](), Fork{}, Fork{Argv: []string{}, Ambient: []uintptr{}})
+	msgs := append(allMessages(), typicalSpawn(), spawnEveryField(), everyField[Fork](), Fork{}, Fork{Argv: []string{}, Ambient: []uintptr{}},
+		everyField[Exit](), Exit{}, Exit{Code: 137, Signal: 9, OOMKilled: true, MemoryMax: -1},
+		everyField[Forked](), Forked{}, Forked{Errno: 2}, everyField[Reaped](), Reaped{})
 	for _, msg := range msgs {
 		got, err := Marshal(msg)
 		if err != nil {
@@ -56,7 +58,7 @@ func everyField[T any]() T {
 			f.SetString("s<&>\"" + v.Type().Field(i).Name)
 		case reflect.Uint16, reflect.Uint32:
 			f.SetUint(uint64(40 + i))
-		case reflect.Int:
+		case reflect.Int, reflect.Int64:
 			f.SetInt(int64(-7 - i))
 		case reflect.Slice:
 			switch f.Type().Elem().Kind() {

@@ -39,6 +39,42 @@ func TestFastDecoders(t *testing.T) {
 			t.Errorf("fast decoder refused appendJSON's %#v", f)
 		}
 	}
+	for _, e := range []Exit{{}, everyField[Exit](), {Code: 137, Signal: 9, OOMKilled: true, MemoryMax: -1}, {Code: -9223372036854775808, MemoryMax: 9223372036854775807}} {
+		if !fastAgrees[Exit](t, "Exit", e.appendJSON(nil)) {
+			t.Errorf("fast decoder refused appendJSON's %#v", e)
+		}
+	}
+	for _, f := range []Forked{{}, everyField[Forked](), {PID: 42}, {Errno: 2, Err: "x\n\u2028"}} {
+		if !fastAgrees[Forked](t, "Forked", f.appendJSON(nil)) {
+			t.Errorf("fast decoder refused appendJSON's %#v", f)
+		}
+	}
+	for _, p := range []Reaped{{}, everyField[Reaped](), {PID: 7, Status: 4294967295}} {
+		if !fastAgrees[Reaped](t, "Reaped", p.appendJSON(nil)) {
+			t.Errorf("fast decoder refused appendJSON's %#v", p)
+		}
+	}
+	for _, c := range []struct{ kind, body string }{
+		{"Exit", `{"code":1,"code":2}`}, {"Exit", `{"signal":9,"code":1}`}, {"Exit", `{"code":1.5}`},
+		{"Exit", `{"code":"1"}`}, {"Exit", `{"code":1,"oom_killed":1}`}, {"Exit", `{"Code":1}`},
+		{"Forked", `{"pid":4294967296000000000000}`}, {"Forked", `{"err":null}`},
+		{"Reaped", `{"pid":1,"status":-1}`}, {"Reaped", `{"pid":1,"status":4294967296}`}, {"Reaped", `{"status":1,"pid":1}`},
+	} {
+		switch c.kind {
+		case "Exit":
+			if fastAgrees[Exit](t, c.kind, []byte(c.body)) {
+				t.Errorf("fast decoder read %s %s, which it should leave to encoding/json", c.kind, c.body)
+			}
+		case "Forked":
+			if fastAgrees[Forked](t, c.kind, []byte(c.body)) {
+				t.Errorf("fast decoder read %s %s, which it should leave to encoding/json", c.kind, c.body)
+			}
+		case "Reaped":
+			if fastAgrees[Reaped](t, c.kind, []byte(c.body)) {
+				t.Errorf("fast decoder read %s %s, which it should leave to encoding/json", c.kind, c.body)
+			}
+		}
+	}
 	for _, body := range []string{
 		`{"cwd":"a","cwd":"b"}`, `{"env":["a"] }`, `{"Cwd":"x"}`, `{"rows":65536}`, `{"rows":01}`,
 		`{"rows":1.0}`, `{"rows":-1}`, `{"argv":["\ud83d\ude00"]}`, `{"argv":["\xff"]}`, `{"argv":[1]}`,
@@ -62,8 +98,14 @@ func FuzzFastDecoders(f *testing.F) {
 	f.Add(everyField[Fork]().appendJSON(nil))
 	f.Add([]byte(`{"argv":["\u00e9\/"],"env":null,"relay":[-1],"keep_id":{"uid":1,"gid":2}}`))
 	f.Add([]byte(`{"path":"p","ctty":-3,"uid":4294967295,"ambient":[0,1]}`))
+	f.Add(everyField[Exit]().appendJSON(nil))
+	f.Add(everyField[Forked]().appendJSON(nil))
+	f.Add([]byte(`{"pid":3,"status":256}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fastAgrees[Spawn](t, "Spawn", body)
 		fastAgrees[Fork](t, "Fork", body)
+		fastAgrees[Exit](t, "Exit", body)
+		fastAgrees[Forked](t, "Forked", body)
+		fastAgrees[Reaped](t, "Reaped", body)
 	})
 }
