@@ -3,8 +3,8 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,7 +223,7 @@ func (c Config) values() map[string]string {
 		"hostname":            c.Hostname,
 		"network":             c.Network,
 		"ports":               strings.Join(c.Ports, ","),
-		"allow_host_loopback": fmt.Sprint(c.AllowHostLoopback),
+		"allow_host_loopback": strconv.FormatBool(c.AllowHostLoopback),
 		"env":                 strings.Join(env, " "),
 		"mounts":              strings.Join(mounts, ","),
 		"home":                c.Home,
@@ -232,20 +232,20 @@ func (c Config) values() map[string]string {
 		"workdir":             c.Workdir,
 		"idle_timeout":        c.IdleTimeout.String(),
 		"setup":               strings.Join(c.Setup, "\n"),
-		"forward_ssh_agent":   fmt.Sprint(c.ForwardSSHAgent),
-		"gui":                 fmt.Sprint(c.GUI),
+		"forward_ssh_agent":   strconv.FormatBool(c.ForwardSSHAgent),
+		"gui":                 strconv.FormatBool(c.GUI),
 		"user":                c.User,
 		"security":            c.Security,
 		"home_files":          homeFilesValue(c.HomeFiles),
-		"cache":               fmt.Sprint(c.CacheOn()),
+		"cache":               strconv.FormatBool(c.CacheOn()),
 		"egress":              egressValue(c.Egress),
-		"require_network":     fmt.Sprint(c.RequireNetwork),
-		"require_proc":        fmt.Sprint(c.RequireProc),
+		"require_network":     strconv.FormatBool(c.RequireNetwork),
+		"require_proc":        strconv.FormatBool(c.RequireProc),
 		"project":             projectValue(c.Project),
-		"require_strict":      fmt.Sprint(c.RequireStrict),
+		"require_strict":      strconv.FormatBool(c.RequireStrict),
 		"protect":             strings.Join(c.Protect, ","),
-		"protect_defaults":    fmt.Sprint(c.ProtectDefaults),
-		"git_writes":          fmt.Sprint(c.GitWrites),
+		"protect_defaults":    strconv.FormatBool(c.ProtectDefaults),
+		"git_writes":          strconv.FormatBool(c.GitWrites),
 		"deny_read":           strings.Join(c.DenyRead, ","),
 	}
 }
@@ -257,11 +257,15 @@ func Hash(values map[string]string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	h := sha256.New()
+	b := make([]byte, 0, 1024)
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%q\n", k, values[k])
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, values[k])
+		b = append(b, '\n')
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Changed lists the keys whose values differ between two SandboxValues
@@ -294,9 +298,11 @@ func projectValue(p string) string {
 func limitsValue(l Limits) string {
 	swap := "unset"
 	if l.MemorySwap != nil {
-		swap = fmt.Sprint(*l.MemorySwap)
+		swap = strconv.FormatInt(*l.MemorySwap, 10)
 	}
-	return fmt.Sprintf("memory=%d memory_swap=%s pids=%d cpus=%g cpu_weight=%d required=%t", l.Memory, swap, l.Pids, l.CPUs, l.CPUWeight, l.Required)
+	// fmt's %d, %g and %t, without fmt: every join hashes these values.
+	return "memory=" + strconv.FormatInt(l.Memory, 10) + " memory_swap=" + swap + " pids=" + strconv.FormatInt(l.Pids, 10) +
+		" cpus=" + strconv.FormatFloat(l.CPUs, 'g', -1, 64) + " cpu_weight=" + strconv.FormatUint(l.CPUWeight, 10) + " required=" + strconv.FormatBool(l.Required)
 }
 
 func homeFilesValue(files []HomeFile) string {
@@ -315,5 +321,5 @@ func egressValue(e Egress) string {
 	if e.Empty() {
 		return ""
 	}
-	return fmt.Sprintf("allow=%s deny=%s allow_local=%s", strings.Join(e.Allow, ","), strings.Join(e.Deny, ","), strings.Join(e.AllowLocal, ","))
+	return "allow=" + strings.Join(e.Allow, ",") + " deny=" + strings.Join(e.Deny, ",") + " allow_local=" + strings.Join(e.AllowLocal, ",")
 }

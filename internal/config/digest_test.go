@@ -1,9 +1,17 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"syscall"
 	"testing"
+
+	"github.com/devbox-dev/devbox/internal/state"
 )
 
 // TestLoadFileDigest: the digest changes with every input the config
@@ -38,5 +46,63 @@ func TestLoadFileDigest(t *testing.T) {
 			t.Errorf("%s and %s have one digest", prev, name)
 		}
 		seen[d] = name
+	}
+}
+
+// TestDigestStable: a digest is what the format of digest 1 gives, as fmt
+// wrote it before (a digest that changed would cost every project one slow
+// trust check), for every input and odd strings.
+func TestDigestStable(t *testing.T) {
+	for _, c := range []struct {
+		data    []byte
+		project string
+		home    string
+		lookups map[string]string
+	}{
+		{nil, "/p", "/home/u", nil},
+		{[]byte{}, "/p q\"\\\n\xff", "", nil},
+		{[]byte("image = \"${X}\"\n"), "/p", "/h", map[string]string{"X": "true:\"a\\tb\"", "A\u2028": "false:\"\""}},
+	} {
+		d := digester{lookups: c.lookups}
+		ctx := Context{Project: c.project, Home: c.home}
+		h := sha256.New()
+		fmt.Fprintf(h, "devbox config digest 1\nbuild %s\nproject %q\nhome %q\n", buildID(), ctx.Project, ctx.Home)
+		if c.data == nil {
+			fmt.Fprintf(h, "file absent\n")
+		} else {
+			fmt.Fprintf(h, "file %d\n", len(c.data))
+			h.Write(c.data)
+		}
+		keys := slices.Sorted(maps.Keys(c.lookups))
+		for _, k := range keys {
+			fmt.Fprintf(h, "\nenv %q %s", k, c.lookups[k])
+		}
+		if got, want := d.sum(c.data, ctx), hex.EncodeToString(h.Sum(nil)); got != want {
+			t.Errorf("sum(%q, %+v) = %s, want %s", c.data, ctx, got, want)
+		}
+	}
+	for _, v := range []string{"", "a\"b", "\xff\u2028"} {
+		for _, ok := range []bool{true, false} {
+			var d digester
+			d.wrap(Context{LookupEnv: func(string) (string, bool) { return v, ok }}).LookupEnv("K")
+			if want := fmt.Sprintf("%t:%q", ok, v); d.lookups["K"] != want {
+				t.Errorf("lookup %q, %v recorded %q, want %q", v, ok, d.lookups["K"], want)
+			}
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, state.FrontName), []byte("front"), 0o755)
+	want := ""
+	for _, name := range []string{state.FrontName, state.EngineName} {
+		p := filepath.Join(dir, name)
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) != nil {
+			want += p + " absent\n"
+			continue
+		}
+		want += fmt.Sprintf("%s %d:%d %d %d.%d\n", p, st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	}
+	if got := buildIDIn(dir); got != want {
+		t.Errorf("buildIDIn = %q, want %q", got, want)
 	}
 }

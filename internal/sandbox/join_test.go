@@ -46,10 +46,13 @@ func TestReadJoinRecord(t *testing.T) {
 // TestReadJoinState: the join's slim read of state.json finds the fields
 // it warns about, as state.Write wrote them.
 func TestReadJoinState(t *testing.T) {
-	for _, want := range []state.State{{}, {NetworkDown: "slirp4netns exited", SingleID: true}} {
+	for i, want := range []state.State{{}, {NetworkDown: "slirp4netns exited", SingleID: true}, {SingleID: true}, {}} {
 		dir := t.TempDir()
 		st := want
 		st.Name, st.Project, st.Image = "app", "/p", &state.Image{Name: "alpine"}
+		if i == 3 { // the keys' names inside a value: decoded in full, still zero
+			st.Project = `/p/"network_down"/"single_id"`
+		}
 		if err := state.Write(dir, st); err != nil {
 			t.Fatal(err)
 		}
