@@ -81,6 +81,12 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *App) (sandbox.Options, err
 	if err != nil {
 		return opts, err
 	}
+	return f.completeOptions(opts, a)
+}
+
+// completeOptions completes the options of the project (projectOptions):
+// the front's hand-off, the trust check and the image.
+func (f *sandboxFlags) completeOptions(opts sandbox.Options, a *App) (sandbox.Options, error) {
 	if err := a.frontServe(&opts); err != nil {
 		return opts, err
 	}

@@ -57,11 +57,24 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 // flags the user set (config overrides), none for the front's plain run.
 func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
 	f.throwaway = f.rm
-	opts, err := f.options(cmd, a)
+	opts, err := f.projectOptions(cmd, a)
 	if err != nil {
 		return err
 	}
-	req := sandbox.SessionLater(opts, args, func(req *proto.Spawn) { req.TTY = f.tty })
+	tweak := func(req *proto.Spawn) { req.TTY = f.tty }
+	var req func() proto.Spawn
+	if opts.Config.Image == "" {
+		// A host-view session needs nothing that the rest of the options
+		// changes (the image, a strict config's network): its request is
+		// built from here on, beside the trust check, not after it.
+		req = sandbox.SessionLater(opts, args, tweak)
+	}
+	if opts, err = f.completeOptions(opts, a); err != nil {
+		return err
+	}
+	if req == nil {
+		req = sandbox.SessionLater(opts, args, tweak)
+	}
 	err = a.run(opts, req, f.rm)
 	if installFailed(err, opts.Image == nil, args[0]) {
 		fmt.Fprintln(a.Stderr, shellinit.InstallHint)
