@@ -83,13 +83,15 @@ func mount(src, target, fstype string, flags uintptr, data string) error {
 	return nil
 }
 
-// pivotToTmpfs mounts a tmpfs on StateDir/root and pivots into it, leaving
-// the host's root at /oldroot.
+// pivotToTmpfs mounts a tmpfs on StateDir itself and pivots into it,
+// leaving the host's root at /oldroot. The mount point needs no dir of
+// its own: the tmpfs covers StateDir only in this mount namespace, and
+// only until pivot_root moves it to /, where StateDir shows again under
+// /oldroot as it is on the host. A dir made for it would be a new inode
+// on the host's disk per start (StateDir is on a disk where there is no
+// XDG_RUNTIME_DIR), which the teardown deletes again.
 func pivotToTmpfs(spec proto.Spec) error {
-	newRoot := filepath.Join(spec.StateDir, "root")
-	if err := os.MkdirAll(newRoot, 0o700); err != nil {
-		return err
-	}
+	newRoot := spec.StateDir
 	if err := mount("devbox", newRoot, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
 		return err
 	}

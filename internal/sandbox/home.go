@@ -93,8 +93,9 @@ func cacheEnv(c config.Config, home string) []string {
 
 // premakeMountPoints makes, in a goroutine while the supervisor and child
 // start, the dirs the child mounts on in host dirs this start has just
-// made: the new root's mount point in the state dir, and with a fresh home
-// (a --rm sandbox's) the package caches' mount points in it. The child
+// made: an image root's mount point in the state dir (a host-view root is
+// mounted on the state dir itself), and with a fresh home (a --rm
+// sandbox's) the package caches' mount points in it. The child
 // makes each too, just before it mounts there, as the same host user with
 // the same mode; but on a disk each mkdir costs it ~0.1 ms before Ready,
 // while the client only waits. Whichever side comes second finds the dir
@@ -106,25 +107,28 @@ func premakeMountPoints(spec proto.Spec, freshHome bool) (wait func()) {
 	if freshHome {
 		cache = cacheMountPoints(spec)
 	}
-	state, err := os.Open(spec.StateDir)
-	if err != nil {
-		return func() {}
+	var state, home *os.File
+	if spec.Image != nil {
+		state, _ = os.Open(spec.StateDir) // nil on an error: the child reports it
 	}
-	var home *os.File
 	if len(cache) > 0 {
-		home, _ = os.Open(spec.HomeSource) // nil on an error: the child reports it
+		home, _ = os.Open(spec.HomeSource)
+	}
+	if state == nil && home == nil {
+		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer state.Close()
-		mkdirAllAt(int(state.Fd()), "root", 0o700)
-		if home == nil {
-			return
+		if state != nil {
+			mkdirAllAt(int(state.Fd()), "root", 0o700)
+			state.Close()
 		}
-		defer home.Close()
-		for _, rel := range cache {
-			mkdirAllAt(int(home.Fd()), rel, 0o755)
+		if home != nil {
+			for _, rel := range cache {
+				mkdirAllAt(int(home.Fd()), rel, 0o755)
+			}
+			home.Close()
 		}
 	}()
 	return func() { <-done }
