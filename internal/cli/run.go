@@ -57,6 +57,10 @@ line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
 // flags the user set (config overrides), none for the front's plain run.
 func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
 	f.throwaway = f.rm
+	if f.rm && a.handoff != nil {
+		a.prestart()
+		defer sandbox.CancelPrestart() // a start that failed before taking it
+	}
 	opts, err := f.projectOptions(cmd, a)
 	if err != nil {
 		return err
@@ -80,6 +84,19 @@ func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
 		fmt.Fprintln(a.Stderr, shellinit.InstallHint)
 	}
 	return err
+}
+
+// prestart starts, in the front binary, the supervisor of the throwaway
+// sandbox that run --rm always starts, before its config is loaded
+// (sandbox.PrestartSupervisor); the hand-off to devbox-engine, for an
+// image sandbox, drops it first.
+func (a *App) prestart() {
+	sandbox.PrestartSupervisor()
+	handoff := a.handoff
+	a.handoff = func() error {
+		sandbox.CancelPrestart()
+		return handoff()
+	}
 }
 
 // installFailed reports whether a host-view run of a package installer

@@ -12,6 +12,12 @@ const (
 	EnvExe       = "_DEVBOX_EXE" // the devbox binary that created the namespaces
 )
 
+// SuperviseOwnLog is EnvSupervise's value for a supervisor started before
+// its sandbox's runtime dir existed (run --rm starts it before it loads
+// the config): its stdout and stderr are /dev/null, and it opens the log
+// in the launch spec's StateDir itself.
+const SuperviseOwnLog = "own-log"
+
 // IdleRuntime is the Go runtime setting of the processes that stay for
 // the sandbox's life, the supervisor and the child that becomes init: one
 // P. They mostly wait in the kernel, and a second P costs each of them

@@ -58,16 +58,19 @@ func launchApplies(opts Options, discard bool) bool {
 // forks, but the request (the environment, the terminal) is built and
 // written while the client forks the supervisor and that one execs. The
 // Spawn waits in the socket until init reads it; wait says how the send
-// went.
-func newLaunch(req func() proto.Spawn) (*launchSession, error) {
-	local, remote, err := proto.Socketpair()
+// went. A host-view start uses the socketpair of the supervisor started
+// early (prestart.go), if there is one, which holds the remote end.
+func newLaunch(req func() proto.Spawn, hostView bool) (*launchSession, error) {
+	local, remote, err := launchPair(hostView)
 	if err != nil {
 		return nil, err
 	}
 	c, err := proto.FileConn(local)
 	local.Close()
 	if err != nil {
-		remote.Close()
+		if remote != nil {
+			remote.Close()
+		}
 		return nil, err
 	}
 	l := &launchSession{conn: c, remote: remote, sent: make(chan struct{})}
@@ -76,6 +79,18 @@ func newLaunch(req func() proto.Spawn) (*launchSession, error) {
 		l.sendErr = l.send(req())
 	}()
 	return l, nil
+}
+
+// launchPair is the launch session's socketpair: the early supervisor's
+// (its remote end nil: the supervisor has it) for a host-view start, else
+// a new one.
+func launchPair(hostView bool) (local, remote *os.File, err error) {
+	if hostView {
+		if local, ok := takeLaunchPair(); ok {
+			return local, nil, nil
+		}
+	}
+	return proto.Socketpair()
 }
 
 // send writes req on the connection and, for a session without a

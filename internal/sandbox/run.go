@@ -227,8 +227,9 @@ func (h *Handle) provisionAndStop(opts Options, out io.Writer) error {
 // (SessionLater) when the session is sent.
 func Run(opts Options, req func() proto.Spawn, discard bool) error {
 	trace.Since("config (flags, devbox.toml)", trace.MainAt())
+	defer CancelPrestart() // one this start had no use for
 	if launchApplies(opts, discard) {
-		l, err := newLaunch(req)
+		l, err := newLaunch(req, opts.Image == nil)
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}

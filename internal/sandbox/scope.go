@@ -57,7 +57,7 @@ func launchSupervisor(dir string, image bool, makeSpec func() (proto.Spec, error
 	}
 	var spec *proto.Spec
 	for {
-		cmd, readyR, specW, err := spawnSupervisor(dir, filepath.Base(dir), image, useScope, remote)
+		cmd, readyR, specW, err := spawnOrTake(dir, image, useScope, remote)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -101,6 +101,22 @@ func launchSupervisor(dir string, image bool, makeSpec func() (proto.Spec, error
 		useScope = false
 		spec.ScopeError = fmt.Sprintf("%s --user --scope failed: %s", systemdRun, lastLogLine(dir))
 	}
+}
+
+// spawnOrTake is the supervisor started early (prestart.go) for a
+// host-view start outside a scope, which has the launch session's remote
+// end already, or else one spawnSupervisor starts now.
+func spawnOrTake(dir string, image, scope bool, launch *os.File) (*exec.Cmd, *os.File, *os.File, error) {
+	if !image && !scope {
+		if p := takePrestarted(); p != nil {
+			if p.local != nil { // no launch session took its socketpair
+				p.local.Close()
+			}
+			return p.cmd, p.readyR, p.specW, nil
+		}
+	}
+	go CancelPrestart() // not for this start: it exits on its own
+	return spawnSupervisor(dir, filepath.Base(dir), image, scope, launch)
 }
 
 // traceSpec makes the launch spec under its trace phase.

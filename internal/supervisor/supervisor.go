@@ -63,6 +63,12 @@ func SuperviseMain() int {
 	ready := os.NewFile(FDReady, "ready")
 	spec, err := readSpec()
 	end()
+	if errors.Is(err, errNoSpec) {
+		return 125 // the client gave up on this start: nobody to tell
+	}
+	if err == nil && os.Getenv(proto.EnvSupervise) == proto.SuperviseOwnLog {
+		err = openOwnLog(spec.StateDir)
+	}
 	if err != nil {
 		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("read launch spec: %v", err), Code: 125})
 		return 125
@@ -75,6 +81,8 @@ func SuperviseMain() int {
 	s.openImage()
 	if spec.LaunchSession {
 		s.launch = os.NewFile(FDLaunch, "launch-session")
+	} else {
+		unix.Close(FDLaunch) // a started-early supervisor's, unused
 	}
 	defer s.cleanup()
 	if err := s.start(); err != nil {
@@ -89,16 +97,41 @@ func SuperviseMain() int {
 	return s.wait()
 }
 
+// errNoSpec: the spec pipe closed empty. The client of a supervisor it
+// started early (before loading the config) went another way: an image
+// sandbox, an error, or its own exit.
+var errNoSpec = errors.New("no launch spec: the client closed the pipe")
+
 // readSpec reads and decodes the launch spec from FDSpec, which it closes.
 func readSpec() (proto.Spec, error) {
 	var spec proto.Spec
 	f := os.NewFile(FDSpec, "launch-spec")
 	defer f.Close()
 	blob, err := io.ReadAll(f)
+	if err == nil && len(blob) == 0 {
+		return spec, errNoSpec
+	}
 	if err == nil {
 		err = json.Unmarshal(blob, &spec)
 	}
 	return spec, err
+}
+
+// openOwnLog makes the sandbox's log in dir this process's stdout and
+// stderr, as the client does for a supervisor it starts with the runtime
+// dir made (proto.SuperviseOwnLog).
+func openOwnLog(dir string) error {
+	log, err := os.OpenFile(filepath.Join(dir, state.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("open supervisor log: %w", err)
+	}
+	defer log.Close()
+	for _, fd := range []int{1, 2} {
+		if err := unix.Dup3(int(log.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("open supervisor log: %w", err)
+		}
+	}
+	return nil
 }
 
 // supervisor is the host side of one running sandbox.

@@ -183,3 +183,29 @@ func TestLaunchSession_JoinedSessionEndsWithIt(t *testing.T) {
 		t.Errorf("the joined session's client exited 0 although the sandbox stopped under it")
 	}
 }
+
+// run --rm starts its supervisor before it loads the config
+// (internal/sandbox/prestart.go): a run whose devbox.toml does not load
+// ends that supervisor before it returns, and leaves no runtime dir.
+func TestLaunchSession_EarlySupervisorEndsWithTheFailedStart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("network = 5\n")
+	r := e.run("run", "--rm", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "network") {
+		t.Fatalf("run --rm with a devbox.toml that does not load: want exit 125 naming the key: %s", r)
+	}
+	want := "XDG_RUNTIME_DIR=" + e.runtime
+	for _, p := range hostProcs() {
+		if p.argv[0] != "devbox-supervisor" {
+			continue
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
+		if contains(strings.Split(string(env), "\x00"), want) {
+			t.Errorf("a supervisor of this run is left after it failed: pid %d %q", p.pid, p.argv)
+		}
+	}
+	if ents := runtimeEntries(e); len(ents) > 0 {
+		t.Errorf("runtime dirs left after run --rm failed: %v", ents)
+	}
+}
