@@ -16,6 +16,12 @@ type jsonAppender interface {
 	appendJSON(b []byte) []byte
 }
 
+// jsonMaybeAppender is a message that appends its JSON body to b where it
+// can, and reports ok false where it leaves the body to encoding/json.
+type jsonMaybeAppender interface {
+	appendJSONIf(b []byte) (out []byte, ok bool)
+}
+
 // appendJSON is Spawn's body as encoding/json writes it.
 func (s Spawn) appendJSON(b []byte) []byte {
 	w := objectWriter{b: append(b, '{')}

@@ -24,6 +24,8 @@ var fastDecoders = map[string]func([]byte) (Message, bool){
 	"Exit":   func(b []byte) (Message, bool) { return decodeExit(b) },
 	"Forked": func(b []byte) (Message, bool) { return decodeForked(b) },
 	"Reaped": func(b []byte) (Message, bool) { return decodeReaped(b) },
+	// NetReady carries the launch spec (specjson.go).
+	"NetReady": func(b []byte) (Message, bool) { return decodeNetReady(b) },
 }
 
 // decodeSpawn reads a Spawn body as Spawn.appendJSON writes it.
@@ -164,17 +166,24 @@ type objectReader struct {
 // in keys); keys must come in that order, each at most once, and the
 // object must end the input.
 func (r *objectReader) members(keys []string, value func(k int) bool) bool {
+	return r.object(keys, value) && r.i == len(r.b)
+}
+
+// object reads an object as members does, where more may follow it; a
+// failure also marks the input bad.
+func (r *objectReader) object(keys []string, value func(k int) bool) bool {
 	if !r.byte('{') {
 		return false
 	}
 	next := 0
 	if r.peek() == '}' {
 		r.i++
-		return r.i == len(r.b)
+		return true
 	}
 	for {
 		k := r.key(keys, next)
 		if k < 0 || !value(k) {
+			r.bad = true
 			return false
 		}
 		next = k + 1
@@ -182,7 +191,7 @@ func (r *objectReader) members(keys []string, value func(k int) bool) bool {
 			r.i++
 			continue
 		}
-		return r.byte('}') && r.i == len(r.b)
+		return r.byte('}')
 	}
 }
 

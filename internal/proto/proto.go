@@ -39,9 +39,15 @@ func Marshal(msg Message) ([]byte, error) {
 	out := append(make([]byte, 4, 512), `{"type":`...)
 	out = appendString(out, msg.Kind())
 	out = append(out, `,"body":`...)
+	written := false
 	if a, ok := msg.(jsonAppender); ok {
-		out = a.appendJSON(out)
-	} else {
+		out, written = a.appendJSON(out), true
+	} else if a, ok := msg.(jsonMaybeAppender); ok {
+		if b, ok := a.appendJSONIf(out); ok {
+			out, written = b, true
+		}
+	}
+	if !written {
 		body, err := json.Marshal(msg)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
@@ -132,11 +138,14 @@ func unmarshalOurs(buf []byte) (Message, bool) {
 	return msg, err == nil
 }
 
-// decoderFor returns the body decoder for message type T.
+// decoderFor returns the body decoder for message type T. A body of {}
+// is T's zero value (every message is a struct) without encoding/json,
+// whose first decode of a type learns its fields by reflection: Ready
+// without trace spans, on every start's ready pipe and socketpair.
 func decoderFor[T Message]() func(json.RawMessage) (Message, error) {
 	return func(body json.RawMessage) (Message, error) {
 		var m T
-		if len(body) > 0 {
+		if len(body) > 0 && string(body) != "{}" {
 			if err := json.Unmarshal(body, &m); err != nil {
 				return nil, fmt.Errorf("decode %s: %w", m.Kind(), err)
 			}

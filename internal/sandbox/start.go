@@ -369,7 +369,7 @@ func spawnSupervisor(dir, name string, image, scope bool, launch *os.File) (*exe
 // lack of one, is what the caller goes by.
 func sendSpec(w *os.File, spec proto.Spec) error {
 	defer w.Close()
-	blob, err := json.Marshal(spec)
+	blob, err := proto.MarshalSpec(spec)
 	if err != nil {
 		return fmt.Errorf("encode launch spec: %w", err)
 	}

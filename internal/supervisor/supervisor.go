@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,7 +111,7 @@ func readSpec() (proto.Spec, error) {
 		return spec, errNoSpec
 	}
 	if err == nil {
-		err = json.Unmarshal(blob, &spec)
+		spec, err = proto.UnmarshalSpec(blob)
 	}
 	return spec, err
 }
