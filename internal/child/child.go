@@ -81,6 +81,11 @@ func Main() int {
 	if err != nil {
 		return 125
 	}
+	// The setup's messages are read by this goroutine, locked to the main
+	// thread, with one P: waited for in the kernel, each wakes this thread
+	// itself (proto.Conn.WaitInKernel). Init's goroutines read in the
+	// poller (build turns it off before Run).
+	parent.WaitInKernel(true)
 	trace.SetProc("child")
 	trace.Started()
 	err = awaitIDs(parent)
@@ -196,6 +201,7 @@ func build(parent *proto.Conn) error {
 	if err != nil {
 		return err
 	}
+	parent.WaitInKernel(false)
 	cfg := initproc.Config{Spec: nr.Spec, Parent: parent, Listener: listener}
 	if nr.Spec.LaunchSession {
 		cfg.Launch = os.NewFile(fdLaunch, "launch-session")

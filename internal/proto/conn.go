@@ -16,7 +16,18 @@ const maxFDs = 8
 // Conn sends and receives one frame per packet on a SOCK_SEQPACKET socket.
 type Conn struct {
 	uc *net.UnixConn
+	// inKernel makes Recv wait in poll(2) on this thread (WaitInKernel).
+	inKernel bool
 }
+
+// WaitInKernel makes Recv wait for a packet in poll(2), on the calling
+// thread, rather than in Go's poller; off again with false. For a
+// goroutine locked to its thread in a process with one P (the sandbox
+// child's main goroutine, during its setup), the poller's wake-up is a
+// hand-off of the P from the thread that polled to the locked one, two
+// thread switches per message; a wait in the kernel wakes the locked
+// thread itself. Not for a Conn with a deadline: poll waits for good.
+func (c *Conn) WaitInKernel(on bool) { c.inKernel = on }
 
 // NewConn wraps a connected unixpacket socket.
 func NewConn(uc *net.UnixConn) *Conn { return &Conn{uc: uc} }
@@ -88,6 +99,14 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 	var rerr error
 	err = raw.Read(func(fd uintptr) bool {
 		buf, oobn, flags, rerr = recvPacket(int(fd), oob)
+		for c.inKernel && rerr == unix.EAGAIN {
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if _, perr := unix.Poll(pfd, -1); perr != nil && perr != unix.EINTR {
+				rerr = perr
+				break
+			}
+			buf, oobn, flags, rerr = recvPacket(int(fd), oob)
+		}
 		n = len(buf)
 		return rerr != unix.EAGAIN // else wait in the poller
 	})
