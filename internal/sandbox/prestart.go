@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"sync"
 
-	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/userns"
@@ -45,22 +44,23 @@ type prestarted struct {
 }
 
 // PrestartSupervisor starts devbox-supervisor for a run --rm whose config
-// is still to be loaded, where it can be the sandbox's supervisor: no
-// systemd user manager could give it a delegated scope (launchSupervisor
-// asks one only then). The fork and exec run on a goroutine of their own
-// (os/exec waits for the exec, 0.5-2 ms), beside the config. A start
-// that fails leaves nothing: the start then spawns its supervisor as
-// usual, and reports.
+// is still to be loaded, where it can be the sandbox's supervisor: where
+// no systemd user scope would give the sandbox the cgroup it lacks
+// (scopeHelps: no user manager, or a subtree delegated already), which
+// launchSupervisor asks the same way. The fork and exec run on a
+// goroutine of their own (os/exec waits for the exec, 0.5-2 ms), beside
+// the config. A start that fails leaves nothing: the start then spawns
+// its supervisor as usual, and reports.
 func PrestartSupervisor() {
-	if cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath) {
-		return
-	}
 	done := make(chan struct{})
 	early.Lock()
 	early.done = done
 	early.Unlock()
 	go func() {
 		defer close(done)
+		if scopeHelps() {
+			return
+		}
 		end := trace.Begin("fork+exec supervisor (early)")
 		p, err := prestart()
 		end()
