@@ -328,9 +328,9 @@ func spawnSupervisor(dir, name string, image, scope bool, launch *os.File) (*exe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	log, err := os.OpenFile(filepath.Join(dir, state.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	log, err := state.OpenLog(dir)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open supervisor log: %w", err)
+		return nil, nil, nil, err
 	}
 	defer log.Close()
 	readyR, readyW, err := os.Pipe()

@@ -289,3 +289,15 @@ func sameFile(f *os.File, path string) bool {
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
+
+// OpenLog opens the supervisor's log in the sandbox's runtime dir for
+// appending, readable by the user alone: the client opens it for the
+// supervisor it starts, a supervisor started before the dir existed
+// opens it itself.
+func OpenLog(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open supervisor log: %w", err)
+	}
+	return f, nil
+}

@@ -120,9 +120,9 @@ func readSpec() (proto.Spec, error) {
 // stderr, as the client does for a supervisor it starts with the runtime
 // dir made (proto.SuperviseOwnLog).
 func openOwnLog(dir string) error {
-	log, err := os.OpenFile(filepath.Join(dir, state.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	log, err := state.OpenLog(dir)
 	if err != nil {
-		return fmt.Errorf("open supervisor log: %w", err)
+		return err
 	}
 	defer log.Close()
 	for _, fd := range []int{1, 2} {
