@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/devbox-dev/devbox/internal/protect"
@@ -113,8 +114,7 @@ type compared struct {
 // there are CPUs. The walk's order is kept: the first error by that order
 // wins.
 type comparison struct {
-	project, upper string
-	projectFD      int // the project dir, which real entries are looked up from
+	project, upper dirRef // real entries and the sandbox's are looked up below them
 	ids            idMaps
 	seen           *sameCache
 	items          []*compared
@@ -124,8 +124,7 @@ type comparison struct {
 }
 
 func startCompare(project, upper string, ids idMaps, seen *sameCache) *comparison {
-	c := &comparison{project: project, upper: upper, ids: ids, seen: seen, opaque: map[string]bool{}, jobs: make(chan *compared, 256)}
-	c.projectFD = openPath(project)
+	c := &comparison{project: openDirRef(project), upper: openDirRef(upper), ids: ids, seen: seen, opaque: map[string]bool{}, jobs: make(chan *compared, 256)}
 	for range runtime.GOMAXPROCS(0) {
 		c.wg.Add(1)
 		go c.work()
@@ -151,7 +150,7 @@ func (c *comparison) add(n node) {
 func (c *comparison) work() {
 	defer c.wg.Done()
 	for it := range c.jobs {
-		it.changes, it.err = compareSeen(c.project, c.upper, c.projectFD, it.n, c.ids, c.seen)
+		it.changes, it.err = compareSeen(c.project, c.upper, it.n, c.ids, c.seen)
 	}
 }
 
@@ -159,20 +158,56 @@ func (c *comparison) work() {
 func (c *comparison) wait() []*compared {
 	close(c.jobs)
 	c.wg.Wait()
-	if c.projectFD != unix.AT_FDCWD {
-		unix.Close(c.projectFD)
-	}
+	c.project.close()
+	c.upper.close()
 	return c.items
 }
 
-// openPath opens dir for lookups below it (O_PATH), or returns AT_FDCWD
-// when it cannot: the lookups then take whole paths.
-func openPath(dir string) int {
+// dirRef is a directory that entries are looked up below: by their
+// relative path from its descriptor (O_PATH), which spares the kernel the
+// walk of the directory's own path on each of a diff's many lookups, or
+// by whole path where it could not be opened (fd is AT_FDCWD). Whole
+// paths are built only for messages.
+type dirRef struct {
+	dir string
+	fd  int
+}
+
+func openDirRef(dir string) dirRef {
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return unix.AT_FDCWD
+		fd = unix.AT_FDCWD
 	}
-	return fd
+	return dirRef{dir: dir, fd: fd}
+}
+
+// pathDirRef is a dirRef whose entries are looked up by whole paths.
+func pathDirRef(dir string) dirRef { return dirRef{dir: dir, fd: unix.AT_FDCWD} }
+
+func (t dirRef) close() {
+	if t.fd != unix.AT_FDCWD {
+		unix.Close(t.fd)
+	}
+}
+
+// at is rel's descriptor and name for an *at system call.
+func (t dirRef) at(rel string) (int, string) {
+	if t.fd == unix.AT_FDCWD {
+		return t.fd, t.path(rel)
+	}
+	return t.fd, rel
+}
+
+func (t dirRef) path(rel string) string { return filepath.Join(t.dir, rel) }
+
+// open opens rel for reading.
+func (t dirRef) open(rel string) (int, error) {
+	dirfd, name := t.at(rel)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: t.path(rel), Err: err}
+	}
+	return fd, nil
 }
 
 func hasAncestor(p string, set map[string]bool) bool {
@@ -188,22 +223,18 @@ func hasAncestor(p string, set map[string]bool) bool {
 // opaque directory over a real one, the replacement and the real entries
 // it hides.
 func compare(project, upper string, n node, ids idMaps) ([]Change, error) {
-	return compareSeen(project, upper, unix.AT_FDCWD, n, ids, nil)
+	return compareSeen(pathDirRef(project), pathDirRef(upper), n, ids, nil)
 }
 
 // compareSeen is compare, taking a file's content as unchanged when seen
 // found it so with both files as they are now, and looking the real
-// entry up from projectFD (the project dir, or AT_FDCWD).
-func compareSeen(project, upper string, projectFD int, n node, ids idMaps, seen *sameCache) ([]Change, error) {
-	realPath := filepath.Join(project, n.rel)
-	name := realPath
-	if projectFD != unix.AT_FDCWD {
-		name = n.rel
-	}
+// entries up below project and upper.
+func compareSeen(project, upper dirRef, n node, ids idMaps, seen *sameCache) ([]Change, error) {
 	var rst unix.Stat_t
-	err := unix.Fstatat(projectFD, name, &rst, unix.AT_SYMLINK_NOFOLLOW)
+	dirfd, name := project.at(n.rel)
+	err := unix.Fstatat(dirfd, name, &rst, unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
-		return nil, &os.PathError{Op: "lstat", Path: realPath, Err: err}
+		return nil, &os.PathError{Op: "lstat", Path: project.path(n.rel), Err: err}
 	}
 	exists := err == nil
 	if n.kind == nodeWhiteout {
@@ -223,25 +254,25 @@ func compareSeen(project, upper string, projectFD int, n node, ids idMaps, seen 
 		c.Kind, c.OldType, c.OldMode = Modified, typeOf(rst.Mode), perm(rst.Mode)
 		c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
 		if c.OldType == TypeSymlink {
-			if c.OldTarget, err = os.Readlink(realPath); err != nil {
+			if c.OldTarget, err = os.Readlink(project.path(n.rel)); err != nil {
 				return nil, err
 			}
 		}
 	case n.kind == nodeDir && n.opaque:
-		return replacedDir(project, upper, n, rst, ids)
+		return replacedDir(project.dir, upper.dir, n, rst, ids)
 	default:
 		c.Owner, c.OldOwner = ownerChange(ids, n.info, rst)
-		return sameType(realPath, filepath.Join(upper, n.rel), n, rst, c, seen)
+		return sameType(project, upper, n, rst, c, seen)
 	}
-	return finish(filepath.Join(upper, n.rel), c)
+	return finish(upper.path(n.rel), c)
 }
 
 // sameType compares an upper entry with a real entry of the same type.
-func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change, seen *sameCache) ([]Change, error) {
-	modeDiffers := perm(rst.Mode) != c.Mode && n.kind != nodeSymlink
+func sameType(project, upper dirRef, n node, rst unix.Stat_t, c Change, seen *sameCache) ([]Change, error) {
+	modeDiffers := rst.Mode&0o7777 != n.info.Mode&0o7777 && n.kind != nodeSymlink
 	switch n.kind {
 	case nodeFile:
-		same, err := seen.sameContent(n.rel, realPath, upperPath, rst, n.info)
+		same, err := seen.sameContent(project, upper, n.rel, rst, n.info)
 		if err != nil {
 			return nil, err
 		}
@@ -249,8 +280,8 @@ func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change, see
 			c.Kind = Modified
 		}
 	case nodeSymlink:
-		oldT, err1 := os.Readlink(realPath)
-		newT, err2 := os.Readlink(upperPath)
+		oldT, err1 := os.Readlink(project.path(n.rel))
+		newT, err2 := os.Readlink(upper.path(n.rel))
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
@@ -272,7 +303,7 @@ func sameType(realPath, upperPath string, n node, rst unix.Stat_t, c Change, see
 	} else {
 		c.Mode = ""
 	}
-	return finish(upperPath, c)
+	return finish(upper.path(n.rel), c)
 }
 
 // finish fills what the sandbox's entry says about itself: a symlink's
@@ -350,23 +381,27 @@ func typeOf(mode uint32) string {
 	return TypeOther
 }
 
-func perm(mode uint32) string { return fmt.Sprintf("%04o", mode&0o7777) }
+// perm is a mode's permission bits in four octal digits.
+func perm(mode uint32) string {
+	s := strconv.FormatUint(uint64(mode&0o7777), 8)
+	return "0000"[len(s):] + s
+}
 
 // sameContent compares two files byte for byte. It reads through raw
 // descriptors: most files a sandbox copies up are small, and the os
 // package's poller setup per open costs more than their reads.
-func sameContent(a, b string, sizeA, sizeB int64) (bool, error) {
+func sameContent(a, b dirRef, rel string, sizeA, sizeB int64) (bool, error) {
 	if sizeA != sizeB {
 		return false, nil
 	}
-	fa, err := unix.Open(a, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fa, err := a.open(rel)
 	if err != nil {
-		return false, &os.PathError{Op: "open", Path: a, Err: err}
+		return false, err
 	}
 	defer unix.Close(fa)
-	fb, err := unix.Open(b, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fb, err := b.open(rel)
 	if err != nil {
-		return false, &os.PathError{Op: "open", Path: b, Err: err}
+		return false, err
 	}
 	defer unix.Close(fb)
 	n := min(sizeA+1, 64<<10) // +1: a whole small file is a short chunk

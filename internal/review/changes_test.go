@@ -196,3 +196,22 @@ func TestSelect(t *testing.T) {
 		}
 	}
 }
+
+func TestPerm(t *testing.T) {
+	for _, tc := range []struct {
+		mode uint32
+		want string
+	}{
+		{0, "0000"},
+		{0o7, "0007"},
+		{0o644, "0644"},
+		{unix.S_IFREG | 0o755, "0755"},
+		{unix.S_IFDIR | 0o1777, "1777"},
+		{0o4755, "4755"},
+		{0o7777, "7777"},
+	} {
+		if got := perm(tc.mode); got != tc.want {
+			t.Errorf("perm(%o) = %q, want %q", tc.mode, got, tc.want)
+		}
+	}
+}

@@ -65,18 +65,19 @@ func (l Layer) sameFile() string { return filepath.Join(l.Dir, "same-content") }
 
 // loadSame reads the layer's verdicts for a diff starting now.
 func (l Layer) loadSame() *sameCache {
-	c := &sameCache{before: time.Now().Add(-sameMargin).UnixNano(), now: map[string]samePair{}}
+	c := &sameCache{before: time.Now().Add(-sameMargin).UnixNano()}
 	if b, err := os.ReadFile(l.sameFile()); err == nil {
 		c.old, _ = decodeSame(b)
 	}
+	c.now = make(map[string]samePair, len(c.old)) // most verdicts hold again
 	return c
 }
 
 // sameContent is the package's sameContent, answered from the verdicts
 // when both files are as they were.
-func (c *sameCache) sameContent(rel, realPath, upperPath string, real, upper unix.Stat_t) (bool, error) {
+func (c *sameCache) sameContent(project, upperDir dirRef, rel string, real, upper unix.Stat_t) (bool, error) {
 	if c == nil {
-		return sameContent(realPath, upperPath, real.Size, upper.Size)
+		return sameContent(project, upperDir, rel, real.Size, upper.Size)
 	}
 	p := samePair{Upper: fileIDOf(&upper), Real: fileIDOf(&real)}
 	if old, ok := c.old[rel]; ok && old == p {
@@ -84,7 +85,7 @@ func (c *sameCache) sameContent(rel, realPath, upperPath string, real, upper uni
 		return true, nil
 	}
 	c.reads.Add(1)
-	same, err := sameContent(realPath, upperPath, real.Size, upper.Size)
+	same, err := sameContent(project, upperDir, rel, real.Size, upper.Size)
 	if same && err == nil && p.Upper.Ctime < c.before && p.Real.Ctime < c.before {
 		c.keep(rel, p)
 	}

@@ -154,10 +154,9 @@ func statNode(upper, rel string) (node, error) {
 
 // statNodeAt is statNode for the entry name in directory dirfd.
 func statNodeAt(dirfd int, name, upper, rel string) (node, error) {
-	p := filepath.Join(upper, rel)
 	n := node{rel: rel, phys: rel}
 	if err := unix.Fstatat(dirfd, name, &n.info, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return n, &os.PathError{Op: "lstat", Path: p, Err: err}
+		return n, &os.PathError{Op: "lstat", Path: filepath.Join(upper, rel), Err: err}
 	}
 	switch n.info.Mode & unix.S_IFMT {
 	case unix.S_IFCHR:
@@ -175,6 +174,7 @@ func statNodeAt(dirfd int, name, upper, rel string) (node, error) {
 		n.kind = nodeOther
 	}
 	if n.kind == nodeDir || maybeMetacopy(n) {
+		p := filepath.Join(upper, rel)
 		names, err := xattrNames(p)
 		if err != nil {
 			return n, err
