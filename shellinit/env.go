@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // DefaultPath is the PATH inside when the caller gives none.
@@ -53,7 +54,7 @@ func Env(host []string, s Session, extra []string) []string {
 	vars := map[string]string{}
 	for _, kv := range host {
 		k, v, ok := strings.Cut(kv, "=")
-		if ok && (Passes(DefaultPass, k) || Passes(s.Pass, k)) {
+		if ok && (defaultPass().passes(k) || Passes(s.Pass, k)) {
 			vars[k] = v
 		}
 	}
@@ -104,6 +105,56 @@ func WithPathVar(env []string) []string {
 	return out
 }
 
+// passSet is a list of patterns split for matching many names: the plain
+// names in a set, the plain prefixes of NAME* patterns, and the other
+// patterns for path.Match. Env checks every host variable against
+// DefaultPass, whose 24 patterns cost it 1.3 us a variable one by one.
+type passSet struct {
+	names    map[string]bool
+	prefixes []string
+	globs    []string
+}
+
+// defaultPass is DefaultPass as a passSet, made at the first session.
+var defaultPass = sync.OnceValue(func() passSet { return newPassSet(DefaultPass) })
+
+func newPassSet(patterns []string) passSet {
+	s := passSet{names: make(map[string]bool, len(patterns))}
+	for _, p := range patterns {
+		switch prefix, ok := strings.CutSuffix(p, "*"); {
+		case !strings.ContainsAny(p, globMeta):
+			s.names[p] = true
+		case ok && !strings.ContainsAny(prefix, globMeta):
+			s.prefixes = append(s.prefixes, prefix)
+		default:
+			s.globs = append(s.globs, p)
+		}
+	}
+	return s
+}
+
+// passes is Passes for the set's patterns.
+func (s passSet) passes(name string) bool {
+	if s.names[name] {
+		return true
+	}
+	for _, prefix := range s.prefixes {
+		if strings.HasPrefix(name, prefix) && !strings.Contains(name[len(prefix):], "/") {
+			return true
+		}
+	}
+	for _, p := range s.globs {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// globMeta are the characters that make a path.Match pattern more than a
+// plain name.
+const globMeta = `*?[\`
+
 // Passes reports whether variable name matches one of the patterns.
 func Passes(patterns []string, name string) bool {
 	for _, p := range patterns {
@@ -118,11 +169,10 @@ func Passes(patterns []string, name string) bool {
 // DefaultPass has, which every session's environment is checked against:
 // a plain name, or a plain prefix and one trailing *.
 func matches(p, name string) bool {
-	const meta = `*?[\`
-	if !strings.ContainsAny(p, meta) {
+	if !strings.ContainsAny(p, globMeta) {
 		return p == name
 	}
-	if prefix, ok := strings.CutSuffix(p, "*"); ok && !strings.ContainsAny(prefix, meta) {
+	if prefix, ok := strings.CutSuffix(p, "*"); ok && !strings.ContainsAny(prefix, globMeta) {
 		return strings.HasPrefix(name, prefix) && !strings.Contains(name[len(prefix):], "/")
 	}
 	ok, _ := path.Match(p, name)

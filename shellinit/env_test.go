@@ -69,6 +69,21 @@ func TestMatchesAsPathMatch(t *testing.T) {
 	}
 }
 
+// TestPassSetAsPasses: a passSet passes what Passes passes, for DefaultPass
+// and for a mix of plain names, prefixes and other patterns.
+func TestPassSetAsPasses(t *testing.T) {
+	names := append([]string{"", "TERM", "TERMX", "LC_ALL", "LC_", "LC", "LC_a/b", "VSCODE_IPC", "vscode_x", "A?B", "AXB", `A\B`, "[x", "PATH", "HOME"}, DefaultPass...)
+	lists := [][]string{DefaultPass, nil, {"LC_*", "A?B", "[A-Z]*", `A\B`, "TERM", "[x"}, {"*"}, {"A*B", "*_ALL"}}
+	for _, l := range lists {
+		s := newPassSet(l)
+		for _, n := range names {
+			if got, want := s.passes(n), Passes(l, n); got != want {
+				t.Errorf("newPassSet(%q).passes(%q) = %v, Passes says %v", l, n, got, want)
+			}
+		}
+	}
+}
+
 func FuzzMatches(f *testing.F) {
 	f.Add("LC_*", "LC_ALL")
 	f.Add("TERM", "TERM")
@@ -80,6 +95,9 @@ func FuzzMatches(f *testing.F) {
 		}
 		if got := matches(p, name); got != want {
 			t.Errorf("matches(%q, %q) = %v, path.Match says %v", p, name, got, want)
+		}
+		if got := newPassSet([]string{p}).passes(name); got != want {
+			t.Errorf("newPassSet(%q).passes(%q) = %v, path.Match says %v", p, name, got, want)
 		}
 	})
 }
