@@ -408,11 +408,17 @@ func Session(opts Options, argv []string) proto.Spawn {
 func SessionLater(opts Options, argv []string, tweak func(*proto.Spawn)) func() proto.Spawn {
 	ch := make(chan proto.Spawn, 1)
 	go func() {
+		end := trace.Begin("session request (beside the join check)")
 		req := Session(opts, argv)
 		tweak(&req)
+		end()
 		ch <- req
 	}()
-	return sync.OnceValue(func() proto.Spawn { return <-ch })
+	return sync.OnceValue(func() proto.Spawn {
+		end := trace.Begin("wait for the session request")
+		defer end()
+		return <-ch
+	})
 }
 
 // hostPath is the host's PATH for a host-view session; an image sandbox
