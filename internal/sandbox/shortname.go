@@ -54,14 +54,22 @@ func shortNameAmong(name, projectDir string, others []string) string {
 // the names of their directories alone: cheap enough for every session.
 func knownNames(prefix string) []string {
 	var out []string
+	buf := make([]byte, direntBufSize) // on the heap: see direntBufSize
 	if rt, err := state.RuntimeRoot(); err == nil {
-		out = append(out, dirNames(rt, prefix)...)
+		out = append(out, dirNames(rt, prefix, buf)...)
 	}
 	if data, err := state.DataRoot(); err == nil {
-		out = append(out, dirNames(filepath.Join(data, "sandboxes"), prefix)...)
+		out = append(out, dirNames(filepath.Join(data, "sandboxes"), prefix, buf)...)
 	}
 	return out
 }
+
+// direntBufSize is the size of knownNames' getdents buffer. It is a
+// variable so that the buffer is allocated on the heap: on the stack, its
+// 8 KiB grew the stack of the goroutine that builds a join's session
+// request (SessionLater) from 8 to 16 KiB, one more copy of that stack,
+// with its frames' unwinding, on every join.
+var direntBufSize = 8192
 
 // dirNames lists the subdirectories of dir whose names start with prefix;
 // a missing dir has none. It reads the names unsorted with getdents(2) and
@@ -69,14 +77,14 @@ func knownNames(prefix string) []string {
 // long-lived user's data dir holds a directory per sandbox ever run, and
 // os.ReadDir would allocate and sort an entry for each on every session
 // (and an *os.File tries the poller first: four more syscalls a dir).
-func dirNames(dir, prefix string) []string {
+// buf holds the entries read at a time.
+func dirNames(dir, prefix string, buf []byte) []string {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
 	}
 	defer unix.Close(fd)
 	var out []string
-	buf := make([]byte, 8192)
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {

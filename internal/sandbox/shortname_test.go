@@ -40,7 +40,8 @@ func TestShortNameAmong(t *testing.T) {
 }
 
 // TestDirNames: only the subdirectories whose names start with the prefix,
-// in a real directory, and none for a missing one.
+// in a real directory, and none for a missing one; a buffer that holds a
+// few entries at a time lists them all too.
 func TestDirNames(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{"app-0a1b2c", "app", "apple-123456", "web-0a1b2c"} {
@@ -63,14 +64,16 @@ func TestDirNames(t *testing.T) {
 		{"db", nil},
 		{"", []string{"app", "app-0a1b2c", "apple-123456", "web-0a1b2c"}},
 	}
-	for _, tt := range tests {
-		got := dirNames(dir, tt.prefix)
-		sort.Strings(got)
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("dirNames(%q) = %q, want %q", tt.prefix, got, tt.want)
+	for _, size := range []int{direntBufSize, 64} {
+		for _, tt := range tests {
+			got := dirNames(dir, tt.prefix, make([]byte, size))
+			sort.Strings(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("dirNames(%q) with a %d-byte buffer = %q, want %q", tt.prefix, size, got, tt.want)
+			}
 		}
 	}
-	if got := dirNames(filepath.Join(dir, "missing"), "app"); got != nil {
+	if got := dirNames(filepath.Join(dir, "missing"), "app", make([]byte, direntBufSize)); got != nil {
 		t.Errorf("dirNames(missing) = %q, want none", got)
 	}
 }
