@@ -14,19 +14,19 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/cli"
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 func main() {
 	trace.Started()
-	if !cli.FrontHandles(os.Args[1:]) {
-		os.Exit(cli.ReportHandoff(handoff()))
+	if !front.Handles(os.Args[1:]) {
+		os.Exit(front.ReportHandoff(handoff()))
 	}
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to
-	os.Exit(cli.ExecuteFront(os.Args[1:], handoff))
+	os.Exit(front.Execute(os.Args[1:], handoff))
 }
 
 // handoff replaces this process with devbox-engine, same arguments and

@@ -1,8 +1,8 @@
 // Package cli is devbox's command line: the cobra commands, their flags,
-// and how errors become exit statuses. It runs in the client, the process
-// the user started: in the front binary (cmd/devbox), which serves run and
-// enter (joins, and starts of host-view sandboxes) and hands everything
-// else to the full binary (front.go), and in that full binary
-// (cmd/devbox-engine),
-// which adds the commands that need the image store and registries.
+// help and completions. It runs in the client, the process the user
+// started, in the full binary (cmd/devbox-engine), which adds the commands
+// that need the image store and registries. run and enter, their flags and
+// how errors become exit statuses are package front's, which the front
+// binary (cmd/devbox) runs without cobra; here they get their cobra
+// commands (runenter.go).
 package cli

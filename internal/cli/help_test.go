@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/spf13/cobra"
 )
 
@@ -13,7 +14,7 @@ func runCLI(args ...string) (string, string, int) {
 	a := &App{Stdout: &out, Stderr: &errb}
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	code := a.report(root.Execute())
+	code := a.Report(root.Execute())
 	return out.String(), errb.String(), code
 }
 
@@ -64,7 +65,7 @@ func TestArgumentErrorsSayWhatToType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, errOut, code := runCLI(tt.args...)
-		if code != exitDevbox || !strings.HasPrefix(errOut, tt.want) || !strings.Contains(errOut, "Run 'devbox --help'") {
+		if code != front.ExitDevbox || !strings.HasPrefix(errOut, tt.want) || !strings.Contains(errOut, "Run 'devbox --help'") {
 			t.Errorf("devbox %s: exit %d, stderr %q; want 125 and %q", strings.Join(tt.args, " "), code, errOut, tt.want)
 		}
 	}

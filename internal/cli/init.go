@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/regfile"
@@ -116,6 +117,6 @@ func noteTrust(a *App, dir string, c config.Config) {
 		return
 	}
 	fmt.Fprintln(a.Stderr, "It asks for more access than approved for this project:")
-	printChanges(a.Stderr, pending)
+	front.PrintChanges(a.Stderr, pending)
 	fmt.Fprintln(a.Stderr, "Check it, then approve it with 'devbox trust'.")
 }

@@ -5,12 +5,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
 )
 
 func newRestartCmd(a *App) *cobra.Command {
-	var f sandboxFlags
+	var f front.SandboxFlags
 	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "restart [NAME] [flags]",
@@ -27,11 +28,11 @@ sandbox name, its project's basename or a unique prefix of a name, as for
 		ValidArgsFunction: completeAll,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				if err := f.target(cmd, args[0]); err != nil {
+				if err := target(cmd, &f, args[0]); err != nil {
 					return err
 				}
 			}
-			opts, err := f.options(cmd, a)
+			opts, err := f.Options(cmd.Flags(), a)
 			if err != nil {
 				return err
 			}
@@ -42,7 +43,8 @@ sandbox name, its project's basename or a unique prefix of a name, as for
 			return nil
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd.Flags())
+	completeSandboxFlags(cmd)
 	cmd.Flags().DurationVarP(&grace, "time", "t", 10*time.Second, "grace period before SIGKILL")
 	return cmd
 }
@@ -50,7 +52,7 @@ sandbox name, its project's basename or a unique prefix of a name, as for
 // target points f at the sandbox arg names (name, project basename or
 // unique prefix): its name and its project, which --name and --project
 // would contradict.
-func (f *sandboxFlags) target(cmd *cobra.Command, arg string) error {
+func target(cmd *cobra.Command, f *front.SandboxFlags, arg string) error {
 	for _, fl := range []string{"name", "project"} {
 		if cmd.Flags().Changed(fl) {
 			return UsageError{Err: fmt.Errorf("give NAME or --%s, not both: NAME already picks the sandbox and its project", fl)}
@@ -66,6 +68,6 @@ func (f *sandboxFlags) target(cmd *cobra.Command, arg string) error {
 	if fi, err := os.Stat(info.Project); err != nil || !fi.IsDir() {
 		return fmt.Errorf("restart %s: its project %s is gone; remove the sandbox with 'devbox rm %s'", info.Name, info.Project, info.Name)
 	}
-	f.name, f.project = info.Name, info.Project
+	f.Pick(info.Name, info.Project)
 	return nil
 }

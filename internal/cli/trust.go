@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 func newTrustCmd(a *App) *cobra.Command {
@@ -45,7 +42,7 @@ trust approves the file as it is now and lists what that adds. In CI, run
 			if err != nil {
 				return err
 			}
-			file, err := config.LoadFile(configName(dir), configContext(dir))
+			file, err := config.LoadFile(front.ConfigName(dir), front.ConfigContext(dir))
 			if err != nil {
 				return err
 			}
@@ -57,11 +54,11 @@ trust approves the file as it is now and lists what that adds. In CI, run
 				return err
 			}
 			if len(changes) == 0 {
-				fmt.Fprintf(a.Stdout, "%s asks for nothing beyond what is approved for %s; recorded as approved.\n", configName(dir), dir)
+				fmt.Fprintf(a.Stdout, "%s asks for nothing beyond what is approved for %s; recorded as approved.\n", front.ConfigName(dir), dir)
 				return nil
 			}
 			fmt.Fprintf(a.Stdout, "approved for %s:\n", dir)
-			printChanges(a.Stdout, changes)
+			front.PrintChanges(a.Stdout, changes)
 			return nil
 		},
 	}
@@ -84,7 +81,7 @@ func showTrust(w io.Writer, dir string, file config.Config) error {
 	}
 	if beyond := config.Widening(config.Defaults(), rec.Config); len(beyond) > 0 {
 		fmt.Fprintln(w, "access approved beyond the defaults:")
-		printChanges(w, beyond)
+		front.PrintChanges(w, beyond)
 	} else {
 		fmt.Fprintln(w, "access approved beyond the defaults: none")
 	}
@@ -93,29 +90,6 @@ func showTrust(w io.Writer, dir string, file config.Config) error {
 		return nil
 	}
 	fmt.Fprintf(w, "pending (%s asks for more; approve with 'devbox trust'):\n", config.FileName)
-	printChanges(w, pending)
+	front.PrintChanges(w, pending)
 	return nil
-}
-
-func printChanges(w io.Writer, changes []config.Change) {
-	for _, c := range changes {
-		fmt.Fprintf(w, "  %s\n", c)
-	}
-}
-
-// askApproval is Options.Approve on a terminal: it shows the changes and
-// takes a yes from stdin. Anything but a terminal on both stdin and stderr
-// refuses without asking, so scripts and CI fail rather than hang.
-func askApproval(a *App) func([]config.Change) bool {
-	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stderr.Fd())) {
-		return nil
-	}
-	return func(changes []config.Change) bool {
-		fmt.Fprintf(a.Stderr, "devbox: %s asks for more access to this machine than approved:\n", config.FileName)
-		printChanges(a.Stderr, changes)
-		fmt.Fprint(a.Stderr, "Code in a sandbox can write the project: approve only changes you made. Approve? [y/N] ")
-		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-		answer := strings.ToLower(strings.TrimSpace(line))
-		return answer == "y" || answer == "yes"
-	}
 }

@@ -4,30 +4,12 @@ import (
 	"errors"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
-// limitFlags are the resource limit flags of run, enter and update.
-type limitFlags struct {
-	memory, memorySwap, pids, cpus, cpuWeight string
-	require                                   bool
-}
-
-func (f *limitFlags) register(fl *pflag.FlagSet, withRequire bool) {
-	fl.StringVar(&f.memory, "memory", "", "memory limit (memory.max): 512m, 2g, or max")
-	fl.StringVar(&f.memorySwap, "memory-swap", "", "swap limit (memory.swap.max): 0 for no swap, 1g, or max")
-	fl.StringVar(&f.pids, "pids", "", "process limit (pids.max): 512, or max")
-	fl.StringVar(&f.cpus, "cpus", "", "CPU quota (cpu.max) in CPUs: 1.5, or max")
-	fl.StringVar(&f.cpuWeight, "cpu-weight", "", "CPU weight (cpu.weight): 1 to 10000, default 100")
-	if withRequire {
-		fl.BoolVar(&f.require, "require-limits", false, "fail (exit 125) instead of warning when limits cannot be enforced")
-	}
-}
-
 func newUpdateCmd(a *App) *cobra.Command {
-	var f limitFlags
 	cmd := &cobra.Command{
 		Use:   "update [flags] [NAME]",
 		Short: "Change the resource limits of a running sandbox",
@@ -37,7 +19,7 @@ process in the sandbox, until it stops; the next start uses the limits given the
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeRunning,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			over, err := flagOverrides(cmd)
+			over, err := front.FlagOverrides(cmd.Flags())
 			if err != nil {
 				return err
 			}
@@ -56,7 +38,7 @@ process in the sandbox, until it stops; the next start uses the limits given the
 			return sandbox.UpdateLimits(name, lim)
 		},
 	}
-	f.register(cmd.Flags(), false)
+	front.RegisterLimits(cmd.Flags())
 	return cmd
 }
 

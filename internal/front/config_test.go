@@ -1,4 +1,4 @@
-package cli
+package front
 
 import (
 	"io"
@@ -11,6 +11,7 @@ import (
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/spf13/pflag"
 )
 
 // loadFor parses args as `devbox run` flags and loads the config of a
@@ -31,12 +32,13 @@ func optionsFor(t *testing.T, dir string, args []string, file string) (sandbox.O
 			t.Fatal(err)
 		}
 	}
-	cmd := newRunCmd(&App{Stdout: io.Discard, Stderr: io.Discard})
-	if err := cmd.Flags().Parse(args); err != nil {
+	fl := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	new(RunFlags).RegisterRun(fl)
+	if err := fl.Parse(args); err != nil {
 		t.Fatalf("parse %q: %v", args, err)
 	}
 	opts := sandbox.Options{Project: dir}
-	err := applyConfig(cmd, &opts)
+	err := applyConfig(fl, &opts)
 	return opts, err
 }
 
@@ -136,7 +138,7 @@ func TestFlagConfigErrorIsUsage(t *testing.T) {
 	_, err := loadFor(t, []string{"--memory", "0"}, "")
 	var out strings.Builder
 	a := &App{Stdout: io.Discard, Stderr: &out}
-	if code := a.report(err); code != exitDevbox || !strings.Contains(out.String(), "Run 'devbox --help' for usage.") {
+	if code := a.Report(err); code != ExitDevbox || !strings.Contains(out.String(), "Run 'devbox --help' for usage.") {
 		t.Errorf("report = %d, %q", code, out.String())
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package front
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -42,19 +41,23 @@ var flagKeys = map[string]struct{ key, prefix, on, off string }{
 	"review":              {key: "project", on: config.ProjectReview, off: config.ProjectBind},
 }
 
-func configContext(dir string) config.Context {
+// ConfigContext is what a config of project dir is loaded with.
+func ConfigContext(dir string) config.Context {
 	return config.Context{Project: dir, Home: sandbox.HostHome(), LookupEnv: os.LookupEnv}
 }
 
-// flagOverrides lists the config keys the user set with flags. The
-// variables of --env-file come first, so -e overrides them, as in docker
-// run.
-func flagOverrides(cmd *cobra.Command) ([]config.Override, error) {
-	over, err := envFileOverrides(cmd)
+// FlagOverrides lists the config keys the user set with flags fl (nil:
+// none). The variables of --env-file come first, so -e overrides them, as
+// in docker run.
+func FlagOverrides(fs *pflag.FlagSet) ([]config.Override, error) {
+	if fs == nil {
+		return nil, nil
+	}
+	over, err := envFileOverrides(fs)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Flags().Visit(func(fl *pflag.Flag) {
+	fs.Visit(func(fl *pflag.Flag) {
 		fk, ok := flagKeys[fl.Name]
 		if !ok {
 			return
@@ -70,8 +73,8 @@ func flagOverrides(cmd *cobra.Command) ([]config.Override, error) {
 }
 
 // envFileOverrides reads each --env-file into env overrides.
-func envFileOverrides(cmd *cobra.Command) ([]config.Override, error) {
-	fl := cmd.Flags().Lookup("env-file")
+func envFileOverrides(fs *pflag.FlagSet) ([]config.Override, error) {
+	fl := fs.Lookup("env-file")
 	if fl == nil || !fl.Changed {
 		return nil, nil
 	}
@@ -96,9 +99,9 @@ func flagValues(fl *pflag.Flag) []string {
 	return []string{fl.Value.String()}
 }
 
-// configName is how devbox.toml is named in messages: relative to the
+// ConfigName is how devbox.toml is named in messages: relative to the
 // current directory when it is below it, else absolute.
-func configName(dir string) string {
+func ConfigName(dir string) string {
 	p := filepath.Join(dir, config.FileName)
 	if cwd, err := os.Getwd(); err == nil {
 		if rel, err := filepath.Rel(cwd, p); err == nil && !strings.HasPrefix(rel, "..") {
@@ -110,12 +113,12 @@ func configName(dir string) string {
 
 // applyConfig loads the config into opts: the sandbox-level values the
 // supervisor needs, and the whole Config for the session and setup.
-func applyConfig(cmd *cobra.Command, opts *sandbox.Options) error {
-	over, err := flagOverrides(cmd)
+func applyConfig(fl *pflag.FlagSet, opts *sandbox.Options) error {
+	over, err := FlagOverrides(fl)
 	if err != nil {
 		return err
 	}
-	name, ctx := configName(opts.Project), configContext(opts.Project)
+	name, ctx := ConfigName(opts.Project), ConfigContext(opts.Project)
 	// The file alone (validated key by key) and the keys flags set, so a
 	// join tells a changed devbox.toml from flags it does not repeat.
 	if opts.FileConfig, opts.FileDigest, err = config.LoadFileDigest(name, ctx); err != nil {

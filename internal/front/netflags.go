@@ -1,11 +1,10 @@
-package cli
+package front
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/devbox-dev/devbox/slirpnet"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -17,18 +16,11 @@ type netFlags struct {
 	requireNetwork    bool
 }
 
-func (f *netFlags) register(cmd *cobra.Command, fl *pflag.FlagSet) {
+func (f *netFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.network, "network", "", networkUsage())
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]; HOSTIP defaults to 127.0.0.1, a bare PORT uses the same host port (repeatable)")
 	fl.BoolVar(&f.allowHostLoopback, "allow-host-loopback", false, "let the sandbox reach host services on 127.0.0.1 as host.devbox.internal")
 	fl.BoolVar(&f.requireNetwork, "require-network", false, "fail (exit 125) instead of falling back to --network none when no network is named and the default one cannot work here")
-	cmd.RegisterFlagCompletionFunc("network", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		var out []string
-		for _, d := range slirpnet.Drivers() {
-			out = append(out, d.Name()+"\t"+d.About())
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	})
 }
 
 // networkUsage is --network's help: the drivers, and the default's order

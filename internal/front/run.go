@@ -1,4 +1,4 @@
-package cli
+package front
 
 import (
 	"errors"
@@ -9,59 +9,34 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/shellinit"
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// runFlags are run's flags: the sandbox's, and its own.
-type runFlags struct {
-	sandboxFlags
+// RunFlags are run's flags: the sandbox's, and its own.
+type RunFlags struct {
+	SandboxFlags
 	tty, rm bool
 }
 
-func newRunCmd(a *App) *cobra.Command {
-	return newRunCmdFor(a, &runFlags{})
+// RegisterRun adds run's flags to fl, bound to f: the sandbox's, --user,
+// and run's own.
+func (f *RunFlags) RegisterRun(fl *pflag.FlagSet) {
+	f.register(fl)
+	f.registerUser(fl)
+	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a terminal inside the sandbox")
+	fl.BoolVar(&f.rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
+	fl.SetInterspersed(false)
 }
 
-// newRunCmdFor is run's command, with its flags parsed into f.
-func newRunCmdFor(a *App, f *runFlags) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "run [flags] -- CMD [ARG...]",
-		Short: "Run a command in the project's sandbox",
-		Long: `Run CMD in the project's sandbox, starting the sandbox if it is not running.
-stdin, stdout and stderr pass through, and so does the exit status: the
-command's own code, 128+N when signal N killed it, 126 when it cannot be
-executed, 127 when it is not found, and 125 when devbox itself fails.
-
-Files, pipes and sockets are handed to CMD as they are. A terminal never is:
-CMD gets a terminal of the sandbox's own (so colours, columns and the window
-size still work) that devbox relays while CMD runs; your terminal keeps its
-line editing, ^C, ^D and job control. Use -t for full-screen programs.`,
-		Example: `  devbox run -- make test
-  devbox run -t -- top                  # with a terminal
-  devbox run --rm --network none -- go test ./...   # throwaway sandbox (CI)`,
-		Args:        cobra.MinimumNArgs(1),
-		Annotations: Needs("needs a command"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCommand(cmd, f, args)
-		},
-	}
-	f.register(cmd)
-	f.registerUser(cmd)
-	cmd.Flags().BoolVarP(&f.tty, "tty", "t", false, "allocate a terminal inside the sandbox")
-	cmd.Flags().BoolVar(&f.rm, "rm", false, "use a throwaway sandbox, destroyed afterwards")
-	cmd.Flags().SetInterspersed(false)
-	return cmd
-}
-
-// runCommand runs args (at least one) as run's flags f say; cmd holds the
-// flags the user set (config overrides), none for the front's plain run.
-func (a *App) runCommand(cmd *cobra.Command, f *runFlags, args []string) error {
+// RunCommand runs args (at least one) as run's flags f say; fl holds the
+// flags the user set (config overrides), nil for the front's plain run.
+func (a *App) RunCommand(fl *pflag.FlagSet, f *RunFlags, args []string) error {
 	f.throwaway = f.rm
 	if f.rm && a.handoff != nil {
 		a.prestart()
 		defer sandbox.CancelPrestart() // a start that failed before taking it
 	}
-	opts, err := f.projectOptions(cmd, a)
+	opts, err := f.projectOptions(fl, a)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package cli
+package front
 
 import "github.com/spf13/pflag"
 

@@ -1,4 +1,4 @@
-package cli
+package front
 
 // The front binary's part (cmd/devbox): which command lines it runs
 // itself, and the hand-off to devbox-engine for the rest.
@@ -9,13 +9,12 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/spf13/cobra"
 )
 
-// FrontHandles reports whether the front binary may run args itself: a
-// `run` or `enter`. Help (its text lists every command) goes to
-// devbox-engine, and so does any command line with a global flag first.
-func FrontHandles(args []string) bool {
+// Handles reports whether the front binary may run args itself: a `run`
+// or `enter`. Help (its text lists every command) goes to devbox-engine,
+// and so does any command line with a global flag first.
+func Handles(args []string) bool {
 	if len(args) == 0 || (args[0] != "run" && args[0] != "enter") {
 		return false
 	}
@@ -30,24 +29,32 @@ func FrontHandles(args []string) bool {
 	return true
 }
 
-// ExecuteFront runs a command line FrontHandles accepted; handoff execs
+// Execute runs a command line Handles accepted; handoff execs
 // devbox-engine with the same arguments when it needs what only the full
-// binary links: the image store, to start an image sandbox.
-func ExecuteFront(args []string, handoff func() error) int {
+// binary links: the image store, to start an image sandbox, and cobra, for
+// a command line the front does not parse as cobra would (Parse).
+func Execute(args []string, handoff func() error) int {
 	// Beside the config phase: a session forwards them (sandbox/signals.go).
 	sandbox.WatchSignals()
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
 	if argv, ok := plainArgs(args); ok {
-		// No flag to parse: the front runs it without building its command
-		// tree (the flags' registration and cobra's parse were a tenth of a
-		// join's client time), with every flag at its default.
+		// No flag to parse: the front runs it without registering the
+		// flags (their registration and parse were a tenth of a join's
+		// client time), with every flag at its default.
 		f := defaultSandboxFlags()
 		if args[0] == "enter" {
-			return a.finish(a.enterCommand(&cobra.Command{}, &f, argv))
+			return a.Finish(a.EnterCommand(nil, &f, argv))
 		}
-		return a.finish(a.runCommand(&cobra.Command{}, &runFlags{sandboxFlags: f}, argv))
+		return a.Finish(a.RunCommand(nil, &RunFlags{SandboxFlags: f}, argv))
 	}
-	return executeRoot(a, newFrontRoot(a, args[0]), args)
+	fl, f, argv, ok := parse(args)
+	if !ok {
+		return ReportHandoff(handoff())
+	}
+	if args[0] == "enter" {
+		return a.Finish(a.EnterCommand(fl, &f.SandboxFlags, argv))
+	}
+	return a.Finish(a.RunCommand(fl, f, argv))
 }
 
 // plainArgs returns CMD [ARG...] of a command line without flags: "run --
@@ -67,7 +74,7 @@ func plainArgs(args []string) (argv []string, ok bool) {
 
 // ReportHandoff reports a failed hand-off as devbox's own failure.
 func ReportHandoff(err error) int {
-	return (&App{Stdout: os.Stdout, Stderr: os.Stderr}).report(err)
+	return (&App{Stdout: os.Stdout, Stderr: os.Stderr}).Report(err)
 }
 
 // frontServe, in the front binary, hands an image sandbox's command to

@@ -1,4 +1,4 @@
-package cli
+package front
 
 import (
 	"fmt"
@@ -7,11 +7,11 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// sandboxFlags are the flags run and enter share.
-type sandboxFlags struct {
+// SandboxFlags are the flags run and enter share.
+type SandboxFlags struct {
 	name        string
 	project     string
 	hostname    string
@@ -37,19 +37,20 @@ type sandboxFlags struct {
 
 // defaultSandboxFlags are the flags' values when none is given, as
 // register sets them (a test holds the two together).
-func defaultSandboxFlags() sandboxFlags {
-	return sandboxFlags{idleTimeout: defaultIdleTimeout, image: imageFlags{tlsVerify: true}}
+func defaultSandboxFlags() SandboxFlags {
+	return SandboxFlags{idleTimeout: defaultIdleTimeout, image: imageFlags{tlsVerify: true}}
 }
 
 // defaultIdleTimeout is --idle-timeout's default.
 const defaultIdleTimeout = 15 * time.Minute
 
-func (f *sandboxFlags) register(cmd *cobra.Command) {
-	fl := cmd.Flags()
+// register adds the flags of run and enter but --user (registerUser) to
+// fl; internal/cli adds their completions for the engine's commands.
+func (f *SandboxFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.name, "name", "", "sandbox name (default: derived from the project directory)")
 	fl.StringVar(&f.project, "project", "", "project directory, bound read-write (default: the nearest directory above holding devbox.toml, else the git work-tree root, else the current directory)")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the project's basename, with the hash when another sandbox has the same)")
-	f.net.register(cmd, fl)
+	f.net.register(fl)
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", defaultIdleTimeout, "stop the sandbox after this long without sessions; 0 stops it with the last session")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable in the session: NAME=VALUE, or NAME for the host's value (repeatable)")
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file: NAME=VALUE or NAME lines, # comments (repeatable)")
@@ -64,20 +65,35 @@ func (f *sandboxFlags) register(cmd *cobra.Command) {
 	fl.Bool("review", false, "show the sandbox the project through an overlay: its writes wait in the sandbox's own layer for 'devbox diff', 'devbox apply' or 'devbox discard' (project = \"review\")")
 	fl.BoolVar(&f.requireStrict, "require-strict", false, "strict profile: fail (exit 125) instead of warning when the kernel's Landlock cannot enforce all of it (ABI 6 or newer needed)")
 	fl.BoolVar(&f.requireProc, "require-proc", false, "fail (exit 125) instead of falling back to the outer /proc when the kernel refuses the sandbox a /proc of its own (a masked /proc in a container)")
-	cmd.RegisterFlagCompletionFunc("security", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"default\tseccomp filter and cut capabilities", "unconfined\tno filter, every capability in the sandbox's namespaces", "strict\tno capabilities, egress allowlist, protected files"}, cobra.ShellCompDirectiveNoFileComp
-	})
+}
+
+// Register adds the sandbox's flags, run's and enter's but --user, to fl,
+// for a command that starts a sandbox without a session (restart).
+func (f *SandboxFlags) Register(fl *pflag.FlagSet) {
+	f.register(fl)
+}
+
+// Pick sets the sandbox, and its project, the flags' options are of: what
+// --name and --project would set.
+func (f *SandboxFlags) Pick(name, project string) {
+	f.name, f.project = name, project
+}
+
+// Options resolves the project and sandbox name, loads the config (the
+// flags fl set over devbox.toml) and has the client complete it.
+func (f *SandboxFlags) Options(fl *pflag.FlagSet, a *App) (sandbox.Options, error) {
+	return f.options(fl, a)
 }
 
 // registerUser adds --user, for the commands that start a session.
-func (f *sandboxFlags) registerUser(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.user, "user", "u", "", "run the session as root (uid 0 inside) or self (your own uid); default: the sandbox's user")
+func (f *SandboxFlags) registerUser(fl *pflag.FlagSet) {
+	fl.StringVarP(&f.user, "user", "u", "", "run the session as root (uid 0 inside) or self (your own uid); default: the sandbox's user")
 }
 
 // options resolves the project and sandbox name, loads the config (flags
 // over devbox.toml) and has the client complete it.
-func (f *sandboxFlags) options(cmd *cobra.Command, a *App) (sandbox.Options, error) {
-	opts, err := f.projectOptions(cmd, a)
+func (f *SandboxFlags) options(fl *pflag.FlagSet, a *App) (sandbox.Options, error) {
+	opts, err := f.projectOptions(fl, a)
 	if err != nil {
 		return opts, err
 	}
@@ -86,7 +102,7 @@ func (f *sandboxFlags) options(cmd *cobra.Command, a *App) (sandbox.Options, err
 
 // completeOptions completes the options of the project (projectOptions):
 // the front's hand-off, the trust check and the image.
-func (f *sandboxFlags) completeOptions(opts sandbox.Options, a *App) (sandbox.Options, error) {
+func (f *SandboxFlags) completeOptions(opts sandbox.Options, a *App) (sandbox.Options, error) {
 	if err := a.frontServe(&opts); err != nil {
 		return opts, err
 	}
@@ -95,7 +111,7 @@ func (f *sandboxFlags) completeOptions(opts sandbox.Options, a *App) (sandbox.Op
 
 // projectOptions finds the project, names the sandbox and loads the config,
 // without resolving the image.
-func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *App) (sandbox.Options, error) {
+func (f *SandboxFlags) projectOptions(fl *pflag.FlagSet, a *App) (sandbox.Options, error) {
 	dir, err := f.projectDir(a)
 	if err != nil {
 		return sandbox.Options{}, err
@@ -108,7 +124,7 @@ func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *App) (sandbox.Optio
 	if err := project.ValidateName(opts.Name); err != nil {
 		return opts, UsageError{Err: err}
 	}
-	if err := applyConfig(cmd, &opts); err != nil {
+	if err := applyConfig(fl, &opts); err != nil {
 		return opts, err
 	}
 	if f.user != "" && f.user != config.UserRoot && f.user != config.UserSelf {
@@ -125,7 +141,7 @@ func (f *sandboxFlags) projectOptions(cmd *cobra.Command, a *App) (sandbox.Optio
 // projectDir is --project (its value resolved here), else the project the
 // client finds from the current directory; the client refuses either when
 // it cannot be a project.
-func (f *sandboxFlags) projectDir(a *App) (string, error) {
+func (f *SandboxFlags) projectDir(a *App) (string, error) {
 	var dir string
 	if f.project != "" {
 		var err error
@@ -137,16 +153,17 @@ func (f *sandboxFlags) projectDir(a *App) (string, error) {
 }
 
 // SandboxOptions are the options of sandbox name (the project's own when
-// name is empty) for the commands outside this package: the project found
+// name is empty) for the commands outside this package, whose flags fl
+// may set config keys (flagKeys): the project found
 // from the current directory, its devbox.toml, and the image resolved
 // (pulled when missing, tlsVerify as --tls-verify).
-func SandboxOptions(cmd *cobra.Command, a *App, name string, tlsVerify bool) (sandbox.Options, error) {
-	f := sandboxFlags{name: name}
+func SandboxOptions(fl *pflag.FlagSet, a *App, name string, tlsVerify bool) (sandbox.Options, error) {
+	f := SandboxFlags{name: name}
 	f.image.tlsVerify = tlsVerify
-	return f.options(cmd, a)
+	return f.options(fl, a)
 }
 
 // ProjectOptions is SandboxOptions without resolving the image.
-func ProjectOptions(cmd *cobra.Command, a *App, name string) (sandbox.Options, error) {
-	return (&sandboxFlags{name: name}).projectOptions(cmd, a)
+func ProjectOptions(fl *pflag.FlagSet, a *App, name string) (sandbox.Options, error) {
+	return (&SandboxFlags{name: name}).projectOptions(fl, a)
 }
