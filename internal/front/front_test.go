@@ -116,3 +116,14 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParse is the front's parse of a run with a flag: the flags'
+// registration and pflag's parse.
+func BenchmarkParse(b *testing.B) {
+	args := []string{"run", "-e", "A=1", "--", "true"}
+	for b.Loop() {
+		if _, _, _, ok := parse(args); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}

@@ -18,7 +18,7 @@ type netFlags struct {
 
 func (f *netFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.network, "network", "", networkUsage())
-	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port: [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]; HOSTIP defaults to 127.0.0.1, a bare PORT uses the same host port (repeatable)")
+	fl.VarP(newStringArray(&f.publish), "publish", "p", "publish a port: [[HOSTIP:]HOSTPORT:]PORT[/tcp|/udp]; HOSTIP defaults to 127.0.0.1, a bare PORT uses the same host port (repeatable)")
 	fl.BoolVar(&f.allowHostLoopback, "allow-host-loopback", false, "let the sandbox reach host services on 127.0.0.1 as host.devbox.internal")
 	fl.BoolVar(&f.requireNetwork, "require-network", false, "fail (exit 125) instead of falling back to --network none when no network is named and the default one cannot work here")
 }
