@@ -2,9 +2,11 @@
 // `devbox run` and `devbox enter` itself (joins, and starts of host-view
 // sandboxes, whose supervisor is devbox-supervisor), and replaces itself with
 // devbox-engine, the full devbox installed next to it, for everything
-// else: image sandboxes' starts, images, and every other command. It links
-// neither the image store nor the registries' libraries, so it starts in a
-// fraction of the full binary's time (docs/architecture.md).
+// else: image sandboxes' starts, images, every other command, and a run or
+// enter it cannot parse as the engine's cobra commands would (help, a bad
+// flag). It links neither the image store nor the registries' libraries
+// nor cobra (internal/front parses run and enter with pflag alone), so it
+// starts in a fraction of the full binary's time (docs/architecture.md).
 package main
 
 import (
