@@ -21,6 +21,8 @@ type App struct {
 	// handoff, in the front binary, replaces this process with
 	// devbox-engine for what the front does not do itself (front.go).
 	handoff func() error
+	// early is set once prestart has started the early supervisor.
+	early bool
 }
 
 // UsageError marks a bad command line.

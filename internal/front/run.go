@@ -32,9 +32,12 @@ func (f *RunFlags) RegisterRun(fl *pflag.FlagSet) {
 // flags the user set (config overrides), nil for the front's plain run.
 func (a *App) RunCommand(fl *pflag.FlagSet, f *RunFlags, args []string) error {
 	f.throwaway = f.rm
-	if f.rm && a.handoff != nil {
-		a.prestart()
+	switch {
+	case f.rm && a.handoff != nil:
+		a.prestart()                   // unless Execute did (throwawayRun)
 		defer sandbox.CancelPrestart() // a start that failed before taking it
+	case !f.rm && a.early:
+		sandbox.CancelPrestart() // not a throwaway start's to take
 	}
 	opts, err := f.projectOptions(fl, a)
 	if err != nil {
@@ -66,6 +69,10 @@ func (a *App) RunCommand(fl *pflag.FlagSet, f *RunFlags, args []string) error {
 // (sandbox.PrestartSupervisor); the hand-off to devbox-engine, for an
 // image sandbox, drops it first.
 func (a *App) prestart() {
+	if a.early {
+		return
+	}
+	a.early = true
 	sandbox.PrestartSupervisor()
 	handoff := a.handoff
 	a.handoff = func() error {
