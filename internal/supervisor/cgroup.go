@@ -26,7 +26,7 @@ const unifiedHint = "boot with systemd.unified_cgroup_hierarchy=1 on the kernel 
 // user required them.
 func (s *supervisor) setupCgroup() error {
 	lim := s.spec.Limits
-	d, err := cgroupv2.Probe()
+	d, err := s.pre.probeCgroup()
 	if err != nil {
 		return s.notEnforced(lim.Flags(), err)
 	}

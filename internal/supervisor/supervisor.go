@@ -57,8 +57,9 @@ func SuperviseMain() int {
 	trace.Started()
 	// The ready pipe (fd 3) too: only this process writes it, and the
 	// child, slirp4netns and pasta get exactly the fds they are given.
-	end := trace.Begin("read launch spec")
 	fds.CloseOnExecFrom(FDReady)
+	pre := prepareBeforeSpec()
+	end := trace.Begin("read launch spec")
 	ready := os.NewFile(FDReady, "ready")
 	spec, err := readSpec()
 	end()
@@ -76,7 +77,7 @@ func SuperviseMain() int {
 	// proto.IdleRuntime is this process's alone: the helpers it starts
 	// (asroot's storage operations, the network watcher) get the default.
 	os.Unsetenv("GOMAXPROCS")
-	s := &supervisor{spec: spec, ready: ready}
+	s := &supervisor{spec: spec, ready: ready, pre: pre}
 	s.openImage()
 	if spec.LaunchSession {
 		s.launch = os.NewFile(FDLaunch, "launch-session")
@@ -137,6 +138,8 @@ func openOwnLog(dir string) error {
 type supervisor struct {
 	spec  proto.Spec
 	ready *os.File
+	// pre is what was worked out before the spec came (early.go).
+	pre *preSpec
 	// readyKept is set when release keeps the ready pipe open, to carry
 	// Stopped to the client of a launch session (teardown.go).
 	readyKept bool
@@ -278,7 +281,7 @@ func (s *supervisor) listen() error {
 // planIDs decides the id mapping, starts writing it on the child
 // (mapIDs) and reports the single-id fallback once.
 func (s *supervisor) planIDs() error {
-	plan, err := userns.NewPlan(s.spec.UID, s.spec.GID, s.spec.User)
+	plan, err := s.pre.planFor(s.spec)
 	if err != nil {
 		return err
 	}
