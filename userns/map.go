@@ -30,17 +30,25 @@ func HelperArgs(helper string, pid int, m []Mapping) []string {
 // newuidmap and newgidmap; otherwise it writes /proc/PID/uid_map,
 // /proc/PID/setgroups and /proc/PID/gid_map itself. Errors carry a
 // preflight hint where the fix is known.
-func (p Plan) MapFromParent(pid int) error {
+func (p Plan) MapFromParent(pid int) error { return p.StartMapping(pid)() }
+
+// StartMapping is MapFromParent split in two: it starts newuidmap and
+// newgidmap (or writes the files itself, without Helpers) and returns,
+// and the returned func waits for the helpers and reports the outcome.
+// The caller can start the helpers on the goroutine that has just
+// created pid and wait for them on another.
+func (p Plan) StartMapping(pid int) (wait func() error) {
 	if p.Helpers {
-		return runHelpers(HelperArgs(p.NewUIDMap, pid, p.UID), HelperArgs(p.NewGIDMap, pid, p.GID))
+		return startHelpers(HelperArgs(p.NewUIDMap, pid, p.UID), HelperArgs(p.NewGIDMap, pid, p.GID))
 	}
-	return p.writeMaps(pid)
+	err := p.writeMaps(pid)
+	return func() error { return err }
 }
 
-// runHelpers runs newuidmap and newgidmap at the same time: each writes
-// its own map file and checks only its own ranges, so neither waits for
-// the other. The first failure, in argument order, is returned.
-func runHelpers(argvs ...[]string) error {
+// startHelpers starts newuidmap and newgidmap at the same time: each
+// writes its own map file and checks only its own ranges, so neither
+// waits for the other. wait returns the first failure, in argument order.
+func startHelpers(argvs ...[]string) (wait func() error) {
 	type run struct {
 		cmd    *exec.Cmd
 		stderr bytes.Buffer
@@ -53,19 +61,21 @@ func runHelpers(argvs ...[]string) error {
 		r.err = r.cmd.Start()
 		runs[i] = r
 	}
-	var first error
-	for i, r := range runs {
-		if r.err == nil {
-			AwaitExit(r.cmd.Process.Pid)
-			r.err = r.cmd.Wait()
+	return func() error {
+		var first error
+		for i, r := range runs {
+			if r.err == nil {
+				AwaitExit(r.cmd.Process.Pid)
+				r.err = r.cmd.Wait()
+			}
+			if r.err != nil && first == nil {
+				argv := argvs[i]
+				msg := strings.TrimSpace(r.stderr.String())
+				first = helperHint(argv[0], fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), r.err, msg), msg)
+			}
 		}
-		if r.err != nil && first == nil {
-			argv := argvs[i]
-			msg := strings.TrimSpace(r.stderr.String())
-			first = helperHint(argv[0], fmt.Errorf("run %s: %w: %s", strings.Join(argv, " "), r.err, msg), msg)
-		}
+		return first
 	}
-	return first
 }
 
 // helperHint attaches the fix for the helper failures we know by their

@@ -153,7 +153,7 @@ type supervisor struct {
 	parent *proto.Conn
 	exited chan error
 	// mapped gets the outcome of the child's id maps, which are written
-	// while the child execs (mapIDs).
+	// while the child execs (startChild).
 	mapped chan error
 	plan   userns.Plan
 	// cgroup is the sandbox's group (nil when not delegated); cgroupFD is
@@ -198,10 +198,10 @@ func (s *supervisor) start() error {
 		{"review layer", s.prepareReview},
 		{"cgroup", s.setupCgroup},
 		{"left placeholders", s.removeLeftStubs},
-		{"start child", s.startChild},
-		// While the child execs: its maps are written long before its
-		// runtime has started and it says Hello.
 		{"plan ids", s.planIDs},
+		// Its id maps are written while it execs, long before its
+		// runtime has started and it says Hello.
+		{"start child", s.startChild},
 		// The child gets the listener in NetReady: it serves it only
 		// after its setup.
 		{"listen", s.listen},
@@ -278,15 +278,14 @@ func (s *supervisor) listen() error {
 	return nil
 }
 
-// planIDs decides the id mapping, starts writing it on the child
-// (mapIDs) and reports the single-id fallback once.
+// planIDs decides the id mapping, which startChild writes on the child,
+// and reports the single-id fallback once.
 func (s *supervisor) planIDs() error {
 	plan, err := s.pre.planFor(s.spec)
 	if err != nil {
 		return err
 	}
 	s.plan = plan
-	s.mapIDs(s.cmd.Process.Pid)
 	s.spec.SingleID = plan.Size() <= 1
 	if plan.Warning != "" {
 		return proto.Encode(s.ready, proto.Warning{Msg: plan.Warning})
@@ -338,6 +337,7 @@ func (s *supervisor) startChild() error {
 	s.intoCgroup(s.cmd.SysProcAttr)
 	started := make(chan error, 1)
 	s.exited = make(chan error, 1)
+	s.mapped = make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see Pdeathsig
 		end := trace.Begin("clone+exec child")
@@ -347,6 +347,7 @@ func (s *supervisor) startChild() error {
 			started <- err
 			return
 		}
+		s.mapIDs(s.cmd.Process.Pid)
 		started <- nil
 		userns.AwaitExit(s.cmd.Process.Pid) // parked, the thread stays
 		s.exited <- s.cmd.Wait()
@@ -374,17 +375,22 @@ func (s *supervisor) startChild() error {
 	return err
 }
 
-// mapIDs writes the child's id maps (newuidmap and newgidmap, or the
-// files) while the child execs and starts its runtime, rather than after
-// its Hello: a new user namespace's maps can be written once the process
-// is in it, and the child needs them only once it reads IDMapped. It holds
-// every capability either way: as ambient ones through an exec that finds
-// its uid unmapped, as uid 0 through one that finds it mapped.
+// mapIDs starts writing the child's id maps (newuidmap and newgidmap, or
+// the files) while the child execs and starts its runtime, rather than
+// after its Hello: a new user namespace's maps can be written once the
+// process is in it, and the child needs them only once it reads IDMapped.
+// It holds every capability either way: as ambient ones through an exec
+// that finds its uid unmapped, as uid 0 through one that finds it mapped.
+// startChild calls it on the goroutine that cloned the child, right
+// after the clone, before the supervisor goes on with its own steps; the
+// wait for the helpers runs on a goroutine of its own.
 func (s *supervisor) mapIDs(pid int) {
-	s.mapped = make(chan error, 1)
-	// No span of its own: it would straddle the start and handshake
+	end := trace.Begin("start id map helpers")
+	wait := s.plan.StartMapping(pid)
+	end()
+	// No span for the wait: it would straddle the start and handshake
 	// phases; "wait for the id maps" is what it adds to the start.
-	go func() { s.mapped <- s.plan.MapFromParent(pid) }()
+	go func() { s.mapped <- wait() }()
 }
 
 func cloneFlags(network slirpnet.Driver) uintptr {
@@ -437,20 +443,7 @@ func (s *supervisor) handshake() error {
 	if err != nil {
 		return s.childError(err)
 	}
-	nr, err := s.prepareNetwork()
-	if err != nil {
-		return err
-	}
-	if err := s.sendNetReady(nr); err != nil {
-		return err
-	}
-	end = trace.Begin("network attach (child builds its root meanwhile)")
-	na, err := s.attachNetwork()
-	end()
-	if err != nil {
-		return err
-	}
-	if err := s.send(na); err != nil {
+	if err := s.sendNetwork(); err != nil {
 		return err
 	}
 	end = trace.Begin("child setup (to Ready)")
@@ -466,6 +459,25 @@ func (s *supervisor) handshake() error {
 		}
 	}
 	return nil
+}
+
+// sendNetwork sends NetReady, attaches the network helper, if any, and
+// sends NetAttached.
+func (s *supervisor) sendNetwork() error {
+	nr, err := s.prepareNetwork()
+	if err != nil {
+		return err
+	}
+	if err := s.sendNetReady(nr); err != nil {
+		return err
+	}
+	end := trace.Begin("network attach (child builds its root meanwhile)")
+	na, err := s.attachNetwork()
+	end()
+	if err != nil {
+		return err
+	}
+	return s.send(na)
 }
 
 // sendNetReady sends NetReady with the sandbox socket's listener, which
