@@ -437,14 +437,25 @@ func (s *supervisor) handshake() error {
 	if err := s.send(proto.IDMapped{}); err != nil {
 		return err
 	}
+	// Without a network helper to attach, nothing in NetReady and
+	// NetAttached waits for the child's UserNSReady: they go right
+	// behind IDMapped, and the child finds them queued.
+	attaches := s.spec.Network.Attaches()
+	if !attaches {
+		if err := s.sendNetwork(); err != nil {
+			return err
+		}
+	}
 	end = trace.Begin("child to UserNSReady")
 	_, err = proto.RecvAs[proto.UserNSReady](s.parent)
 	end()
 	if err != nil {
 		return s.childError(err)
 	}
-	if err := s.sendNetwork(); err != nil {
-		return err
+	if attaches {
+		if err := s.sendNetwork(); err != nil {
+			return err
+		}
 	}
 	end = trace.Begin("child setup (to Ready)")
 	ready, err := s.awaitReady()
