@@ -410,12 +410,23 @@ func devLinks() error {
 	return nil
 }
 
-// bindHome binds the sandbox's persistent home at the user's home path.
+// bindHome binds the sandbox's persistent home at the user's home path,
+// or mounts a --rm sandbox's throwaway one there: a tmpfs owned by this
+// process's uid 0, the user's own id on the host (as a host dir of the
+// user's shows inside), with the mode of a home the client would make.
 func bindHome(spec proto.Spec) error {
-	if spec.Home == "" || spec.HomeSource == "" {
+	switch {
+	case spec.Home == "":
 		return nil
+	case spec.HomeTmpfs:
+		if err := os.MkdirAll(spec.Home, 0o755); err != nil {
+			return err
+		}
+		return mount("devbox-home", spec.Home, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700")
+	case spec.HomeSource != "":
+		return bindDir(oldRoot+spec.HomeSource, spec.Home, spec.HomeReadOnly)
 	}
-	return bindDir(oldRoot+spec.HomeSource, spec.Home, spec.HomeReadOnly)
+	return nil
 }
 
 // bindProject binds the project read-write at its own path, or mounts

@@ -20,9 +20,13 @@ type Spec struct {
 	Hostname string `json:"hostname"`
 	// ProjectDir is bound read-write at the same absolute path.
 	ProjectDir string `json:"project_dir"`
-	// Home is the home path inside; HomeSource the host directory bound there.
+	// Home is the home path inside; HomeSource the host directory bound
+	// there, or with HomeTmpfs (a --rm sandbox's private home) none: the
+	// child mounts a tmpfs there, which ends with the sandbox and leaves
+	// nothing on the host.
 	Home       string `json:"home"`
 	HomeSource string `json:"home_source"`
+	HomeTmpfs  bool   `json:"home_tmpfs,omitempty"`
 	// StateDir is the sandbox's runtime directory on the host: etc files live
 	// there and the new root is mounted on StateDir/root.
 	StateDir string `json:"state_dir"`
@@ -96,8 +100,8 @@ type Spec struct {
 	UID  uint32 `json:"uid"`
 	GID  uint32 `json:"gid"`
 	User string `json:"user"`
-	// Ephemeral (--rm) sandboxes keep their home in the runtime dir and leave
-	// no persistent data.
+	// Ephemeral (--rm) sandboxes keep their home in a tmpfs (HomeTmpfs)
+	// and leave no persistent data.
 	Ephemeral bool `json:"ephemeral,omitempty"`
 	// Limits go to the sandbox's cgroup; RequireLimits fails the start when
 	// they cannot be enforced.
@@ -160,7 +164,7 @@ type Mount struct {
 }
 
 // ProtocolVersion changes whenever a message changes incompatibly.
-const ProtocolVersion = 8
+const ProtocolVersion = 9
 
 // EtcFiles are the sandbox's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf. The supervisor makes them (it reads the host's

@@ -49,6 +49,7 @@ func appendSpec(b []byte, s Spec) ([]byte, bool) {
 	w.stringField("project_dir", s.ProjectDir, false)
 	w.stringField("home", s.Home, false)
 	w.stringField("home_source", s.HomeSource, false)
+	w.boolField("home_tmpfs", s.HomeTmpfs)
 	w.stringField("state_dir", s.StateDir, false)
 	w.stringField("network", s.Network.Name(), false)
 	w.stringsField("ports", s.Ports)
@@ -121,7 +122,7 @@ func appendMounts(b []byte, ms []Mount) []byte {
 }
 
 // specKeys are Spec's members in the order appendSpec writes them.
-var specKeys = []string{"name", "hostname", "project_dir", "home", "home_source", "state_dir",
+var specKeys = []string{"name", "hostname", "project_dir", "home", "home_source", "home_tmpfs", "state_dir",
 	"network", "ports", "allow_host_loopback", "single_id", "cgroup", "idle_timeout", "mounts",
 	"home_read_only", "security", "hidden", "require_proc", "review", "require_strict",
 	"protect", "deny_read", "launch_session", "uid", "gid", "user", "ephemeral", "limits",
@@ -148,6 +149,8 @@ func (r *objectReader) spec() (s Spec) {
 			s.Home = r.str()
 		case "home_source":
 			s.HomeSource = r.str()
+		case "home_tmpfs":
+			s.HomeTmpfs = r.boolean()
 		case "state_dir":
 			s.StateDir = r.str()
 		case "network":

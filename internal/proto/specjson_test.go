@@ -21,7 +21,7 @@ var specLeftToJSON = map[string]bool{"Image": true, "Egress": true}
 func fastSpec() Spec {
 	return Spec{
 		Name: "proj-1", Hostname: "proj", ProjectDir: "/home/u/proj <&>", Home: "/home/u",
-		HomeSource: "/run/user/1000/devbox/proj-1/home", StateDir: "/run/user/1000/devbox/proj-1",
+		HomeSource: "/run/user/1000/devbox/proj-1/home", HomeTmpfs: true, StateDir: "/run/user/1000/devbox/proj-1",
 		Network: slirpnet.Host, Ports: []string{"8080:80", "127.0.0.1:9000:9000/udp"},
 		AllowHostLoopback: true, SingleID: true, Cgroup: true, IdleTimeout: -15 * time.Minute,
 		Mounts:       []Mount{{Source: "/data", Target: "/mnt/data", ReadOnly: true}, {Source: "/c\u2028\xff", Target: "/t"}},
@@ -49,7 +49,7 @@ func TestFastSpecSetsEveryField(t *testing.T) {
 func specsForJSON() (fast, slow []Spec) {
 	swap := int64(0)
 	typical := Spec{Name: "a-bd85f0-rm-ca6ded98", Hostname: "a", ProjectDir: "/tmp/a", Home: "/home/u",
-		HomeSource: "/tmp/devbox-983/a-bd85f0-rm-ca6ded98/home", StateDir: "/tmp/devbox-983/a-bd85f0-rm-ca6ded98",
+		HomeTmpfs: true, StateDir: "/tmp/devbox-983/a-bd85f0-rm-ca6ded98",
 		Network: slirpnet.None, Hidden: []string{"/tmp/devbox-983"}, UID: 983, GID: 983, User: "u", Ephemeral: true, LaunchSession: true}
 	fast = []Spec{{}, typical, fastSpec(), {Limits: cgroupv2.Limits{Memory: -1}}}
 	withImage, withEgress, withSwap, withCPUs := fastSpec(), fastSpec(), fastSpec(), typical

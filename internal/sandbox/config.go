@@ -36,6 +36,7 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 	if c.Home == config.HomeHost || c.Home == config.HomeRO {
 		spec.HomeSource = spec.Home
 		spec.HomeReadOnly = c.Home == config.HomeRO
+		spec.HomeTmpfs = false
 	}
 	var err error
 	if spec.Hidden, err = devboxDirs(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 )
@@ -92,63 +91,29 @@ func cacheEnv(c config.Config, home string) []string {
 }
 
 // premakeMountPoints makes, in a goroutine while the supervisor and child
-// start, the dirs the child mounts on in host dirs this start has just
-// made: an image root's mount point in the state dir (a host-view root is
-// mounted on the state dir itself), and with a fresh home (a --rm
-// sandbox's) the package caches' mount points in it. The child
-// makes each too, just before it mounts there, as the same host user with
-// the same mode; but on a disk each mkdir costs it ~0.1 ms before Ready,
+// start, an image root's mount point in the state dir this start has just
+// made (a host-view root is mounted on the state dir itself). The child
+// makes it too, just before it mounts there, as the same host user with
+// the same mode; but on a disk the mkdir costs it ~0.1 ms before Ready,
 // while the client only waits. Whichever side comes second finds the dir
-// made. The dirs are made relative to an open fd of their base, so a dir
+// made. The dir is made relative to an open fd of the state dir, so a dir
 // removed by a failed start is not made again. The returned func waits for
 // the goroutine.
-func premakeMountPoints(spec proto.Spec, freshHome bool) (wait func()) {
-	var cache []string
-	if freshHome {
-		cache = cacheMountPoints(spec)
-	}
-	var state, home *os.File
-	if spec.Image != nil {
-		state, _ = os.Open(spec.StateDir) // nil on an error: the child reports it
-	}
-	if len(cache) > 0 {
-		home, _ = os.Open(spec.HomeSource)
-	}
-	if state == nil && home == nil {
+func premakeMountPoints(spec proto.Spec) (wait func()) {
+	if spec.Image == nil {
 		return func() {}
+	}
+	state, err := os.Open(spec.StateDir)
+	if err != nil {
+		return func() {} // the child reports it
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if state != nil {
-			mkdirAllAt(int(state.Fd()), "root", 0o700)
-			state.Close()
-		}
-		if home != nil {
-			for _, rel := range cache {
-				mkdirAllAt(int(home.Fd()), rel, 0o755)
-			}
-			home.Close()
-		}
+		mkdirAllAt(int(state.Fd()), "root", 0o700)
+		state.Close()
 	}()
 	return func() { <-done }
-}
-
-// cacheMountPoints are the package caches' mount points, relative to the
-// home's host dir; none when the home is the user's own.
-func cacheMountPoints(spec proto.Spec) []string {
-	root, err := CacheRoot()
-	if err != nil || spec.HomeSource == "" || spec.HomeSource == spec.Home {
-		return nil
-	}
-	var rels []string
-	for _, m := range spec.Mounts {
-		rel, err := filepath.Rel(spec.Home, m.Target)
-		if project.Within(m.Source, root) && err == nil && filepath.IsLocal(rel) {
-			rels = append(rels, rel)
-		}
-	}
-	return rels
 }
 
 // mkdirAllAt makes rel and its parents below dir fd with mode, as the

@@ -33,8 +33,8 @@ type Options struct {
 	Project string
 	// PinName is the sandbox whose image pins a throwaway one reads.
 	PinName string
-	// Ephemeral sandboxes (--rm) keep their home in the runtime dir and leave
-	// no persistent data.
+	// Ephemeral sandboxes (--rm) keep their home in a tmpfs inside and
+	// leave no persistent data.
 	Ephemeral bool
 	// Image is the image Config.Image resolved to (pulled if missing); nil
 	// for the host view.
@@ -302,8 +302,7 @@ func startSupervisor(dir string, opts Options) error {
 			return spec, err
 		}
 		spec.LaunchSession = opts.launch != nil
-		// An ephemeral home was made just now: nothing inside has run there.
-		premade = premakeMountPoints(spec, opts.Ephemeral)
+		premade = premakeMountPoints(spec)
 		return spec, nil
 	}
 	cmd, err := launchSupervisor(dir, opts.Image != nil, makeSpec, opts.Warn, opts.launch)
@@ -419,7 +418,7 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 	if err != nil {
 		return proto.Spec{}, fmt.Errorf("look up current user: %w", err)
 	}
-	home, homeSrc, err := homeFor(u, dir, opts)
+	home, homeSrc, err := homeFor(u, opts)
 	if err != nil {
 		return proto.Spec{}, err
 	}
@@ -432,7 +431,7 @@ func launchSpec(dir string, opts Options) (proto.Spec, error) {
 	}
 	spec := proto.Spec{
 		Name: opts.Name, Hostname: hostname(opts), ProjectDir: opts.Project,
-		Home: home, HomeSource: homeSrc, StateDir: dir,
+		Home: home, HomeSource: homeSrc, HomeTmpfs: homeSrc == "", StateDir: dir,
 		Network: network, Ports: c.Ports, AllowHostLoopback: c.AllowHostLoopback,
 		IdleTimeout: c.IdleTimeout, Image: imageRoot(opts), Security: c.Security,
 		Egress: egressSpec(c), UID: uint32(uid), GID: uint32(gid), User: u.Username, Ephemeral: opts.Ephemeral,
@@ -458,19 +457,21 @@ func hostname(opts Options) string {
 }
 
 // homeFor returns the home path inside (the user's own) and the host dir
-// bound there: persistent per sandbox, or in the runtime dir for --rm.
-func homeFor(u *user.User, dir string, opts Options) (string, string, error) {
+// bound there, persistent per sandbox; none for --rm, whose home is a
+// tmpfs the child mounts (proto.Spec.HomeTmpfs): nothing to make on the
+// host before the start, nor to remove after it.
+func homeFor(u *user.User, opts Options) (string, string, error) {
 	home := homeInside(u)
-	src := filepath.Join(dir, "home")
-	if !opts.Ephemeral {
-		data, err := state.SandboxData(opts.Name)
-		if err != nil {
-			return "", "", err
-		}
-		src = filepath.Join(data, "home")
-		if err := writeMeta(data, opts); err != nil {
-			return "", "", err
-		}
+	if opts.Ephemeral {
+		return home, "", nil
+	}
+	data, err := state.SandboxData(opts.Name)
+	if err != nil {
+		return "", "", err
+	}
+	src := filepath.Join(data, "home")
+	if err := writeMeta(data, opts); err != nil {
+		return "", "", err
 	}
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return "", "", fmt.Errorf("create sandbox home: %w", err)

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -409,5 +410,58 @@ func TestShellRCSharedButSealed(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(host); string(got) != string(want) {
 		t.Fatalf("the spoiled host shrc was not replaced: %q", got)
+	}
+}
+
+// A --rm sandbox's home is a tmpfs inside: the user's, mode 0700,
+// writable, and nothing of it appears on the host while the sandbox runs
+// or is left after it.
+func TestHome_RmHomeStaysInside(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "--network", "none", "--", "sh", "-c",
+		`echo kept >"$HOME/rm-home-marker" && awk -v h="$HOME" '$5 == h { print $(NF-2) }' /proc/self/mountinfo && stat -c '%a %u' "$HOME" && id -u && cat "$HOME/rm-home-marker" && echo started && while [ ! -e rm-home-done ]; do sleep 0.05; done`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for sc := bufio.NewScanner(stdout); len(lines) < 5 && sc.Scan(); {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) < 5 {
+		cancel()
+		cmd.Wait()
+		t.Fatalf("the sandbox's output ended early: %q", lines)
+	}
+	noMarker := func(when string) {
+		for _, root := range []string{e.runtime, e.data} {
+			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.Name() == "rm-home-marker" {
+					t.Errorf("%s: the --rm home's file is on the host at %s", when, p)
+				}
+				return nil
+			})
+		}
+	}
+	noMarker("while it runs")
+	if err := os.WriteFile(filepath.Join(e.project, "rm-home-done"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("devbox run --rm: %v", err)
+	}
+	uid := lines[2]
+	if lines[0] != "tmpfs" || lines[1] != "700 "+uid || lines[3] != "kept" {
+		t.Errorf("--rm home: fs %q, mode and owner %q, file %q; want tmpfs, 700 %s, kept", lines[0], lines[1], lines[3], uid)
+	}
+	noMarker("after it")
+	if homes, _ := filepath.Glob(filepath.Join(e.runtime, "*", "*", "home")); len(homes) > 0 {
+		t.Errorf("a home dir on the host: %v", homes)
 	}
 }

@@ -195,3 +195,29 @@ func TestImage_RemoveNamesSandboxesAndForce(t *testing.T) {
 		t.Errorf("users-a after image rm --force: %q, want its home kept and a fresh layer", out)
 	}
 }
+
+// A --rm image sandbox's home is a tmpfs too, the user's and mode 0700,
+// over whatever the image has at that path, and not a dir in its layer.
+func TestImage_ThrowawayHomeIsATmpfs(t *testing.T) {
+	t.Parallel()
+	e, _, ref := imageEnv(t)
+	out := e.must("run", "--rm", "--image", ref, "--", "/bin/sh", "-c",
+		`echo "$HOME" && stat -c '%a %u' "$HOME" && id -u && echo kept >"$HOME/f" && cat "$HOME/f" && cat /proc/self/mountinfo`)
+	lines := strings.Split(out, "\n")
+	if len(lines) < 5 {
+		t.Fatalf("output: %q", out)
+	}
+	home, modeOwner, uid, file := lines[0], lines[1], lines[2], lines[3]
+	if modeOwner != "700 "+uid || file != "kept" {
+		t.Errorf("--rm image home %s: mode and owner %q, file %q; want 700 %s, kept", home, modeOwner, file, uid)
+	}
+	fs := ""
+	for _, l := range lines[4:] {
+		if f := strings.Fields(l); len(f) > 4 && f[4] == home {
+			fs = f[len(f)-3]
+		}
+	}
+	if fs != "tmpfs" {
+		t.Errorf("--rm image home %s is mounted as %q, want tmpfs:\n%s", home, fs, out)
+	}
+}
