@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // startUnmapped starts sleep in a new user namespace with no maps written.
@@ -165,14 +167,32 @@ func TestMapFromParentUnprivilegedHelper(t *testing.T) {
 	}
 }
 
-func TestParseNoNewPrivs(t *testing.T) {
-	for status, want := range map[string]bool{
-		"Name:\tsh\nNoNewPrivs:\t1\nSeccomp:\t2\n": true,
-		"Name:\tsh\nNoNewPrivs:\t0\n":              false,
-		"Name:\tsh\n":                              false,
-	} {
-		if got := parseNoNewPrivs(status); got != want {
-			t.Errorf("parseNoNewPrivs(%q) = %v, want %v", status, got, want)
+// TestNoNewPrivs: noNewPrivs says what /proc/self/status says, here and
+// in a copy of this test that sets no_new_privs first.
+func TestNoNewPrivs(t *testing.T) {
+	if os.Getenv("USERNS_TEST_SET_NNP") == "1" {
+		runtime.LockOSThread()
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			t.Fatal(err)
 		}
+	}
+	b, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Contains(string(b), "\nNoNewPrivs:\t1\n")
+	if got := noNewPrivs(); got != want {
+		t.Fatalf("noNewPrivs() = %v, /proc/thread-self/status says %v", got, want)
+	}
+	if os.Getenv("USERNS_TEST_SET_NNP") == "1" {
+		if !want {
+			t.Fatal("no_new_privs set, and /proc/thread-self/status says it is not")
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoNewPrivs$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "USERNS_TEST_SET_NNP=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("with no_new_privs set: %v\n%s", err, out)
 	}
 }
