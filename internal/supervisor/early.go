@@ -9,8 +9,6 @@ package supervisor
 
 import (
 	"os"
-	"os/user"
-	"strconv"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -33,10 +31,11 @@ type preSpec struct {
 // cgroup tree.
 func prepareBeforeSpec() *preSpec {
 	defer trace.Begin("plan ids, probe cgroup (before the spec)")()
-	p := &preSpec{uid: uint32(os.Getuid()), gid: uint32(os.Getgid())}
-	if u, err := user.LookupId(strconv.FormatUint(uint64(p.uid), 10)); err == nil {
-		p.user = u.Username
-	}
+	// The user's name, which /etc/subuid may name the range by, is a
+	// guess from $USER, which the client passes on: the spec names the
+	// user (from /etc/passwd), and planFor plans again for another. A
+	// lookup here would parse /etc/passwd a second time per start.
+	p := &preSpec{uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), user: os.Getenv("USER")}
 	p.plan, p.planErr = userns.NewPlan(p.uid, p.gid, p.user)
 	p.cgroup, p.cgroupErr = cgroupv2.Probe()
 	return p
