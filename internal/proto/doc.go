@@ -31,11 +31,15 @@
 //	supervisor (host)                      child (new user/mount/pid/... ns)
 //	  start devbox-init (memfd copy)
 //	  with CLONE_NEW*, ambient caps ------>
-//	  newuidmap/newgidmap <pid>,             exec, caps kept (as ambient ones
-//	  beside the child's exec                if the maps are not written yet)
+//	  newuidmap/newgidmap <pid>, started     exec, caps kept (as ambient ones
+//	  right after the clone, beside the      if the maps are not written yet)
+//	  child's exec
 //	                          <------------  Hello
 //	  (maps written)
 //	  IDMapped  -------------------------->
+//	  [no helper to attach (none, host):
+//	  NetReady and NetAttached right here,
+//	  queued for the child]
 //	                                         now uid 0 with caps; ambient set cleared
 //	                          <------------  UserNSReady
 //	  port driver's socket paths
