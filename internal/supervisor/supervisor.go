@@ -347,12 +347,14 @@ func (s *supervisor) startChild() error {
 			started <- err
 			return
 		}
-		s.mapIDs(s.cmd.Process.Pid)
 		started <- nil
 		userns.AwaitExit(s.cmd.Process.Pid) // parked, the thread stays
 		s.exited <- s.cmd.Wait()
 	}()
 	err = <-started
+	if err == nil {
+		s.mapIDs(s.cmd.Process.Pid)
+	}
 	childEnd.Close()
 	fuseChildEnd.Close()
 	s.closeLaunch()
@@ -381,8 +383,10 @@ func (s *supervisor) startChild() error {
 // process is in it, and the child needs them only once it reads IDMapped.
 // It holds every capability either way: as ambient ones through an exec
 // that finds its uid unmapped, as uid 0 through one that finds it mapped.
-// startChild calls it on the goroutine that cloned the child, right
-// after the clone, before the supervisor goes on with its own steps; the
+// startChild calls it as soon as the clone has returned, before it goes on
+// with its own steps: on its goroutine, not on the one that cloned the
+// child, whose thread stays locked (Pdeathsig), so that the helpers'
+// goroutines (os/exec's, the wait's) need no other thread to run on. The
 // wait for the helpers runs on a goroutine of its own.
 func (s *supervisor) mapIDs(pid int) {
 	end := trace.Begin("start id map helpers")
