@@ -532,8 +532,9 @@ podman_image() {
 NET_SECS=5   # iperf3 -t
 NET_ROUNDS=3 # interleaved rounds per pair; the report takes the median
 # Debian 12's pasta collapses on its gateway (tap) path, sandbox -> host, at
-# random: rounds of the same command ran at 0.3 to 10 Gbit/s here, raw or
-# through devbox alike. So that pair, devbox's and raw pasta's, runs this many
+# random: rounds of the same command ran at 0.1 to 10 Gbit/s here, raw or
+# through devbox alike (more often when pasta is in another session than the
+# iperf3 ends, see raw_pasta). So that pair, devbox's and raw pasta's, runs this many
 # more interleaved rounds (their order swapped each round), and its median
 # comes from all of them.
 PASTA_EXTRA_ROUNDS=8
@@ -838,14 +839,22 @@ raw_slirp4netns() {
 
 # raw_pasta PORT: pasta with devbox's addresses and host loopback through
 # its gateway (no --no-map-gw), plus -T PORT, the splice path from the
-# namespace's 127.0.0.1:PORT to the host's.
+# namespace's 127.0.0.1:PORT to the host's. It daemonizes, as pasta does
+# by default and as devbox and podman run it: in the foreground (-f) it
+# would share this script's session, and so the scheduler's autogroup,
+# with both iperf3 ends, which on Debian 12's pasta made its gateway path
+# collapse about four times less often (12 alternating rounds: median
+# 9.29 Gbit/s with -f, 1.77 with setsid -f, and 7.40 against 1.73 for -f
+# against daemonized), a placement no sandbox's traffic has.
 raw_pasta() {
+	local pidf=$WORK/out/net/raw-pasta.pid
 	bare_netns || return 1
-	pasta -f --stderr --ns-ifname=tap0 --mtu=65520 --config-net \
+	pasta --stderr --ns-ifname=tap0 --mtu=65520 --config-net \
 		--address=10.0.2.100 --netmask=24 --gateway=10.0.2.2 --dns-forward=10.0.2.3 --ipv4-only \
 		--tcp-ports=none --udp-ports=none --tcp-ns="$1" --udp-ns=none \
-		"$NS" >"$WORK/out/net/raw-pasta.log" 2>&1 &
-	BG_PIDS+=($!)
+		--pid "$pidf" "$NS" >"$WORK/out/net/raw-pasta.log" 2>&1 ||
+		{ log "raw pasta did not start (net/raw-pasta.log)"; return 1; }
+	BG_PIDS+=("$(cat "$pidf")")
 	wait_tap "$NS" || { log "raw pasta did not configure tap0"; return 1; }
 }
 

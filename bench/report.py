@@ -64,7 +64,7 @@ NET_LINES = [
     ("devbox-pasta", "devbox, pasta",
      "`devbox run --rm --network pasta --allow-host-loopback -- iperf3 -c host.devbox.internal`"),
     ("raw-pasta", "raw pasta, gateway (tap)",
-     "`pasta -f --config-net --mtu=65520` with devbox's addresses on a bare namespace; client to the gateway 10.0.2.2"),
+     "`pasta --config-net --mtu=65520` (daemonized, its default, as devbox and podman run it) with devbox's addresses on a bare namespace; client to the gateway 10.0.2.2"),
     ("raw-pasta-splice", "raw pasta, -T splice",
      "the same pasta with `-T PORT`; client to the namespace's 127.0.0.1:PORT"),
     ("devbox-published", "devbox, published port",
