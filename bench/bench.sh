@@ -579,17 +579,17 @@ net_phase() {
 				"$DEVBOX" run --rm --network slirp4netns --allow-host-loopback -- \
 				iperf3 -c host.devbox.internal -p "$srv_port" -t "$NET_SECS" -J "${r[@]}")
 			[[ -z $raw_s4 ]] || iperf "raw-slirp4netns" "$dir" "$round" \
-				nsenter -t "$raw_s4" -U -n --preserve-credentials \
+				setsid -w nsenter -t "$raw_s4" -U -n --preserve-credentials \
 				iperf3 -c 10.0.2.2 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
 			(cd "$WORK/proj/net" && iperf "devbox-pasta" "$dir" "$round" \
 				"$DEVBOX" run --rm --network pasta --allow-host-loopback -- \
 				iperf3 -c host.devbox.internal -p "$srv_port" -t "$NET_SECS" -J "${r[@]}")
 			if [[ -n $raw_pasta ]]; then
 				iperf "raw-pasta" "$dir" "$round" \
-					nsenter -t "$raw_pasta" -U -n --preserve-credentials \
+					setsid -w nsenter -t "$raw_pasta" -U -n --preserve-credentials \
 					iperf3 -c 10.0.2.2 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
 				iperf "raw-pasta-splice" "$dir" "$round" \
-					nsenter -t "$raw_pasta" -U -n --preserve-credentials \
+					setsid -w nsenter -t "$raw_pasta" -U -n --preserve-credentials \
 					iperf3 -c 127.0.0.1 -p "$srv_port" -t "$NET_SECS" -J "${r[@]}"
 			fi
 			# 2. host -> sandbox through a published port.
@@ -629,7 +629,7 @@ pasta_devbox_round() {
 }
 
 pasta_raw_round() {
-	iperf "raw-pasta" fwd "$3" nsenter -t "$2" -U -n --preserve-credentials \
+	iperf "raw-pasta" fwd "$3" setsid -w nsenter -t "$2" -U -n --preserve-credentials \
 		iperf3 -c 10.0.2.2 -p "$1" -t "$NET_SECS" -J
 }
 
@@ -832,7 +832,9 @@ wait_tap() {
 # (NS).
 raw_slirp4netns() {
 	bare_netns || return 1
-	slirp4netns --configure --mtu=65520 "$NS" tap0 >"$WORK/out/net/raw-slirp4netns.log" 2>&1 &
+	# In a session of its own, as devbox's runs in its supervisor's (see
+	# raw_pasta on why it matters).
+	setsid slirp4netns --configure --mtu=65520 "$NS" tap0 >"$WORK/out/net/raw-slirp4netns.log" 2>&1 &
 	BG_PIDS+=($!)
 	wait_tap "$NS" || { log "raw slirp4netns did not configure tap0"; return 1; }
 }
@@ -845,7 +847,10 @@ raw_slirp4netns() {
 # with both iperf3 ends, which on Debian 12's pasta made its gateway path
 # collapse about four times less often (12 alternating rounds: median
 # 9.29 Gbit/s with -f, 1.77 with setsid -f, and 7.40 against 1.73 for -f
-# against daemonized), a placement no sandbox's traffic has.
+# against daemonized), a placement no sandbox's traffic has. Likewise the
+# raw lines' iperf3 clients run in a session of their own (setsid -w), as a
+# sandbox's session runs in its own: helper, client and server in three
+# sessions, through devbox or raw.
 raw_pasta() {
 	local pidf=$WORK/out/net/raw-pasta.pid
 	bare_netns || return 1
