@@ -16,6 +16,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/cli"
 	"github.com/devbox-dev/devbox/internal/imagestore"
+	_ "github.com/devbox-dev/devbox/internal/prefault" // a cheaper start where page faults are dear
 	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/snapshot"

@@ -13,6 +13,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/child"
 	"github.com/devbox-dev/devbox/internal/initproc"
 	"github.com/devbox-dev/devbox/internal/keepid"
+	_ "github.com/devbox-dev/devbox/internal/prefault" // a cheaper start where page faults are dear
 	"github.com/devbox-dev/devbox/internal/strict"
 )
 

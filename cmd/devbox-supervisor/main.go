@@ -14,6 +14,7 @@ import (
 	"os"
 
 	"github.com/devbox-dev/devbox/internal/asroot"
+	_ "github.com/devbox-dev/devbox/internal/prefault" // a cheaper start where page faults are dear
 	"github.com/devbox-dev/devbox/internal/review"
 	"github.com/devbox-dev/devbox/internal/supervisor"
 	"github.com/devbox-dev/devbox/slirpnet"

@@ -18,6 +18,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/front"
+	_ "github.com/devbox-dev/devbox/internal/prefault" // a cheaper start where page faults are dear
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
@@ -129,7 +130,7 @@ func Run(cfg Config) error {
 func (st *initState) tidy(launch bool) {
 	if !launch {
 		debug.SetGCPercent(25)
-		go debug.FreeOSMemory()
+		go release()
 		return
 	}
 	go func() {
@@ -140,8 +141,15 @@ func (st *initState) tidy(launch bool) {
 			return
 		}
 		debug.SetGCPercent(25)
-		debug.FreeOSMemory()
+		release()
 	}()
+}
+
+// release returns setup's heap to the kernel, and the pages of init's
+// binary that its start mapped (package prefault) to the page cache.
+func release() {
+	debug.FreeOSMemory()
+	prefault.Release()
 }
 
 // signals is what WatchSignals set up; signalsSet is closed once every

@@ -79,7 +79,7 @@ func runSpawner() error {
 	// Idle most of its life, like init: keep its heap small, returning
 	// its start's heap beside the first session it forks, not before.
 	debug.SetGCPercent(25)
-	go debug.FreeOSMemory()
+	go release()
 	return sp.serve()
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/preflight"
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
@@ -622,6 +623,10 @@ func (s *supervisor) closeLaunch() {
 
 // wait supervises the running sandbox: a SIGTERM, SIGINT or SIGHUP to the
 // supervisor becomes a graceful stop of init; init's exit ends the sandbox.
+// releaseDelay is how long after its start the supervisor gives back its
+// start's pages of its binary (wait).
+const releaseDelay = time.Second
+
 func (s *supervisor) wait() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
@@ -633,6 +638,12 @@ func (s *supervisor) wait() int {
 	// bits, work buffers), which cost an idle supervisor 0.34 MiB more
 	// than the garbage it would free.
 	debug.SetGCPercent(25)
+	// The pages of this binary its start mapped (package prefault) go
+	// back to the page cache once it idles: a second on, by when a
+	// throwaway sandbox's short session and its teardown, which would
+	// fault some back in, are often over.
+	release := time.AfterFunc(releaseDelay, prefault.Release)
+	defer release.Stop()
 	for {
 		select {
 		case <-sigs:
