@@ -19,13 +19,11 @@ package supervisor
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
@@ -119,73 +117,33 @@ func (p *proxy) serve(ln net.Listener) {
 	}
 }
 
-// capture records what the request reader reads while a header is read,
-// since net/http drops the Host header of an absolute-form request.
-type capture struct {
-	r   io.Reader
-	on  bool
-	buf []byte
-}
-
-func (c *capture) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if c.on {
-		c.buf = append(c.buf, b[:n]...)
-	}
-	return n, err
-}
-
 // handle serves one client connection: requests until it closes, or one
 // CONNECT tunnel.
 func (p *proxy) handle(c net.Conn) {
 	defer c.Close()
-	cp := &capture{r: c}
-	br := bufio.NewReader(cp)
+	lim := &limitReader{r: c}
+	br := bufio.NewReader(lim)
 	if first, err := br.Peek(1); err == nil && first[0] == socksVersion {
 		p.socks(c, br)
 		return
 	}
 	for {
-		req, hosts, err := readRequest(br, cp)
+		req, err := readRequestHead(br, lim)
 		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				writeStatus(c, statusBadRequest, err.Error())
+			}
 			return
 		}
-		if req.Method == http.MethodConnect {
-			p.tunnel(c, br, req, hosts)
+		hosts := req.header.Values("Host")
+		if req.first[0] == "CONNECT" {
+			p.tunnel(c, br, req.first[1], hosts)
 			return
 		}
-		if !p.forward(c, req, hosts) {
+		if !p.forward(c, br, req, hosts) {
 			return
 		}
 	}
-}
-
-// readRequest reads one request and the values of its Host headers.
-func readRequest(br *bufio.Reader, cp *capture) (*http.Request, []string, error) {
-	pre, _ := br.Peek(br.Buffered())
-	head := append([]byte(nil), pre...)
-	cp.buf, cp.on = nil, true
-	req, err := http.ReadRequest(br)
-	cp.on = false
-	if err != nil {
-		return nil, nil, err
-	}
-	return req, hostHeaders(append(head, cp.buf...)), nil
-}
-
-// hostHeaders returns the Host header values of the first header block.
-func hostHeaders(raw []byte) []string {
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		raw = raw[:i]
-	}
-	var out []string
-	for _, line := range strings.Split(string(raw), "\n")[1:] {
-		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "host") {
-			out = append(out, strings.TrimSpace(v))
-		}
-	}
-	return out
 }
 
 // target is a checked destination: the name as asked, its port, and the
@@ -304,15 +262,15 @@ func (p *proxy) dial(ctx context.Context, t target) (net.Conn, error) {
 }
 
 // tunnel answers CONNECT: checked, then bytes both ways.
-func (p *proxy) tunnel(c net.Conn, br *bufio.Reader, req *http.Request, hosts []string) {
+func (p *proxy) tunnel(c net.Conn, br *bufio.Reader, authority string, hosts []string) {
 	ctx := context.Background()
-	t, ok := p.decide(ctx, c, "CONNECT", req.RequestURI, 0, hosts)
+	t, ok := p.decide(ctx, c, "CONNECT", authority, 0, hosts)
 	if !ok {
 		return
 	}
 	up, err := p.dial(ctx, t)
 	if err != nil {
-		writeStatus(c, http.StatusBadGateway, err.Error())
+		writeStatus(c, statusBadGateway, err.Error())
 		return
 	}
 	defer up.Close()
@@ -347,62 +305,95 @@ func closeWrite(c net.Conn) {
 	}
 }
 
-// hopHeaders are not forwarded (RFC 9110 7.6.1), nor the proxy's own.
-var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Authenticate", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
-// forward serves one plain-HTTP request in absolute form; it reports
-// whether the client connection may carry another.
-func (p *proxy) forward(c net.Conn, req *http.Request, hosts []string) bool {
-	if req.URL.Scheme != "http" || req.URL.Host == "" {
-		p.refuse(c, req.Method, req.RequestURI, state.Denial{Kind: egress.KindBadName,
-			Message: fmt.Sprintf("%s %s: a proxy request needs an absolute http:// URL (https goes through CONNECT)", req.Method, req.RequestURI)})
+// forward serves one plain-HTTP request in absolute form, whose head is
+// req and whose body is next on br; it reports whether the client
+// connection may carry another.
+func (p *proxy) forward(c net.Conn, br *bufio.Reader, req *message, hosts []string) bool {
+	method := req.first[0]
+	authority, path, err := forwardTarget(req.first[1])
+	if err != nil {
+		p.refuse(c, method, req.first[1], state.Denial{Kind: egress.KindBadName,
+			Message: fmt.Sprintf("%s %s: a proxy request needs an absolute http:// URL (https goes through CONNECT)", method, req.first[1])})
 		return false
 	}
 	ctx := context.Background()
-	t, ok := p.decide(ctx, c, req.Method, req.URL.Host, 80, hosts)
+	t, ok := p.decide(ctx, c, method, authority, 80, hosts)
 	if !ok {
 		return false
 	}
 	up, err := p.dial(ctx, t)
 	if err != nil {
-		writeStatus(c, http.StatusBadGateway, err.Error())
+		writeStatus(c, statusBadGateway, err.Error())
 		return false
 	}
 	defer up.Close()
-	for _, h := range hopHeaders {
-		req.Header.Del(h)
-	}
-	req.Host = req.URL.Host
-	req.Close = true // one upstream connection per request
-	if err := req.Write(up); err != nil {
-		writeStatus(c, http.StatusBadGateway, fmt.Sprintf("send request to %s: %v", t, err))
+	// One upstream connection per request: Connection: close.
+	req.header.Del("Host")
+	uw := bufio.NewWriterSize(up, 64<<10)
+	writeHead(uw, method+" "+path+" HTTP/1.1", req, "Host: "+authority, "Connection: close")
+	if err := copyBody(uw, br, req); err != nil {
+		writeStatus(c, statusBadGateway, fmt.Sprintf("send request to %s: %v", t, err))
 		return false
 	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(up, 64<<10), req)
-	if err != nil {
-		writeStatus(c, http.StatusBadGateway, fmt.Sprintf("read response from %s: %v", t, err))
+	if err := uw.Flush(); err != nil {
+		writeStatus(c, statusBadGateway, fmt.Sprintf("send request to %s: %v", t, err))
 		return false
 	}
-	defer resp.Body.Close()
-	// Keep the client's connection unless the body ends with the upstream
-	// connection (no length, not chunked): Write then closes it.
-	resp.Close = false
-	for _, h := range hopHeaders {
-		resp.Header.Del(h)
-	}
-	keep := resp.ContentLength >= 0 || len(resp.TransferEncoding) > 0
-	return resp.Write(c) == nil && keep
+	return p.relayResponse(c, up, method, t)
 }
+
+// relayResponse passes the response to a request with method from up to
+// the client c: interim (1xx) responses, then the final one. It reports
+// whether c may carry another request: not when the body ended with the
+// upstream connection.
+func (p *proxy) relayResponse(c, up net.Conn, method string, t target) bool {
+	lim := &limitReader{r: up}
+	ubr := bufio.NewReaderSize(lim, 64<<10)
+	cw := bufio.NewWriterSize(c, 64<<10)
+	for {
+		resp, err := readResponseHead(ubr, lim, method)
+		if err != nil {
+			writeStatus(c, statusBadGateway, fmt.Sprintf("read response from %s: %v", t, err))
+			return false
+		}
+		code := resp.status()
+		first := "HTTP/1.1 " + resp.first[1] + " " + resp.first[2]
+		if code >= 100 && code < 200 && code != 101 {
+			writeHead(cw, first, resp)
+			if cw.Flush() != nil {
+				return false
+			}
+			continue
+		}
+		keep := resp.body != untilEOF && code != 101
+		var extra []string
+		if !keep {
+			extra = append(extra, "Connection: close")
+		}
+		writeHead(cw, first, resp, extra...)
+		err = copyBody(cw, ubr, resp)
+		return cw.Flush() == nil && err == nil && keep
+	}
+}
+
+// The statuses the proxy answers with itself.
+const (
+	statusBadRequest = 400
+	statusForbidden  = 403
+	statusBadGateway = 502
+)
+
+var statusText = map[int]string{statusBadRequest: "Bad Request", statusForbidden: "Forbidden", statusBadGateway: "Bad Gateway"}
 
 func writeStatus(c net.Conn, code int, msg string) {
 	fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s\n",
-		code, http.StatusText(code), len(msg)+1, msg)
+		code, statusText[code], len(msg)+1, msg)
 }
 
 // refuse answers 403 and records the denial.
 func (p *proxy) refuse(c net.Conn, method, what string, d state.Denial) {
 	d = p.record(c, method, what, d)
-	writeStatus(c, http.StatusForbidden, d.Line())
+	writeStatus(c, statusForbidden, d.Line())
 }
 
 // record appends the denial of a request on c to the log.
