@@ -355,6 +355,7 @@ func (s *supervisor) startChild() error {
 	err = <-started
 	if err == nil {
 		s.mapIDs(s.cmd.Process.Pid)
+		prefault.AfterFork() // the clone was a full fork: see AfterFork
 	}
 	childEnd.Close()
 	fuseChildEnd.Close()
