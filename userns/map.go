@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/devbox-dev/devbox/hint"
 	"golang.org/x/sys/unix"
@@ -56,12 +57,25 @@ func startHelpers(argvs ...[]string) (wait func() error) {
 		err    error
 	}
 	runs := make([]*run, len(argvs))
+	var started sync.WaitGroup
 	for i, argv := range argvs {
 		r := &run{cmd: exec.Command(argv[0], argv[1:]...)}
 		r.cmd.Stderr = &r.stderr
-		r.err = r.cmd.Start()
 		runs[i] = r
+		// Start returns once the helper has exec'd (a setuid exec, then
+		// its dynamic loading): the first on a goroutine of its own, so
+		// that the second does not wait for it.
+		if i == len(argvs)-1 {
+			r.err = r.cmd.Start()
+			continue
+		}
+		started.Add(1)
+		go func() {
+			defer started.Done()
+			r.err = r.cmd.Start()
+		}()
 	}
+	started.Wait()
 	return func() error {
 		var first error
 		for i, r := range runs {
