@@ -18,12 +18,13 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/front"
-	_ "github.com/devbox-dev/devbox/internal/prefault" // a cheaper start where page faults are dear
+	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 func main() {
+	prefault.Heap() // the front lives for one command: see prefault.Heap
 	trace.Started()
 	if !front.Handles(os.Args[1:]) {
 		os.Exit(front.ReportHandoff(handoff()))

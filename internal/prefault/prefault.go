@@ -9,12 +9,13 @@
 // shadows the guest's page tables (this project's CI and benchmark machines
 // run under one) a fault costs 12-30 µs where it costs well under 1 µs on
 // bare metal: 400 of them were most of the front's 5-6 ms of CPU on a join.
-// init maps those pages instead with madvise(MADV_POPULATE_READ) on the
-// executable's read-only segments and MADV_POPULATE_WRITE on the start of
-// the heap, a few system calls that cost 0.2-0.6 µs a page, and it turns
-// off the runtime's sampling of allocations for memory profiles (whose
-// first stack walk alone faults in much of the function tables), which
-// devbox never writes.
+// init maps the executable's read-only segments instead, with
+// madvise(MADV_POPULATE_READ): a few system calls that cost 0.2 µs a page.
+// It leaves the heap to fault in as it grows (populated ahead, its pages
+// would stay with idle supervisors and inits that never use them), and
+// turns off the runtime's sampling of allocations for memory profiles
+// (whose first stack walk alone faults in much of the function tables),
+// which devbox never writes.
 //
 // The populated read-only pages are the page cache's, shared with every
 // other process of the same binary. A process that goes on to idle for
@@ -28,31 +29,80 @@ import (
 	"unsafe"
 )
 
-// heapWindow is how much of the heap, from the first object of this
-// package's, init maps: about the heap a short command or a sandbox's
-// start touches (the front on a join: 0.9 MiB; the supervisor 1.2 MiB).
+// heapWindow is how much of the heap Heap maps: about what the front
+// touches on a join (0.9 MiB from the process's start, most of it before
+// main).
 const heapWindow = 640 << 10
+
+// afterForkWindow is how much of the heap AfterFork looks at: more than
+// the supervisor's heap when it clones its child (1.2 MiB).
+const afterForkWindow = 2 << 20
 
 func init() {
 	runtime.MemProfileRate = 0
 	for _, s := range readOnlySegments() {
 		madvise(s, madvPopulateRead)
 	}
-	populateHeap()
+	heapStart = heapAddress()
 }
 
-// heapStart is where init's heap window starts.
+// heapStart is the heap's start as init found it.
 var heapStart uintptr
+
+// Heap maps heapWindow of the heap from init's first object on, where the
+// runtime hands out pages next: for a short-lived process (the front),
+// which would otherwise fault each in. Pages the heap does not come to use
+// stay resident until the process exits, so a process that idles does
+// without. Past the heap's mapped end nothing is populated (the call
+// fails there).
+func Heap() {
+	if heapStart != 0 {
+		madvise(segment{heapStart, heapStart + heapWindow}, madvPopulateWrite)
+	}
+}
 
 // AfterFork is for a process whose fork of a child in a new user
 // namespace (a full fork, not a vfork: package syscall's choice) left its
 // heap's pages shared copy-on-write: once the child has exec'd, each first
-// write would fault for nothing; it makes the start of the heap writable
-// again in one call. It maps twice init's window: the supervisor's heap
-// has grown past that by its child's start (40 of its 390 page faults on
-// a cold start were these).
+// write would fault for nothing (40 of the supervisor's 390 page faults on
+// a cold start). It makes the resident pages at the start of the heap
+// writable again in a few calls, and maps no page the heap has not used.
 func AfterFork() {
-	madvise(segment{heapStart, heapStart + 2*heapWindow}, madvPopulateWrite)
+	pageSize := uintptr(syscall.Getpagesize())
+	vec := make([]byte, afterForkWindow/pageSize)
+	if heapStart == 0 || mincore(heapStart, afterForkWindow, vec) != nil {
+		return
+	}
+	for _, s := range residentRuns(heapStart, vec, pageSize) {
+		madvise(s, madvPopulateWrite)
+	}
+}
+
+// residentRuns returns the runs of resident pages (mincore's low bit) in
+// vec, whose first page is at start.
+func residentRuns(start uintptr, vec []byte, pageSize uintptr) []segment {
+	var out []segment
+	for i := 0; i < len(vec); {
+		if vec[i]&1 == 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(vec) && vec[j]&1 != 0 {
+			j++
+		}
+		out = append(out, segment{start + uintptr(i)*pageSize, start + uintptr(j)*pageSize})
+		i = j
+	}
+	return out
+}
+
+func mincore(start, n uintptr, vec []byte) error {
+	_, _, errno := syscall.Syscall(syscall.SYS_MINCORE, start, n, uintptr(unsafe.Pointer(&vec[0])))
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // Release drops this process's mappings of the executable's read-only
@@ -161,15 +211,13 @@ func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
 func le32(b []byte) uint32 { return uint32(le16(b)) | uint32(le16(b[2:]))<<16 }
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
-// populateHeap maps heapWindow of the heap from this package's first
-// object on: the runtime hands out the pages after it next. Pages past the
-// heap's mapped end are simply not populated (the call fails there).
-func populateHeap() {
+// heapAddress is the page of this package's first heap object: the
+// runtime hands out the pages after it next.
+func heapAddress() uintptr {
 	p := new([64]byte)
-	start := uintptr(unsafe.Pointer(p)) &^ uintptr(syscall.Getpagesize()-1)
-	heapStart = start
-	madvise(segment{start, start + heapWindow}, madvPopulateWrite)
+	a := uintptr(unsafe.Pointer(p)) &^ uintptr(syscall.Getpagesize()-1)
 	runtime.KeepAlive(p)
+	return a
 }
 
 // madvise applies advice to s; a kernel without it (MADV_POPULATE_* are

@@ -136,3 +136,46 @@ func TestReleaseKeepsTheProcessRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestResidentRuns(t *testing.T) {
+	tests := []struct {
+		vec  []byte
+		want []segment
+	}{
+		{[]byte{0, 0, 0}, nil},
+		{[]byte{1, 1, 1}, []segment{{0x1000, 0x4000}}},
+		{[]byte{1, 0, 3, 1, 0, 0, 1}, []segment{{0x1000, 0x2000}, {0x3000, 0x5000}, {0x7000, 0x8000}}},
+		{[]byte{2, 1}, []segment{{0x2000, 0x3000}}}, // bits other than the low one
+	}
+	for _, tt := range tests {
+		if got := residentRuns(0x1000, tt.vec, 0x1000); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("residentRuns(%v) = %#x, want %#x", tt.vec, got, tt.want)
+		}
+	}
+}
+
+// TestAfterForkMapsNoNewPages: AfterFork makes resident heap pages
+// writable; it must not add pages the heap never used to the resident set.
+func TestAfterForkMapsNoNewPages(t *testing.T) {
+	const n = afterForkWindow
+	pageSize := uintptr(syscall.Getpagesize())
+	before := make([]byte, n/pageSize)
+	if heapStart == 0 || mincore(heapStart, n, before) != nil {
+		t.Skip("SKIP: mincore of the heap's start is refused here")
+	}
+	AfterFork()
+	after := make([]byte, n/pageSize)
+	if err := mincore(heapStart, n, after); err != nil {
+		t.Fatal(err)
+	}
+	added := 0
+	for i := range before {
+		if before[i]&1 == 0 && after[i]&1 != 0 {
+			added++
+		}
+	}
+	// The test's own goroutines may touch a few new heap pages meanwhile.
+	if added > 8 {
+		t.Errorf("AfterFork made %d pages resident that were not", added)
+	}
+}
