@@ -49,16 +49,14 @@ func init() {
 // heapStart is the heap's start as init found it.
 var heapStart uintptr
 
-// Heap maps heapWindow of the heap from init's first object on, where the
-// runtime hands out pages next: for a short-lived process (the front),
-// which would otherwise fault each in. Pages the heap does not come to use
-// stay resident until the process exits, so a process that idles does
-// without. Past the heap's mapped end nothing is populated (the call
-// fails there).
+// Heap maps heapWindow of the heap from where the runtime hands out pages
+// next: for a short-lived process (the front), which would otherwise
+// fault each in. Pages the heap does not come to use stay resident until
+// the process exits, so a process that idles does without. Past the
+// heap's mapped end nothing is populated (the call fails there).
 func Heap() {
-	if heapStart != 0 {
-		madvise(segment{heapStart, heapStart + heapWindow}, madvPopulateWrite)
-	}
+	start := heapAddress()
+	madvise(segment{start, start + heapWindow}, madvPopulateWrite)
 }
 
 // AfterFork is for a process whose fork of a child in a new user
@@ -211,8 +209,8 @@ func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
 func le32(b []byte) uint32 { return uint32(le16(b)) | uint32(le16(b[2:]))<<16 }
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
-// heapAddress is the page of this package's first heap object: the
-// runtime hands out the pages after it next.
+// heapAddress is the page of a new heap object: the runtime hands out the
+// pages after it next.
 func heapAddress() uintptr {
 	p := new([64]byte)
 	a := uintptr(unsafe.Pointer(p)) &^ uintptr(syscall.Getpagesize()-1)
