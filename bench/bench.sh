@@ -257,7 +257,10 @@ trace_lines() {
 
 # baseline_lines: the cold lines of --baseline and of this build, timed
 # alternately (bench/alternate.py) so load on the machine falls on both.
-ALT_RUNS=30
+# 100 runs each: with 30, the lines at d8876fb said join 1.01x where 150
+# alternating runs outside the script gave 0.92x (this machine's run-to-run
+# noise is about 5%); the four lines take about 40 s more.
+ALT_RUNS=100
 baseline_lines() {
 	[[ -n $BASELINE ]] || return 0
 	log "alternating joins: baseline vs this build"
