@@ -249,3 +249,36 @@ func FuzzReadRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestProxyAnswersExpectContinue: a client that waits for 100 (Continue)
+// before its body gets it from the proxy, and the server sees no Expect.
+func TestProxyAnswersExpectContinue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.Header.Get("Expect")+"|"+string(b))
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	p, err := newProxy(proto.Egress{AllowLocal: []string{addr}}, filepath.Join(t.TempDir(), "denials"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := net.Pipe()
+	defer client.Close()
+	go p.handle(server)
+	go io.WriteString(client, "POST http://"+addr+"/ HTTP/1.1\r\nHost: "+addr+"\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+	br := bufio.NewReader(client)
+	interim, err := http.ReadResponse(br, nil)
+	if err != nil || interim.StatusCode != http.StatusContinue {
+		t.Fatalf("first answer %v, %v; want 100 Continue before the body", interim, err)
+	}
+	go io.WriteString(client, "hello")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "|hello" {
+		t.Fatalf("response %d %q; want 200 \"|hello\" (no Expect upstream)", resp.StatusCode, b)
+	}
+}

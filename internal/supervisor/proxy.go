@@ -329,6 +329,9 @@ func (p *proxy) forward(c net.Conn, br *bufio.Reader, req *message, hosts []stri
 	defer up.Close()
 	// One upstream connection per request: Connection: close.
 	req.header.Del("Host")
+	if err := answerContinue(c, req); err != nil {
+		return false
+	}
 	uw := bufio.NewWriterSize(up, 64<<10)
 	writeHead(uw, method+" "+path+" HTTP/1.1", req, "Host: "+authority, "Connection: close")
 	if err := copyBody(uw, br, req); err != nil {
@@ -340,6 +343,24 @@ func (p *proxy) forward(c net.Conn, br *bufio.Reader, req *message, hosts []stri
 		return false
 	}
 	return p.relayResponse(c, up, method, t)
+}
+
+// answerContinue answers a request that expects 100 (Continue) before
+// it sends its body, once the proxy has checked it and reached the
+// server, and drops the expectation from what it forwards: the proxy
+// copies the body before it reads the server's answer, and the client
+// would otherwise wait for a 100 that never comes (curl: a second per
+// upload) before sending it (RFC 9110 10.1.1 lets a proxy answer itself).
+func answerContinue(c net.Conn, req *message) error {
+	if !strings.EqualFold(req.header.Get("Expect"), "100-continue") {
+		return nil
+	}
+	req.header.Del("Expect")
+	if req.body == noBody {
+		return nil
+	}
+	_, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+	return err
 }
 
 // relayResponse passes the response to a request with method from up to
