@@ -40,14 +40,20 @@ const afterForkWindow = 2 << 20
 
 func init() {
 	runtime.MemProfileRate = 0
-	for _, s := range readOnlySegments() {
+	readOnly = readOnlySegments()
+	for _, s := range readOnly {
 		madvise(s, madvPopulateRead)
 	}
 	heapStart = heapAddress()
 }
 
-// heapStart is the heap's start as init found it.
-var heapStart uintptr
+var (
+	// readOnly are the executable's read-only segments, as init found
+	// them (for Release).
+	readOnly []segment
+	// heapStart is the heap's start as init found it.
+	heapStart uintptr
+)
 
 // Heap maps heapWindow of the heap from where the runtime hands out pages
 // next: for a short-lived process (the front), which would otherwise
@@ -106,7 +112,7 @@ func mincore(start, n uintptr, vec []byte) error {
 // Release drops this process's mappings of the executable's read-only
 // segments; what it runs later faults back in from the page cache.
 func Release() {
-	for _, s := range readOnlySegments() {
+	for _, s := range readOnly {
 		madvise(s, syscall.MADV_DONTNEED)
 	}
 }

@@ -194,15 +194,7 @@ func TestProxyForwardsOverOneConnection(t *testing.T) {
 		}
 		io.WriteString(w, r.URL.Path+" "+string(b))
 	}))
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
-	p, err := newProxy(proto.Egress{AllowLocal: []string{addr}}, filepath.Join(t.TempDir(), "denials"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, server := net.Pipe()
-	defer client.Close()
-	go p.handle(server)
+	client, addr := proxyTo(t, srv)
 	q := "?host=" + addr
 	go io.WriteString(client, "POST http://"+addr+"/sized"+q+" HTTP/1.1\r\nHost: "+addr+"\r\nProxy-Authorization: x\r\nContent-Length: 5\r\n\r\nhello"+
 		"POST http://"+addr+"/chunked"+q+" HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
@@ -257,15 +249,7 @@ func TestProxyAnswersExpectContinue(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		io.WriteString(w, r.Header.Get("Expect")+"|"+string(b))
 	}))
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
-	p, err := newProxy(proto.Egress{AllowLocal: []string{addr}}, filepath.Join(t.TempDir(), "denials"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, server := net.Pipe()
-	defer client.Close()
-	go p.handle(server)
+	client, addr := proxyTo(t, srv)
 	go io.WriteString(client, "POST http://"+addr+"/ HTTP/1.1\r\nHost: "+addr+"\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
 	br := bufio.NewReader(client)
 	interim, err := http.ReadResponse(br, nil)
@@ -281,4 +265,20 @@ func TestProxyAnswersExpectContinue(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "|hello" {
 		t.Fatalf("response %d %q; want 200 \"|hello\" (no Expect upstream)", resp.StatusCode, b)
 	}
+}
+
+// proxyTo serves one client connection with a proxy that allows srv (a
+// loopback server, so in allow_local), and returns the client's end and
+// srv's address; both close with the test.
+func proxyTo(t *testing.T, srv *httptest.Server) (net.Conn, string) {
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	p, err := newProxy(proto.Egress{AllowLocal: []string{addr}}, filepath.Join(t.TempDir(), "denials"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close() })
+	go p.handle(server)
+	return client, addr
 }
