@@ -8,6 +8,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/spf13/cobra"
 )
 
@@ -38,7 +39,7 @@ trust approves the file as it is now and lists what that adds. In CI, run
 					return UsageError{Err: fmt.Errorf("invalid project %q: %w", args[0], err)}
 				}
 			}
-			dir, err := sandbox.FindProject(dir, a.Stderr)
+			dir, err := session.FindProject(dir, a.Stderr)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/spf13/pflag"
 )
 
@@ -149,7 +150,7 @@ func (f *SandboxFlags) projectDir(a *App) (string, error) {
 			return "", UsageError{Err: fmt.Errorf("invalid --project %q: %w", f.project, err)}
 		}
 	}
-	return sandbox.FindProject(dir, a.Stderr)
+	return session.FindProject(dir, a.Stderr)
 }
 
 // SandboxOptions are the options of sandbox name (the project's own when

@@ -9,6 +9,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/sandbox"
+	"github.com/devbox-dev/devbox/internal/session"
 )
 
 // Handles reports whether the front binary may run args itself: a `run`
@@ -42,7 +43,7 @@ func Execute(args []string, handoff func() error) int {
 		defer sandbox.CancelPrestart() // one that no start took
 	}
 	// Beside the config phase: a session forwards them (sandbox/signals.go).
-	sandbox.WatchSignals()
+	session.WatchSignals()
 	if argv, ok := plainArgs(args); ok {
 		// No flag to parse: the front runs it without registering the
 		// flags (their registration and parse were a tenth of a join's

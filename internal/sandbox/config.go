@@ -13,6 +13,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/regfile"
 	"github.com/devbox-dev/devbox/shellinit"
@@ -23,10 +24,7 @@ import (
 const configFile = "config.json"
 
 // Paths inside the sandbox where devbox puts the host's sockets.
-const (
-	SSHAgentSocket = "/run/devbox/ssh-agent.sock"
-	waylandDir     = "/run/devbox"
-)
+const SSHAgentSocket = "/run/devbox/ssh-agent.sock"
 
 // configureSpec applies the project config to the launch spec before the
 // supervisor starts: the home mode, extra mounts, the ssh-agent and display
@@ -188,34 +186,8 @@ func GUIMounts(getenv func(string) string) []proto.Mount {
 	if x := getenv("XAUTHORITY"); x != "" && exists(x) {
 		out = append(out, proto.Mount{Source: x, Target: x, ReadOnly: true})
 	}
-	if w := waylandSocket(getenv); w != "" && exists(w) {
-		out = append(out, proto.Mount{Source: w, Target: filepath.Join(waylandDir, filepath.Base(w))})
-	}
-	return out
-}
-
-func waylandSocket(getenv func(string) string) string {
-	w := getenv("WAYLAND_DISPLAY")
-	if w == "" || filepath.IsAbs(w) {
-		return w
-	}
-	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
-		return filepath.Join(rt, w)
-	}
-	return ""
-}
-
-// GUIEnv returns the display variables a session needs for GUIMounts.
-func GUIEnv(getenv func(string) string) []string {
-	var out []string
-	if d := getenv("DISPLAY"); d != "" {
-		out = append(out, "DISPLAY="+d)
-	}
-	if x := getenv("XAUTHORITY"); x != "" {
-		out = append(out, "XAUTHORITY="+x)
-	}
-	if w := waylandSocket(getenv); w != "" {
-		out = append(out, "WAYLAND_DISPLAY="+filepath.Join(waylandDir, filepath.Base(w)))
+	if w := session.WaylandSocket(getenv); w != "" && exists(w) {
+		out = append(out, proto.Mount{Source: w, Target: filepath.Join(session.WaylandDir, filepath.Base(w))})
 	}
 	return out
 }
@@ -280,7 +252,7 @@ func decodeJoinRecord(dir string, b []byte) (rec config.Record, ok bool, err err
 // with a different config, naming the changed keys and how to apply them,
 // rather than silently running the old config (see config.Record).
 func checkJoin(h *Handle, opts Options) error {
-	b, err := readSmall(filepath.Join(h.Dir, configFile))
+	b, err := session.ReadSmall(filepath.Join(h.Dir, configFile))
 	if err != nil {
 		return nil // no usable record: nothing to compare with
 	}

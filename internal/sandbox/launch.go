@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
@@ -123,14 +124,14 @@ func (l *launchSession) wait() error {
 // client, as a signal during a start did before, so a start that hangs
 // can still be interrupted (init then hangs up the session).
 func (l *launchSession) forwardSignals() {
-	l.sigs, l.disarm = armSignals()
+	l.sigs, l.disarm = session.ArmSignals()
 	go func() {
 		early := 0
 		for s := range l.sigs {
 			sig := s.(unix.Signal)
 			l.conn.Send(proto.Signal{Sig: int(sig)})
 			if early++; !l.started.Load() && early >= 2 {
-				dieBy(sig)
+				session.DieBy(sig)
 			}
 		}
 	}()

@@ -15,16 +15,14 @@ import (
 	"io"
 	"os"
 	osUser "os/user"
-	"path"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config"
-	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/shellinit"
@@ -341,7 +339,7 @@ func joinedUser(h *Handle, opts Options, req proto.Spawn) proto.Spawn {
 	if rec == nil || rec.UserMode() == opts.Config.UserMode() {
 		return req
 	}
-	return WithUser(req, rec.UserMode())
+	return session.WithUser(req, rec.UserMode())
 }
 
 // Restart stops the sandbox (its sessions get grace before SIGKILL),
@@ -369,34 +367,37 @@ func Restart(opts Options, grace time.Duration, out io.Writer) error {
 	return h.Provision(opts, Session(opts, nil), out)
 }
 
-// Session builds a session's request: environment (pass-through, devbox's
-// own, the rc hooks, agent and display sockets, the image's Env, then the
-// config's env last) and working directory (workdir, else the current
-// directory, which the project bind makes valid, else the image's
-// WorkingDir).
+// Session builds a session's request from the template of opts
+// (newTemplate) and this process's environment, directory and argv.
 func Session(opts Options, argv []string) proto.Spawn {
+	return newTemplate(opts).Build(session.ProcessInputs(opts.Name, opts.Project, argv))
+}
+
+// newTemplate is what a session's request takes from opts (see
+// session.Template).
+func newTemplate(opts Options) session.Template {
 	c := opts.Config
-	shell := os.Getenv("SHELL")
-	if c.Shell != "" {
-		shell = c.Shell
+	t := session.Template{Name: opts.Name, Project: opts.Project, Home: HostHome(), Shell: c.Shell, Workdir: c.Workdir,
+		Pass: c.EnvPass, GUI: c.GUI, HostView: opts.Image == nil, Env: configEnvList(c.Env)}
+	t.Extra, t.Post, t.KeepID = sessionExtra(c, sessionUser(opts))
+	if opts.Image != nil {
+		im := opts.Image.Config
+		if c.Workdir == "" {
+			t.ImageWorkdir = im.WorkingDir
+		}
+		t.ImageEnv, t.ImageShell = im.Env, session.DefaultShell(im.Cmd)
 	}
-	cwd := sessionCwd()
-	if c.Workdir != "" {
-		cwd = c.Workdir
+	return t
+}
+
+// configEnvList is the config's env as sorted KEY=VALUE.
+func configEnvList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
 	}
-	extra, keep := sessionExtra(c, sessionUser(opts))
-	s := shellinit.Session{Name: opts.Name, ShortName: ShortName(opts.Name, opts.Project), Project: opts.Project, Home: HostHome(), Shell: shell, Path: hostPath(opts), Pass: c.EnvPass}
-	env := shellinit.Env(os.Environ(), s, extra)
-	req := proto.Spawn{Argv: argv, Env: env, Cwd: cwd, DefaultCwd: opts.Project, ShellHint: shell, KeepID: keep}
-	req = imageSession(opts, req)
-	req.Env = shellinit.WithPathVar(overlayEnv(req.Env, configEnv(c.Env, envValue(req.Env, "PATH"))))
-	// In the host view the host's PATH is used as it is; init drops the
-	// directories the sandbox does not show.
-	req.FilterPath = opts.Image == nil
-	if opts.Image == nil {
-		req.Env = append(req.Env, shellinit.HostViewVar+"=1")
-	}
-	return req
+	sort.Strings(out)
+	return out
 }
 
 // SessionLater is Session with tweak applied, built on a goroutine of its
@@ -421,49 +422,6 @@ func SessionLater(opts Options, argv []string, tweak func(*proto.Spawn)) func() 
 	})
 }
 
-// hostPath is the host's PATH for a host-view session; an image sandbox
-// starts from the image's Env (imageSession) or devbox's default.
-func hostPath(opts Options) string {
-	if opts.Image != nil {
-		return ""
-	}
-	return os.Getenv("PATH")
-}
-
-// configEnv is the config's env as KEY=VALUE; in a PATH value, $PATH and
-// ${PATH} stand for the PATH the session has without it.
-func configEnv(env map[string]string, path string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		if k == "PATH" {
-			v = strings.NewReplacer("${PATH}", path, "$PATH", path).Replace(v)
-		}
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func envValue(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// sessionCwd is the current directory as the sandbox shows it: the real
-// path, since the project is bound at its real path and a symlink leading
-// to it on the host (the logical $PWD) does not exist inside.
-func sessionCwd() string {
-	cwd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	return project.RealPath(cwd) // resolved already by FindProject
-}
-
 // sessionUser is the user a new session asks for: --user, else the
 // config's (self by default). Run corrects it on a join, where the
 // sandbox's recorded user applies.
@@ -474,109 +432,28 @@ func sessionUser(opts Options) string {
 	return opts.Config.UserMode()
 }
 
-// WithUser returns req running as user: self keeps the invoking user's ids
-// (and sets USER and LOGNAME to their name), root is uid 0 inside.
-func WithUser(req proto.Spawn, user string) proto.Spawn {
-	name := "root"
-	req.KeepID = nil
-	if keepsID(user) {
-		req.KeepID = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
-		if u, err := osUser.Current(); err == nil {
-			name = u.Username
-		}
-	}
-	req.Env = overlayEnv(req.Env, []string{"USER=" + name, "LOGNAME=" + name})
-	return req
-}
-
-// keepsID reports whether a session as user needs its own ids kept: self
-// for anyone but root, whose own ids are the sandbox's root already (devbox
-// run as a container's root: no nested namespace for nothing).
-func keepsID(user string) bool {
-	return user == config.UserSelf && os.Getuid() != 0
-}
-
-// sessionExtra is devbox's own part of a session's environment, and the
-// ids kept inside for user = "self".
-func sessionExtra(c config.Config, user string) ([]string, *proto.KeepID) {
-	extra := append(shellinit.RCEnv(), cacheEnv(c, HostHome())...)
+// sessionExtra is devbox's own part of a session's environment, before
+// the display's variables and after them, and the ids kept inside for user
+// = "self".
+func sessionExtra(c config.Config, user string) (extra, post []string, keep *proto.KeepID) {
+	extra = append(shellinit.RCEnv(), cacheEnv(c, HostHome())...)
 	if c.ForwardSSHAgent {
 		extra = append(extra, "SSH_AUTH_SOCK="+SSHAgentSocket)
 	}
-	if c.GUI {
-		extra = append(extra, GUIEnv(os.Getenv)...)
-	}
-	var keep *proto.KeepID
-	if keepsID(user) {
-		keep = &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+	if session.KeepsID(user) {
+		keep = session.Self()
 		if u, err := osUser.Current(); err == nil {
-			extra = append(extra, "USER="+u.Username, "LOGNAME="+u.Username)
+			post = append(post, "USER="+u.Username, "LOGNAME="+u.Username)
 		}
 	}
 	if c.Security == config.SecurityStrict {
-		extra = append(extra, ProxyEnv()...)
+		post = append(post, ProxyEnv()...)
 	}
-	return extra, keep
-}
-
-// imageSession applies the image's Env (over the host's), default shell,
-// and WorkingDir: a session without a workdir starts in the current
-// directory when the sandbox shows it (the project), else in WorkingDir.
-func imageSession(opts Options, req proto.Spawn) proto.Spawn {
-	if opts.Image == nil {
-		return req
-	}
-	im := opts.Image.Config
-	if wd := im.WorkingDir; opts.Config.Workdir == "" && wd != "" {
-		req.DefaultCwd = wd
-	}
-	req.Env = overlayEnv(req.Env, im.Env)
-	if sh := defaultShell(im.Cmd); sh != "" {
-		req.ShellHint = sh
-	}
-	return req
-}
-
-// overlayEnv sets each KEY=VALUE of over in env, replacing the same key.
-func overlayEnv(env, over []string) []string {
-	out := append([]string(nil), env...)
-	for _, kv := range over {
-		k, _, _ := strings.Cut(kv, "=")
-		replaced := false
-		for i, e := range out {
-			if ek, _, _ := strings.Cut(e, "="); ek == k {
-				out[i], replaced = kv, true
-			}
-		}
-		if !replaced {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// defaultShell is the image's Cmd when it is a shell (debian's "bash",
-// busybox's "sh").
-func defaultShell(cmd []string) string {
-	if len(cmd) != 1 {
-		return ""
-	}
-	if !strings.HasSuffix(path.Base(cmd[0]), "sh") {
-		return ""
-	}
-	if !path.IsAbs(cmd[0]) {
-		return "/bin/" + cmd[0]
-	}
-	return cmd[0]
+	return extra, post, keep
 }
 
 // HostHome is the invoking user's home directory on the host.
-func HostHome() string {
-	if u, err := osUser.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
-		return u.HomeDir
-	}
-	return os.Getenv("HOME")
-}
+func HostHome() string { return session.HostHome() }
 
 // Welcome is the one-line welcome of an interactive shell; a session
 // that is not root says how to get a root shell.

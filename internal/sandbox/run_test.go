@@ -12,56 +12,21 @@ import (
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
-func TestOverlayEnv(t *testing.T) {
-	tests := []struct {
-		env, over, want []string
-	}{
-		{nil, nil, nil},
-		{[]string{"A=1", "B=2"}, []string{"B=3", "C=4"}, []string{"A=1", "B=3", "C=4"}},
-		{[]string{"PATH=/host"}, []string{"PATH=/usr/local/go/bin:/usr/bin"}, []string{"PATH=/usr/local/go/bin:/usr/bin"}},
-		{[]string{"A=x=y"}, []string{"A=z"}, []string{"A=z"}},
-	}
-	for _, tt := range tests {
-		if got := overlayEnv(tt.env, tt.over); !slices.Equal(got, tt.want) {
-			t.Errorf("overlayEnv(%q, %q) = %q, want %q", tt.env, tt.over, got, tt.want)
-		}
-	}
-}
-
-func TestDefaultShell(t *testing.T) {
-	tests := []struct {
-		cmd  []string
-		want string
-	}{
-		{[]string{"bash"}, "/bin/bash"},
-		{[]string{"/bin/sh"}, "/bin/sh"},
-		{[]string{"python3"}, ""},
-		{[]string{"sh", "-c", "x"}, ""},
-		{nil, ""},
-	}
-	for _, tt := range tests {
-		if got := defaultShell(tt.cmd); got != tt.want {
-			t.Errorf("defaultShell(%q) = %q, want %q", tt.cmd, got, tt.want)
-		}
-	}
-}
-
-// The image's WorkingDir applies only without a workdir; its Env goes under
-// the config's env, which Session applies last.
-func TestImageSession(t *testing.T) {
+// The image's WorkingDir applies only without a workdir (Template.Build
+// tests the rest).
+func TestNewTemplateImage(t *testing.T) {
 	lk := &Image{Config: state.ImageConfig{WorkingDir: "/src", Env: []string{"PATH=/img", "LANG=C"}, Cmd: []string{"bash"}}}
-	req := proto.Spawn{Env: []string{"PATH=/host", "X=1"}}
-	got := imageSession(Options{Image: lk, Config: config.Defaults()}, req)
-	if got.DefaultCwd != "/src" || got.ShellHint != "/bin/bash" || strings.Join(got.Env, " ") != "PATH=/img X=1 LANG=C" {
-		t.Errorf("imageSession = %+v", got)
+	got := newTemplate(Options{Image: lk, Config: config.Defaults()})
+	if got.HostView || got.ImageWorkdir != "/src" || got.ImageShell != "/bin/bash" || strings.Join(got.ImageEnv, " ") != "PATH=/img LANG=C" {
+		t.Errorf("newTemplate = %+v", got)
 	}
 	c := config.Defaults()
 	c.Workdir = "/work"
-	if got := imageSession(Options{Image: lk, Config: c}, req); got.DefaultCwd != "" {
-		t.Errorf("with workdir: DefaultCwd = %q, want none", got.DefaultCwd)
+	if got := newTemplate(Options{Image: lk, Config: c}); got.ImageWorkdir != "" || got.Workdir != "/work" {
+		t.Errorf("with workdir: ImageWorkdir = %q, Workdir = %q", got.ImageWorkdir, got.Workdir)
 	}
-	if got := imageSession(Options{Config: c}, req); !slices.Equal(got.Env, req.Env) {
-		t.Errorf("host view changed the request: %+v", got)
+	if got := newTemplate(Options{Config: c}); !got.HostView || got.ImageEnv != nil {
+		t.Errorf("host view: %+v", got)
 	}
 }
 

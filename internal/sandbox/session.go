@@ -10,6 +10,7 @@ import (
 
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -23,10 +24,6 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string { return e.Msg }
-
-// forwarded are the signals a session without a terminal receives from the
-// client; with a terminal, the line discipline delivers them.
-var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
 // Exec runs one session in the sandbox and returns its exit status: the
 // command's code, or 128+N when signal N killed it.
@@ -93,7 +90,7 @@ func holdError(name string, err error) error {
 // and forwards signals. Those that are a terminal are relayed instead (see
 // relay.go): a process in the sandbox must never hold the user's terminal.
 func execPlain(c *proto.Conn, req proto.Spawn) (int, error) {
-	sigs, disarm := armSignals()
+	sigs, disarm := session.ArmSignals()
 	defer disarm()
 	req, err := sendPlain(c, req)
 	if err != nil {
@@ -127,7 +124,7 @@ func finishPlain(c *proto.Conn, req proto.Spawn, sigs chan os.Signal) (int, erro
 	}
 	// Before the session starts, a signal waits in the socket: init reads
 	// it once the session runs.
-	forwardTo(sigs, func(s os.Signal) { c.Send(proto.Signal{Sig: int(s.(unix.Signal))}) })
+	session.ForwardTo(sigs, func(s os.Signal) { c.Send(proto.Signal{Sig: int(s.(unix.Signal))}) })
 	if req.NoStarted {
 		return awaitExitAlone(c)
 	}

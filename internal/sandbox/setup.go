@@ -12,6 +12,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/config"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
@@ -124,7 +125,7 @@ func (h *Handle) runStep(base proto.Spawn, cmd string, out io.Writer, n, total i
 	}
 	tail := make(chan []string, 1)
 	go func() { tail <- copyTail(pr, out) }()
-	req := WithUser(base, config.UserRoot)
+	req := session.WithUser(base, config.UserRoot)
 	req.Argv, req.Shell, req.Login, req.TTY = []string{"/bin/sh", "-c", cmd}, false, false, false
 	code, err := h.execFiles(req, devnull, pw, pw)
 	pw.Close()

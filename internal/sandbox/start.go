@@ -19,6 +19,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/protect"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
@@ -172,7 +173,7 @@ func join(h *Handle, opts Options) error {
 // page faults more than the decoding). A key's name found anywhere in the
 // file, even inside a value, has the file decoded in full.
 func readJoinState(dir string) (state.State, error) {
-	b, err := readSmall(filepath.Join(dir, state.StateFile))
+	b, err := session.ReadSmall(filepath.Join(dir, state.StateFile))
 	if err != nil {
 		return state.State{}, err
 	}
@@ -453,7 +454,7 @@ func hostname(opts Options) string {
 	if opts.Config.Hostname != "" {
 		return opts.Config.Hostname
 	}
-	return project.Hostname(ShortName(opts.Name, opts.Project))
+	return project.Hostname(session.ShortName(opts.Name, opts.Project))
 }
 
 // homeFor returns the home path inside (the user's own) and the host dir

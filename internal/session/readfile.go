@@ -1,4 +1,4 @@
-package sandbox
+package session
 
 import (
 	"os"
@@ -6,12 +6,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readSmall reads a small file of the runtime dir (config.json,
+// ReadSmall reads a small file of the runtime dir (config.json,
 // state.json) for a join. os.ReadFile first tries to add a regular file
 // to Go's poller, which refuses it: five syscalls (fcntl, epoll_ctl) more
 // for each of a join's two reads. Errors are os.ReadFile's: a missing
 // file is os.ErrNotExist.
-func readSmall(path string) ([]byte, error) {
+func ReadSmall(path string) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
