@@ -73,24 +73,32 @@ func LoadFile(name string, ctx Context) (Config, error) {
 // LoadFileDigest is LoadFile plus the load's digest: equal digests mean
 // equal configs (see digester).
 func LoadFileDigest(name string, ctx Context) (Config, string, error) {
+	c, sum, _, err := LoadFileRecorded(name, ctx)
+	return c, sum, err
+}
+
+// LoadFileRecorded is LoadFileDigest plus the names of the host variables
+// the load looked up, sorted: with the file, the project and the home,
+// they are what a later load's digest (digest.Sum) is computed from.
+func LoadFileRecorded(name string, ctx Context) (Config, string, []string, error) {
 	var d digester
 	path := filepath.Join(ctx.Project, FileName)
 	data, err := regfile.Read(path, MaxFileSize)
 	switch {
 	case err == nil:
 		c, err := Parse(data, name, d.wrap(ctx))
-		return c, d.sum(data, ctx), err
+		return c, d.sum(data, ctx), d.names(), err
 	case errors.Is(err, regfile.ErrTooLarge):
 		fi, _ := os.Stat(path)
 		size := int64(MaxFileSize + 1)
 		if fi != nil {
 			size = fi.Size()
 		}
-		return Defaults(), "", tooLarge(name, size)
+		return Defaults(), "", nil, tooLarge(name, size)
 	case !errors.Is(err, os.ErrNotExist):
-		return Defaults(), "", fmt.Errorf("read %s: %w", name, err)
+		return Defaults(), "", nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	return Defaults(), d.sum(nil, ctx), nil
+	return Defaults(), d.sum(nil, ctx), nil, nil
 }
 
 // Check validates what no single key can: combinations of keys, once the

@@ -121,7 +121,7 @@ func applyConfig(fl *pflag.FlagSet, opts *sandbox.Options) error {
 	name, ctx := ConfigName(opts.Project), ConfigContext(opts.Project)
 	// The file alone (validated key by key) and the keys flags set, so a
 	// join tells a changed devbox.toml from flags it does not repeat.
-	if opts.FileConfig, opts.FileDigest, err = config.LoadFileDigest(name, ctx); err != nil {
+	if opts.FileConfig, opts.FileDigest, opts.FileEnv, err = config.LoadFileRecorded(name, ctx); err != nil {
 		return err
 	}
 	if opts.Config, err = effectiveConfig(opts.FileConfig, name, ctx, over); err != nil {

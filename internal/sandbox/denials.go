@@ -3,9 +3,8 @@ package sandbox
 import (
 	"io"
 	"path/filepath"
-	"sync"
-	"time"
 
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
@@ -31,21 +30,9 @@ func LogPath(name string) (string, error) {
 	return filepath.Join(root, name, state.LogFile), nil
 }
 
-// denialFollower prints, one line each, the denials a strict sandbox
-// records while a client's session runs: on the client's stderr, never in
-// the program's output.
-type denialFollower struct {
-	path   string
-	offset int64
-	out    io.Writer
-	mu     sync.Mutex
-	stop   chan struct{}
-	done   chan struct{}
-}
-
 // followDenials starts following the log of a strict sandbox h from its
 // current end; nil for other sandboxes.
-func followDenials(h *Handle, strict bool, out io.Writer) *denialFollower {
+func followDenials(h *Handle, strict bool, out io.Writer) *session.DenialFollower {
 	if !strict || out == nil {
 		return nil
 	}
@@ -57,48 +44,5 @@ func followDenials(h *Handle, strict bool, out io.Writer) *denialFollower {
 	if h.launch != nil {
 		offset = 0 // a new sandbox's log, which its launch session may have written to already
 	}
-	f := &denialFollower{path: path, offset: offset, out: out, stop: make(chan struct{}), done: make(chan struct{})}
-	go f.loop()
-	return f
-}
-
-// loop polls the log: the proxy writes it in the supervisor, a process
-// the client has no channel to while the session runs.
-func (f *denialFollower) loop() {
-	defer close(f.done)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-f.stop:
-			return
-		case <-t.C:
-			f.flush()
-		}
-	}
-}
-
-func (f *denialFollower) flush() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	list, next, err := state.ReadDenials(f.path, f.offset)
-	if err != nil {
-		return
-	}
-	f.offset = next
-	for _, d := range list {
-		io.WriteString(f.out, d.Line()+"\n")
-	}
-}
-
-// finish prints what the session's last moments recorded: the proxy
-// writes a record before it answers, so every refusal the program saw is
-// in the log by the time the session's exit arrives.
-func (f *denialFollower) finish() {
-	if f == nil {
-		return
-	}
-	close(f.stop)
-	<-f.done
-	f.flush()
+	return session.FollowDenials(path, offset, out)
 }

@@ -272,7 +272,7 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 			end = trace.Begin(sessionPhase(h))
 			f := followDenials(h, opts.Config.Security == config.SecurityStrict, os.Stderr)
 			code, err = h.Exec(joinedUser(h, opts, req))
-			f.finish()
+			f.Finish()
 			end()
 		}
 	}
@@ -296,7 +296,7 @@ func (h *Handle) runLaunch(opts Options) (int, error) {
 	end := trace.Begin(sessionPhase(h))
 	f := followDenials(h, opts.Config.Security == config.SecurityStrict, os.Stderr)
 	code, err := h.launch.run()
-	f.finish()
+	f.Finish()
 	end()
 	end = trace.Begin("teardown")
 	if !h.launch.awaitStopped(launchStopWait) {

@@ -52,6 +52,11 @@ type Options struct {
 	// FileDigest identifies the load that made FileConfig
 	// (config.LoadFileDigest): the trust check's fast path.
 	FileDigest string
+	// FileEnv are the host variables that load looked up.
+	FileEnv []string
+	// Plain is a command line without flags: a join ticket (WriteTicket)
+	// holds for the next one.
+	Plain bool
 	// User is the session's user asked for with --user (config.UserRoot
 	// or config.UserSelf); empty runs sessions as the sandbox's user.
 	User string
