@@ -130,9 +130,9 @@ build_and_install() {
 	if rev=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null); then
 		ldflags="$ldflags -X github.com/devbox-dev/devbox/internal/cli.commit=$rev"
 	fi
-	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
+	(cd "$src" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "$ldflags" -o "$tmp/" ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 	mkdir -p "$bindir"
-	for b in devbox devbox-engine devbox-supervisor devbox-init; do
+	for b in devbox devbox-front devbox-engine devbox-supervisor devbox-init; do
 		if is_root; then
 			install -m 0755 -o root -g root "$tmp/$b" "$bindir/$b"
 		else
@@ -245,8 +245,8 @@ check_subids() {
 # ---- AppArmor: Ubuntu 23.10 and later set
 # kernel.apparmor_restrict_unprivileged_userns=1, which leaves a program no
 # profile covers without capabilities in its user namespaces. The profile
-# (contrib/apparmor/devbox.in) allows them to devbox, devbox-engine,
-# devbox-supervisor and devbox-init at the path installed to; devbox doctor
+# (contrib/apparmor/devbox.in) allows them to devbox, devbox-front,
+# devbox-engine, devbox-supervisor and devbox-init at the path installed to; devbox doctor
 # prints the same one.
 
 # aa_name prints the profile and file name for $bindir/devbox, as
@@ -277,7 +277,7 @@ setup_apparmor() {
 	chmod 0644 "$file.tmp"
 	mv "$file.tmp" "$file"
 	if apparmor_parser -r "$file"; then
-		say "AppArmor: installed and loaded $file (user namespaces for devbox, devbox-engine, devbox-supervisor and devbox-init in $bindir)"
+		say "AppArmor: installed and loaded $file (user namespaces for devbox, devbox-front, devbox-engine, devbox-supervisor and devbox-init in $bindir)"
 	else
 		say "warning: apparmor_parser could not load $file (it needs AppArmor 4.0 for the userns rule); see 'devbox doctor'"
 	fi

@@ -92,9 +92,9 @@ user_main() {
 	echo ok
 
 	section "build"
-	go build -o bin/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init
+	go build -o bin/ ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init
 	go test -tags integration -c -o bin/integration.test ./test/integration/
-	ls -l bin/devbox bin/devbox-engine bin/devbox-supervisor bin/devbox-init
+	ls -l bin/devbox bin/devbox-front bin/devbox-engine bin/devbox-supervisor bin/devbox-init
 
 	section "unit tests"
 	go test -count=1 ./...

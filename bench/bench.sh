@@ -948,11 +948,11 @@ else
 fi
 if [[ -z $DEVBOX ]]; then
 	log "building devbox from ${REV:-the working tree}, as install.sh does"
-	(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
+	(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/" ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init)
 else
 	COMMIT="$COMMIT (binary: $DEVBOX)"
 	install -m 0755 "$DEVBOX" "$WORK/devbox"
-	for b in devbox-engine devbox-supervisor devbox-init; do
+	for b in devbox-front devbox-engine devbox-supervisor devbox-init; do
 		if [[ -x $(dirname "$DEVBOX")/$b ]]; then
 			install -m 0755 "$(dirname "$DEVBOX")/$b" "$WORK/$b"
 		fi
@@ -965,7 +965,7 @@ mkdir -p "$WORK/out" "$WORK/stripped"
 # ratio compares like with like.
 (cd "$SRC" && CGO_ENABLED=0 go build -o "$WORK/" ./bench/registry &&
 	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/" ./bench/floor &&
-	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init) ||
+	CGO_ENABLED=0 go build -ldflags='-s -w' -o "$WORK/stripped/" ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init) ||
 	die "go build of bench/registry or the stripped binaries failed"
 chmod 0755 "$WORK/registry" "$WORK/floor" "$WORK/out"
 for f in burst.py alternate.py; do
@@ -974,7 +974,7 @@ done
 if [[ -n $BASELINE ]]; then
 	mkdir -p "$WORK/base"
 	install -m 0755 "$BASELINE" "$WORK/base/devbox"
-	for b in devbox-engine devbox-supervisor devbox-init; do
+	for b in devbox-front devbox-engine devbox-supervisor devbox-init; do
 		[[ -x $(dirname "$BASELINE")/$b ]] && install -m 0755 "$(dirname "$BASELINE")/$b" "$WORK/base/$b"
 	done
 	chmod 0755 "$WORK/base"

@@ -1,12 +1,11 @@
-// Command devbox is the front of devbox: the binary users type. It serves
-// `devbox run` and `devbox enter` itself (joins, and starts of host-view
-// sandboxes, whose supervisor is devbox-supervisor), and replaces itself with
-// devbox-engine, the full devbox installed next to it, for everything
-// else: image sandboxes' starts, images, every other command, and a run or
-// enter it cannot parse as the engine's cobra commands would (help, a bad
-// flag). It links neither the image store nor the registries' libraries
-// nor cobra (internal/front parses run and enter with pflag alone), so it
-// starts in a fraction of the full binary's time (docs/architecture.md).
+// Command devbox is the binary users type. It runs `devbox run [--] CMD`
+// itself when the project's sandbox is running and its join ticket holds
+// (the fast join, internal/session), and replaces itself with devbox-front,
+// installed next to it, for every other command line: it links neither
+// devbox.toml's parser nor the flags', so a join starts in a fraction of
+// the front's time (docs/architecture.md).
+//
+// It runs on the host, as the invoking user.
 package main
 
 import (
@@ -15,33 +14,37 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/fds"
-	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/prefault"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
-	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 func main() {
-	prefault.Heap() // the front lives for one command: see prefault.Heap
-	trace.Started()
-	if !front.Handles(os.Args[1:]) {
-		os.Exit(front.ReportHandoff(handoff()))
+	prefault.Heap() // a join lives for one command: see prefault.Heap
+	if code, ok := session.FastJoin(os.Args[1:]); ok {
+		os.Exit(code)
 	}
-	fds.CloseOnExecFrom(3) // the client passes on only what it means to
-	os.Exit(front.Execute(os.Args[1:], handoff))
+	err := front()
+	fmt.Fprintf(os.Stderr, "Error: %v\nHint: %s\n", err, state.InstallHint(installDir()))
+	os.Exit(125)
 }
 
-// handoff replaces this process with devbox-engine, same arguments and
+// front replaces this process with devbox-front, same arguments and
 // environment; it returns only when that fails.
-func handoff() error {
+func front() error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the devbox binary: %w", err)
 	}
-	engine := filepath.Join(filepath.Dir(self), state.EngineName)
-	err = syscall.Exec(engine, os.Args, os.Environ())
-	return hint.Wrap(fmt.Errorf("run %s: %w", engine, err),
-		"install devbox, devbox-engine, devbox-supervisor and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init")
+	p := state.Sibling(self, state.FrontName)
+	return fmt.Errorf("run %s: %w", p, syscall.Exec(p, os.Args, os.Environ()))
+}
+
+// installDir is the directory devbox runs from, for the hint.
+func installDir() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "DIR"
+	}
+	return filepath.Dir(self)
 }

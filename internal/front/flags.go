@@ -132,6 +132,7 @@ func (f *SandboxFlags) projectOptions(fl *pflag.FlagSet, a *App) (sandbox.Option
 		return opts, UsageError{Err: fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
 	}
 	opts.User = f.user
+	opts.Plain = fl == nil || fl.NFlag() == 0
 	opts.Approve = askApproval(a)
 	if f.throwaway {
 		opts = sandbox.Throwaway(opts)

@@ -34,8 +34,8 @@ const appArmorTemplate = `# AppArmor profiles for devbox installed in @BINDIR@.
 # Ubuntu 23.10 and later set kernel.apparmor_restrict_unprivileged_userns=1:
 # a program no profile covers may create a user namespace but holds no
 # capabilities inside it, so a sandbox cannot be set up. These profiles
-# allow user namespaces to devbox, devbox-engine, devbox-supervisor and
-# devbox-init and confine nothing else,
+# allow user namespaces to devbox, devbox-front, devbox-engine,
+# devbox-supervisor and devbox-init and confine nothing else,
 # as Ubuntu's own profiles for rootlesskit and podman do. They attach by
 # path: a copy of devbox elsewhere needs its own.
 #
@@ -49,6 +49,12 @@ profile @NAME@ "@BINDIR@/devbox" flags=(unconfined) {
 
   # Site-specific additions and overrides. See local/README for details.
   include if exists <local/@NAME@>
+}
+
+profile @NAME@-front "@BINDIR@/devbox-front" flags=(unconfined) {
+  userns,
+
+  include if exists <local/@NAME@-front>
 }
 
 profile @NAME@-engine "@BINDIR@/devbox-engine" flags=(unconfined) {

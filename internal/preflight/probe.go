@@ -92,16 +92,16 @@ func readSysctl(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// executable is the devbox binary users run: the front next to this one
-// when this is devbox-engine or devbox-supervisor (profiles and hints name
-// the front).
+// executable is the devbox binary users run: the client next to this one
+// when this is devbox-front, devbox-engine or devbox-supervisor (profiles
+// and hints name the client).
 func executable() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return "/usr/local/bin/devbox"
 	}
-	if b := filepath.Base(exe); b == state.EngineName || b == state.SupervisorName {
-		return filepath.Join(filepath.Dir(exe), state.FrontName)
+	if b := filepath.Base(exe); b == state.FrontName || b == state.EngineName || b == state.SupervisorName {
+		return filepath.Join(filepath.Dir(exe), state.ClientName)
 	}
 	return exe
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/hint"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
@@ -50,15 +49,6 @@ func Cgroup(name string) (*cgroupv2.Group, error) {
 		return nil, hint.Wrap(fmt.Errorf("%s: %w", name, ErrNoCgroup), cgroupv2.DelegateHint)
 	}
 	return cgroupv2.Open(st.Cgroup)
-}
-
-// oomError says that the OOM killer ended a session, with the limit.
-func oomError(e proto.Exit) error {
-	msg := "devbox: killed: out of memory"
-	if e.MemoryMax > 0 {
-		msg += " (limit " + cgroupv2.FormatBytes(e.MemoryMax) + ")"
-	}
-	return &ExitError{Code: e.Code, Msg: msg}
 }
 
 // recordLimits records in the running sandbox name's config record that

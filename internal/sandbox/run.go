@@ -8,6 +8,7 @@ package sandbox
 // devbox export reads.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	osUser "os/user"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -269,6 +271,7 @@ func (h *Handle) provisionAndExec(opts Options, req proto.Spawn, discard bool) (
 		err = h.Provision(opts, req, os.Stderr)
 		end()
 		if err == nil {
+			h.leaveTicket(opts, discard)
 			end = trace.Begin(sessionPhase(h))
 			f := followDenials(h, opts.Config.Security == config.SecurityStrict, os.Stderr)
 			code, err = h.Exec(joinedUser(h, opts, req))
@@ -332,14 +335,53 @@ func sessionPhase(h *Handle) string {
 // was started with: a sandbox from before the default became self stays
 // root until 'devbox restart'.
 func joinedUser(h *Handle, opts Options, req proto.Spawn) proto.Spawn {
+	if u := joinUser(h, opts); u != "" {
+		return session.WithUser(req, u)
+	}
+	return req
+}
+
+// joinUser is the user joinedUser runs a session as, "" to leave it as
+// asked.
+func joinUser(h *Handle, opts Options) string {
 	if h.Created || opts.User != "" {
-		return req
+		return ""
 	}
 	rec := h.record // read by the join check
 	if rec == nil || rec.UserMode() == opts.Config.UserMode() {
-		return req
+		return ""
 	}
-	return session.WithUser(req, rec.UserMode())
+	return rec.UserMode()
+}
+
+// leaveTicket writes the sandbox's join ticket (session.Ticket) once a
+// command line without flags has joined or started it and its setup
+// steps ran: the next such command line joins without this client's work.
+// It leaves a ticket that is already there as it is; a failure only costs
+// the next join its speed.
+func (h *Handle) leaveTicket(opts Options, discard bool) {
+	if !opts.Plain || discard || opts.Ephemeral || opts.FileDigest == "" {
+		return
+	}
+	sock, err := session.StatID(h.Socket())
+	if err != nil {
+		return
+	}
+	rec, err := session.StatID(filepath.Join(h.Dir, configFile))
+	if err != nil {
+		return
+	}
+	t := session.Ticket{Socket: sock, Record: rec, Digest: opts.FileDigest, Env: opts.FileEnv, Template: newTemplate(opts)}
+	t.Template.User = joinUser(h, opts)
+	if opts.Config.Security == config.SecurityStrict {
+		if t.Denials, err = DenialsPath(h.Name); err != nil {
+			return
+		}
+	}
+	if old, err := session.ReadSmall(filepath.Join(h.Dir, session.TicketFile)); err == nil && bytes.Equal(old, t.Encode()) {
+		return
+	}
+	session.WriteTicket(h.Dir, t)
 }
 
 // Restart stops the sandbox (its sessions get grace before SIGKILL),

@@ -216,12 +216,9 @@ func awaitExitAlone(c *proto.Conn) (int, error) {
 // exitStatus is the session's status, and the error that explains an end
 // the session did not choose.
 func exitStatus(e proto.Exit) (int, error) {
-	if e.OOMKilled {
-		return e.Code, oomError(e)
-	}
-	if e.Stopped {
+	if msg := session.ExitMessage(e); msg != "" {
 		// Printed once the client's terminal is restored.
-		return e.Code, &ExitError{Code: e.Code, Msg: "devbox: sandbox stopped"}
+		return e.Code, &ExitError{Code: e.Code, Msg: msg}
 	}
 	return e.Code, nil
 }

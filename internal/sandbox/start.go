@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,7 +181,7 @@ func readJoinState(dir string) (state.State, error) {
 	if err != nil {
 		return state.State{}, err
 	}
-	if !bytes.Contains(b, []byte(`"network_down"`)) && !bytes.Contains(b, []byte(`"single_id"`)) {
+	if !session.JoinWarns(b) {
 		return state.State{}, nil
 	}
 	var js struct {

@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,14 +41,7 @@ const (
 )
 
 // trustPath is the project's record: one file per project path.
-func trustPath(project string) (string, error) {
-	data, err := state.DataRoot()
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(project))
-	return filepath.Join(data, "trust", hex.EncodeToString(sum[:12])+".json"), nil
-}
+func trustPath(project string) (string, error) { return state.TrustPath(project) }
 
 // ReadTrust returns the project's record; ok is false when there is none,
 // and then the defaults are what is approved.
@@ -155,13 +146,7 @@ func trustLoad(opts Options, by string) error {
 // digestPath is beside the project's record: the digest of the load
 // (config.LoadFileDigest) whose config the record approves. writeTrust
 // removes it first, so it never outlives a record it does not match.
-func digestPath(project string) (string, error) {
-	path, err := trustPath(project)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(path, ".json") + ".digest", nil
-}
+func digestPath(project string) (string, error) { return state.TrustDigestPath(project) }
 
 // approvedDigest reports whether the record approves the load with this
 // digest ("" matches nothing).

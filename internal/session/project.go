@@ -16,28 +16,33 @@ import (
 // explicit choice may still be the home itself. warn is told when a marker
 // at home or above was ignored.
 func FindProject(explicit string, warn io.Writer) (string, error) {
+	dir, ignored, err := findProject(explicit)
+	if ignored != "" && warn != nil {
+		fmt.Fprintf(warn, "devbox: %s is your home directory or above it, so it is not the project; using the current directory %s (pass --project DIR to choose another)\n", ignored, dir)
+	}
+	return dir, err
+}
+
+// findProject is FindProject, reporting the marker it ignored rather than
+// warning of it.
+func findProject(explicit string) (dir, ignored string, err error) {
 	home := HostHome()
-	dir := explicit
+	dir = explicit
 	if dir == "" {
 		cwd, err := os.Getwd()
 		if err != nil {
-			return "", fmt.Errorf("read current directory: %w", err)
+			return "", "", fmt.Errorf("read current directory: %w", err)
 		}
-		var ignored string
 		if dir, ignored, err = project.Find(cwd, home); err != nil {
-			return "", err
-		}
-		if ignored != "" && warn != nil {
-			fmt.Fprintf(warn, "devbox: %s is your home directory or above it, so it is not the project; using the current directory %s (pass --project DIR to choose another)\n", ignored, dir)
+			return "", "", err
 		}
 	}
 	g := project.Guard{Home: home}
-	var err error
 	if g.Runtime, err = state.RuntimeRoot(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if g.Data, err = state.DataRoot(); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return dir, g.Check(dir, explicit != "")
+	return dir, ignored, g.Check(dir, explicit != "")
 }

@@ -56,3 +56,31 @@ func TestTemplateImage(t *testing.T) {
 		t.Errorf("host view changed the request: %+v", got)
 	}
 }
+
+// Build: the host's PATH in the host view, the config's env last (its
+// $PATH is the PATH before it), the workdir over the current directory,
+// and the joined sandbox's user over the template's ids.
+func TestBuild(t *testing.T) {
+	env := map[string]string{"PATH": "/usr/bin:/bin", "SHELL": "/bin/bash", "TERM": "vt100", "SECRET": "x"}
+	in := Inputs{Environ: []string{"PATH=/usr/bin:/bin", "SHELL=/bin/bash", "TERM=vt100", "SECRET=x"},
+		Getenv: func(k string) string { return env[k] }, Cwd: "/src/p/sub", ShortName: "p", Argv: []string{"true"}}
+	tm := Template{Name: "p-1", Project: "/src/p", Home: "/home/u", HostView: true, Env: []string{"A=1", "PATH=/opt/bin:$PATH"},
+		KeepID: &proto.KeepID{UID: 1000, GID: 1000}, Post: []string{"USER=u", "LOGNAME=u"}}
+	req := tm.Build(in)
+	if req.Cwd != "/src/p/sub" || req.DefaultCwd != "/src/p" || req.ShellHint != "/bin/bash" || !req.FilterPath || req.KeepID == nil {
+		t.Errorf("Build = %+v", req)
+	}
+	for _, want := range []string{"PATH=/opt/bin:/usr/bin:/bin", "A=1", "TERM=vt100", "USER=u", "DEVBOX_SHORT_NAME=p", "HOME=/home/u", "DEVBOX_HOST_VIEW=1"} {
+		if !slices.Contains(req.Env, want) {
+			t.Errorf("Build's env lacks %s: %q", want, req.Env)
+		}
+	}
+	if EnvValue(req.Env, "SECRET") != "" {
+		t.Errorf("Build passed SECRET through: %q", req.Env)
+	}
+	tm.Workdir, tm.Shell, tm.User = "/w", "/bin/zsh", "root"
+	req = tm.Build(in)
+	if req.Cwd != "/w" || req.ShellHint != "/bin/zsh" || req.KeepID != nil || EnvValue(req.Env, "USER") != "root" {
+		t.Errorf("Build with workdir, shell and user root = %+v", req)
+	}
+}

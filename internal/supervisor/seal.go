@@ -180,7 +180,7 @@ func initBinary() (string, error) {
 	}
 	if err != nil {
 		return "", hint.Wrap(fmt.Errorf("find the sandbox init %s: %w", p, err),
-			"install devbox, devbox-engine, devbox-supervisor and devbox-init together: ./install.sh, or go build -o "+filepath.Dir(self)+"/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init")
+			state.InstallHint(filepath.Dir(self)))
 	}
 	return p, nil
 }

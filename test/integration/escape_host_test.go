@@ -279,7 +279,7 @@ func TestFailedStartNamesAnExistingLog(t *testing.T) {
 	e := newEnv(t)
 	bin := t.TempDir()
 	copyFile(t, devboxBin, filepath.Join(bin, "devbox"))
-	for _, b := range []string{"devbox-engine", "devbox-supervisor"} {
+	for _, b := range []string{"devbox-front", "devbox-engine", "devbox-supervisor"} {
 		copyFile(t, filepath.Join(filepath.Dir(devboxBin), b), filepath.Join(bin, b))
 	}
 	copyFile(t, "/bin/false", filepath.Join(bin, "devbox-init"))

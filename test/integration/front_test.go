@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,10 +12,11 @@ import (
 	"time"
 )
 
-// The front binary (devbox) joins a running sandbox by itself, starts a
-// host-view one with devbox-supervisor next to it, and hands everything
-// else to devbox-engine next to it: without the binary a command needs, it
-// fails with devbox's own status and says what to install.
+// The front (devbox-front, which devbox hands what it does not join itself)
+// joins a running sandbox by itself, starts a host-view one with
+// devbox-supervisor next to it, and hands everything else to devbox-engine
+// next to it: without the binary a command needs, devbox fails with its
+// own status and says what to install.
 func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -23,7 +25,9 @@ func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 	}
 	dir := t.TempDir()
 	copyFile(t, devboxBin, filepath.Join(dir, "devbox"))
-	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-init"), filepath.Join(dir, "devbox-init"))
+	for _, b := range []string{"devbox-front", "devbox-init"} {
+		copyFile(t, filepath.Join(filepath.Dir(devboxBin), b), filepath.Join(dir, b))
+	}
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +57,10 @@ func TestFront_JoinsAloneAndNamesAMissingEngine(t *testing.T) {
 			t.Errorf("devbox %s without %s: want exit 125 naming %s and ./install.sh; %s", strings.Join(c.args, " "), c.missing, want, r)
 		}
 	}
+	os.Remove(filepath.Join(dir, "devbox-front"))
+	if r := front("ps"); r.code != 125 || !strings.Contains(r.stderr, filepath.Join(real, "devbox-front")) || !strings.Contains(r.stderr, "./install.sh") {
+		t.Errorf("devbox ps without devbox-front: want exit 125 naming it and ./install.sh; %s", r)
+	}
 }
 
 // An image sandbox's join through the front alone: its session gets the
@@ -64,6 +72,7 @@ func TestFront_JoinsImageSandboxAlone(t *testing.T) {
 	e.must("run", "--image", ref, "--", "true")
 	dir := t.TempDir()
 	copyFile(t, devboxBin, filepath.Join(dir, "devbox"))
+	copyFile(t, filepath.Join(filepath.Dir(devboxBin), "devbox-front"), filepath.Join(dir, "devbox-front"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--image", ref, "--", "/bin/sh", "-c", "echo $FOO")

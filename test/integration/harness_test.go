@@ -8,7 +8,7 @@
 //
 // Run it with the binary to test:
 //
-//	go build -o bin/ ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init
+//	go build -o bin/ ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init
 //	go test -tags integration -count=1 ./test/integration/ -devbox $PWD/bin/devbox
 //
 // Without -devbox (or DEVBOX_BIN) the harness builds the binary itself.
@@ -81,7 +81,7 @@ func locateBinary() (string, func(), error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin = filepath.Join(dir, "devbox")
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/devbox", "./cmd/devbox-engine", "./cmd/devbox-supervisor", "./cmd/devbox-init")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/devbox", "./cmd/devbox-front", "./cmd/devbox-engine", "./cmd/devbox-supervisor", "./cmd/devbox-init")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -21,7 +21,7 @@ func copyDevboxInto(t *testing.T, dir string) string {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"devbox", "devbox-engine", "devbox-supervisor", "devbox-init"} {
+	for _, name := range []string{"devbox", "devbox-front", "devbox-engine", "devbox-supervisor", "devbox-init"} {
 		src := filepath.Join(filepath.Dir(devboxBin), name)
 		if _, err := os.Stat(src); err != nil {
 			continue // devbox serves as its own init

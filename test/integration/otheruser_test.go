@@ -45,7 +45,7 @@ func TestOtherUserCannotJoinOrStop(t *testing.T) {
 	os.Chmod(pub, 0o755)
 	bin := filepath.Join(pub, "devbox")
 	copyFile(t, devboxBin, bin)
-	for _, b := range []string{"devbox-engine", "devbox-supervisor", "devbox-init"} {
+	for _, b := range []string{"devbox-front", "devbox-engine", "devbox-supervisor", "devbox-init"} {
 		copyFile(t, filepath.Join(filepath.Dir(devboxBin), b), filepath.Join(pub, b))
 	}
 	self, err := os.Executable()

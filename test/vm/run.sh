@@ -47,7 +47,7 @@ kernel=$(find_kernel)
 work=$(mktemp -d /var/tmp/devbox-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-(cd "$repo" && CGO_ENABLED=0 go build -o "$work/" ./cmd/devbox ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init &&
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/" ./cmd/devbox ./cmd/devbox-front ./cmd/devbox-engine ./cmd/devbox-supervisor ./cmd/devbox-init &&
 	CGO_ENABLED=0 go test -c -tags vm -o "$work/vm.test" ./test/vm)
 integration=${DEVBOX_VM_INTEGRATION:-^(TestEscape_|TestDefaultProfile_|TestNetwork_|TestNested_|TestImage_|TestKill|TestStop|TestOrphans|TestSysV|TestPSInside|TestUserIsRoot|TestFileCreated|TestSandboxCannotWriteInitExe|TestStrict_|TestSecurity_)}
 if [ "$integration" != none ]; then
@@ -82,7 +82,7 @@ else
 	echo "run.sh: no mkfs.ext4 (package e2fsprogs): the guest's /tmp is tmpfs" >&2
 fi
 cp "$repo/test/vm/guest-init.sh" "$work/init.sh"
-chmod 755 "$work/init.sh" "$work/devbox" "$work/devbox-engine" "$work/devbox-supervisor" "$work/devbox-init" "$work/vm.test"
+chmod 755 "$work/init.sh" "$work/devbox" "$work/devbox-front" "$work/devbox-engine" "$work/devbox-supervisor" "$work/devbox-init" "$work/vm.test"
 chmod 644 "$work"/integration.run "$work"/integration.skip 2>/dev/null || true
 
 # Parameters the kernel does not know (without a dot) reach init's

@@ -1,0 +1,242 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/devbox-dev/devbox/internal/config/digest"
+	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
+	"github.com/devbox-dev/devbox/regfile"
+	"github.com/devbox-dev/devbox/shellinit"
+	"golang.org/x/sys/unix"
+)
+
+// The fast join: cmd/devbox runs `devbox run [--] CMD [ARG...]` itself
+// when the project's sandbox runs and its join ticket (ticket.go) holds:
+// one small binary that builds the session's request from the ticket, sends
+// it and passes the status through, where the full client (devbox-front)
+// starts a larger binary, parses the flags and devbox.toml, checks the
+// trust record and the running sandbox's config record. Every other
+// command line, and every case the ticket does not cover, goes to
+// devbox-front, which then does all of it and leaves a new ticket: a
+// terminal on stdio (its relay), --trace, a warning a join prints, an
+// error before the session starts.
+
+// errFull sends a command line to the full client.
+var errFull = errors.New("the full client's")
+
+// FastJoin runs args (devbox's, without the program name) as a fast join,
+// and returns its exit status; ok is false, with nothing done that the full
+// client would not do again, when the full client must run them.
+func FastJoin(args []string) (code int, ok bool) {
+	argv, ok := runArgv(args)
+	if !ok || trace.Requested() || stdioTerminal() {
+		return 0, false
+	}
+	j, err := openJoin()
+	if err != nil {
+		return 0, false
+	}
+	code, err = j.run(argv)
+	if errors.Is(err, errFull) {
+		return 0, false
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		return 125, true
+	}
+	return code, true
+}
+
+// runArgv is CMD [ARG...] of "run -- CMD [ARG...]" and of "run CMD
+// [ARG...]" with CMD not a flag: run's flags end at its first argument.
+func runArgv(args []string) ([]string, bool) {
+	switch {
+	case len(args) >= 3 && args[0] == "run" && args[1] == "--":
+		return args[2:], true
+	case len(args) >= 2 && args[0] == "run" && !strings.HasPrefix(args[1], "-"):
+		return args[1:], true
+	}
+	return nil, false
+}
+
+// stdioTerminal reports whether stdin, stdout or stderr is a terminal,
+// which a session gets only through a relay (the full client's).
+func stdioTerminal() bool {
+	for fd := 0; fd < 3; fd++ {
+		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// fastJoin is one fast join: the sandbox found, its ticket checked, and
+// the connection its session goes on.
+type fastJoin struct {
+	dir, runtime string // the project, and the sandbox's runtime dir
+	ticket       Ticket
+	conn         *proto.Conn
+}
+
+// openJoin finds the project's running sandbox and checks its ticket,
+// then connects: errFull (or any error) for the full client.
+func openJoin() (*fastJoin, error) {
+	dir, ignored, err := findProject("")
+	if err != nil || ignored != "" {
+		return nil, errFull // the full client says why, or warns
+	}
+	name := project.Name(dir)
+	root, err := state.RuntimeRoot()
+	if err != nil || project.ValidateName(name) != nil {
+		return nil, errFull
+	}
+	j := &fastJoin{dir: dir, runtime: filepath.Join(root, name)}
+	if j.ticket, err = ReadTicket(j.runtime); err != nil {
+		return nil, errFull
+	}
+	if !j.holds() {
+		return nil, errFull
+	}
+	if j.conn, err = proto.Dial(filepath.Join(j.runtime, state.SocketFile)); err != nil {
+		return nil, errFull
+	}
+	return j, nil
+}
+
+// holds reports whether the ticket holds for this command line: the same
+// sandbox, the same load of devbox.toml, still approved, and nothing a
+// join warns about.
+func (j *fastJoin) holds() bool {
+	t := j.ticket
+	home := HostHome()
+	if t.Template.Project != j.dir || t.Template.Home != home || t.Digest == "" {
+		return false
+	}
+	if !sameFile(filepath.Join(j.runtime, state.SocketFile), t.Socket) || !sameFile(filepath.Join(j.runtime, "config.json"), t.Record) {
+		return false
+	}
+	if loadDigest(j.dir, home, t.Env) != t.Digest || !approved(j.dir, t.Digest) {
+		return false
+	}
+	b, err := ReadSmall(filepath.Join(j.runtime, state.StateFile))
+	return err == nil && !JoinWarns(b)
+}
+
+func sameFile(path string, id FileID) bool {
+	got, err := StatID(path)
+	return err == nil && got == id
+}
+
+// maxConfig bounds the read of devbox.toml: a larger file differs from
+// the one a ticket was written for, whose digest holds its bytes.
+const maxConfig = 1 << 20
+
+// loadDigest is the digest a load of the project's devbox.toml would have
+// now, looking up the variables env (config.LoadFileRecorded); "" when the
+// file cannot be read.
+func loadDigest(dir, home string, env []string) string {
+	data, err := regfile.Read(filepath.Join(dir, project.ConfigFile), maxConfig)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		data = nil
+	case err != nil:
+		return ""
+	}
+	lookups := make(map[string]string, len(env))
+	for _, k := range env {
+		v, ok := os.LookupEnv(k)
+		lookups[k] = digest.Lookup(v, ok)
+	}
+	return digest.Sum(data, dir, home, lookups)
+}
+
+// approved reports whether the project's trust record approves the load
+// with digest sum: the trust check's fast path.
+func approved(dir, sum string) bool {
+	path, err := state.TrustDigestPath(dir)
+	if err != nil {
+		return false
+	}
+	b, err := regfile.Read(path, 256)
+	return err == nil && string(b) == sum
+}
+
+// run sends the session and waits for its end. A session that did not
+// start (init's Error) goes to the full client, which runs it again and
+// reports what failed.
+//
+// A session that ends within armDelay never has its signals armed:
+// enabling them (signal.Notify) takes the runtime's signal thread a round
+// trip per signal, on the CPUs the session starts on. A signal that
+// arrives before they are armed ends the client, as it would have before
+// the request was sent, and init hangs up the session (SIGHUP), as it does
+// for any client that goes away; from armDelay on, they are forwarded as
+// the full client forwards them.
+func (j *fastJoin) run(argv []string) (int, error) {
+	defer j.conn.Close()
+	t := j.ticket.Template
+	req := t.Build(ProcessInputs(t.Name, j.dir, argv))
+	req.NoStarted = true
+	var f *DenialFollower
+	if p := j.ticket.Denials; p != "" {
+		f = FollowDenials(p, state.DenialsSize(p), os.Stderr)
+	}
+	if err := j.conn.Send(req, 0, 1, 2); err != nil {
+		f.Finish()
+		return 0, errFull
+	}
+	arm := time.AfterFunc(armDelay, j.forwardSignals)
+	defer arm.Stop()
+	e, err := j.awaitExit()
+	f.Finish()
+	if err != nil {
+		return 0, err
+	}
+	if msg := ExitMessage(e); msg != "" {
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	if InstallFailed(e.Code, t.HostView, argv[0]) {
+		fmt.Fprintln(os.Stderr, shellinit.InstallHint)
+	}
+	return e.Code, nil
+}
+
+// armDelay is how long a session runs before its client forwards signals.
+const armDelay = 20 * time.Millisecond
+
+// forwardSignals forwards the client's signals to the session from now on
+// (signals.go), until the client exits.
+func (j *fastJoin) forwardSignals() {
+	sigs, _ := ArmSignals()
+	ForwardTo(sigs, func(s os.Signal) { j.conn.Send(proto.Signal{Sig: int(s.(unix.Signal))}) })
+}
+
+// awaitExit waits for the session's Exit; a Started, from an init that
+// predates NoStarted, is skipped, and an Error (the session did not start)
+// is errFull.
+func (j *fastJoin) awaitExit() (proto.Exit, error) {
+	for {
+		msg, files, err := j.conn.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return proto.Exit{}, fmt.Errorf("start session: %w", err)
+		}
+		switch m := msg.(type) {
+		case proto.Exit:
+			return m, nil
+		case proto.Started:
+			continue
+		}
+		return proto.Exit{}, errFull
+	}
+}
