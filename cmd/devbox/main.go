@@ -14,13 +14,11 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
 func main() {
-	prefault.Heap() // a join lives for one command: see prefault.Heap
 	if code, ok := session.FastJoin(os.Args[1:]); ok {
 		os.Exit(code)
 	}

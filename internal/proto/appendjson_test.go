@@ -184,7 +184,7 @@ func slowUnmarshal(buf []byte) (Message, error) {
 	if err := json.Unmarshal(buf, &env); err != nil {
 		return nil, err
 	}
-	dec, ok := registry[env.Type]
+	dec, ok := registry()[env.Type]
 	if !ok {
 		return nil, errEOF()
 	}

@@ -2,6 +2,7 @@ package proto
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
@@ -500,41 +501,46 @@ type SealedInitReply struct{}
 func (SealedInit) Kind() string      { return "SealedInit" }
 func (SealedInitReply) Kind() string { return "SealedInitReply" }
 
-var registry = map[string]func(json.RawMessage) (Message, error){
-	"Hello":           decoderFor[Hello](),
-	"IDMapped":        decoderFor[IDMapped](),
-	"UserNSReady":     decoderFor[UserNSReady](),
-	"NetReady":        decoderFor[NetReady](),
-	"NetAttached":     decoderFor[NetAttached](),
-	"Ready":           decoderFor[Ready](),
-	"Go":              decoderFor[Go](),
-	"FuseMount":       decoderFor[FuseMount](),
-	"FuseServed":      decoderFor[FuseServed](),
-	"Error":           decoderFor[Error](),
-	"Spawn":           decoderFor[Spawn](),
-	"Warning":         decoderFor[Warning](),
-	"PortAdd":         decoderFor[PortAdd](),
-	"PortRemove":      decoderFor[PortRemove](),
-	"PortList":        decoderFor[PortList](),
-	"PortReply":       decoderFor[PortReply](),
-	"NetAllow":        decoderFor[NetAllow](),
-	"NetDeny":         decoderFor[NetDeny](),
-	"NetList":         decoderFor[NetList](),
-	"NetReply":        decoderFor[NetReply](),
-	"Started":         decoderFor[Started](),
-	"Signal":          decoderFor[Signal](),
-	"Exit":            decoderFor[Exit](),
-	"Info":            decoderFor[Info](),
-	"InfoReply":       decoderFor[InfoReply](),
-	"Stop":            decoderFor[Stop](),
-	"Stopping":        decoderFor[Stopping](),
-	"AwaitStop":       decoderFor[AwaitStop](),
-	"Stopped":         decoderFor[Stopped](),
-	"Hold":            decoderFor[Hold](),
-	"Held":            decoderFor[Held](),
-	"Fork":            decoderFor[Fork](),
-	"Forked":          decoderFor[Forked](),
-	"Reaped":          decoderFor[Reaped](),
-	"SealedInit":      decoderFor[SealedInit](),
-	"SealedInitReply": decoderFor[SealedInitReply](),
-}
+// registry decodes each message kind's body. It is built at first use,
+// not at package init: a client that decodes one message kind (Exit) by
+// its own decoder (fastDecoders) never builds it.
+var registry = sync.OnceValue(func() map[string]func(json.RawMessage) (Message, error) {
+	return map[string]func(json.RawMessage) (Message, error){
+		"Hello":           decoderFor[Hello](),
+		"IDMapped":        decoderFor[IDMapped](),
+		"UserNSReady":     decoderFor[UserNSReady](),
+		"NetReady":        decoderFor[NetReady](),
+		"NetAttached":     decoderFor[NetAttached](),
+		"Ready":           decoderFor[Ready](),
+		"Go":              decoderFor[Go](),
+		"FuseMount":       decoderFor[FuseMount](),
+		"FuseServed":      decoderFor[FuseServed](),
+		"Error":           decoderFor[Error](),
+		"Spawn":           decoderFor[Spawn](),
+		"Warning":         decoderFor[Warning](),
+		"PortAdd":         decoderFor[PortAdd](),
+		"PortRemove":      decoderFor[PortRemove](),
+		"PortList":        decoderFor[PortList](),
+		"PortReply":       decoderFor[PortReply](),
+		"NetAllow":        decoderFor[NetAllow](),
+		"NetDeny":         decoderFor[NetDeny](),
+		"NetList":         decoderFor[NetList](),
+		"NetReply":        decoderFor[NetReply](),
+		"Started":         decoderFor[Started](),
+		"Signal":          decoderFor[Signal](),
+		"Exit":            decoderFor[Exit](),
+		"Info":            decoderFor[Info](),
+		"InfoReply":       decoderFor[InfoReply](),
+		"Stop":            decoderFor[Stop](),
+		"Stopping":        decoderFor[Stopping](),
+		"AwaitStop":       decoderFor[AwaitStop](),
+		"Stopped":         decoderFor[Stopped](),
+		"Hold":            decoderFor[Hold](),
+		"Held":            decoderFor[Held](),
+		"Fork":            decoderFor[Fork](),
+		"Forked":          decoderFor[Forked](),
+		"Reaped":          decoderFor[Reaped](),
+		"SealedInit":      decoderFor[SealedInit](),
+		"SealedInitReply": decoderFor[SealedInitReply](),
+	}
+})

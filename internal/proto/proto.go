@@ -99,7 +99,7 @@ func unmarshal(buf []byte) (Message, error) {
 	if err := json.Unmarshal(buf, &env); err != nil {
 		return nil, fmt.Errorf("decode frame: %w", err)
 	}
-	dec, ok := registry[env.Type]
+	dec, ok := registry()[env.Type]
 	if !ok {
 		return nil, fmt.Errorf("decode frame: unknown message type %q", env.Type)
 	}
@@ -130,7 +130,7 @@ func unmarshalOurs(buf []byte) (Message, bool) {
 			return msg, true
 		}
 	}
-	dec, ok := registry[kind]
+	dec, ok := registry()[kind]
 	if !ok {
 		return nil, false
 	}

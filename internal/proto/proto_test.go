@@ -125,7 +125,7 @@ func TestRoundTrip(t *testing.T) {
 // so a message added to the registry is covered even before it gets a
 // populated example in allMessages.
 func TestRoundTripRegistry(t *testing.T) {
-	for kind := range registry {
+	for kind := range registry() {
 		msg, err := Unmarshal(frame(`{"type":"` + kind + `"}`))
 		if err != nil {
 			t.Fatalf("%s: decode without body: %v", kind, err)

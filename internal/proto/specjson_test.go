@@ -156,7 +156,7 @@ func FuzzSpecJSON(f *testing.F) {
 // encoding/json (decoderFor), as encoding/json would decode it: every
 // message is a struct.
 func TestEmptyBodyIsZeroMessage(t *testing.T) {
-	for kind := range registry {
+	for kind := range registry() {
 		got, err := Unmarshal(frame(`{"type":"` + kind + `","body":{}}`))
 		if err != nil {
 			t.Fatalf("%s with body {}: %v", kind, err)
