@@ -94,7 +94,7 @@ func TestSpawnJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.appendJSON(nil); !bytes.Equal(got, want) {
+		if got := s.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("%s:\n got  %s\n want %s", name, got, want)
 		}
 	}
@@ -116,7 +116,7 @@ func FuzzSpawnJSON(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.appendJSON(nil); !bytes.Equal(got, want) {
+		if got := s.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("\n got  %s\n want %s", got, want)
 		}
 		frame, err := Marshal(s)

@@ -29,28 +29,28 @@ func TestFastDecoders(t *testing.T) {
 		{Argv: []string{}, Env: []string{}, Relay: []int{}, KeepID: &KeepID{}},
 		{Argv: []string{"\x00\x1f\x7f<>&\"\\\u2028é😀"}, Rows: 65535, Relay: []int{-9223372036854775808, 9223372036854775807}}}
 	for _, s := range spawns {
-		if !fastAgrees[Spawn](t, "Spawn", s.appendJSON(nil)) {
+		if !fastAgrees[Spawn](t, "Spawn", s.AppendJSON(nil)) {
 			t.Errorf("fast decoder refused appendJSON's %#v", s)
 		}
 	}
 	forks := []Fork{{}, everyField[Fork](), {Argv: []string{}, Ambient: []uintptr{}, Ctty: -1}}
 	for _, f := range forks {
-		if !fastAgrees[Fork](t, "Fork", f.appendJSON(nil)) {
+		if !fastAgrees[Fork](t, "Fork", f.AppendJSON(nil)) {
 			t.Errorf("fast decoder refused appendJSON's %#v", f)
 		}
 	}
 	for _, e := range []Exit{{}, everyField[Exit](), {Code: 137, Signal: 9, OOMKilled: true, MemoryMax: -1}, {Code: -9223372036854775808, MemoryMax: 9223372036854775807}} {
-		if !fastAgrees[Exit](t, "Exit", e.appendJSON(nil)) {
+		if !fastAgrees[Exit](t, "Exit", e.AppendJSON(nil)) {
 			t.Errorf("fast decoder refused appendJSON's %#v", e)
 		}
 	}
 	for _, f := range []Forked{{}, everyField[Forked](), {PID: 42}, {Errno: 2, Err: "x\n\u2028"}} {
-		if !fastAgrees[Forked](t, "Forked", f.appendJSON(nil)) {
+		if !fastAgrees[Forked](t, "Forked", f.AppendJSON(nil)) {
 			t.Errorf("fast decoder refused appendJSON's %#v", f)
 		}
 	}
 	for _, p := range []Reaped{{}, everyField[Reaped](), {PID: 7, Status: 4294967295}} {
-		if !fastAgrees[Reaped](t, "Reaped", p.appendJSON(nil)) {
+		if !fastAgrees[Reaped](t, "Reaped", p.AppendJSON(nil)) {
 			t.Errorf("fast decoder refused appendJSON's %#v", p)
 		}
 	}
@@ -93,13 +93,13 @@ func TestFastDecoders(t *testing.T) {
 // FuzzFastDecoders: whatever a fast decoder reads, encoding/json reads the
 // same.
 func FuzzFastDecoders(f *testing.F) {
-	f.Add(typicalSpawn().appendJSON(nil))
-	f.Add(spawnEveryField().appendJSON(nil))
-	f.Add(everyField[Fork]().appendJSON(nil))
+	f.Add(typicalSpawn().AppendJSON(nil))
+	f.Add(spawnEveryField().AppendJSON(nil))
+	f.Add(everyField[Fork]().AppendJSON(nil))
 	f.Add([]byte(`{"argv":["\u00e9\/"],"env":null,"relay":[-1],"keep_id":{"uid":1,"gid":2}}`))
 	f.Add([]byte(`{"path":"p","ctty":-3,"uid":4294967295,"ambient":[0,1]}`))
-	f.Add(everyField[Exit]().appendJSON(nil))
-	f.Add(everyField[Forked]().appendJSON(nil))
+	f.Add(everyField[Exit]().AppendJSON(nil))
+	f.Add(everyField[Forked]().AppendJSON(nil))
 	f.Add([]byte(`{"pid":3,"status":256}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fastAgrees[Spawn](t, "Spawn", body)

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/devbox-dev/devbox/internal/wire"
 )
 
-// MaxFrame bounds one message. Spawn requests carry the environment, so allow
-// generous room, but never trust a length prefix beyond this.
-const MaxFrame = 256 << 10
+// MaxFrame bounds one message (wire.MaxFrame).
+const MaxFrame = wire.MaxFrame
 
 // Message is implemented by every message type.
 type Message interface{ Kind() string }
@@ -32,39 +32,28 @@ func Encode(w io.Writer, msg Message) error {
 	return err
 }
 
-// Marshal returns msg as one frame: length prefix plus JSON, the
-// envelope {"type":KIND,"body":BODY} written here as encoding/json would,
-// the body by the message itself when it can (appendjson.go).
+// Marshal returns msg as one frame (wire.Frame), the body by the message
+// itself when it can (appendjson.go), else by encoding/json.
 func Marshal(msg Message) ([]byte, error) {
-	out := append(make([]byte, 4, 512), `{"type":`...)
-	out = appendString(out, msg.Kind())
-	out = append(out, `,"body":`...)
-	written := false
-	if a, ok := msg.(jsonAppender); ok {
-		out, written = a.appendJSON(out), true
-	} else if a, ok := msg.(jsonMaybeAppender); ok {
-		if b, ok := a.appendJSONIf(out); ok {
-			out, written = b, true
+	return wire.Frame(msg.Kind(), func(out []byte) ([]byte, error) {
+		if a, ok := msg.(jsonAppender); ok {
+			return a.AppendJSON(out), nil
 		}
-	}
-	if !written {
+		if a, ok := msg.(jsonMaybeAppender); ok {
+			if b, ok := a.appendJSONIf(out); ok {
+				return b, nil
+			}
+		}
 		body, err := json.Marshal(msg)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", msg.Kind(), err)
 		}
-		out = append(out, body...)
-	}
-	out = append(out, '}')
-	n := len(out) - 4
-	if n > MaxFrame {
-		return nil, fmt.Errorf("encode %s: message of %d bytes exceeds %d", msg.Kind(), n, MaxFrame)
-	}
-	binary.BigEndian.PutUint32(out, uint32(n))
-	return out, nil
+		return append(out, body...), nil
+	})
 }
 
 // ErrFrameTooLarge is returned for a length prefix beyond MaxFrame.
-var ErrFrameTooLarge = errors.New("frame too large")
+var ErrFrameTooLarge = wire.ErrFrameTooLarge
 
 // Decode reads one frame and returns the decoded message.
 func Decode(r io.Reader) (Message, error) {
@@ -112,19 +101,10 @@ func unmarshal(buf []byte) (Message, error) {
 // does not decode, is left to the general path (ok false), which decodes
 // the same message or reports the error.
 func unmarshalOurs(buf []byte) (Message, bool) {
-	const pre, mid = `{"type":"`, `","body":`
-	if len(buf) < len(pre)+len(mid)+1 || string(buf[:len(pre)]) != pre || buf[len(buf)-1] != '}' {
+	kind, body, ok := wire.SplitEnvelope(buf)
+	if !ok {
 		return nil, false
 	}
-	rest := buf[len(pre):]
-	i := 0
-	for i < len(rest) && (rest[i] >= 'A' && rest[i] <= 'Z' || rest[i] >= 'a' && rest[i] <= 'z') {
-		i++
-	}
-	if len(rest)-i < len(mid)+2 || string(rest[i:i+len(mid)]) != mid {
-		return nil, false
-	}
-	kind, body := string(rest[:i]), rest[i+len(mid):len(rest)-1]
 	if fast, ok := fastDecoders[kind]; ok {
 		if msg, ok := fast(body); ok {
 			return msg, true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
+	"github.com/devbox-dev/devbox/internal/wire"
 )
 
 // The launch spec without reflection. Every cold start encodes the Spec
@@ -43,65 +44,57 @@ func appendSpec(b []byte, s Spec) ([]byte, bool) {
 	if s.Image != nil || s.Egress != nil || s.Limits.MemorySwap != nil || s.Limits.CPUs != 0 {
 		return b, false
 	}
-	w := objectWriter{b: append(b, '{')}
-	w.stringField("name", s.Name, false)
-	w.stringField("hostname", s.Hostname, false)
-	w.stringField("project_dir", s.ProjectDir, false)
-	w.stringField("home", s.Home, false)
-	w.stringField("home_source", s.HomeSource, false)
-	w.boolField("home_tmpfs", s.HomeTmpfs)
-	w.stringField("state_dir", s.StateDir, false)
-	w.stringField("network", s.Network.Name(), false)
-	w.stringsField("ports", s.Ports)
-	w.boolField("allow_host_loopback", s.AllowHostLoopback)
-	w.key("single_id")
-	w.b = strconv.AppendBool(w.b, s.SingleID)
-	w.boolField("cgroup", s.Cgroup)
-	w.key("idle_timeout")
-	w.b = strconv.AppendInt(w.b, int64(s.IdleTimeout), 10)
+	w := wire.Writer{B: append(b, '{')}
+	w.String("name", s.Name, false)
+	w.String("hostname", s.Hostname, false)
+	w.String("project_dir", s.ProjectDir, false)
+	w.String("home", s.Home, false)
+	w.String("home_source", s.HomeSource, false)
+	w.Bool("home_tmpfs", s.HomeTmpfs)
+	w.String("state_dir", s.StateDir, false)
+	w.String("network", s.Network.Name(), false)
+	w.Strings("ports", s.Ports)
+	w.Bool("allow_host_loopback", s.AllowHostLoopback)
+	w.Key("single_id")
+	w.B = strconv.AppendBool(w.B, s.SingleID)
+	w.Bool("cgroup", s.Cgroup)
+	w.Key("idle_timeout")
+	w.B = strconv.AppendInt(w.B, int64(s.IdleTimeout), 10)
 	if len(s.Mounts) > 0 {
-		w.key("mounts")
-		w.b = appendMounts(w.b, s.Mounts)
+		w.Key("mounts")
+		w.B = appendMounts(w.B, s.Mounts)
 	}
-	w.boolField("home_read_only", s.HomeReadOnly)
-	w.stringField("security", s.Security, true)
-	w.stringsField("hidden", s.Hidden)
-	w.boolField("require_proc", s.RequireProc)
+	w.Bool("home_read_only", s.HomeReadOnly)
+	w.String("security", s.Security, true)
+	w.Strings("hidden", s.Hidden)
+	w.Bool("require_proc", s.RequireProc)
 	if s.Review != nil {
-		w.key("review")
-		r := objectWriter{b: append(w.b, '{')}
-		r.stringField("driver", s.Review.Driver, false)
-		r.stringField("upper", s.Review.Upper, false)
-		r.stringField("work", s.Review.Work, false)
-		w.b = append(r.b, '}')
+		w.Key("review")
+		r := wire.Writer{B: append(w.B, '{')}
+		r.String("driver", s.Review.Driver, false)
+		r.String("upper", s.Review.Upper, false)
+		r.String("work", s.Review.Work, false)
+		w.B = append(r.B, '}')
 	}
-	w.boolField("require_strict", s.RequireStrict)
-	w.stringsField("protect", s.Protect)
-	w.stringsField("deny_read", s.DenyRead)
-	w.boolField("launch_session", s.LaunchSession)
-	w.key("uid")
-	w.b = strconv.AppendUint(w.b, uint64(s.UID), 10)
-	w.key("gid")
-	w.b = strconv.AppendUint(w.b, uint64(s.GID), 10)
-	w.stringField("user", s.User, false)
-	w.boolField("ephemeral", s.Ephemeral)
-	w.key("limits")
-	l := objectWriter{b: append(w.b, '{')}
-	l.intField("memory", s.Limits.Memory)
-	l.intField("pids", s.Limits.Pids)
-	l.uintField("cpu_weight", s.Limits.CPUWeight)
-	w.b = append(l.b, '}')
-	w.boolField("require_limits", s.RequireLimits)
-	w.stringField("scope_error", s.ScopeError, true)
-	return append(w.b, '}'), true
-}
-
-// stringsField is a []string with omitempty.
-func (w *objectWriter) stringsField(k string, v []string) {
-	if len(v) > 0 {
-		w.key(k)
-		w.b = appendStrings(w.b, v)
-	}
+	w.Bool("require_strict", s.RequireStrict)
+	w.Strings("protect", s.Protect)
+	w.Strings("deny_read", s.DenyRead)
+	w.Bool("launch_session", s.LaunchSession)
+	w.Key("uid")
+	w.B = strconv.AppendUint(w.B, uint64(s.UID), 10)
+	w.Key("gid")
+	w.B = strconv.AppendUint(w.B, uint64(s.GID), 10)
+	w.String("user", s.User, false)
+	w.Bool("ephemeral", s.Ephemeral)
+	w.Key("limits")
+	l := wire.Writer{B: append(w.B, '{')}
+	l.Int("memory", s.Limits.Memory)
+	l.Int("pids", s.Limits.Pids)
+	l.Uint("cpu_weight", s.Limits.CPUWeight)
+	w.B = append(l.B, '}')
+	w.Bool("require_limits", s.RequireLimits)
+	w.String("scope_error", s.ScopeError, true)
+	return append(w.B, '}'), true
 }
 
 // appendMounts is a non-empty []Mount.
@@ -111,12 +104,12 @@ func appendMounts(b []byte, ms []Mount) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		w := objectWriter{b: append(b, '{')}
-		w.stringField("source", m.Source, false)
-		w.stringField("target", m.Target, false)
-		w.key("read_only")
-		w.b = strconv.AppendBool(w.b, m.ReadOnly)
-		b = append(w.b, '}')
+		w := wire.Writer{B: append(b, '{')}
+		w.String("source", m.Source, false)
+		w.String("target", m.Target, false)
+		w.Key("read_only")
+		w.B = strconv.AppendBool(w.B, m.ReadOnly)
+		b = append(w.B, '}')
 	}
 	return append(b, ']')
 }
@@ -130,149 +123,149 @@ var specKeys = []string{"name", "hostname", "project_dir", "home", "home_source"
 
 // decodeSpec reads a whole Spec as appendSpec writes it.
 func decodeSpec(b []byte) (Spec, bool) {
-	r := objectReader{b: b}
-	s := r.spec()
-	return s, !r.bad && r.i == len(r.b)
+	r := &wire.Reader{B: b}
+	s := readSpec(r)
+	return s, !r.Bad && r.I == len(r.B)
 }
 
 // spec reads a Spec object as appendSpec writes it, up to its end.
-func (r *objectReader) spec() (s Spec) {
-	r.object(specKeys, func(k int) bool {
+func readSpec(r *wire.Reader) (s Spec) {
+	r.Object(specKeys, func(k int) bool {
 		switch specKeys[k] {
 		case "name":
-			s.Name = r.str()
+			s.Name = r.Str()
 		case "hostname":
-			s.Hostname = r.str()
+			s.Hostname = r.Str()
 		case "project_dir":
-			s.ProjectDir = r.str()
+			s.ProjectDir = r.Str()
 		case "home":
-			s.Home = r.str()
+			s.Home = r.Str()
 		case "home_source":
-			s.HomeSource = r.str()
+			s.HomeSource = r.Str()
 		case "home_tmpfs":
-			s.HomeTmpfs = r.boolean()
+			s.HomeTmpfs = r.Bool()
 		case "state_dir":
-			s.StateDir = r.str()
+			s.StateDir = r.Str()
 		case "network":
-			if err := s.Network.UnmarshalText([]byte(r.str())); err != nil {
-				r.bad = true // encoding/json says what is wrong
+			if err := s.Network.UnmarshalText([]byte(r.Str())); err != nil {
+				r.Bad = true // encoding/json says what is wrong
 			}
 		case "ports":
-			s.Ports = r.nonEmptyStrings()
+			s.Ports = readNonEmptyStrings(r)
 		case "allow_host_loopback":
-			s.AllowHostLoopback = r.boolean()
+			s.AllowHostLoopback = r.Bool()
 		case "single_id":
-			s.SingleID = r.boolean()
+			s.SingleID = r.Bool()
 		case "cgroup":
-			s.Cgroup = r.boolean()
+			s.Cgroup = r.Bool()
 		case "idle_timeout":
-			s.IdleTimeout = time.Duration(r.int64())
+			s.IdleTimeout = time.Duration(r.Int64())
 		case "mounts":
-			s.Mounts = r.mounts()
+			s.Mounts = readMounts(r)
 		case "home_read_only":
-			s.HomeReadOnly = r.boolean()
+			s.HomeReadOnly = r.Bool()
 		case "security":
-			s.Security = r.str()
+			s.Security = r.Str()
 		case "hidden":
-			s.Hidden = r.nonEmptyStrings()
+			s.Hidden = readNonEmptyStrings(r)
 		case "require_proc":
-			s.RequireProc = r.boolean()
+			s.RequireProc = r.Bool()
 		case "review":
-			s.Review = r.review()
+			s.Review = readReview(r)
 		case "require_strict":
-			s.RequireStrict = r.boolean()
+			s.RequireStrict = r.Bool()
 		case "protect":
-			s.Protect = r.nonEmptyStrings()
+			s.Protect = readNonEmptyStrings(r)
 		case "deny_read":
-			s.DenyRead = r.nonEmptyStrings()
+			s.DenyRead = readNonEmptyStrings(r)
 		case "launch_session":
-			s.LaunchSession = r.boolean()
+			s.LaunchSession = r.Bool()
 		case "uid":
-			s.UID = uint32(r.uint(32))
+			s.UID = uint32(r.Uint(32))
 		case "gid":
-			s.GID = uint32(r.uint(32))
+			s.GID = uint32(r.Uint(32))
 		case "user":
-			s.User = r.str()
+			s.User = r.Str()
 		case "ephemeral":
-			s.Ephemeral = r.boolean()
+			s.Ephemeral = r.Bool()
 		case "limits":
-			s.Limits = r.limits()
+			s.Limits = readLimits(r)
 		case "require_limits":
-			s.RequireLimits = r.boolean()
+			s.RequireLimits = r.Bool()
 		case "scope_error":
-			s.ScopeError = r.str()
+			s.ScopeError = r.Str()
 		}
-		return !r.bad
+		return !r.Bad
 	})
 	return s
 }
 
 // nonEmptyStrings reads an array of strings as an omitempty field holds
 // it: never null, never empty.
-func (r *objectReader) nonEmptyStrings() []string {
-	ss := r.strings()
+func readNonEmptyStrings(r *wire.Reader) []string {
+	ss := r.Strings()
 	if len(ss) == 0 {
-		r.bad = true
+		r.Bad = true
 	}
 	return ss
 }
 
 // mounts reads a non-empty array of Mount objects.
-func (r *objectReader) mounts() []Mount {
+func readMounts(r *wire.Reader) []Mount {
 	var ms []Mount
 	keys := []string{"source", "target", "read_only"}
-	r.array(func() {
+	r.Array(func() {
 		var m Mount
-		r.object(keys, func(k int) bool {
+		r.Object(keys, func(k int) bool {
 			switch keys[k] {
 			case "source":
-				m.Source = r.str()
+				m.Source = r.Str()
 			case "target":
-				m.Target = r.str()
+				m.Target = r.Str()
 			case "read_only":
-				m.ReadOnly = r.boolean()
+				m.ReadOnly = r.Bool()
 			}
-			return !r.bad
+			return !r.Bad
 		})
 		ms = append(ms, m)
 	})
 	if len(ms) == 0 {
-		r.bad = true
+		r.Bad = true
 	}
 	return ms
 }
 
 // review reads a ReviewLayer object.
-func (r *objectReader) review() *ReviewLayer {
+func readReview(r *wire.Reader) *ReviewLayer {
 	l := &ReviewLayer{}
 	keys := []string{"driver", "upper", "work"}
-	r.object(keys, func(k int) bool {
+	r.Object(keys, func(k int) bool {
 		switch keys[k] {
 		case "driver":
-			l.Driver = r.str()
+			l.Driver = r.Str()
 		case "upper":
-			l.Upper = r.str()
+			l.Upper = r.Str()
 		case "work":
-			l.Work = r.str()
+			l.Work = r.Str()
 		}
-		return !r.bad
+		return !r.Bad
 	})
 	return l
 }
 
 // limits reads the Limits object appendSpec writes.
-func (r *objectReader) limits() (l cgroupv2.Limits) {
+func readLimits(r *wire.Reader) (l cgroupv2.Limits) {
 	keys := []string{"memory", "pids", "cpu_weight"}
-	r.object(keys, func(k int) bool {
+	r.Object(keys, func(k int) bool {
 		switch keys[k] {
 		case "memory":
-			l.Memory = r.int64()
+			l.Memory = r.Int64()
 		case "pids":
-			l.Pids = r.int64()
+			l.Pids = r.Int64()
 		case "cpu_weight":
-			l.CPUWeight = r.uint(64)
+			l.CPUWeight = r.Uint(64)
 		}
-		return !r.bad
+		return !r.Bad
 	})
 	return l
 }
@@ -290,11 +283,11 @@ func (n NetReady) appendJSONIf(b []byte) ([]byte, bool) {
 		b = appendStringMap(b, n.PortOpaque)
 	}
 	b = append(b, `,"etc":`...)
-	w := objectWriter{b: append(b, '{')}
-	w.stringField("hostname", n.Etc.Hostname, false)
-	w.stringField("hosts", n.Etc.Hosts, false)
-	w.stringField("resolv_conf", n.Etc.ResolvConf, false)
-	return append(w.b, '}', '}'), true
+	w := wire.Writer{B: append(b, '{')}
+	w.String("hostname", n.Etc.Hostname, false)
+	w.String("hosts", n.Etc.Hosts, false)
+	w.String("resolv_conf", n.Etc.ResolvConf, false)
+	return append(w.B, '}', '}'), true
 }
 
 // appendStringMap is a map[string]string, keys sorted as encoding/json
@@ -305,68 +298,68 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	w := objectWriter{b: append(b, '{')}
+	w := wire.Writer{B: append(b, '{')}
 	for _, k := range keys {
-		w.stringField(k, m[k], false)
+		w.String(k, m[k], false)
 	}
-	return append(w.b, '}')
+	return append(w.B, '}')
 }
 
 // decodeNetReady reads a NetReady body as appendJSONIf writes it.
 func decodeNetReady(b []byte) (n NetReady, ok bool) {
-	r := objectReader{b: b}
+	r := &wire.Reader{B: b}
 	keys := []string{"spec", "port_opaque", "etc"}
-	ok = r.members(keys, func(k int) bool {
+	ok = r.Members(keys, func(k int) bool {
 		switch keys[k] {
 		case "spec":
-			n.Spec = r.spec()
+			n.Spec = readSpec(r)
 		case "port_opaque":
-			n.PortOpaque = r.stringMap()
+			n.PortOpaque = readStringMap(r)
 		case "etc":
-			n.Etc = r.etc()
+			n.Etc = readEtc(r)
 		}
-		return !r.bad
+		return !r.Bad
 	})
 	return n, ok
 }
 
 // stringMap reads a non-empty object of strings, its keys in increasing
 // order.
-func (r *objectReader) stringMap() map[string]string {
+func readStringMap(r *wire.Reader) map[string]string {
 	m := map[string]string{}
 	prev := ""
-	if !r.byte('{') {
+	if !r.Byte('{') {
 		return nil
 	}
-	for !r.bad {
-		k := r.str()
-		if r.bad || (len(m) > 0 && k <= prev) || !r.byte(':') {
-			r.bad = true
+	for !r.Bad {
+		k := r.Str()
+		if r.Bad || (len(m) > 0 && k <= prev) || !r.Byte(':') {
+			r.Bad = true
 			return nil
 		}
-		m[k], prev = r.str(), k
-		if r.peek() != ',' {
-			r.byte('}')
+		m[k], prev = r.Str(), k
+		if r.Peek() != ',' {
+			r.Byte('}')
 			break
 		}
-		r.i++
+		r.I++
 	}
 	return m
 }
 
 // etc reads an EtcFiles object.
-func (r *objectReader) etc() (e EtcFiles) {
+func readEtc(r *wire.Reader) (e EtcFiles) {
 	keys := []string{"hostname", "hosts", "resolv_conf"}
-	r.object(keys, func(k int) bool {
+	r.Object(keys, func(k int) bool {
 		switch keys[k] {
 		case "hostname":
-			e.Hostname = r.str()
+			e.Hostname = r.Str()
 		case "hosts":
-			e.Hosts = r.str()
+			e.Hosts = r.Str()
 		case "resolv_conf":
-			e.ResolvConf = r.str()
+			e.ResolvConf = r.Str()
 		}
-		return !r.bad
+		return !r.Bad
 	})
 	return e
 }

@@ -371,7 +371,8 @@ func (h *Handle) leaveTicket(opts Options, discard bool) {
 	if err != nil {
 		return
 	}
-	t := session.Ticket{Socket: sock, Record: rec, Digest: opts.FileDigest, Env: opts.FileEnv, Template: newTemplate(opts)}
+	t := session.Ticket{Socket: sock, Record: rec, Digest: opts.FileDigest, Env: opts.FileEnv, NameDirs: session.NameDirs(), Template: newTemplate(opts)}
+	t.ShortName = session.ShortName(opts.Name, opts.Project) // after NameDirs: a change between the two fails the ticket's check
 	t.Template.User = joinUser(h, opts)
 	if opts.Config.Security == config.SecurityStrict {
 		if t.Denials, err = DenialsPath(h.Name); err != nil {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 
 	"github.com/devbox-dev/devbox/cgroupv2"
-	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/wire"
 )
 
 // ExitMessage explains an end of a session that the session did not
 // choose: the OOM killer (with the limit) or a sandbox that stopped; ""
 // for any other end.
-func ExitMessage(e proto.Exit) string {
+func ExitMessage(e wire.Exit) string {
 	switch {
 	case e.OOMKilled && e.MemoryMax > 0:
 		return "devbox: killed: out of memory (limit " + cgroupv2.FormatBytes(e.MemoryMax) + ")"

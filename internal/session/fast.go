@@ -1,18 +1,20 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/config/digest"
 	"github.com/devbox-dev/devbox/internal/project"
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
+	"github.com/devbox-dev/devbox/internal/wire"
 	"github.com/devbox-dev/devbox/regfile"
 	"github.com/devbox-dev/devbox/shellinit"
 	"golang.org/x/sys/unix"
@@ -83,7 +85,7 @@ func stdioTerminal() bool {
 type fastJoin struct {
 	dir, runtime string // the project, and the sandbox's runtime dir
 	ticket       Ticket
-	conn         *proto.Conn
+	conn         *wire.Conn
 }
 
 // openJoin finds the project's running sandbox and checks its ticket,
@@ -105,7 +107,7 @@ func openJoin() (*fastJoin, error) {
 	if !j.holds() {
 		return nil, errFull
 	}
-	if j.conn, err = proto.Dial(filepath.Join(j.runtime, state.SocketFile)); err != nil {
+	if j.conn, err = wire.Dial(filepath.Join(j.runtime, state.SocketFile)); err != nil {
 		return nil, errFull
 	}
 	return j, nil
@@ -183,13 +185,18 @@ func approved(dir, sum string) bool {
 func (j *fastJoin) run(argv []string) (int, error) {
 	defer j.conn.Close()
 	t := j.ticket.Template
-	req := t.Build(ProcessInputs(t.Name, j.dir, argv))
+	in := Inputs{Environ: os.Environ(), Getenv: os.Getenv, Cwd: Cwd(), ShortName: j.shortName(), Argv: argv}
+	req := t.Build(in)
 	req.NoStarted = true
 	var f *DenialFollower
 	if p := j.ticket.Denials; p != "" {
 		f = FollowDenials(p, state.DenialsSize(p), os.Stderr)
 	}
-	if err := j.conn.Send(req, 0, 1, 2); err != nil {
+	frame, err := wire.Encode(req)
+	if err == nil {
+		err = j.conn.Send(frame, 0, 1, 2)
+	}
+	if err != nil {
 		f.Finish()
 		return 0, errFull
 	}
@@ -209,6 +216,15 @@ func (j *fastJoin) run(argv []string) (int, error) {
 	return e.Code, nil
 }
 
+// shortName is the ticket's ShortName while the directories it lists are
+// as they were, else the one they give now.
+func (j *fastJoin) shortName() string {
+	if t := j.ticket; t.ShortName != "" && slices.Equal(NameDirs(), t.NameDirs) {
+		return t.ShortName
+	}
+	return ShortName(j.ticket.Template.Name, j.dir)
+}
+
 // armDelay is how long a session runs before its client forwards signals.
 const armDelay = 20 * time.Millisecond
 
@@ -216,27 +232,45 @@ const armDelay = 20 * time.Millisecond
 // (signals.go), until the client exits.
 func (j *fastJoin) forwardSignals() {
 	sigs, _ := ArmSignals()
-	ForwardTo(sigs, func(s os.Signal) { j.conn.Send(proto.Signal{Sig: int(s.(unix.Signal))}) })
+	ForwardTo(sigs, func(s os.Signal) {
+		if frame, err := wire.Encode(wire.Signal{Sig: int(s.(unix.Signal))}); err == nil {
+			j.conn.Send(frame)
+		}
+	})
 }
 
 // awaitExit waits for the session's Exit; a Started, from an init that
 // predates NoStarted, is skipped, and an Error (the session did not start)
 // is errFull.
-func (j *fastJoin) awaitExit() (proto.Exit, error) {
+func (j *fastJoin) awaitExit() (wire.Exit, error) {
 	for {
-		msg, files, err := j.conn.Recv()
-		for _, f := range files {
-			f.Close()
+		env, fds, err := j.conn.Recv()
+		for _, fd := range fds {
+			unix.Close(fd)
 		}
 		if err != nil {
-			return proto.Exit{}, fmt.Errorf("start session: %w", err)
+			return wire.Exit{}, fmt.Errorf("start session: %w", err)
 		}
-		switch m := msg.(type) {
-		case proto.Exit:
-			return m, nil
-		case proto.Started:
+		kind, body, ok := wire.SplitEnvelope(env)
+		switch {
+		case ok && kind == "Exit":
+			return decodeExit(body)
+		case ok && kind == "Started":
 			continue
 		}
-		return proto.Exit{}, errFull
+		return wire.Exit{}, errFull
 	}
+}
+
+// decodeExit reads an Exit's body, as init writes it or, from another
+// devbox's init, as encoding/json reads it.
+func decodeExit(body []byte) (wire.Exit, error) {
+	if e, ok := wire.DecodeExit(body); ok {
+		return e, nil
+	}
+	var e wire.Exit
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("wait for session: decode Exit: %w", err)
+	}
+	return e, nil
 }

@@ -55,11 +55,33 @@ func shortNameAmong(name, projectDir string, others []string) string {
 func knownNames(prefix string) []string {
 	var out []string
 	buf := make([]byte, direntBufSize) // on the heap: see direntBufSize
+	for _, dir := range nameDirs() {
+		out = append(out, dirNames(dir, prefix, buf)...)
+	}
+	return out
+}
+
+// nameDirs are the directories ShortName lists: the running sandboxes' and
+// those with data.
+func nameDirs() []string {
+	var out []string
 	if rt, err := state.RuntimeRoot(); err == nil {
-		out = append(out, dirNames(rt, prefix, buf)...)
+		out = append(out, rt)
 	}
 	if data, err := state.DataRoot(); err == nil {
-		out = append(out, dirNames(filepath.Join(data, "sandboxes"), prefix, buf)...)
+		out = append(out, filepath.Join(data, "sandboxes"))
+	}
+	return out
+}
+
+// NameDirs identifies the directories ShortName lists, an absent one as
+// the zero FileID: a sandbox made or removed there changes it, so while it
+// stays the same, so does ShortName.
+func NameDirs() []FileID {
+	var out []FileID
+	for _, dir := range nameDirs() {
+		id, _ := StatID(dir)
+		out = append(out, id)
 	}
 	return out
 }

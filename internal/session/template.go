@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/project"
-	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/wire"
 	"github.com/devbox-dev/devbox/shellinit"
 )
 
@@ -33,7 +33,7 @@ type Template struct {
 	GUI   bool
 	Post  []string
 	// KeepID runs the session as the invoking user (user = "self").
-	KeepID *proto.KeepID
+	KeepID *wire.KeepID
 	// HostView is a sandbox without an image.
 	HostView bool
 	// ImageEnv, ImageWorkdir and ImageShell are an image sandbox's: its
@@ -71,7 +71,7 @@ func ProcessInputs(name, dir string, argv []string) Inputs {
 // config's env last) and working directory (workdir, else the current
 // directory, which the project bind makes valid, else the image's
 // WorkingDir).
-func (t Template) Build(in Inputs) proto.Spawn {
+func (t Template) Build(in Inputs) wire.Spawn {
 	shell := in.Getenv("SHELL")
 	if t.Shell != "" {
 		shell = t.Shell
@@ -82,7 +82,7 @@ func (t Template) Build(in Inputs) proto.Spawn {
 	}
 	s := shellinit.Session{Name: t.Name, ShortName: in.ShortName, Project: t.Project, Home: t.Home, Shell: shell, Path: t.hostPath(in), Pass: t.Pass}
 	env := shellinit.Env(in.Environ, s, t.extra(in))
-	req := proto.Spawn{Argv: in.Argv, Env: env, Cwd: cwd, DefaultCwd: t.Project, ShellHint: shell, KeepID: t.KeepID}
+	req := wire.Spawn{Argv: in.Argv, Env: env, Cwd: cwd, DefaultCwd: t.Project, ShellHint: shell, KeepID: t.KeepID}
 	req = t.image(req)
 	req.Env = shellinit.WithPathVar(OverlayEnv(req.Env, ConfigEnv(t.Env, EnvValue(req.Env, "PATH"))))
 	// In the host view the host's PATH is used as it is; init drops the
@@ -118,7 +118,7 @@ func (t Template) hostPath(in Inputs) string {
 // image applies the image's Env (over the host's), default shell, and
 // WorkingDir: a session without a workdir starts in the current directory
 // when the sandbox shows it (the project), else in WorkingDir.
-func (t Template) image(req proto.Spawn) proto.Spawn {
+func (t Template) image(req wire.Spawn) wire.Spawn {
 	if t.HostView {
 		return req
 	}
@@ -144,13 +144,13 @@ func KeepsID(user string) bool {
 }
 
 // Self is the invoking user's ids, kept inside for user = "self".
-func Self() *proto.KeepID {
-	return &proto.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
+func Self() *wire.KeepID {
+	return &wire.KeepID{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
 }
 
 // WithUser returns req running as user: self keeps the invoking user's ids
 // (and sets USER and LOGNAME to their name), root is uid 0 inside.
-func WithUser(req proto.Spawn, user string) proto.Spawn {
+func WithUser(req wire.Spawn, user string) wire.Spawn {
 	name := "root"
 	req.KeepID = nil
 	if KeepsID(user) {

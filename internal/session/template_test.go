@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/wire"
 )
 
 func TestOverlayEnv(t *testing.T) {
@@ -46,7 +46,7 @@ func TestDefaultShell(t *testing.T) {
 // a host-view request is left as it is.
 func TestTemplateImage(t *testing.T) {
 	img := Template{ImageWorkdir: "/src", ImageEnv: []string{"PATH=/img", "LANG=C"}, ImageShell: "/bin/bash"}
-	req := proto.Spawn{Env: []string{"PATH=/host", "X=1"}}
+	req := wire.Spawn{Env: []string{"PATH=/host", "X=1"}}
 	got := img.image(req)
 	if got.DefaultCwd != "/src" || got.ShellHint != "/bin/bash" || strings.Join(got.Env, " ") != "PATH=/img X=1 LANG=C" {
 		t.Errorf("image = %+v", got)
@@ -65,7 +65,7 @@ func TestBuild(t *testing.T) {
 	in := Inputs{Environ: []string{"PATH=/usr/bin:/bin", "SHELL=/bin/bash", "TERM=vt100", "SECRET=x"},
 		Getenv: func(k string) string { return env[k] }, Cwd: "/src/p/sub", ShortName: "p", Argv: []string{"true"}}
 	tm := Template{Name: "p-1", Project: "/src/p", Home: "/home/u", HostView: true, Env: []string{"A=1", "PATH=/opt/bin:$PATH"},
-		KeepID: &proto.KeepID{UID: 1000, GID: 1000}, Post: []string{"USER=u", "LOGNAME=u"}}
+		KeepID: &wire.KeepID{UID: 1000, GID: 1000}, Post: []string{"USER=u", "LOGNAME=u"}}
 	req := tm.Build(in)
 	if req.Cwd != "/src/p/sub" || req.DefaultCwd != "/src/p" || req.ShellHint != "/bin/bash" || !req.FilterPath || req.KeepID == nil {
 		t.Errorf("Build = %+v", req)

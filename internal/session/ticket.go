@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/wire"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,8 +47,12 @@ type Ticket struct {
 	Env    []string
 	// Denials is a strict sandbox's denial log, which a session's client
 	// follows.
-	Denials  string
-	Template Template
+	Denials string
+	// ShortName is the sandbox's ShortName while the directories it lists
+	// are NameDirs.
+	ShortName string
+	NameDirs  []FileID
+	Template  Template
 }
 
 // FileID identifies one version of a file: a rewrite (a new file renamed
@@ -95,6 +99,10 @@ func (t Ticket) Encode() []byte {
 	w.str("digest", t.Digest)
 	w.strs("env", t.Env)
 	w.str("denials", t.Denials)
+	w.str("short_name", t.ShortName)
+	for _, id := range t.NameDirs {
+		w.id("name_dir", id)
+	}
 	m := t.Template
 	w.str("name", m.Name)
 	w.str("project", m.Project)
@@ -174,6 +182,10 @@ func (t *Ticket) set(key, value string) error {
 		return setID(&t.Socket, value)
 	case "record":
 		return setID(&t.Record, value)
+	case "name_dir":
+		var id FileID
+		t.NameDirs = append(t.NameDirs, id)
+		return setID(&t.NameDirs[len(t.NameDirs)-1], value)
 	case "gui":
 		return setFlag(&m.GUI, value)
 	case "host_view":
@@ -199,6 +211,8 @@ func (t *Ticket) stringField(key string) *string {
 		return &t.Digest
 	case "denials":
 		return &t.Denials
+	case "short_name":
+		return &t.ShortName
 	case "name":
 		return &m.Name
 	case "project":
@@ -281,6 +295,6 @@ func setKeepID(m *Template, value string) error {
 	if !ok || err1 != nil || err2 != nil || m.KeepID != nil {
 		return errors.New("want one uid:gid")
 	}
-	m.KeepID = &proto.KeepID{UID: uint32(uid), GID: uint32(gid)}
+	m.KeepID = &wire.KeepID{UID: uint32(uid), GID: uint32(gid)}
 	return nil
 }

@@ -5,23 +5,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/wire"
 )
 
 // fullTicket sets every field, with strings that need quoting.
 func fullTicket() Ticket {
 	return Ticket{
-		Socket:  FileID{Dev: 65024, Ino: 99, Size: 0, Mtime: 1796136897069649742},
-		Record:  FileID{Dev: 1, Ino: 2, Size: 1453, Mtime: -5},
-		Digest:  "2c48808a2fa327e4",
-		Env:     []string{"FOO", "BAR_2"},
-		Denials: "/home/u/.local/share/devbox/sandboxes/p/denials.jsonl",
+		Socket:    FileID{Dev: 65024, Ino: 99, Size: 0, Mtime: 1796136897069649742},
+		Record:    FileID{Dev: 1, Ino: 2, Size: 1453, Mtime: -5},
+		Digest:    "2c48808a2fa327e4",
+		Env:       []string{"FOO", "BAR_2"},
+		Denials:   "/home/u/.local/share/devbox/sandboxes/p/denials.jsonl",
+		ShortName: "p", NameDirs: []FileID{{Dev: 3, Ino: 4, Size: 4096, Mtime: 7}, {}},
 		Template: Template{
 			Name: "p-89415e", Project: "/src/p q\n\"x\"", Home: "/home/u", Shell: "/bin/zsh", Workdir: "/w",
 			Pass:  []string{"AWS_*", ""},
 			Extra: []string{"ENV=/run/devbox/shellinit/shrc", "PROMPT_COMMAND=[ -n \"${x-}\" ] || . /p\t\\"},
 			GUI:   true, Post: []string{"USER=u", "LOGNAME=u"},
-			KeepID:   &proto.KeepID{UID: 1003, GID: 1004},
+			KeepID:   &wire.KeepID{UID: 1003, GID: 1004},
 			HostView: true, ImageEnv: []string{"PATH=/img"}, ImageWorkdir: "/src", ImageShell: "/bin/bash",
 			Env: []string{"A=1", "PATH=$PATH:/x"}, User: "root",
 		},
