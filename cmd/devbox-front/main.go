@@ -21,6 +21,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/front"
 	"github.com/devbox-dev/devbox/internal/prefault"
+	"github.com/devbox-dev/devbox/internal/sandbox"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
@@ -28,7 +29,9 @@ import (
 func main() {
 	prefault.Heap() // the front lives for one command: see prefault.Heap
 	trace.Started()
+	sandbox.AdoptEarlySupervisor() // one devbox started for a run --rm
 	if !front.Handles(os.Args[1:]) {
+		sandbox.CancelPrestart()
 		os.Exit(front.ReportHandoff(handoff()))
 	}
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to

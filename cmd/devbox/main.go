@@ -19,8 +19,12 @@ import (
 )
 
 func main() {
-	if code, ok := session.FastJoin(os.Args[1:]); ok {
+	args := os.Args[1:]
+	if code, ok := session.FastJoin(args); ok {
 		os.Exit(code)
+	}
+	if session.ThrowawayRun(args) {
+		session.HandOnEarly() // its start overlaps devbox-front's
 	}
 	err := front()
 	fmt.Fprintf(os.Stderr, "Error: %v\nHint: %s\n", err, state.InstallHint(installDir()))

@@ -36,7 +36,7 @@ func Handles(args []string) bool {
 // a command line the front does not parse as cobra would (Parse).
 func Execute(args []string, handoff func() error) int {
 	a := &App{Stdout: os.Stdout, Stderr: os.Stderr, handoff: handoff}
-	if throwawayRun(args) {
+	if session.ThrowawayRun(args) {
 		// First of all: the early supervisor's exec and runtime start
 		// overlap everything below, the flags' parse too.
 		a.prestart()
@@ -62,26 +62,6 @@ func Execute(args []string, handoff func() error) int {
 		return a.Finish(a.EnterCommand(fl, &f.SandboxFlags, argv))
 	}
 	return a.Finish(a.RunCommand(fl, f, argv))
-}
-
-// throwawayRun reports whether args, as the front gets them, are a `run
-// --rm`: --rm among run's own flags, before "--" and before any help flag.
-// RunCommand starts the early supervisor of a --rm it missed (a flag
-// spelled another way), and drops one it started for a run that turns out
-// not to be --rm (an argument "--rm" that was another flag's value).
-func throwawayRun(args []string) bool {
-	if len(args) == 0 || args[0] != "run" {
-		return false
-	}
-	for _, a := range args[1:] {
-		switch a {
-		case "--rm", "--rm=true":
-			return true
-		case "--", "--help", "-h":
-			return false
-		}
-	}
-	return false
 }
 
 // plainArgs returns CMD [ARG...] of a command line without flags: "run --

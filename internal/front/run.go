@@ -34,7 +34,7 @@ func (a *App) RunCommand(fl *pflag.FlagSet, f *RunFlags, args []string) error {
 	f.throwaway = f.rm
 	switch {
 	case f.rm && a.handoff != nil:
-		a.prestart()                   // unless Execute did (throwawayRun)
+		a.prestart()                   // unless Execute did (session.ThrowawayRun)
 		defer sandbox.CancelPrestart() // a start that failed before taking it
 	case !f.rm && a.early:
 		sandbox.CancelPrestart() // not a throwaway start's to take

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/devbox-dev/devbox/internal/wire"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,13 +57,7 @@ func Dial(path string) (*Conn, error) {
 }
 
 // Socketpair returns a connected SEQPACKET pair as files, close-on-exec.
-func Socketpair() (*os.File, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create socketpair: %w", err)
-	}
-	return os.NewFile(uintptr(fds[0]), "devbox-parent"), os.NewFile(uintptr(fds[1]), "devbox-child"), nil
-}
+func Socketpair() (*os.File, *os.File, error) { return wire.Socketpair() }
 
 // Unix returns the underlying socket.
 func (c *Conn) Unix() *net.UnixConn { return c.uc }

@@ -19,10 +19,9 @@ import (
 	"os/exec"
 	"sync"
 
-	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/userns"
-	"golang.org/x/sys/unix"
 )
 
 // early is the supervisor PrestartSupervisor starts, once done is closed
@@ -46,7 +45,7 @@ type prestarted struct {
 // PrestartSupervisor starts devbox-supervisor for a run --rm whose config
 // is still to be loaded, where it can be the sandbox's supervisor: where
 // no systemd user scope would give the sandbox the cgroup it lacks
-// (scopeHelps: no user manager, or a subtree delegated already), which
+// (session.ScopeHelps: no user manager, or a subtree delegated already), which
 // launchSupervisor asks the same way. The fork and exec run on a
 // goroutine of their own (os/exec waits for the exec, 0.5-2 ms), beside
 // the config. A start that fails leaves nothing: the start then spawns
@@ -54,11 +53,15 @@ type prestarted struct {
 func PrestartSupervisor() {
 	done := make(chan struct{})
 	early.Lock()
+	if early.done != nil { // adopted (AdoptEarlySupervisor)
+		early.Unlock()
+		return
+	}
 	early.done = done
 	early.Unlock()
 	go func() {
 		defer close(done)
-		if scopeHelps() {
+		if session.ScopeHelps() {
 			return
 		}
 		end := trace.Begin("fork+exec supervisor (early)")
@@ -87,36 +90,41 @@ func prestart() (*prestarted, error) {
 	if err != nil {
 		return nil, err
 	}
-	local, remote, err := proto.Socketpair()
+	e, err := session.StartEarly(self)
 	if err != nil {
 		return nil, err
 	}
-	defer remote.Close()
-	readyR, readyW, err := os.Pipe()
+	return fromEarly(e)
+}
+
+// fromEarly is e as a start takes it: its process as an exec.Cmd (Kill,
+// Wait), which e's process is to this one, its parent, whoever forked it.
+func fromEarly(e *session.Early) (*prestarted, error) {
+	proc, err := os.FindProcess(e.PID)
 	if err != nil {
-		local.Close()
+		e.Drop()
 		return nil, err
 	}
-	defer readyW.Close()
-	specR, specW, err := os.Pipe()
-	if err != nil {
-		local.Close()
-		readyR.Close()
-		return nil, err
+	return &prestarted{cmd: &exec.Cmd{Process: proc}, readyR: e.ReadyR, specW: e.SpecW, local: e.Local}, nil
+}
+
+// AdoptEarlySupervisor takes, in devbox-front, the early supervisor that
+// devbox started before it became this process (session.HandOnEarly), as
+// if PrestartSupervisor had started it here; without one it does nothing.
+func AdoptEarlySupervisor() {
+	e, ok := session.AdoptEarly()
+	if !ok {
+		return
 	}
-	defer specR.Close()
-	cmd := exec.Command(self)
-	cmd.Args = []string{"devbox-supervisor", "(run --rm)"}
-	cmd.Env = append(os.Environ(), proto.EnvSupervise+"="+proto.SuperviseOwnLog, proto.IdleRuntime)
-	cmd.ExtraFiles = []*os.File{readyW, remote, specR}
-	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		local.Close()
-		readyR.Close()
-		specW.Close()
-		return nil, err
+	p, err := fromEarly(e)
+	done := make(chan struct{})
+	close(done)
+	early.Lock()
+	defer early.Unlock()
+	early.done = done
+	if err == nil {
+		early.p = p
 	}
-	return &prestarted{cmd: cmd, readyR: readyR, specW: specW, local: local}, nil
 }
 
 // takePrestarted returns the early supervisor for a start that can use

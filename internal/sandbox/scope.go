@@ -20,29 +20,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
-	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 // systemdRun is the program that makes the transient scope.
 const systemdRun = "systemd-run"
-
-// scopeHelps reports whether a systemd user scope would give the sandbox
-// the cgroup it lacks. Without a user manager to ask there is no scope to
-// make, so the cgroup probe (mountinfo, the tree's controllers) is skipped.
-// The answer is the process's: a run --rm asks before it loads the config
-// (PrestartSupervisor) and again when it starts the sandbox.
-var scopeHelps = sync.OnceValue(func() bool {
-	if !cgroupv2.UserManagerReachable(os.Getenv("XDG_RUNTIME_DIR"), exec.LookPath) {
-		return false
-	}
-	_, probeErr := cgroupv2.Probe()
-	return cgroupv2.ScopeHelps(probeErr, true)
-})
 
 // launchSupervisor spawns the supervisor (devbox-engine for an image
 // sandbox), in a delegated user scope when that is what gives the sandbox
@@ -51,7 +37,7 @@ var scopeHelps = sync.OnceValue(func() bool {
 // goes with it, and its client keeps the ready pipe.
 func launchSupervisor(dir string, image bool, makeSpec func() (proto.Spec, error), warn io.Writer, launch *launchSession) (*exec.Cmd, error) {
 	end := trace.Begin("cgroup probe")
-	useScope := scopeHelps()
+	useScope := session.ScopeHelps()
 	end()
 	var remote *os.File
 	if launch != nil {
