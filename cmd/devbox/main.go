@@ -14,11 +14,13 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
 func main() {
+	fds.CloseOnExecFrom(3) // the client passes on only what it means to
 	args := os.Args[1:]
 	if code, ok := session.FastJoin(args); ok {
 		os.Exit(code)

@@ -132,7 +132,7 @@ func (f *SandboxFlags) projectOptions(fl *pflag.FlagSet, a *App) (sandbox.Option
 		return opts, UsageError{Err: fmt.Errorf("invalid --user %q: valid choices are root, self", f.user)}
 	}
 	opts.User = f.user
-	opts.Plain = fl == nil || fl.NFlag() == 0
+	opts.Plain = onlyName(fl)
 	opts.Approve = askApproval(a)
 	if f.throwaway {
 		opts = sandbox.Throwaway(opts)
@@ -168,4 +168,14 @@ func SandboxOptions(fl *pflag.FlagSet, a *App, name string, tlsVerify bool) (san
 // ProjectOptions is SandboxOptions without resolving the image.
 func ProjectOptions(fl *pflag.FlagSet, a *App, name string) (sandbox.Options, error) {
 	return (&SandboxFlags{name: name}).projectOptions(fl, a)
+}
+
+// onlyName reports whether fl (nil: no flags) sets no flag but --name: a
+// command line the fast join can run (session.FastJoin).
+func onlyName(fl *pflag.FlagSet) bool {
+	only := true
+	if fl != nil {
+		fl.Visit(func(f *pflag.Flag) { only = only && f.Name == "name" })
+	}
+	return only
 }

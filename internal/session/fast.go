@@ -38,11 +38,11 @@ var errFull = errors.New("the full client's")
 // and returns its exit status; ok is false, with nothing done that the full
 // client would not do again, when the full client must run them.
 func FastJoin(args []string) (code int, ok bool) {
-	argv, ok := runArgv(args)
+	name, argv, ok := runArgv(args)
 	if !ok || trace.Requested() || stdioTerminal() {
 		return 0, false
 	}
-	j, err := openJoin()
+	j, err := openJoin(name)
 	if err != nil {
 		return 0, false
 	}
@@ -57,16 +57,27 @@ func FastJoin(args []string) (code int, ok bool) {
 	return code, true
 }
 
-// runArgv is CMD [ARG...] of "run -- CMD [ARG...]" and of "run CMD
-// [ARG...]" with CMD not a flag: run's flags end at its first argument.
-func runArgv(args []string) ([]string, bool) {
-	switch {
-	case len(args) >= 3 && args[0] == "run" && args[1] == "--":
-		return args[2:], true
-	case len(args) >= 2 && args[0] == "run" && !strings.HasPrefix(args[1], "-"):
-		return args[1:], true
+// runArgv is the sandbox name and CMD [ARG...] of "run [--name NAME] [--]
+// CMD [ARG...]", CMD not a flag without "--": run's flags end at its first
+// argument. name is "" without --name (the project's sandbox).
+func runArgv(args []string) (name string, argv []string, ok bool) {
+	if len(args) < 2 || args[0] != "run" {
+		return "", nil, false
 	}
-	return nil, false
+	args = args[1:]
+	switch {
+	case args[0] == "--name" && len(args) >= 2:
+		name, args = args[1], args[2:]
+	case strings.HasPrefix(args[0], "--name="):
+		name, args = strings.TrimPrefix(args[0], "--name="), args[1:]
+	}
+	switch {
+	case len(args) >= 2 && args[0] == "--":
+		return name, args[1:], true
+	case len(args) >= 1 && !strings.HasPrefix(args[0], "-"):
+		return name, args, true
+	}
+	return "", nil, false
 }
 
 // stdioTerminal reports whether stdin, stdout or stderr is a terminal,
@@ -88,14 +99,17 @@ type fastJoin struct {
 	conn         *wire.Conn
 }
 
-// openJoin finds the project's running sandbox and checks its ticket,
-// then connects: errFull (or any error) for the full client.
-func openJoin() (*fastJoin, error) {
+// openJoin finds the running sandbox name (the project's when "") and
+// checks its ticket, then connects: errFull (or any error) for the full
+// client.
+func openJoin(name string) (*fastJoin, error) {
 	dir, ignored, err := findProject("")
 	if err != nil || ignored != "" {
 		return nil, errFull // the full client says why, or warns
 	}
-	name := project.Name(dir)
+	if name == "" {
+		name = project.Name(dir)
+	}
 	root, err := state.RuntimeRoot()
 	if err != nil || project.ValidateName(name) != nil {
 		return nil, errFull
@@ -119,7 +133,7 @@ func openJoin() (*fastJoin, error) {
 func (j *fastJoin) holds() bool {
 	t := j.ticket
 	home := HostHome()
-	if t.Template.Project != j.dir || t.Template.Home != home || t.Digest == "" {
+	if t.Template.Name != filepath.Base(j.runtime) || t.Template.Project != j.dir || t.Template.Home != home || t.Digest == "" {
 		return false
 	}
 	if !sameFile(filepath.Join(j.runtime, state.SocketFile), t.Socket) || !sameFile(filepath.Join(j.runtime, "config.json"), t.Record) {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -253,6 +254,42 @@ done`, shellQuote([]string{secretFile}), shellQuote([]string{devboxBin}), shellQ
 	for _, pid := range []int{st.Init, st.Supervisor} {
 		if fd := fdOpenOn(t, pid, secretFile); fd != "" {
 			t.Errorf("process %d holds the caller's stray fd %s -> %s", pid, fd, secretFile)
+		}
+	}
+}
+
+// The same for a throwaway sandbox, whose supervisor devbox starts before
+// it hands the command line to devbox-front (session.HandOnEarly): the
+// caller's fd 7 stays out of it too.
+func TestEscape_StrayFDsNotInheritedByThrowawaySupervisor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	secretFile := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(secretFile, []byte(randomHex(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", fmt.Sprintf("exec 7<%s; exec %s run --rm -- sleep 30",
+		shellQuote([]string{secretFile}), shellQuote([]string{devboxBin})))
+	cmd.Dir, cmd.Env = e.project, e.environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	var sb psEntry
+	eventually(t, 10*time.Second, func() string {
+		list := e.ps()
+		if len(list) != 1 || list[0].Init == 0 {
+			return fmt.Sprintf("want the throwaway sandbox running: %+v", list)
+		}
+		sb = list[0]
+		return ""
+	})
+	for _, pid := range []int{sb.Supervisor, sb.Init} {
+		if fd := fdOpenOn(t, pid, secretFile); fd != "" {
+			t.Errorf("process %d of the throwaway sandbox holds the caller's stray fd %s -> %s", pid, fd, secretFile)
 		}
 	}
 }

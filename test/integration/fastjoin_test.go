@@ -89,6 +89,15 @@ func TestFastJoin_SameSessionAsTheFront(t *testing.T) {
 	if r := devbox("run", "--tty=false", "--", "true"); r.code != 125 || !strings.Contains(r.stderr, "devbox-front") {
 		t.Errorf("a flag with devbox-front off: want exit 125 naming it; %s", r)
 	}
+	// A sandbox by name: --name is the one flag the fast join takes.
+	front(true)
+	if r := devbox("run", "--name", "named", "--", "true"); r.code != 0 {
+		t.Fatalf("start by name: %s", r)
+	}
+	front(false)
+	if r := mustFast(t, devbox, "run", "--name=named", "sh", "-c", "echo $DEVBOX_NAME"); r.code != 0 || r.stdout != "named\n" {
+		t.Errorf("fast join by name: want DEVBOX_NAME=named; %s", r)
+	}
 }
 
 // A ticket holds only while nothing it was checked against changed: an
