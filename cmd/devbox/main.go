@@ -1,9 +1,11 @@
-// Command devbox is the binary users type. It runs `devbox run [--] CMD`
-// itself when the project's sandbox is running and its join ticket holds
+// Command devbox is the binary users type. It runs `devbox run [--name N]
+// [--] CMD` itself when the sandbox is running and its join ticket holds
 // (the fast join, internal/session), and replaces itself with devbox-front,
-// installed next to it, for every other command line: it links neither
-// devbox.toml's parser nor the flags', so a join starts in a fraction of
-// the front's time (docs/architecture.md).
+// installed next to it, for every other command line, after starting the
+// supervisor of a `run --rm` (session.HandOnEarly). It links neither
+// devbox.toml's parser nor the flags' nor the protocol beyond the session
+// messages (internal/wire), so a join starts in a fraction of the front's
+// time (docs/architecture.md).
 //
 // It runs on the host, as the invoking user.
 package main

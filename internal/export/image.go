@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/devbox-dev/devbox/internal/config"
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/storage"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -182,25 +183,16 @@ func ContainerPort(spec string) (port, proto string, err error) {
 
 // overlayEnv sets devbox.toml's variables over the image's, in key order.
 func overlayEnv(env []string, set map[string]string) []string {
-	out := append([]string(nil), env...)
 	keys := make([]string, 0, len(set))
 	for k := range set {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	over := make([]string, 0, len(keys))
 	for _, k := range keys {
-		kv := k + "=" + set[k]
-		replaced := false
-		for i, e := range out {
-			if ek, _, _ := strings.Cut(e, "="); ek == k {
-				out[i], replaced = kv, true
-			}
-		}
-		if !replaced {
-			out = append(out, kv)
-		}
+		over = append(over, k+"="+set[k])
 	}
-	return out
+	return session.OverlayEnv(env, over)
 }
 
 // image is an OCI image whose layers are uncompressed files.

@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The fast join: cmd/devbox runs `devbox run [--] CMD [ARG...]` itself
-// when the project's sandbox runs and its join ticket (ticket.go) holds:
+// The fast join: cmd/devbox runs `devbox run [--name N] [--] CMD [ARG...]`
+// itself when the sandbox runs and its join ticket (ticket.go) holds:
 // one small binary that builds the session's request from the ticket, sends
 // it and passes the status through, where the full client (devbox-front)
 // starts a larger binary, parses the flags and devbox.toml, checks the
