@@ -95,6 +95,7 @@ func stdioTerminal() bool {
 // the connection its session goes on.
 type fastJoin struct {
 	dir, runtime string // the project, and the sandbox's runtime dir
+	home         string // the user's home (HostHome), looked up once
 	ticket       Ticket
 	conn         *wire.Conn
 }
@@ -103,7 +104,8 @@ type fastJoin struct {
 // checks its ticket, then connects: errFull (or any error) for the full
 // client.
 func openJoin(name string) (*fastJoin, error) {
-	dir, ignored, err := findProject("")
+	home := HostHome()
+	dir, ignored, err := findProject("", home)
 	if err != nil || ignored != "" {
 		return nil, errFull // the full client says why, or warns
 	}
@@ -114,7 +116,7 @@ func openJoin(name string) (*fastJoin, error) {
 	if err != nil || project.ValidateName(name) != nil {
 		return nil, errFull
 	}
-	j := &fastJoin{dir: dir, runtime: filepath.Join(root, name)}
+	j := &fastJoin{dir: dir, runtime: filepath.Join(root, name), home: home}
 	if j.ticket, err = ReadTicket(j.runtime); err != nil {
 		return nil, errFull
 	}
@@ -131,8 +133,7 @@ func openJoin(name string) (*fastJoin, error) {
 // sandbox, the same load of devbox.toml, still approved, and nothing a
 // join warns about.
 func (j *fastJoin) holds() bool {
-	t := j.ticket
-	home := HostHome()
+	t, home := j.ticket, j.home
 	if t.Template.Name != filepath.Base(j.runtime) || t.Template.Project != j.dir || t.Template.Home != home || t.Digest == "" {
 		return false
 	}
@@ -199,8 +200,7 @@ func approved(dir, sum string) bool {
 func (j *fastJoin) run(argv []string) (int, error) {
 	defer j.conn.Close()
 	t := j.ticket.Template
-	in := Inputs{Environ: os.Environ(), Getenv: os.Getenv, Cwd: Cwd(), ShortName: j.shortName(), Argv: argv}
-	req := t.Build(in)
+	req := t.Build(processInputs(j.shortName(), argv))
 	req.NoStarted = true
 	var f *DenialFollower
 	if p := j.ticket.Denials; p != "" {

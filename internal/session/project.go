@@ -16,17 +16,16 @@ import (
 // explicit choice may still be the home itself. warn is told when a marker
 // at home or above was ignored.
 func FindProject(explicit string, warn io.Writer) (string, error) {
-	dir, ignored, err := findProject(explicit)
+	dir, ignored, err := findProject(explicit, HostHome())
 	if ignored != "" && warn != nil {
 		fmt.Fprintf(warn, "devbox: %s is your home directory or above it, so it is not the project; using the current directory %s (pass --project DIR to choose another)\n", ignored, dir)
 	}
 	return dir, err
 }
 
-// findProject is FindProject, reporting the marker it ignored rather than
-// warning of it.
-func findProject(explicit string) (dir, ignored string, err error) {
-	home := HostHome()
+// findProject is FindProject for the user whose home is home, reporting
+// the marker it ignored rather than warning of it.
+func findProject(explicit, home string) (dir, ignored string, err error) {
 	dir = explicit
 	if dir == "" {
 		cwd, err := os.Getwd()

@@ -63,7 +63,12 @@ type Inputs struct {
 // ProcessInputs are this process's inputs for a session of argv in the
 // sandbox name of project dir.
 func ProcessInputs(name, dir string, argv []string) Inputs {
-	return Inputs{Environ: os.Environ(), Getenv: os.Getenv, Cwd: Cwd(), ShortName: ShortName(name, dir), Argv: argv}
+	return processInputs(ShortName(name, dir), argv)
+}
+
+// processInputs is ProcessInputs with the sandbox's short name known.
+func processInputs(shortName string, argv []string) Inputs {
+	return Inputs{Environ: os.Environ(), Getenv: os.Getenv, Cwd: Cwd(), ShortName: shortName, Argv: argv}
 }
 
 // Build is the session's request: environment (pass-through, devbox's
