@@ -1,6 +1,8 @@
 // Command devbox is the binary users type. It runs `devbox run [--name N]
 // [--] CMD` itself when the sandbox is running and its join ticket holds
-// (the fast join, internal/session), and replaces itself with devbox-front,
+// (the fast join, internal/session), starts a throwaway sandbox for `devbox
+// run --rm [--name N] [--network NET] [--] CMD` itself when its start
+// ticket holds (the fast start), and replaces itself with devbox-front,
 // installed next to it, for every other command line, after starting the
 // supervisor of a `run --rm` (session.HandOnEarly). It links neither
 // devbox.toml's parser nor the flags' nor the protocol beyond the session
@@ -28,6 +30,9 @@ func main() {
 		os.Exit(code)
 	}
 	if session.ThrowawayRun(args) {
+		if code, ok := session.FastStart(args); ok {
+			os.Exit(code)
+		}
 		session.HandOnEarly() // its start overlaps devbox-front's
 	}
 	err := front()

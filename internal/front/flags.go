@@ -136,6 +136,7 @@ func (f *SandboxFlags) projectOptions(fl *pflag.FlagSet, a *App) (sandbox.Option
 	opts.Approve = askApproval(a)
 	if f.throwaway {
 		opts = sandbox.Throwaway(opts)
+		opts.StartFlags = startFlags(fl)
 	}
 	return opts, nil
 }
@@ -168,6 +169,28 @@ func SandboxOptions(fl *pflag.FlagSet, a *App, name string, tlsVerify bool) (san
 // ProjectOptions is SandboxOptions without resolving the image.
 func ProjectOptions(fl *pflag.FlagSet, a *App, name string) (sandbox.Options, error) {
 	return (&SandboxFlags{name: name}).projectOptions(fl, a)
+}
+
+// startFlags are the flags of fl when it sets none but --rm, --name and
+// --network: a command line the fast start can run (session.FastStart);
+// else nil.
+func startFlags(fl *pflag.FlagSet) *sandbox.StartFlags {
+	sf, ok := &sandbox.StartFlags{}, true
+	if fl != nil {
+		fl.Visit(func(f *pflag.Flag) {
+			switch f.Name {
+			case "rm", "name":
+			case "network":
+				sf.Network, sf.NetworkSet = f.Value.String(), true
+			default:
+				ok = false
+			}
+		})
+	}
+	if !ok {
+		return nil
+	}
+	return sf
 }
 
 // onlyName reports whether fl (nil: no flags) sets no flag but --name: a

@@ -37,7 +37,7 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 		spec.HomeTmpfs = false
 	}
 	var err error
-	if spec.Hidden, err = devboxDirs(); err != nil {
+	if spec.Hidden, err = state.DevboxDirs(); err != nil {
 		return err
 	}
 	rc, err := rcDir()
@@ -63,7 +63,7 @@ func configureSpec(spec *proto.Spec, opts Options) error {
 }
 
 // rcDir is the user's one dir of shell start-up files, under devbox's data
-// dir: hidden from every sandbox (devboxDirs) and bound read-only, and
+// dir: hidden from every sandbox (state.DevboxDirs) and bound read-only, and
 // still checked on each start rather than trusted (shellinit.EnsureRC).
 func rcDir() (string, error) {
 	data, err := state.DataRoot()
@@ -74,28 +74,6 @@ func rcDir() (string, error) {
 		return "", fmt.Errorf("create devbox's data dir: %w", err)
 	}
 	return shellinit.EnsureRC(filepath.Join(data, "shellinit"))
-}
-
-// devboxDirs are devbox's runtime and data dirs, as configured and with
-// symlinks resolved: code in a sandbox must never see them (every sandbox's
-// sockets, state, homes and images).
-func devboxDirs() ([]string, error) {
-	rt, err := state.RuntimeRoot()
-	if err != nil {
-		return nil, err
-	}
-	data, err := state.DataRoot()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, d := range []string{rt, data} {
-		out = append(out, filepath.Clean(d))
-		if r, err := filepath.EvalSymlinks(d); err == nil && r != filepath.Clean(d) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
 }
 
 // refuseHidden refuses a [[mounts]] source inside one of devbox's own dirs;
@@ -199,8 +177,20 @@ func exists(p string) bool {
 
 // recordConfig writes the config the sandbox starts with, for the join check.
 func recordConfig(dir string, opts Options) error {
-	b, _ := json.MarshalIndent(config.NewRecord(opts.Config, opts.FileConfig), "", "  ")
+	b, err := configRecord(opts)
+	if err != nil {
+		return err
+	}
 	return state.WriteFileAtomic(filepath.Join(dir, configFile), b, 0o600)
+}
+
+// configRecord is the config record of opts, as recordConfig writes it.
+func configRecord(opts Options) ([]byte, error) {
+	b, err := json.MarshalIndent(config.NewRecord(opts.Config, opts.FileConfig), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode config record: %w", err)
+	}
+	return b, nil
 }
 
 // readRecord reads the config record of the sandbox in dir; ok is false for

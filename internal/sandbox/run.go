@@ -9,8 +9,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -158,22 +156,10 @@ func CachedImage(opts Options) (*Image, bool) {
 // which stops with its last session.
 func Throwaway(opts Options) Options {
 	opts.PinName = opts.Name
-	opts.Name = uniqueName(opts.Name, "rm")
+	opts.Name = session.UniqueName(opts.Name, "rm")
 	opts.Ephemeral = true
 	opts.Config.IdleTimeout = 0
 	return opts
-}
-
-// uniqueName is NAME-KIND-RANDOM for a sandbox of a command's own, with
-// NAME cut so the whole stays a valid sandbox name (63 characters).
-func uniqueName(name, kind string) string {
-	var b [4]byte
-	rand.Read(b[:])
-	suffix := "-" + kind + "-" + hex.EncodeToString(b[:])
-	if n := 63 - len(suffix); len(name) > n {
-		name = name[:n]
-	}
-	return name + suffix
 }
 
 // Provisioned starts a fresh sandbox from opts under a name of its own
@@ -184,7 +170,7 @@ func uniqueName(name, kind string) string {
 // own sandbox may hold them. It stops with its last session, so a client
 // that dies leaves no sandbox running.
 func Provisioned(opts Options, out io.Writer) (name string, remove func(), err error) {
-	opts.Name = uniqueName(opts.Name, "export")
+	opts.Name = session.UniqueName(opts.Name, "export")
 	opts.Ephemeral = false
 	opts.Config.Ports = nil
 	opts.Config.IdleTimeout = 0
@@ -229,6 +215,9 @@ func Run(opts Options, req func() proto.Spawn, discard bool) error {
 	trace.Since("config (flags, devbox.toml)", trace.MainAt())
 	defer CancelPrestart() // one this start had no use for
 	if launchApplies(opts, discard) {
+		if opts.StartFlags != nil && opts.Warn != nil {
+			opts.Warn = &noticeWriter{w: opts.Warn} // a start ticket only for a start that printed nothing
+		}
 		l, err := newLaunch(req, opts.Image == nil)
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)

@@ -37,22 +37,6 @@ func TestThrowawayName(t *testing.T) {
 	}
 }
 
-func TestUniqueName(t *testing.T) {
-	for _, tc := range []struct {
-		name, kind, prefix string
-	}{
-		{"app", "rm", "app-rm-"},
-		{"app", "export", "app-export-"},
-		{strings.Repeat("n", 63), "export", strings.Repeat("n", 47) + "-export-"},
-		{strings.Repeat("n", 55), "rm", strings.Repeat("n", 51) + "-rm-"},
-	} {
-		got := uniqueName(tc.name, tc.kind)
-		if !strings.HasPrefix(got, tc.prefix) || len(got) != len(tc.prefix)+8 || project.ValidateName(got) != nil {
-			t.Errorf("uniqueName(%q, %q) = %q, want %s + 8 hex digits, a valid name", tc.name, tc.kind, got, tc.prefix)
-		}
-	}
-}
-
 // PATH: the host's in the host view (filtered inside), the image's in an
 // image sandbox, and [env] PATH over either, with $PATH its base; the rc
 // files' copy follows the result.

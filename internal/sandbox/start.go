@@ -56,6 +56,10 @@ type Options struct {
 	// Plain is a command line without flags: a join ticket (WriteTicket)
 	// holds for the next one.
 	Plain bool
+	// StartFlags are the flags of a command line the fast start parses,
+	// nil for any other: a start ticket (startticket.go) holds for the
+	// next one.
+	StartFlags *StartFlags
 	// User is the session's user asked for with --user (config.UserRoot
 	// or config.UserSelf); empty runs sessions as the sandbox's user.
 	User string
@@ -301,6 +305,7 @@ func startSupervisor(dir string, opts Options) error {
 		return fmt.Errorf("create sandbox state dir: %w", err)
 	}
 	premade := func() {}
+	var sent proto.Spec
 	makeSpec := func() (proto.Spec, error) {
 		spec, err := launchSpec(dir, opts)
 		if err != nil {
@@ -308,12 +313,16 @@ func startSupervisor(dir string, opts Options) error {
 		}
 		spec.LaunchSession = opts.launch != nil
 		premade = premakeMountPoints(spec)
+		sent = spec
 		return spec, nil
 	}
 	cmd, err := launchSupervisor(dir, opts.Image != nil, makeSpec, opts.Warn, opts.launch)
 	premade()
 	if err != nil {
 		return err
+	}
+	if opts.launch != nil {
+		leaveStartTicket(filepath.Dir(dir), opts, sent, warned(opts.Warn))
 	}
 	go func() { // reap it if it ends while this client still runs
 		userns.AwaitExit(cmd.Process.Pid)

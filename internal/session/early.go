@@ -19,9 +19,9 @@ import (
 // starts a new sandbox (its name is its own), so its supervisor can start
 // before the config is loaded, and its exec and runtime start overlap the
 // client's (internal/sandbox/prestart.go). cmd/devbox starts it first
-// thing, before it replaces itself with devbox-front, and hands it on
-// across the exec (envEarly): devbox-front's own exec and runtime start
-// then overlap the supervisor's too.
+// thing: it takes it itself for a fast start (faststart.go), else hands it
+// on across its exec of devbox-front (envEarly), whose own exec and
+// runtime start then overlap the supervisor's too.
 
 // envEarly names, across cmd/devbox's exec of devbox-front, the early
 // supervisor it started: PID,READY,SPEC,LOCAL, the last three the
@@ -105,17 +105,34 @@ func StartEarly(path string) (*Early, error) {
 // HandOnEarly starts the early supervisor of a throwaway sandbox's start
 // that devbox-front, which this process is about to become, would start
 // itself (devbox-supervisor beside this binary, outside a systemd scope),
-// and hands it on: its descriptors stay open across the exec, and envEarly
-// names them. Without it the front starts its own, as before.
+// and hands it on, unless one was handed on already (FastStart). Without
+// it the front starts its own, as before.
 func HandOnEarly() {
+	if _, ok := os.LookupEnv(envEarly); ok {
+		return
+	}
+	if e := startEarly(); e != nil {
+		e.handOn()
+	}
+}
+
+// startEarly starts the early supervisor for this process's start (see
+// HandOnEarly); nil when there is none to start or it failed.
+func startEarly() *Early {
 	self, err := os.Executable()
 	if err != nil || ScopeHelps() {
-		return
+		return nil
 	}
 	e, err := StartEarly(state.Sibling(self, state.SupervisorName))
 	if err != nil {
-		return
+		return nil
 	}
+	return e
+}
+
+// handOn keeps e's descriptors open across the exec of devbox-front, and
+// names them in envEarly for it (AdoptEarly).
+func (e *Early) handOn() {
 	fds := []*os.File{e.ReadyR, e.SpecW, e.Local}
 	v := strconv.Itoa(e.PID)
 	for _, f := range fds {

@@ -214,10 +214,14 @@ func (j *fastJoin) run(argv []string) (int, error) {
 		f.Finish()
 		return 0, errFull
 	}
-	arm := time.AfterFunc(armDelay, j.forwardSignals)
+	arm := time.AfterFunc(armDelay, func() { forwardSignals(j.conn) })
 	defer arm.Stop()
-	e, err := j.awaitExit()
+	e, err := awaitExit(j.conn)
 	f.Finish()
+	var se *startError
+	if errors.As(err, &se) || errors.Is(err, errUnexpected) {
+		return 0, errFull
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -242,23 +246,23 @@ func (j *fastJoin) shortName() string {
 // armDelay is how long a session runs before its client forwards signals.
 const armDelay = 20 * time.Millisecond
 
-// forwardSignals forwards the client's signals to the session from now on
-// (signals.go), until the client exits.
-func (j *fastJoin) forwardSignals() {
+// forwardSignals forwards the client's signals to the session on c from
+// now on (signals.go), until the client exits.
+func forwardSignals(c *wire.Conn) {
 	sigs, _ := ArmSignals()
 	ForwardTo(sigs, func(s os.Signal) {
 		if frame, err := wire.Encode(wire.Signal{Sig: int(s.(unix.Signal))}); err == nil {
-			j.conn.Send(frame)
+			c.Send(frame)
 		}
 	})
 }
 
-// awaitExit waits for the session's Exit; a Started, from an init that
-// predates NoStarted, is skipped, and an Error (the session did not start)
-// is errFull.
-func (j *fastJoin) awaitExit() (wire.Exit, error) {
+// awaitExit waits for the session's Exit on c; a Started, from an init
+// that predates NoStarted, is skipped. An Error (the session did not
+// start) is a *startError, anything else errUnexpected.
+func awaitExit(c *wire.Conn) (wire.Exit, error) {
 	for {
-		env, fds, err := j.conn.Recv()
+		env, fds, err := c.Recv()
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
@@ -271,9 +275,27 @@ func (j *fastJoin) awaitExit() (wire.Exit, error) {
 			return decodeExit(body)
 		case ok && kind == "Started":
 			continue
+		case ok && kind == "Error":
+			return wire.Exit{}, sessionError(body)
 		}
-		return wire.Exit{}, errFull
+		return wire.Exit{}, errUnexpected
 	}
+}
+
+// errUnexpected is a message a session's client does not expect.
+var errUnexpected = errors.New("start session: unexpected message")
+
+// sessionError is the error of init's Error body for a session that did
+// not start: its own words for a command that cannot run (126, 127).
+func sessionError(body []byte) error {
+	r, ok := decodeReport(body)
+	if !ok {
+		return errUnexpected
+	}
+	if r.code != 126 && r.code != 127 {
+		r.msg = "start session: " + r.msg
+	}
+	return &r
 }
 
 // decodeExit reads an Exit's body, as init writes it or, from another

@@ -94,6 +94,12 @@ func ReadTicket(dir string) (Ticket, error) {
 // quotes them, lists as one line per element.
 func (t Ticket) Encode() []byte {
 	w := ticketWriter{b: append(make([]byte, 0, 2048), ticketMagic+"\n"...)}
+	t.write(&w)
+	return w.b
+}
+
+// write writes t's lines.
+func (t Ticket) write(w *ticketWriter) {
 	w.id("socket", t.Socket)
 	w.id("record", t.Record)
 	w.str("digest", t.Digest)
@@ -122,7 +128,6 @@ func (t Ticket) Encode() []byte {
 	w.str("image_shell", m.ImageShell)
 	w.strs("config_env", m.Env)
 	w.str("user", m.User)
-	return w.b
 }
 
 type ticketWriter struct{ b []byte }
@@ -155,23 +160,32 @@ func (w *ticketWriter) id(key string, f FileID) {
 }
 
 // errTicket is a ticket that is not one this devbox writes.
-var errTicket = errors.New("not a join ticket of this devbox")
+var errTicket = errors.New("not a ticket of this devbox")
 
 // DecodeTicket reads a ticket Encode wrote; anything else is an error.
 func DecodeTicket(b []byte) (Ticket, error) {
-	text, ok := strings.CutPrefix(string(b), ticketMagic+"\n")
-	if !ok || text != "" && !strings.HasSuffix(text, "\n") {
-		return Ticket{}, errTicket
-	}
-	lines := strings.Split(text, "\n")
 	var t Ticket
-	for _, l := range lines[:len(lines)-1] {
-		key, value, _ := strings.Cut(l, " ")
-		if err := t.set(key, value); err != nil {
-			return Ticket{}, fmt.Errorf("%w: %s: %v", errTicket, key, err)
-		}
+	if err := decodeLines(b, ticketMagic, t.set); err != nil {
+		return Ticket{}, err
 	}
 	return t, nil
+}
+
+// decodeLines reads the lines of a ticket that starts with magic, each
+// with set.
+func decodeLines(b []byte, magic string, set func(key, value string) error) error {
+	text, ok := strings.CutPrefix(string(b), magic+"\n")
+	if !ok || text != "" && !strings.HasSuffix(text, "\n") {
+		return errTicket
+	}
+	lines := strings.Split(text, "\n")
+	for _, l := range lines[:len(lines)-1] {
+		key, value, _ := strings.Cut(l, " ")
+		if err := set(key, value); err != nil {
+			return fmt.Errorf("%w: %s: %v", errTicket, key, err)
+		}
+	}
+	return nil
 }
 
 // set reads one line's value into t.

@@ -31,6 +31,28 @@ func RuntimeRoot() (string, error) {
 	return dir, nil
 }
 
+// DevboxDirs are devbox's runtime and data dirs, as configured and with
+// symlinks resolved: code in a sandbox must never see them (every
+// sandbox's sockets, state, homes and images).
+func DevboxDirs() ([]string, error) {
+	rt, err := RuntimeRoot()
+	if err != nil {
+		return nil, err
+	}
+	data, err := DataRoot()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range []string{rt, data} {
+		out = append(out, filepath.Clean(d))
+		if r, err := filepath.EvalSymlinks(d); err == nil && r != filepath.Clean(d) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // DataRoot returns $XDG_DATA_HOME/devbox, else ~/.local/share/devbox.
 func DataRoot() (string, error) {
 	if x := os.Getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {

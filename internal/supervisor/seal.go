@@ -40,7 +40,7 @@ func (s *supervisor) sealedInit() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem := borrowSealed(s.dir(), id)
+	mem := borrowSealed(s.runtimeRoot(), s.dir(), id)
 	if mem == nil {
 		if mem, err = sealCopy(src); err != nil {
 			return nil, err
@@ -72,6 +72,21 @@ func sealCopy(src *os.File) (*os.File, error) {
 // no resize, no seal removed.
 const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 
+// runtimeRoot is the user's runtime dir, which holds every sandbox's:
+// the parent of the spec's state dir, or, for a child started before the
+// spec (prestart.go), state.RuntimeRoot, which refuses a dir open to
+// others; "" when there is none.
+func (s *supervisor) runtimeRoot() string {
+	if s.dir() != "" {
+		return filepath.Dir(s.dir())
+	}
+	root, err := state.RuntimeRoot()
+	if err != nil {
+		return ""
+	}
+	return root
+}
+
 // fileID is the identity a lent copy must have been made from.
 func fileID(f *os.File) (proto.SealedInit, error) {
 	var st unix.Stat_t
@@ -86,8 +101,10 @@ func fileID(f *os.File) (proto.SealedInit, error) {
 // copy made from the file with identity id. It checks what it gets: a
 // memfd-backed file of the right size with every seal set, so nobody can
 // change it after this. nil when none has one.
-func borrowSealed(ownDir string, id proto.SealedInit) *os.File {
-	root := filepath.Dir(ownDir)
+func borrowSealed(root, ownDir string, id proto.SealedInit) *os.File {
+	if root == "" {
+		return nil
+	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil

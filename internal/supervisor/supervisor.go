@@ -59,26 +59,31 @@ func SuperviseMain() int {
 	// The ready pipe (fd 3) too: only this process writes it, and the
 	// child, slirp4netns and pasta get exactly the fds they are given.
 	fds.CloseOnExecFrom(FDReady)
-	pre := prepareBeforeSpec()
+	s := &supervisor{ready: os.NewFile(FDReady, "ready"), pre: prepareBeforeSpec()}
+	startedEarly := os.Getenv(proto.EnvSupervise) == proto.SuperviseOwnLog
+	if startedEarly {
+		s.prestartChild()
+	}
 	end := trace.Begin("read launch spec")
-	ready := os.NewFile(FDReady, "ready")
 	spec, err := readSpec()
 	end()
 	if errors.Is(err, errNoSpec) {
+		s.stopChild()
 		return 125 // the client gave up on this start: nobody to tell
 	}
-	if err == nil && os.Getenv(proto.EnvSupervise) == proto.SuperviseOwnLog {
+	if err == nil && startedEarly {
 		err = openOwnLog(spec.StateDir)
 	}
 	if err != nil {
-		proto.Encode(ready, proto.Error{Msg: fmt.Sprintf("read launch spec: %v", err), Code: 125})
+		s.stopChild()
+		proto.Encode(s.ready, proto.Error{Msg: fmt.Sprintf("read launch spec: %v", err), Code: 125})
 		return 125
 	}
 	os.Unsetenv(proto.EnvSupervise)
 	// proto.IdleRuntime is this process's alone: the helpers it starts
 	// (asroot's storage operations, the network watcher) get the default.
 	os.Unsetenv("GOMAXPROCS")
-	s := &supervisor{spec: spec, ready: ready, pre: pre}
+	s.spec = spec
 	s.openImage()
 	if spec.LaunchSession {
 		s.launch = os.NewFile(FDLaunch, "launch-session")
@@ -92,7 +97,7 @@ func SuperviseMain() int {
 		// holding the sandbox socket and join a sandbox that is going away.
 		s.stopChild()
 		s.keepLog()
-		proto.Encode(ready, proto.Error{Msg: err.Error(), Hint: hint.Of(err), Code: 125})
+		proto.Encode(s.ready, proto.Error{Msg: err.Error(), Hint: hint.Of(err), Code: 125})
 		return 125
 	}
 	return s.wait()
@@ -147,6 +152,9 @@ type supervisor struct {
 	// launch is the first session's connection (FDLaunch), until the
 	// child has it.
 	launch *os.File
+	// prestarted is set while the child is one started before the spec,
+	// with a network namespace (prestartNetNS): prestart.go.
+	prestarted, prestartNetNS bool
 	// goSent is set once init has Go.
 	goSent bool
 	ln     *net.UnixListener
@@ -202,7 +210,7 @@ func (s *supervisor) start() error {
 		{"plan ids", s.planIDs},
 		// Its id maps are written while it execs, long before its
 		// runtime has started and it says Hello.
-		{"start child", s.startChild},
+		{"start child", s.startOrAdoptChild},
 		// The child gets the listener in NetReady: it serves it only
 		// after its setup.
 		{"listen", s.listen},
@@ -330,7 +338,7 @@ func (s *supervisor) startChild() error {
 		ExtraFiles: extra,
 		Stderr:     stderr,
 		SysProcAttr: &unix.SysProcAttr{
-			Cloneflags:  cloneFlags(s.spec.Network),
+			Cloneflags:  cloneFlags(s.netNS()),
 			Pdeathsig:   unix.SIGKILL,
 			AmbientCaps: childCaps(),
 		},
@@ -399,9 +407,9 @@ func (s *supervisor) mapIDs(pid int) {
 	go func() { s.mapped <- wait() }()
 }
 
-func cloneFlags(network slirpnet.Driver) uintptr {
+func cloneFlags(netns bool) uintptr {
 	f := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
-	if network.NetNS() {
+	if netns {
 		f |= unix.CLONE_NEWNET
 	}
 	return uintptr(f)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,6 +32,10 @@ func Dial(path string) (*Conn, error) {
 	}
 	return &Conn{fd: fd}, nil
 }
+
+// FileConn is the connection of f, a SEQPACKET socket, which the caller
+// keeps open for as long as it uses the connection.
+func FileConn(f *os.File) *Conn { return &Conn{fd: int(f.Fd())} }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return unix.Close(c.fd) }
