@@ -81,11 +81,17 @@ type StartTicket struct {
 	Spec, ConfigRecord string
 }
 
+// startTicketSuffix ends a start ticket's name.
+const startTicketSuffix = ".start-ticket"
+
+// IsStartTicket reports whether a runtime root entry is a start ticket.
+func IsStartTicket(name string) bool { return strings.HasSuffix(name, startTicketSuffix) }
+
 // StartTicketPath is the start ticket of throwaway sandboxes named after
 // pin, in the runtime dir root: beside the sandboxes' dirs and locks (no
 // sandbox name holds a dot).
 func StartTicketPath(root, pin string) string {
-	return filepath.Join(root, pin+".start-ticket")
+	return filepath.Join(root, pin+startTicketSuffix)
 }
 
 // WriteStartTicket stores t in the runtime dir root, replacing any ticket

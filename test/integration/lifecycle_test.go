@@ -210,8 +210,7 @@ func TestRmFlagDestroysThrowawaySandbox(t *testing.T) {
 		if list := e.ps(); len(list) != 0 {
 			return fmt.Sprintf("sandboxes left after run --rm: %+v", list)
 		}
-		ents, _ := os.ReadDir(e.runtime + "/devbox")
-		if len(ents) != 0 {
+		if ents := runtimeEntries(e); len(ents) != 0 {
 			return fmt.Sprintf("runtime dirs left after run --rm: %v", ents)
 		}
 		return ""

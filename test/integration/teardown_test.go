@@ -12,16 +12,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 )
 
-// runtimeEntries lists the runtime root's entries that are not retired
-// dirs (being deleted by their supervisors).
+// runtimeEntries lists the runtime root's entries that are neither start
+// tickets nor retired dirs (being deleted by their supervisors).
 func runtimeEntries(e *env) []string {
+	var out []string
+	for _, name := range runtimeAll(e) {
+		if !state.IsRetired(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// runtimeAll is every entry of the runtime root, retired dirs too, but
+// the start tickets, which stay there by design (session.StartTicket).
+func runtimeAll(e *env) []string {
 	ents, _ := os.ReadDir(filepath.Join(e.runtime, "devbox"))
 	var out []string
 	for _, d := range ents {
-		if !state.IsRetired(d.Name()) {
+		if !session.IsStartTicket(d.Name()) {
 			out = append(out, d.Name())
 		}
 	}
@@ -123,7 +136,7 @@ func TestTeardown_StopAndRmReturnWhenTheSandboxHasEnded(t *testing.T) {
 		t.Errorf("runtime dirs left when run --rm returned: %v", ents)
 	}
 	eventually(t, 5*time.Second, func() string {
-		if ents, _ := os.ReadDir(filepath.Join(e.runtime, "devbox")); len(ents) > 0 {
+		if ents := runtimeAll(e); len(ents) > 0 {
 			return fmt.Sprintf("runtime root not empty after the supervisors exited: %v", ents)
 		}
 		if left := sandboxProcs(sb.Name, ""); len(left) > 0 {
@@ -149,7 +162,7 @@ func TestTeardown_SameNameStartsRightAfterStop(t *testing.T) {
 	e.must("run", "--name", "again", "--", "true")
 	eventually(t, 5*time.Second, func() string {
 		ents := runtimeEntries(e)
-		all, _ := os.ReadDir(filepath.Join(e.runtime, "devbox"))
+		all := runtimeAll(e)
 		if len(ents) != len(all) {
 			return fmt.Sprintf("retired dirs not deleted: %d entries, %d live", len(all), len(ents))
 		}

@@ -1,0 +1,164 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devbox-dev/devbox/internal/project"
+	"github.com/devbox-dev/devbox/internal/session"
+)
+
+// mustFastStart runs args with devbox-front off: only the fast start can
+// run them.
+func mustFastStart(t *testing.T, devbox func(args ...string) result, args ...string) result {
+	t.Helper()
+	r := devbox(args...)
+	if r.code == 125 && strings.Contains(r.stderr, "devbox-front") {
+		t.Fatalf("devbox %s did not start the sandbox by itself: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// sameButName drops the lines of a session's environment that name its
+// throwaway sandbox (each start has a name of its own).
+func sameButName(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, "-rm-") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// The fast start gives a throwaway sandbox's session what the front gives
+// it: the same environment, directory, ids and mounts, its status and
+// output passed through, and nothing left behind.
+func TestFastStart_SameSessionAsTheFront(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeTrusted("[env]\nGREETING = \"hi there\"\nPATH = \"/opt/x:$PATH\"\n")
+	devbox, front, _ := fastBins(t, e)
+	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project))
+	if _, err := os.Stat(ticket); err != nil {
+		t.Fatalf("no start ticket after a run --rm: %v", err)
+	}
+	script := "env | grep -v '^_=' | sort; pwd; id -u; id -g; hostname; cat /proc/self/uid_map; mount | grep -c ' / '"
+	full := devbox("run", "--rm", "--tty=false", "--", "sh", "-c", script) // a flag: the front's start
+	if full.code != 0 {
+		t.Fatalf("front start: %s", full)
+	}
+	front(false)
+	fast := mustFastStart(t, devbox, "run", "--rm", "--", "sh", "-c", script)
+	if fast.code != 0 || sameButName(fast.stdout) != sameButName(full.stdout) {
+		t.Errorf("fast start's session differs from the front's:\nfront:\n%s\nfast:\n%s", full, fast)
+	}
+	if r := mustFastStart(t, devbox, "run", "--rm", "sh", "-c", "echo out; echo err >&2; exit 3"); r.code != 3 || r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Errorf("run --rm CMD through the fast start: want exit 3, out, err; %s", r)
+	}
+	if r := mustFastStart(t, devbox, "run", "--rm", "--", "no-such-command"); r.code != 127 || !strings.Contains(r.stderr, "no-such-command") {
+		t.Errorf("a command that is not there: want exit 127 naming it; %s", r)
+	}
+	if ps := e.ps(); len(ps) != 0 {
+		t.Errorf("throwaway sandboxes still running after their runs: %+v", ps)
+	}
+	ents, _ := os.ReadDir(filepath.Join(e.runtime, "devbox"))
+	for _, d := range ents {
+		if d.IsDir() && strings.Contains(d.Name(), "-rm-") {
+			t.Errorf("a throwaway sandbox's runtime dir is left: %s", d.Name())
+		}
+	}
+}
+
+// A start ticket holds only for the command line and host it was made
+// for: another --network, an edited devbox.toml, an approval removed, a
+// changed environment or an identity file that appeared each send the
+// command line to the front, which checks it all again and leaves a new
+// ticket. Not parallel: it creates ~/.gitconfig, which other sandboxes
+// would bind.
+func TestFastStart_TicketHoldsOnlyWhileNothingChanged(t *testing.T) {
+	e := newEnv(t)
+	e.writeTrusted("[env]\nA = \"1\"\n")
+	devbox, front, _ := fastBins(t, e)
+	args := []string{"run", "--rm", "--network", "none", "--", "true"}
+	if r := devbox(args...); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	home, _ := os.UserHomeDir()
+	gitconfig := filepath.Join(home, ".gitconfig")
+	if _, err := os.Lstat(gitconfig); err == nil {
+		t.Fatalf("%s exists: this test creates it", gitconfig)
+	}
+	for _, c := range []struct {
+		what   string
+		change func()
+		undo   func()
+	}{
+		{"another --network", func() { args[3] = "slirp4netns" }, func() { args[3] = "none" }},
+		{"devbox.toml edited", func() { e.writeConfig("[env]\nA = \"1\"\n\n") }, func() {}},
+		{"approval removed", func() {
+			matches, _ := filepath.Glob(filepath.Join(e.data, "devbox", "trust", "*.digest"))
+			if len(matches) != 1 {
+				t.Fatalf("trust digests: %v", matches)
+			}
+			os.Remove(matches[0])
+		}, func() {}},
+		{"environment changed", func() { e.extra = append(e.extra, "EXTRA=1") }, func() {}},
+		{"identity file appeared", func() { os.WriteFile(gitconfig, []byte("[user]\n"), 0o644) }, func() { os.Remove(gitconfig) }},
+	} {
+		front(false)
+		if r := mustFastStart(t, devbox, args...); r.code != 0 {
+			t.Fatalf("before %s: %s", c.what, r)
+		}
+		c.change()
+		if r := devbox(args...); r.code != 125 || !strings.Contains(r.stderr, "devbox-front") {
+			t.Errorf("%s: the fast start still started; want the front's check (exit 125 with it off): %s", c.what, r)
+		}
+		front(true)
+		if r := devbox(args...); r.code != 0 && !strings.Contains(c.what, "approval") {
+			t.Fatalf("%s: the front's start: %s", c.what, r)
+		}
+		if strings.Contains(c.what, "approval") {
+			e.must("trust")
+			if r := devbox(args...); r.code != 0 {
+				t.Fatalf("%s: the front's start after 'devbox trust': %s", c.what, r)
+			}
+		}
+		c.undo()
+		if r := devbox(args...); r.code != 0 {
+			t.Fatalf("%s undone: the front's start: %s", c.what, r)
+		}
+	}
+}
+
+// TestEscape_StartTicketOutOfReach: a start ticket is a launch spec the
+// next `devbox run --rm` replays without checking it again: code in a
+// sandbox that could write it would choose the mounts of the user's next
+// sandbox. It lives in the runtime dir, which no sandbox sees.
+func TestEscape_StartTicketOutOfReach(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if r := e.run("run", "--rm", "--", "true"); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project))
+	before, err := os.ReadFile(ticket)
+	if err != nil {
+		t.Fatalf("no start ticket: %v", err)
+	}
+	r := e.run("run", "--rm", "--", "sh", "-c", `cat "$1"; echo '[[mounts]]' >> "$1" && echo WROTE; ls -A "$(dirname "$1")"`, "sh", ticket)
+	if strings.Contains(r.stdout, "WROTE") || strings.Contains(r.stdout, "start ticket") || strings.Contains(r.stdout, ".start-ticket") {
+		t.Errorf("a sandbox reached the start ticket %s: %s", ticket, r)
+	}
+	after, err := os.ReadFile(ticket)
+	if err != nil || string(after) != string(before) {
+		t.Errorf("the start ticket changed under a sandbox's run (%v)", err)
+	}
+}
