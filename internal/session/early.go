@@ -88,9 +88,12 @@ func StartEarly(path string) (*Early, error) {
 		return nil, err
 	}
 	defer specR.Close()
-	p, err := os.StartProcess(path, []string{"devbox-supervisor", "(run --rm)"}, &os.ProcAttr{
+	// syscall's fork, not os.StartProcess: this process has no use for a
+	// pidfd (Drop waits by pid), whose first use costs a probe's clone.
+	closed := ^uintptr(0)
+	pid, err := syscall.ForkExec(path, []string{"devbox-supervisor", "(run --rm)"}, &syscall.ProcAttr{
 		Env:   append(os.Environ(), wire.EnvSupervise+"="+wire.SuperviseOwnLog, wire.IdleRuntime),
-		Files: []*os.File{nil, nil, nil, readyW, remote, specR},
+		Files: []uintptr{closed, closed, closed, readyW.Fd(), remote.Fd(), specR.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
@@ -99,7 +102,7 @@ func StartEarly(path string) (*Early, error) {
 		specW.Close()
 		return nil, fmt.Errorf("start the supervisor: %w", err)
 	}
-	return &Early{PID: p.Pid, ReadyR: readyR, SpecW: specW, Local: local}, nil
+	return &Early{PID: pid, ReadyR: readyR, SpecW: specW, Local: local}, nil
 }
 
 // HandOnEarly starts the early supervisor of a throwaway sandbox's start
