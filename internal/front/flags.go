@@ -182,6 +182,7 @@ func startFlags(fl *pflag.FlagSet) *sandbox.StartFlags {
 			case "rm", "name":
 			case "network":
 				sf.Network, sf.NetworkSet = f.Value.String(), true
+				ok = ok && session.ValidTicketNetwork(sf.Network)
 			default:
 				ok = false
 			}

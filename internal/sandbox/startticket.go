@@ -97,7 +97,7 @@ func leaveStartTicket(root string, opts Options, spec proto.Spec, warned bool) {
 	if !ok || warned {
 		return
 	}
-	if old, err := session.ReadSmall(session.StartTicketPath(root, t.Pin)); err == nil && bytes.Equal(old, t.Encode()) {
+	if old, err := session.ReadSmall(t.Path(root)); err == nil && bytes.Equal(old, t.Encode()) {
 		return
 	}
 	session.WriteStartTicket(root, t)

@@ -46,7 +46,8 @@ type StartLine struct {
 }
 
 // ParseStart parses "run" followed by --rm, and --name NAME and --network
-// NET (each also as --flag=VALUE), each at most once and in any order, then
+// NET (each also as --flag=VALUE; NET a word: ValidTicketNetwork), each at
+// most once and in any order, then
 // CMD [ARG...] after "--", or from the first argument that is not a flag.
 // ok is false for anything else.
 func ParseStart(args []string) (l StartLine, ok bool) {
@@ -71,7 +72,7 @@ func ParseStart(args []string) (l StartLine, ok bool) {
 		switch {
 		case ok && key == "name" && l.Name == "" && value != "":
 			l.Name = value
-		case ok && key == "network" && !l.NetworkSet:
+		case ok && key == "network" && !l.NetworkSet && ValidTicketNetwork(value):
 			l.Network, l.NetworkSet = value, true
 		default:
 			return StartLine{}, false
@@ -149,7 +150,7 @@ func openStart(l StartLine) (*fastStart, error) {
 	if s.root, err = state.RuntimeRoot(); err != nil || project.ValidateName(pin) != nil {
 		return nil, errFull
 	}
-	if s.t, err = ReadStartTicket(s.root, pin); err != nil || !s.holds(l, pin) {
+	if s.t, err = ReadStartTicket(StartTicketPath(s.root, pin, l.Network, l.NetworkSet)); err != nil || !s.holds(l, pin) {
 		return nil, errFull
 	}
 	return s, nil
@@ -223,7 +224,7 @@ func (s *fastStart) run(e *Early, argv []string) (int, error) {
 		os.RemoveAll(s.stateDir)
 		// The next start goes through the full client, which decides
 		// afresh (a network helper since uninstalled, say) and reports.
-		os.Remove(StartTicketPath(s.root, s.t.Pin))
+		os.Remove(s.t.Path(s.root))
 		return report(err), nil
 	}
 	return s.finish(argv), nil

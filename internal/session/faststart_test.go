@@ -32,6 +32,8 @@ func TestParseStart(t *testing.T) {
 		{[]string{"run", "--rm=true", "true"}, StartLine{}, false},
 		{[]string{"enter", "--rm"}, StartLine{}, false},
 		{[]string{"run", "--rm", "-network", "none", "true"}, StartLine{}, false},
+		{[]string{"run", "--rm", "--network", "../x", "true"}, StartLine{}, false}, // names a ticket's file
+		{[]string{"run", "--rm", "--network=Pasta", "true"}, StartLine{}, false},
 	} {
 		got, ok := ParseStart(tc.args)
 		if ok != tc.ok || ok && !reflect.DeepEqual(got, tc.want) {
@@ -140,5 +142,22 @@ func TestEnvSum(t *testing.T) {
 	}
 	if c := EnvSum([]string{"HOME=/h", "PATH=/bin", "XDG_RUNTIME_DIR=/run/user/1"}); c == a {
 		t.Error("EnvSum ignores a variable a start depends on")
+	}
+}
+
+// Each command line has a ticket of its own, in the runtime root.
+func TestStartTicketPath(t *testing.T) {
+	for _, tc := range []struct {
+		network string
+		set     bool
+		want    string
+	}{
+		{"", false, "/r/p-1a2b3c.start-ticket"},
+		{"none", true, "/r/p-1a2b3c.net-none.start-ticket"},
+		{"pasta", true, "/r/p-1a2b3c.net-pasta.start-ticket"},
+	} {
+		if got := StartTicketPath("/r", "p-1a2b3c", tc.network, tc.set); got != tc.want || !IsStartTicket(got) {
+			t.Errorf("StartTicketPath(%q, %v) = %q, want %q", tc.network, tc.set, got, tc.want)
+		}
 	}
 }

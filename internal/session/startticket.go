@@ -87,25 +87,51 @@ const startTicketSuffix = ".start-ticket"
 // IsStartTicket reports whether a runtime root entry is a start ticket.
 func IsStartTicket(name string) bool { return strings.HasSuffix(name, startTicketSuffix) }
 
-// StartTicketPath is the start ticket of throwaway sandboxes named after
-// pin, in the runtime dir root: beside the sandboxes' dirs and locks (no
-// sandbox name holds a dot).
-func StartTicketPath(root, pin string) string {
-	return filepath.Join(root, pin+startTicketSuffix)
+// StartTicketPath is the start ticket, in the runtime dir root, of
+// throwaway sandboxes named after pin and started with --network network
+// when networkSet: one for each command line, so that two run in turn
+// keep a ticket each. No sandbox name holds a dot, and a network a
+// ticket names is a word (ValidTicketNetwork).
+func StartTicketPath(root, pin, network string, networkSet bool) string {
+	name := pin
+	if networkSet {
+		name += ".net-" + network
+	}
+	return filepath.Join(root, name+startTicketSuffix)
+}
+
+// ValidTicketNetwork reports whether --network v can name a start ticket:
+// lowercase letters and digits, as every driver's name. Any other value
+// goes to the full client, which says what is wrong with it.
+func ValidTicketNetwork(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Path is t's file in the runtime dir root.
+func (t StartTicket) Path(root string) string {
+	return StartTicketPath(root, t.Pin, t.Network, t.NetworkSet)
 }
 
 // WriteStartTicket stores t in the runtime dir root, replacing any ticket
-// there.
+// there for the same command line.
 func WriteStartTicket(root string, t StartTicket) error {
-	if err := state.WriteFileAtomic(StartTicketPath(root, t.Pin), t.Encode(), 0o600); err != nil {
+	if err := state.WriteFileAtomic(t.Path(root), t.Encode(), 0o600); err != nil {
 		return fmt.Errorf("write the start ticket: %w", err)
 	}
 	return nil
 }
 
-// ReadStartTicket reads the start ticket of pin in root.
-func ReadStartTicket(root, pin string) (StartTicket, error) {
-	b, err := ReadSmall(StartTicketPath(root, pin))
+// ReadStartTicket reads the start ticket at path.
+func ReadStartTicket(path string) (StartTicket, error) {
+	b, err := ReadSmall(path)
 	if err != nil {
 		return StartTicket{}, err
 	}

@@ -46,7 +46,7 @@ func TestFastStart_SameSessionAsTheFront(t *testing.T) {
 	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
 		t.Fatalf("first start: %s", r)
 	}
-	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project))
+	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project), "", false)
 	if _, err := os.Stat(ticket); err != nil {
 		t.Fatalf("no start ticket after a run --rm: %v", err)
 	}
@@ -148,7 +148,7 @@ func TestEscape_StartTicketOutOfReach(t *testing.T) {
 	if r := e.run("run", "--rm", "--", "true"); r.code != 0 {
 		t.Fatalf("first start: %s", r)
 	}
-	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project))
+	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project), "", false)
 	before, err := os.ReadFile(ticket)
 	if err != nil {
 		t.Fatalf("no start ticket: %v", err)
