@@ -100,7 +100,9 @@ func leaveStartTicket(root string, opts Options, spec proto.Spec, warned bool) {
 	if old, err := session.ReadSmall(t.Path(root)); err == nil && bytes.Equal(old, t.Encode()) {
 		return
 	}
-	session.WriteStartTicket(root, t)
+	if session.WriteStartTicket(root, t) == nil {
+		session.PruneStartTickets(root)
+	}
 }
 
 // warned reports whether w, when a noticeWriter, had anything written.

@@ -2,9 +2,13 @@ package session
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
 )
@@ -158,6 +162,34 @@ func TestStartTicketPath(t *testing.T) {
 	} {
 		if got := StartTicketPath("/r", "p-1a2b3c", tc.network, tc.set); got != tc.want || !IsStartTicket(got) {
 			t.Errorf("StartTicketPath(%q, %v) = %q, want %q", tc.network, tc.set, got, tc.want)
+		}
+	}
+}
+
+// A runtime root keeps the newest maxStartTickets tickets, and nothing
+// else is touched.
+func TestPruneStartTickets(t *testing.T) {
+	root := t.TempDir()
+	for i := 0; i < maxStartTickets+3; i++ {
+		p := StartTicketPath(root, fmt.Sprintf("p%d-1a2b3c", i), "", false)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Unix(int64(1000+i), 0)
+		os.Chtimes(p, at, at)
+	}
+	os.Mkdir(filepath.Join(root, "p0-1a2b3c"), 0o700)
+	os.WriteFile(filepath.Join(root, "p0-1a2b3c.lock"), nil, 0o600)
+	PruneStartTickets(root)
+	for i := 0; i < maxStartTickets+3; i++ {
+		_, err := os.Stat(StartTicketPath(root, fmt.Sprintf("p%d-1a2b3c", i), "", false))
+		if gone := err != nil; gone != (i < 3) {
+			t.Errorf("ticket %d: gone=%v, want the 3 oldest gone", i, gone)
+		}
+	}
+	for _, n := range []string{"p0-1a2b3c", "p0-1a2b3c.lock"} {
+		if _, err := os.Stat(filepath.Join(root, n)); err != nil {
+			t.Errorf("%s: %v", n, err)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package session
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -127,6 +129,39 @@ func WriteStartTicket(root string, t StartTicket) error {
 		return fmt.Errorf("write the start ticket: %w", err)
 	}
 	return nil
+}
+
+// maxStartTickets bounds the start tickets a runtime root keeps: one for
+// each project and command line run with --rm, which a CI runner that
+// checks each job out in a dir of its own would otherwise pile up until
+// the next boot. 64 of about 5 KiB each.
+const maxStartTickets = 64
+
+// PruneStartTickets removes the oldest start tickets of the runtime dir
+// root beyond maxStartTickets; a ticket removed only costs its next start
+// the full client's time.
+func PruneStartTickets(root string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	type ticket struct {
+		name  string
+		mtime int64
+	}
+	var all []ticket
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && IsStartTicket(e.Name()) && info.Mode().IsRegular() {
+			all = append(all, ticket{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	if len(all) <= maxStartTickets {
+		return
+	}
+	slices.SortFunc(all, func(a, b ticket) int { return cmp.Compare(a.mtime, b.mtime) })
+	for _, t := range all[:len(all)-maxStartTickets] {
+		os.Remove(filepath.Join(root, t.name))
+	}
 }
 
 // ReadStartTicket reads the start ticket at path.
