@@ -162,3 +162,44 @@ func TestEscape_StartTicketOutOfReach(t *testing.T) {
 		t.Errorf("the start ticket changed under a sandbox's run (%v)", err)
 	}
 }
+
+// A start that fails once the fast start has sent its spec is reported
+// as the front reports it (exit 125, the supervisor's error), leaves
+// nothing running, and removes the ticket: the next start goes through
+// the front, which decides afresh.
+func TestFastStart_FailedStartRemovesTheTicket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	devbox, front, dir := fastBins(t, e)
+	args := []string{"run", "--rm", "--network", "none", "--", "true"}
+	if r := devbox(args...); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	ticket := session.StartTicketPath(filepath.Join(e.runtime, "devbox"), project.Name(e.project), "none", true)
+	if _, err := os.Stat(ticket); err != nil {
+		t.Fatalf("no start ticket: %v", err)
+	}
+	initBin := filepath.Join(dir, "devbox-init")
+	if err := os.Chmod(initBin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	front(false)
+	r := mustFastStart(t, devbox, args...)
+	if r.code != 125 || !strings.Contains(r.stderr, "Error: ") || !strings.Contains(r.stderr, "devbox-init") {
+		t.Errorf("a start whose init cannot run: want exit 125 naming devbox-init; %s", r)
+	}
+	if _, err := os.Stat(ticket); err == nil {
+		t.Errorf("the start ticket outlived a failed start")
+	}
+	if ents := runtimeEntries(e); len(ents) > 0 {
+		t.Errorf("runtime dirs left by the failed start: %v", ents)
+	}
+	os.Chmod(initBin, 0o755)
+	front(true)
+	if r := devbox(args...); r.code != 0 {
+		t.Fatalf("start after the repair: %s", r)
+	}
+	if _, err := os.Stat(ticket); err != nil {
+		t.Errorf("no new start ticket after the front's start: %v", err)
+	}
+}
