@@ -17,7 +17,7 @@ import (
 func mustFastStart(t *testing.T, devbox func(args ...string) result, args ...string) result {
 	t.Helper()
 	r := devbox(args...)
-	if r.code == 125 && strings.Contains(r.stderr, "devbox-front") {
+	if r.code == 125 && strings.Contains(r.stderr, "devbox-front: permission denied") {
 		t.Fatalf("devbox %s did not start the sandbox by itself: %s", strings.Join(args, " "), r)
 	}
 	return r
