@@ -236,7 +236,11 @@ func (s *fastStart) makeStateDir() error {
 	if err := os.Mkdir(s.stateDir, 0o700); err != nil {
 		return err
 	}
-	return state.WriteFileAtomic(filepath.Join(s.stateDir, "config.json"), []byte(s.t.ConfigRecord), 0o600)
+	err := state.WriteFileAtomic(filepath.Join(s.stateDir, "config.json"), []byte(s.t.ConfigRecord), 0o600)
+	if err != nil {
+		os.RemoveAll(s.stateDir) // a full disk, say: the full client reports it
+	}
+	return err
 }
 
 // launch sends the spec, then the session on the launch connection, with
