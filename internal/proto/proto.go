@@ -2,7 +2,6 @@ package proto
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,20 +56,9 @@ var ErrFrameTooLarge = wire.ErrFrameTooLarge
 
 // Decode reads one frame and returns the decoded message.
 func Decode(r io.Reader) (Message, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	buf, err := wire.ReadFrame(r)
+	if err != nil {
 		return nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n > MaxFrame {
-		return nil, fmt.Errorf("read frame of %d bytes: %w", n, ErrFrameTooLarge)
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("read frame body: %w", err)
 	}
 	return unmarshal(buf)
 }

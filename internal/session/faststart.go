@@ -1,7 +1,6 @@
 package session
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -378,19 +377,11 @@ func report(err error) int {
 // readReport reads one frame from the supervisor's ready pipe: its kind
 // and body.
 func readReport(r io.Reader) (kind string, body []byte, err error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return "", nil, errors.New("the supervisor exited without a report")
-		}
-		return "", nil, err
+	buf, err := wire.ReadFrame(r)
+	if errors.Is(err, io.EOF) {
+		return "", nil, errors.New("the supervisor exited without a report")
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n > wire.MaxFrame {
-		return "", nil, wire.ErrFrameTooLarge
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	if err != nil {
 		return "", nil, err
 	}
 	kind, body, ok := wire.SplitEnvelope(buf)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // MaxFrame bounds one message. Spawn requests carry the environment, so
@@ -43,6 +44,27 @@ func Encode(msg Appender) ([]byte, error) {
 
 // ErrFrameTooLarge is returned for a length prefix beyond MaxFrame.
 var ErrFrameTooLarge = errors.New("frame too large")
+
+// ReadFrame reads one frame from a stream (a pipe) and returns its
+// envelope: io.EOF when the stream ends before a frame starts.
+func ReadFrame(r io.Reader) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > MaxFrame {
+		return nil, fmt.Errorf("read frame of %d bytes: %w", n, ErrFrameTooLarge)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("read frame body: %w", err)
+	}
+	return buf, nil
+}
 
 // Payload is the envelope of one whole frame held in b (one SEQPACKET
 // packet): the bytes its length prefix names.
