@@ -220,16 +220,28 @@ func (t *StartTicket) set(key, value string) error {
 		return setUint32(&t.UID, value)
 	case "gid":
 		return setUint32(&t.GID, value)
-	case "hidden", "present", "absent":
-		s, err := strconv.Unquote(value)
-		p := map[string]*[]string{"hidden": &t.Hidden, "present": &t.Present, "absent": &t.Absent}[key]
-		*p = append(*p, s)
-		return err
 	}
 	if p := t.startString(key); p != nil {
 		return setString(p, value)
 	}
+	if p := t.startList(key); p != nil {
+		s, err := strconv.Unquote(value)
+		*p = append(*p, s)
+		return err
+	}
 	return t.Ticket.set(key, value)
+}
+
+func (t *StartTicket) startList(key string) *[]string {
+	switch key {
+	case "hidden":
+		return &t.Hidden
+	case "present":
+		return &t.Present
+	case "absent":
+		return &t.Absent
+	}
+	return nil
 }
 
 func (t *StartTicket) startString(key string) *string {

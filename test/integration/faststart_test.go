@@ -12,17 +12,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/session"
 )
 
-// mustFastStart runs args with devbox-front off: only the fast start can
-// run them.
-func mustFastStart(t *testing.T, devbox func(args ...string) result, args ...string) result {
-	t.Helper()
-	r := devbox(args...)
-	if r.code == 125 && strings.Contains(r.stderr, "devbox-front: permission denied") {
-		t.Fatalf("devbox %s did not start the sandbox by itself: %s", strings.Join(args, " "), r)
-	}
-	return r
-}
-
 // sameButName drops the lines of a session's environment that name its
 // throwaway sandbox (each start has a name of its own).
 func sameButName(out string) string {
@@ -56,14 +45,14 @@ func TestFastStart_SameSessionAsTheFront(t *testing.T) {
 		t.Fatalf("front start: %s", full)
 	}
 	front(false)
-	fast := mustFastStart(t, devbox, "run", "--rm", "--", "sh", "-c", script)
+	fast := mustFast(t, devbox, "run", "--rm", "--", "sh", "-c", script)
 	if fast.code != 0 || sameButName(fast.stdout) != sameButName(full.stdout) {
 		t.Errorf("fast start's session differs from the front's:\nfront:\n%s\nfast:\n%s", full, fast)
 	}
-	if r := mustFastStart(t, devbox, "run", "--rm", "sh", "-c", "echo out; echo err >&2; exit 3"); r.code != 3 || r.stdout != "out\n" || r.stderr != "err\n" {
+	if r := mustFast(t, devbox, "run", "--rm", "sh", "-c", "echo out; echo err >&2; exit 3"); r.code != 3 || r.stdout != "out\n" || r.stderr != "err\n" {
 		t.Errorf("run --rm CMD through the fast start: want exit 3, out, err; %s", r)
 	}
-	if r := mustFastStart(t, devbox, "run", "--rm", "--", "no-such-command"); r.code != 127 || !strings.Contains(r.stderr, "no-such-command") {
+	if r := mustFast(t, devbox, "run", "--rm", "--", "no-such-command"); r.code != 127 || !strings.Contains(r.stderr, "no-such-command") {
 		t.Errorf("a command that is not there: want exit 127 naming it; %s", r)
 	}
 	if ps := e.ps(); len(ps) != 0 {
@@ -114,7 +103,7 @@ func TestFastStart_TicketHoldsOnlyWhileNothingChanged(t *testing.T) {
 		{"identity file appeared", func() { os.WriteFile(gitconfig, []byte("[user]\n"), 0o644) }, func() { os.Remove(gitconfig) }},
 	} {
 		front(false)
-		if r := mustFastStart(t, devbox, args...); r.code != 0 {
+		if r := mustFast(t, devbox, args...); r.code != 0 {
 			t.Fatalf("before %s: %s", c.what, r)
 		}
 		c.change()
@@ -184,7 +173,7 @@ func TestFastStart_FailedStartRemovesTheTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	front(false)
-	r := mustFastStart(t, devbox, args...)
+	r := mustFast(t, devbox, args...)
 	if r.code != 125 || !strings.Contains(r.stderr, "Error: ") || !strings.Contains(r.stderr, "devbox-init") {
 		t.Errorf("a start whose init cannot run: want exit 125 naming devbox-init; %s", r)
 	}
