@@ -11,6 +11,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/internal/wire"
 	"golang.org/x/sys/unix"
 )
@@ -113,6 +114,12 @@ func StartEarly(path string) (*Early, error) {
 func HandOnEarly() {
 	if _, ok := os.LookupEnv(envEarly); ok {
 		return
+	}
+	if trace.On() {
+		// --trace, which the supervisor's command line does not hold:
+		// through the environment its start is traced too, and the
+		// child's and init's after it.
+		trace.Enable()
 	}
 	if e := startEarly(); e != nil {
 		e.handOn()

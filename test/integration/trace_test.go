@@ -1,0 +1,43 @@
+//go:build integration
+
+package integration
+
+import (
+	"strings"
+	"testing"
+)
+
+// --trace, like DEVBOX_TRACE=1, times a cold start in every process it
+// runs through, the supervisor that devbox starts before devbox-front has
+// parsed the flag included: the phases span the client's exec to its exit.
+func TestTrace_ColdStartShowsEveryProcess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	want := []string{
+		"client: exec (fork to Go init)",
+		"supervisor: exec (fork to Go init)",
+		"supervisor: wait for the id maps",
+		"child: rootfs",
+		"init: session fork+exec",
+		"client: teardown",
+		"total",
+	}
+	check := func(how string, r result) {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("%s: %s", how, r)
+		}
+		for _, w := range want {
+			if !strings.Contains(r.stderr, "trace:") || !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: no %q phase in the trace:\n%s", how, w, r.stderr)
+			}
+		}
+	}
+	r := e.run("run", "--rm", "--trace", "--", "true")
+	check("--trace", r)
+	if !strings.Contains(r.stderr, "supervisor: network attach") {
+		t.Errorf("--trace: no network phase for a sandbox with a network:\n%s", r.stderr)
+	}
+	e.extra = append(e.extra, "DEVBOX_TRACE=1")
+	check("DEVBOX_TRACE=1", e.run("run", "--rm", "--network", "none", "--", "true"))
+}
