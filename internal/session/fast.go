@@ -51,8 +51,7 @@ func FastJoin(args []string) (code int, ok bool) {
 		return 0, false
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
-		return 125, true
+		return report(err), true
 	}
 	return code, true
 }
@@ -267,7 +266,7 @@ func awaitExit(c *wire.Conn) (wire.Exit, error) {
 			unix.Close(fd)
 		}
 		if err != nil {
-			return wire.Exit{}, fmt.Errorf("start session: %w", err)
+			return wire.Exit{}, fmt.Errorf("%w: %w", ErrGone, err)
 		}
 		kind, body, ok := wire.SplitEnvelope(env)
 		switch {
@@ -281,6 +280,16 @@ func awaitExit(c *wire.Conn) (wire.Exit, error) {
 		return wire.Exit{}, errUnexpected
 	}
 }
+
+// ErrGone is why a session's connection closed before its Exit came: init,
+// and with it the sandbox, ended first, under the session. Nothing ends a
+// sandbox so but a kill (of init, of the supervisor, by the OOM killer):
+// a stop ends the session first and reports its exit. Both clients report
+// it alike, with GoneHint.
+var ErrGone = errors.New("wait for session: the sandbox ended before it reported the session's exit (its init or its supervisor was killed)")
+
+// GoneHint is the fix that goes with ErrGone.
+const GoneHint = "run the command again; if it is killed again, 'journalctl -k' shows whether the kernel's OOM killer did it"
 
 // errUnexpected is a message a session's client does not expect.
 var errUnexpected = errors.New("start session: unexpected message")

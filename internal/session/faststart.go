@@ -343,8 +343,10 @@ func (s *fastStart) discard() {
 	if err != nil {
 		return
 	}
+	// Silent, as the full client's discard: a sandbox that is gone
+	// already (its supervisor killed) is what it stops most often.
 	p, err := os.StartProcess(state.Sibling(self, state.FrontName), []string{"devbox", "stop", "--time", "2s", s.name},
-		&os.ProcAttr{Files: []*os.File{nil, nil, os.Stderr}})
+		&os.ProcAttr{Files: []*os.File{nil, nil, nil}})
 	if err == nil {
 		p.Wait()
 	}
@@ -368,8 +370,11 @@ func report(err error) int {
 		return se.code
 	}
 	fmt.Fprintf(os.Stderr, "Error: %v\n", err)
-	if errors.As(err, &se) && se.hint != "" {
+	switch {
+	case errors.As(err, &se) && se.hint != "":
 		fmt.Fprintf(os.Stderr, "Hint: %s\n", se.hint)
+	case errors.Is(err, ErrGone):
+		fmt.Fprintf(os.Stderr, "Hint: %s\n", GoneHint)
 	}
 	return 125
 }

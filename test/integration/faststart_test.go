@@ -3,10 +3,16 @@
 package integration
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/session"
@@ -191,4 +197,60 @@ func TestFastStart_FailedStartRemovesTheTicket(t *testing.T) {
 	if _, err := os.Stat(ticket); err != nil {
 		t.Errorf("no new start ticket after the front's start: %v", err)
 	}
+}
+
+// A fast start whose sandbox is killed under its session says so as the
+// front does (exit 125, why, the fix) and leaves nothing behind.
+func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	devbox, front, dir := fastBins(t, e)
+	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	front(false) // only the fast start can run it
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bg := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--rm", "--", "sleep", "300")
+	bg.Dir, bg.Env = e.project, e.environ()
+	var stderr bytes.Buffer
+	bg.Stderr = &stderr
+	if err := bg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := waitFor(bg)
+	defer func() { bg.Process.Kill(); <-w.done }()
+	var sb psEntry
+	eventually(t, 10*time.Second, func() string {
+		select {
+		case <-w.done:
+			t.Fatalf("the fast start ended before its sandbox was killed: %v\n%s", w.err, stderr.String())
+		default:
+		}
+		list := e.ps()
+		if len(list) != 1 {
+			return fmt.Sprintf("want the throwaway sandbox in devbox ps: %+v", list)
+		}
+		sb = list[0]
+		if sb.Init <= 0 {
+			return fmt.Sprintf("no init pid in devbox ps: %+v", sb)
+		}
+		if r := e.run("run", "--name", sb.Name, "--", "ps", "-e", "-o", "args="); !hasLine(r.stdout, "sleep 300") {
+			return "no sleep 300 inside:\n" + r.String()
+		}
+		return ""
+	})
+	if err := syscall.Kill(sb.Init, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 init (%d): %v", sb.Init, err)
+	}
+	assertGoneReported(t, bg, w, &stderr)
+	eventually(t, 5*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("sandboxes left: %+v", list)
+		}
+		if ents := runtimeEntries(e); len(ents) != 0 {
+			return fmt.Sprintf("runtime dirs left: %v", ents)
+		}
+		return ""
+	})
 }

@@ -3,15 +3,20 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devbox-dev/devbox/internal/session"
 )
 
 func TestConcurrentRunsStartOneSandbox(t *testing.T) {
@@ -172,10 +177,13 @@ func testKillLeavesNothing(t *testing.T, victim func(stateInfo) int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := e.command(ctx, "run", "--", "sleep", "300")
+	var stderr bytes.Buffer
+	bg.Stderr = &stderr
 	if err := bg.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { bg.Process.Kill(); bg.Wait() }()
+	w := waitFor(bg)
+	defer func() { bg.Process.Kill(); <-w.done }()
 	waitForInside(t, e, "sleep 300")
 	sb := e.only()
 	st := e.readState(sb.Name)
@@ -188,6 +196,7 @@ func testKillLeavesNothing(t *testing.T, victim func(stateInfo) int) {
 		t.Fatalf("kill -9 %d: %v", pid, err)
 	}
 	assertGone(t, sb.Name, ns)
+	assertGoneReported(t, bg, w, &stderr)
 	if list := e.ps(); len(list) != 0 {
 		t.Errorf("devbox ps lists a dead sandbox: %+v", list)
 	}
@@ -300,4 +309,45 @@ func TestSandboxKeepsRunningBetweenSessions(t *testing.T) {
 	}
 	e.must("stop", "--all", "--time", "1s")
 	e.must("rm", first.Name)
+}
+
+// assertGoneReported checks what the client of a session whose sandbox was
+// killed under it says: exit 125, why, and the fix (session.ErrGone).
+func assertGoneReported(t *testing.T, client *exec.Cmd, w *waited, stderr *bytes.Buffer) {
+	t.Helper()
+	select {
+	case <-w.done:
+	case <-time.After(10 * time.Second):
+		client.Process.Kill()
+		<-w.done
+		t.Fatalf("the client of a session in a killed sandbox did not exit")
+	}
+	err := w.err
+	var ee *exec.ExitError
+	code := 0
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	}
+	out := stderr.String()
+	want := "Error: " + session.ErrGone.Error()
+	if code != 125 || !strings.Contains(out, want) || !strings.Contains(out, "Hint: "+session.GoneHint) || strings.Count(out, "Error:") != 1 {
+		t.Errorf("the client of a session in a killed sandbox: want exit 125 and one %q with its hint; exit %d, stderr:\n%s", want, code, out)
+	}
+}
+
+// waited is a started command's end: done closes once Wait has returned
+// err, so any number of receives see it.
+type waited struct {
+	done chan struct{}
+	err  error
+}
+
+// waitFor waits for cmd, started, in the background.
+func waitFor(cmd *exec.Cmd) *waited {
+	w := &waited{done: make(chan struct{})}
+	go func() {
+		w.err = cmd.Wait()
+		close(w.done)
+	}()
+	return w
 }
