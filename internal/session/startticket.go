@@ -295,8 +295,13 @@ func SpecPlaceholders(spec []byte, name string, derived bool) bool {
 func jsonString(s string) string { return string(wire.AppendString(nil, s)) }
 
 // volatileVars are the variables a shell changes between two commands,
-// which no start depends on: EnvSum leaves them out.
-var volatileVars = []string{"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES"}
+// which no start depends on: EnvSum leaves them out. So is the padding
+// hyperfine adds to every run's environment, a different length each time
+// (to vary the stack's alignment): with it, no run it times could use a
+// ticket, and it would time a start that users, who never have it, do
+// not get. A session still gets it, as every variable, from the
+// environment it runs in.
+var volatileVars = []string{"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET"}
 
 // EnvSum is the digest of environ without the volatile variables and
 // devbox's own private ones (_DEVBOX_...), whatever their order.
