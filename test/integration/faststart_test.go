@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -213,13 +212,7 @@ func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
 	defer cancel()
 	bg := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--rm", "--", "sleep", "300")
 	bg.Dir, bg.Env = e.project, e.environ()
-	var stderr bytes.Buffer
-	bg.Stderr = &stderr
-	if err := bg.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w := waitFor(bg)
-	defer func() { bg.Process.Kill(); <-w.done }()
+	w, stderr := startWatched(t, bg)
 	var sb psEntry
 	eventually(t, 10*time.Second, func() string {
 		select {
@@ -243,14 +236,6 @@ func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
 	if err := syscall.Kill(sb.Init, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 init (%d): %v", sb.Init, err)
 	}
-	assertGoneReported(t, bg, w, &stderr)
-	eventually(t, 5*time.Second, func() string {
-		if list := e.ps(); len(list) != 0 {
-			return fmt.Sprintf("sandboxes left: %+v", list)
-		}
-		if ents := runtimeEntries(e); len(ents) != 0 {
-			return fmt.Sprintf("runtime dirs left: %v", ents)
-		}
-		return ""
-	})
+	assertGoneReported(t, bg, w, stderr)
+	eventuallyNothingLeft(t, e, "after the kill")
 }

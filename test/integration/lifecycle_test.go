@@ -177,13 +177,7 @@ func testKillLeavesNothing(t *testing.T, victim func(stateInfo) int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := e.command(ctx, "run", "--", "sleep", "300")
-	var stderr bytes.Buffer
-	bg.Stderr = &stderr
-	if err := bg.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w := waitFor(bg)
-	defer func() { bg.Process.Kill(); <-w.done }()
+	w, stderr := startWatched(t, bg)
 	waitForInside(t, e, "sleep 300")
 	sb := e.only()
 	st := e.readState(sb.Name)
@@ -196,7 +190,7 @@ func testKillLeavesNothing(t *testing.T, victim func(stateInfo) int) {
 		t.Fatalf("kill -9 %d: %v", pid, err)
 	}
 	assertGone(t, sb.Name, ns)
-	assertGoneReported(t, bg, w, &stderr)
+	assertGoneReported(t, bg, w, stderr)
 	if list := e.ps(); len(list) != 0 {
 		t.Errorf("devbox ps lists a dead sandbox: %+v", list)
 	}
@@ -215,15 +209,7 @@ func TestRmFlagDestroysThrowawaySandbox(t *testing.T) {
 	if out := strings.TrimSpace(e.must("run", "--rm", "--", "echo", "once")); out != "once" {
 		t.Errorf("run --rm: %q", out)
 	}
-	eventually(t, 5*time.Second, func() string {
-		if list := e.ps(); len(list) != 0 {
-			return fmt.Sprintf("sandboxes left after run --rm: %+v", list)
-		}
-		if ents := runtimeEntries(e); len(ents) != 0 {
-			return fmt.Sprintf("runtime dirs left after run --rm: %v", ents)
-		}
-		return ""
-	})
+	eventuallyNothingLeft(t, e, "after run --rm")
 	if r := e.run("run", "--rm", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("run --rm keeps the exit status: %s", r)
 	}
@@ -342,12 +328,35 @@ type waited struct {
 	err  error
 }
 
-// waitFor waits for cmd, started, in the background.
-func waitFor(cmd *exec.Cmd) *waited {
+// startWatched starts cmd with its stderr kept, and waits for it in the
+// background; it is killed, if still running, when the test ends.
+func startWatched(t *testing.T, cmd *exec.Cmd) (*waited, *bytes.Buffer) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	w := &waited{done: make(chan struct{})}
 	go func() {
 		w.err = cmd.Wait()
 		close(w.done)
 	}()
-	return w
+	t.Cleanup(func() { cmd.Process.Kill(); <-w.done })
+	return w, &stderr
+}
+
+// eventuallyNothingLeft waits until e has no sandbox and no runtime dir
+// left (start tickets stay by design).
+func eventuallyNothingLeft(t *testing.T, e *env, when string) {
+	t.Helper()
+	eventually(t, 5*time.Second, func() string {
+		if list := e.ps(); len(list) != 0 {
+			return fmt.Sprintf("sandboxes left %s: %+v", when, list)
+		}
+		if ents := runtimeEntries(e); len(ents) != 0 {
+			return fmt.Sprintf("runtime dirs left %s: %v", when, ents)
+		}
+		return ""
+	})
 }
