@@ -21,9 +21,11 @@ import (
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
 )
 
 func main() {
+	trace.Started()        // with --trace or DEVBOX_TRACE: this process's exec and init
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to
 	args := os.Args[1:]
 	if code, ok := session.FastJoin(args); ok {

@@ -273,6 +273,7 @@ func awaitExit(c *wire.Conn) (wire.Exit, error) {
 		case ok && kind == "Exit":
 			return decodeExit(body)
 		case ok && kind == "Started":
+			addTrace(body) // init's phases, when traced
 			continue
 		case ok && kind == "Error":
 			return wire.Exit{}, sessionError(body)
@@ -290,6 +291,20 @@ var ErrGone = errors.New("wait for session: the sandbox ended before it reported
 
 // GoneHint is the fix that goes with ErrGone.
 const GoneHint = "run the command again; if it is killed again, 'journalctl -k' shows whether the kernel's OOM killer did it"
+
+// addTrace adds the spans of a Ready's or a Started's body (its "trace",
+// which another process recorded) to this process's, when tracing.
+func addTrace(body []byte) {
+	if !trace.On() {
+		return
+	}
+	var m struct {
+		Trace []trace.Span `json:"trace"`
+	}
+	if json.Unmarshal(body, &m) == nil {
+		trace.Add(m.Trace)
+	}
+}
 
 // errUnexpected is a message a session's client does not expect.
 var errUnexpected = errors.New("start session: unexpected message")

@@ -28,7 +28,10 @@ import (
 // parse the flags and devbox.toml to make the same spec. Every other
 // command line, and every case the ticket does not cover, goes to
 // devbox-front, with the supervisor this process started for it (Early):
-// a terminal on stdio (its relay), --trace, a ticket that does not hold.
+// a terminal on stdio (its relay), a ticket that does not hold. --trace
+// (or DEVBOX_TRACE) is the fast start's too: it prints the phases of the
+// start users get, this process's, the supervisor's, the child's and
+// init's.
 //
 // Once the spec is sent there is no way back to the full client: the
 // sandbox is starting, and may run the command. An error from then on is
@@ -41,12 +44,14 @@ type StartLine struct {
 	// Network is --network, when NetworkSet.
 	Network    string
 	NetworkSet bool
-	Argv       []string
+	// Trace is --trace: the start prints its phases (internal/trace).
+	Trace bool
+	Argv  []string
 }
 
-// ParseStart parses "run" followed by --rm, and --name NAME and --network
-// NET (each also as --flag=VALUE; NET a word: ValidTicketNetwork), each at
-// most once and in any order, then
+// ParseStart parses "run" followed by --rm, --trace, and --name NAME and
+// --network NET (each also as --flag=VALUE; NET a word:
+// ValidTicketNetwork), each at most once and in any order, then
 // CMD [ARG...] after "--", or from the first argument that is not a flag.
 // ok is false for anything else.
 func ParseStart(args []string) (l StartLine, ok bool) {
@@ -65,6 +70,9 @@ func ParseStart(args []string) (l StartLine, ok bool) {
 			return l, rm
 		case a == "--rm" && !rm:
 			rm, args = true, args[1:]
+			continue
+		case a == "--trace" && !l.Trace:
+			l.Trace, args = true, args[1:]
 			continue
 		}
 		key, value, rest, ok := flagValue(args)
@@ -104,14 +112,19 @@ func flagValue(args []string) (key, value string, rest []string, ok bool) {
 // none was started.
 func FastStart(args []string) (code int, ok bool) {
 	l, ok := ParseStart(args)
-	if !ok || trace.Requested() || stdioTerminal() {
+	if !ok || stdioTerminal() {
 		return 0, false
+	}
+	if l.Trace || trace.Requested() {
+		trace.Enable() // and the supervisor's, the child's and init's
 	}
 	e := startEarly()
 	if e == nil {
 		return 0, false
 	}
+	end := trace.Begin("start ticket check")
 	s, err := openStart(l)
+	end()
 	if err != nil {
 		e.handOn()
 		return 0, false
@@ -119,6 +132,9 @@ func FastStart(args []string) (code int, ok bool) {
 	code, err = s.run(e, l.Argv)
 	if errors.Is(err, errFull) {
 		return 0, false
+	}
+	if trace.On() {
+		trace.Format(os.Stderr, trace.Take())
 	}
 	return code, true
 }
@@ -206,27 +222,54 @@ func filesAsBefore(present, absent []string) bool {
 func (s *fastStart) run(e *Early, argv []string) (int, error) {
 	s.early, s.name = e, UniqueName(s.t.Pin, "rm")
 	s.stateDir = filepath.Join(s.root, s.name)
-	if err := s.makeStateDir(); err != nil {
+	// The name's lock until Ready, as the full client's start holds it: a
+	// sweep of stale runtime dirs (devbox ps) would take this one, which
+	// has no state.json yet, for a dead sandbox's and remove it.
+	unlock, err := state.Lock(filepath.Join(s.root, s.name+".lock"))
+	if err != nil {
 		e.Drop()
 		return 0, errFull
 	}
-	s.conn = wire.FileConn(e.Local)
+	err = s.start(argv)
+	unlock()
+	switch {
+	case errors.Is(err, errFull):
+		return 0, errFull
+	case err != nil:
+		return report(err), nil
+	}
+	return s.finish(argv), nil
+}
+
+// start makes the runtime dir, sends the spec and the session, and waits
+// for Ready. A failure after the spec is sent leaves nothing: the
+// sandbox, its runtime dir and the ticket are gone.
+func (s *fastStart) start(argv []string) error {
+	end := trace.Begin("runtime dir, launch spec and session")
+	if err := s.makeStateDir(); err != nil {
+		end()
+		s.early.Drop()
+		return errFull
+	}
+	s.conn = wire.FileConn(s.early.Local)
 	err := s.launch(argv)
+	end()
 	if err == nil || errors.Is(err, errSpecNotSent) {
 		// The supervisor's report explains a spec it did not take.
+		end = trace.Begin("await Ready")
 		if rerr := s.awaitReady(); rerr != nil {
 			err = rerr
 		}
+		end()
 	}
 	if err != nil {
-		e.Drop() // the sandbox ends with the launch session's connection
+		s.early.Drop() // the sandbox ends with the launch session's connection
 		os.RemoveAll(s.stateDir)
 		// The next start goes through the full client, which decides
 		// afresh (a network helper since uninstalled, say) and reports.
 		os.Remove(s.t.Path(s.root))
-		return report(err), nil
 	}
-	return s.finish(argv), nil
+	return err
 }
 
 // makeStateDir makes the sandbox's runtime dir with its config record, as
@@ -255,7 +298,9 @@ func (s *fastStart) launch(argv []string) error {
 	t := s.t.Template
 	t.Name = s.name
 	req := t.Build(ProcessInputs(s.name, s.dir, argv))
-	req.NoStarted = true
+	// Started would bring nothing but the pid, and init's phases when
+	// they are traced.
+	req.NoStarted = !trace.On()
 	frame, err := wire.Encode(req)
 	if err == nil {
 		err = s.conn.Send(frame, 0, 1, 2)
@@ -273,7 +318,9 @@ var errSpecNotSent = errors.New("send the launch spec: the supervisor is gone")
 // finish waits for the session's exit, then for the sandbox's end
 // (Stopped), and returns the session's status.
 func (s *fastStart) finish(argv []string) int {
+	end := trace.Begin("first session")
 	ex, err := awaitExit(s.conn)
+	end()
 	code := ex.Code
 	if err != nil {
 		code = report(err)
@@ -285,6 +332,8 @@ func (s *fastStart) finish(argv []string) int {
 			fmt.Fprintln(os.Stderr, shellinit.InstallHint)
 		}
 	}
+	end = trace.Begin("teardown (wait for Stopped)")
+	defer end()
 	if !s.awaitStopped(launchStopWait) {
 		s.discard()
 	}
@@ -309,6 +358,7 @@ func (s *fastStart) awaitReady() error {
 				fmt.Fprintf(os.Stderr, "devbox: warning: %s\n", r.msg)
 			}
 		case "Ready":
+			addTrace(body) // the supervisor's phases, and the child's
 			return nil
 		case "Error":
 			if r, ok := decodeReport(body); ok {

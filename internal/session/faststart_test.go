@@ -24,6 +24,9 @@ func TestParseStart(t *testing.T) {
 		{[]string{"run", "--network", "none", "--rm", "--", "true"}, StartLine{Network: "none", NetworkSet: true, Argv: []string{"true"}}, true},
 		{[]string{"run", "--rm", "--network=pasta", "--name=x", "ls"}, StartLine{Name: "x", Network: "pasta", NetworkSet: true, Argv: []string{"ls"}}, true},
 		{[]string{"run", "--name", "x", "--rm", "--", "-v"}, StartLine{Name: "x", Argv: []string{"-v"}}, true},
+		{[]string{"run", "--trace", "--rm", "true"}, StartLine{Trace: true, Argv: []string{"true"}}, true},
+		{[]string{"run", "--rm", "--trace", "--trace", "true"}, StartLine{}, false}, // twice
+		{[]string{"run", "--rm", "--trace=false", "true"}, StartLine{}, false},
 		{[]string{"run", "--rm", "--network", ""}, StartLine{}, false}, // no command
 		{[]string{"run", "--", "true"}, StartLine{}, false},            // no --rm
 		{[]string{"run", "--rm", "--rm", "true"}, StartLine{}, false},  // twice
@@ -143,6 +146,9 @@ func TestEnvSum(t *testing.T) {
 	a := EnvSum([]string{"HOME=/h", "PATH=/bin", "_=/usr/bin/devbox", "OLDPWD=/x", "_DEVBOX_EARLY_SUPERVISOR=1,2,3,4"})
 	if b := EnvSum([]string{"PATH=/bin", "SHLVL=3", "HOME=/h", "PWD=/y", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET=XXX"}); a != b {
 		t.Errorf("EnvSum differs for the same environment: %s, %s", a, b)
+	}
+	if d := EnvSum([]string{"HOME=/h", "PATH=/bin", "DEVBOX_TRACE=1"}); d != a {
+		t.Errorf("EnvSum counts DEVBOX_TRACE, which only times the start: %s, %s", a, d)
 	}
 	if c := EnvSum([]string{"HOME=/h", "PATH=/bin", "XDG_RUNTIME_DIR=/run/user/1"}); c == a {
 		t.Error("EnvSum ignores a variable a start depends on")

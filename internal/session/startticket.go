@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/internal/wire"
 )
 
@@ -299,9 +300,10 @@ func jsonString(s string) string { return string(wire.AppendString(nil, s)) }
 // hyperfine adds to every run's environment, a different length each time
 // (to vary the stack's alignment): with it, no run it times could use a
 // ticket, and it would time a start that users, who never have it, do
-// not get. A session still gets it, as every variable, from the
+// not get. So is DEVBOX_TRACE, which only times the start (--trace sets
+// it too). A session still gets them, as every variable, from the
 // environment it runs in.
-var volatileVars = []string{"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET"}
+var volatileVars = []string{"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET", trace.Env}
 
 // EnvSum is the digest of environ without the volatile variables and
 // devbox's own private ones (_DEVBOX_...), whatever their order.

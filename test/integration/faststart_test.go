@@ -239,3 +239,41 @@ func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
 	assertGoneReported(t, bg, w, stderr)
 	eventuallyNothingLeft(t, e, "after the kill")
 }
+
+// devbox ps sweeps the runtime dirs of dead sandboxes. A fast start's dir,
+// which has no state.json until its supervisor writes one, is not one of
+// them: the start holds its name's lock, as the front's does.
+func TestFastStart_SurvivesConcurrentPs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	devbox, front, _ := fastBins(t, e)
+	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	front(false)
+	stop := make(chan struct{})
+	swept := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				swept <- n
+				return
+			default:
+			}
+			cmd := exec.Command(devboxBin, "ps")
+			cmd.Dir, cmd.Env = e.project, e.environ()
+			cmd.Run()
+			n++
+		}
+	}()
+	for i := 0; i < 10; i++ {
+		if r := mustFast(t, devbox, "run", "--rm", "--", "true"); r.code != 0 {
+			t.Errorf("start %d beside devbox ps: %s", i, r)
+		}
+	}
+	close(stop)
+	t.Logf("devbox ps ran %d times beside the starts", <-swept)
+	eventuallyNothingLeft(t, e, "after the starts")
+}

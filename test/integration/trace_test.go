@@ -41,3 +41,30 @@ func TestTrace_ColdStartShowsEveryProcess(t *testing.T) {
 	e.extra = append(e.extra, "DEVBOX_TRACE=1")
 	check("DEVBOX_TRACE=1", e.run("run", "--rm", "--network", "none", "--", "true"))
 }
+
+// The fast start traces the start users get, with the ticket a start
+// without --trace left: devbox's own phases, then every other process's.
+func TestTrace_FastStartShowsEveryProcess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	devbox, front, _ := fastBins(t, e)
+	if r := devbox("run", "--rm", "--network", "none", "--", "true"); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	front(false) // only the fast start can run them
+	for _, args := range [][]string{
+		{"run", "--trace", "--rm", "--network", "none", "--", "sh", "-c", "echo out"},
+		{"run", "--rm", "--network=none", "--trace", "sh", "-c", "echo out"},
+	} {
+		r := mustFast(t, devbox, args...)
+		if r.code != 0 || r.stdout != "out\n" {
+			t.Fatalf("%q: %s", args, r)
+		}
+		for _, w := range []string{"client: exec (fork to Go init)", "client: start ticket check", "supervisor: exec (fork to Go init)",
+			"child: rootfs", "init: session fork+exec", "client: teardown", "total"} {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%q: no %q phase in the fast start's trace:\n%s", args, w, r.stderr)
+			}
+		}
+	}
+}
