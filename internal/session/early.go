@@ -38,8 +38,12 @@ type Early struct {
 }
 
 // ThrowawayRun reports whether args, as the client gets them, are a `run
-// --rm`: --rm among run's own flags, before "--" and before any help flag.
+// --rm` (after devbox's own --trace, if given): --rm among run's own
+// flags, before "--" and before any help flag.
 func ThrowawayRun(args []string) bool {
+	if len(args) > 0 && args[0] == "--trace" { // devbox --trace run ...
+		args = args[1:]
+	}
 	if len(args) == 0 || args[0] != "run" {
 		return false
 	}

@@ -23,6 +23,8 @@ func TestThrowawayRun(t *testing.T) {
 		{"run -- true", false},
 		{"enter --rm", false},
 		{"--rm run -- true", false},
+		{"--trace run --rm -- true", true}, // devbox's own flag
+		{"--trace enter --rm", false},
 		{"", false},
 	}
 	for _, tt := range tests {

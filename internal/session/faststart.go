@@ -49,12 +49,16 @@ type StartLine struct {
 	Argv  []string
 }
 
-// ParseStart parses "run" followed by --rm, --trace, and --name NAME and
+// ParseStart parses "run" (after devbox's own --trace, if given) followed
+// by --rm, --trace, and --name NAME and
 // --network NET (each also as --flag=VALUE; NET a word:
 // ValidTicketNetwork), each at most once and in any order, then
 // CMD [ARG...] after "--", or from the first argument that is not a flag.
 // ok is false for anything else.
 func ParseStart(args []string) (l StartLine, ok bool) {
+	if len(args) > 0 && args[0] == "--trace" { // devbox --trace run ...
+		l.Trace, args = true, args[1:]
+	}
 	if len(args) < 2 || args[0] != "run" {
 		return l, false
 	}

@@ -25,7 +25,9 @@ func TestParseStart(t *testing.T) {
 		{[]string{"run", "--rm", "--network=pasta", "--name=x", "ls"}, StartLine{Name: "x", Network: "pasta", NetworkSet: true, Argv: []string{"ls"}}, true},
 		{[]string{"run", "--name", "x", "--rm", "--", "-v"}, StartLine{Name: "x", Argv: []string{"-v"}}, true},
 		{[]string{"run", "--trace", "--rm", "true"}, StartLine{Trace: true, Argv: []string{"true"}}, true},
+		{[]string{"--trace", "run", "--rm", "--", "true"}, StartLine{Trace: true, Argv: []string{"true"}}, true},
 		{[]string{"run", "--rm", "--trace", "--trace", "true"}, StartLine{}, false}, // twice
+		{[]string{"--trace", "run", "--trace", "--rm", "true"}, StartLine{}, false},
 		{[]string{"run", "--rm", "--trace=false", "true"}, StartLine{}, false},
 		{[]string{"run", "--rm", "--network", ""}, StartLine{}, false}, // no command
 		{[]string{"run", "--", "true"}, StartLine{}, false},            // no --rm

@@ -55,6 +55,7 @@ func TestTrace_FastStartShowsEveryProcess(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--trace", "--rm", "--network", "none", "--", "sh", "-c", "echo out"},
 		{"run", "--rm", "--network=none", "--trace", "sh", "-c", "echo out"},
+		{"--trace", "run", "--rm", "--network", "none", "sh", "-c", "echo out"},
 	} {
 		r := mustFast(t, devbox, args...)
 		if r.code != 0 || r.stdout != "out\n" {
