@@ -203,11 +203,7 @@ func TestFastStart_FailedStartRemovesTheTicket(t *testing.T) {
 func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	devbox, front, dir := fastBins(t, e)
-	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
-		t.Fatalf("first start: %s", r)
-	}
-	front(false) // only the fast start can run it
+	_, dir := fastStartOnly(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--rm", "--", "sleep", "300")
@@ -246,11 +242,7 @@ func TestFastStart_KilledSandboxReportedAsTheFrontDoes(t *testing.T) {
 func TestFastStart_SurvivesConcurrentPs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	devbox, front, _ := fastBins(t, e)
-	if r := devbox("run", "--rm", "--", "true"); r.code != 0 {
-		t.Fatalf("first start: %s", r)
-	}
-	front(false)
+	devbox, _ := fastStartOnly(t, e)
 	stop := make(chan struct{})
 	swept := make(chan int)
 	go func() {
@@ -276,4 +268,19 @@ func TestFastStart_SurvivesConcurrentPs(t *testing.T) {
 	close(stop)
 	t.Logf("devbox ps ran %d times beside the starts", <-swept)
 	eventuallyNothingLeft(t, e, "after the starts")
+}
+
+// fastStartOnly is fastBins after a first start, through devbox-front,
+// of "run --rm [FLAG...] -- true", which leaves its start ticket, with
+// devbox-front off from then on: only the fast start can run a command
+// line of that ticket.
+func fastStartOnly(t *testing.T, e *env, flags ...string) (devbox func(args ...string) result, dir string) {
+	t.Helper()
+	devbox, front, dir := fastBins(t, e)
+	args := append(append([]string{"run", "--rm"}, flags...), "--", "true")
+	if r := devbox(args...); r.code != 0 {
+		t.Fatalf("first start: %s", r)
+	}
+	front(false)
+	return devbox, dir
 }

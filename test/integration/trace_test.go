@@ -47,11 +47,7 @@ func TestTrace_ColdStartShowsEveryProcess(t *testing.T) {
 func TestTrace_FastStartShowsEveryProcess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	devbox, front, _ := fastBins(t, e)
-	if r := devbox("run", "--rm", "--network", "none", "--", "true"); r.code != 0 {
-		t.Fatalf("first start: %s", r)
-	}
-	front(false) // only the fast start can run them
+	devbox, _ := fastStartOnly(t, e, "--network", "none")
 	for _, args := range [][]string{
 		{"run", "--trace", "--rm", "--network", "none", "--", "sh", "-c", "echo out"},
 		{"run", "--rm", "--network=none", "--trace", "sh", "-c", "echo out"},
