@@ -184,7 +184,7 @@ func awaitExit(c *proto.Conn) (int, error) {
 	msg, files, err := c.Recv()
 	closeFiles(files)
 	if err != nil {
-		return 0, goneError(err)
+		return 0, session.GoneError(err)
 	}
 	e, err := proto.As[proto.Exit](msg)
 	if err != nil {
@@ -200,7 +200,7 @@ func awaitExitAlone(c *proto.Conn) (int, error) {
 	msg, files, err := c.Recv()
 	closeFiles(files)
 	if err != nil {
-		return 0, goneError(err)
+		return 0, session.GoneError(err)
 	}
 	switch m := msg.(type) {
 	case proto.Exit:
@@ -316,9 +316,3 @@ func drain(master *os.File, out chan struct{}) {
 // StdinIsTerminal reports whether the client's stdin is a terminal, which
 // an interactive shell needs.
 func StdinIsTerminal() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
-
-// goneError is a session's connection that closed before its Exit: the
-// sandbox ended under the session (session.ErrGone).
-func goneError(err error) error {
-	return hint.Wrap(fmt.Errorf("%w: %w", session.ErrGone, err), session.GoneHint)
-}

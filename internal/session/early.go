@@ -41,9 +41,7 @@ type Early struct {
 // --rm` (after devbox's own --trace, if given): --rm among run's own
 // flags, before "--" and before any help flag.
 func ThrowawayRun(args []string) bool {
-	if len(args) > 0 && args[0] == "--trace" { // devbox --trace run ...
-		args = args[1:]
-	}
+	args, _ = withoutOwnTrace(args)
 	if len(args) == 0 || args[0] != "run" {
 		return false
 	}
@@ -56,6 +54,15 @@ func ThrowawayRun(args []string) bool {
 		}
 	}
 	return false
+}
+
+// withoutOwnTrace is args without devbox's own --trace in front of the
+// command ("devbox --trace run ..."), and whether it was there.
+func withoutOwnTrace(args []string) ([]string, bool) {
+	if len(args) > 0 && args[0] == "--trace" {
+		return args[1:], true
+	}
+	return args, false
 }
 
 // ScopeHelps reports whether a systemd user scope would give the sandbox

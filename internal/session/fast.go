@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/config/digest"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -266,7 +267,7 @@ func awaitExit(c *wire.Conn) (wire.Exit, error) {
 			unix.Close(fd)
 		}
 		if err != nil {
-			return wire.Exit{}, fmt.Errorf("%w: %w", ErrGone, err)
+			return wire.Exit{}, GoneError(err)
 		}
 		kind, body, ok := wire.SplitEnvelope(env)
 		switch {
@@ -291,6 +292,12 @@ var ErrGone = errors.New("wait for session: the sandbox ended before it reported
 
 // GoneHint is the fix that goes with ErrGone.
 const GoneHint = "run the command again; if it is killed again, 'journalctl -k' shows whether the kernel's OOM killer did it"
+
+// GoneError is ErrGone, with its fix, for a session whose connection
+// closed (err) before its Exit came.
+func GoneError(err error) error {
+	return hint.Wrap(fmt.Errorf("%w: %w", ErrGone, err), GoneHint)
+}
 
 // addTrace adds the spans of a Ready's or a Started's body (its "trace",
 // which another process recorded) to this process's, when tracing.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/project"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
@@ -56,9 +57,7 @@ type StartLine struct {
 // CMD [ARG...] after "--", or from the first argument that is not a flag.
 // ok is false for anything else.
 func ParseStart(args []string) (l StartLine, ok bool) {
-	if len(args) > 0 && args[0] == "--trace" { // devbox --trace run ...
-		l.Trace, args = true, args[1:]
-	}
+	args, l.Trace = withoutOwnTrace(args)
 	if len(args) < 2 || args[0] != "run" {
 		return l, false
 	}
@@ -427,8 +426,8 @@ func report(err error) int {
 	switch {
 	case errors.As(err, &se) && se.hint != "":
 		fmt.Fprintf(os.Stderr, "Hint: %s\n", se.hint)
-	case errors.Is(err, ErrGone):
-		fmt.Fprintf(os.Stderr, "Hint: %s\n", GoneHint)
+	case hint.Of(err) != "":
+		fmt.Fprintf(os.Stderr, "Hint: %s\n", hint.Of(err))
 	}
 	return 125
 }
