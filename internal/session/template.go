@@ -2,7 +2,6 @@ package session
 
 import (
 	"os"
-	osUser "os/user"
 	"path"
 	"path/filepath"
 	"slices"
@@ -160,8 +159,8 @@ func WithUser(req wire.Spawn, user string) wire.Spawn {
 	req.KeepID = nil
 	if KeepsID(user) {
 		req.KeepID = Self()
-		if u, err := osUser.Current(); err == nil {
-			name = u.Username
+		if u := currentUser(); u.ok {
+			name = u.name
 		}
 	}
 	req.Env = OverlayEnv(req.Env, []string{"USER=" + name, "LOGNAME=" + name})
@@ -264,14 +263,6 @@ func Cwd() string {
 		return ""
 	}
 	return project.RealPath(cwd) // resolved already by FindProject
-}
-
-// HostHome is the invoking user's home directory on the host.
-func HostHome() string {
-	if u, err := osUser.Current(); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
-		return u.HomeDir
-	}
-	return os.Getenv("HOME")
 }
 
 // InstallFailed reports whether a host-view run of a package installer
