@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/fds"
+	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
 	"github.com/devbox-dev/devbox/internal/trace"
@@ -28,6 +29,9 @@ func main() {
 	trace.Started()        // with --trace or DEVBOX_TRACE: this process's exec and init
 	fds.CloseOnExecFrom(3) // the client passes on only what it means to
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "run" {
+		prefault.Heap() // a fast join or start allocates most of its heap ahead
+	}
 	if code, ok := session.FastJoin(args); ok {
 		os.Exit(code)
 	}
