@@ -37,7 +37,7 @@ func (st *initState) serve(ln *net.UnixListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		go st.handle(proto.NewConn(uc))
+		go st.handle(proto.NewConn(uc), trace.Now())
 	}
 }
 
@@ -49,14 +49,14 @@ func (st *initState) serveLaunch(f *os.File) {
 	c, err := proto.FileConn(f)
 	f.Close()
 	if err == nil {
-		st.handle(c)
+		st.handle(c, trace.Now())
 	}
 	st.stop(launchGrace)
 }
 
-// handle serves one client connection: one request, then for a session its
-// signals until the session exits.
-func (st *initState) handle(c *proto.Conn) {
+// handle serves one client connection, accepted at (CLOCK_MONOTONIC): one
+// request, then for a session its signals until the session exits.
+func (st *initState) handle(c *proto.Conn, accepted int64) {
 	if err := checkPeer(c); err != nil {
 		c.Send(proto.Error{Msg: err.Error(), Code: 125})
 		c.Close()
@@ -69,7 +69,7 @@ func (st *initState) handle(c *proto.Conn) {
 	}
 	switch m := msg.(type) {
 	case proto.Spawn:
-		st.spawnSession(c, m, files)
+		st.spawnSession(c, m, files, accepted)
 	case proto.Info:
 		st.mu.Lock()
 		n := len(st.sessions)
@@ -143,14 +143,17 @@ func closeFiles(files []*os.File) {
 	}
 }
 
-// spawnSession starts a session for a client and relays its signals and exit.
-func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File) {
+// spawnSession starts a session for a client, whose request came on a
+// connection accepted at accepted, and relays its signals and exit.
+func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.File, accepted int64) {
 	defer closeFiles(files)
-	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills(), tty: req.TTY, noStarted: req.NoStarted}
+	s := &session{conn: c, exit: make(chan proto.Exit, 1), oomBefore: oomKills(), tty: req.TTY, noStarted: req.NoStarted,
+		traced: req.Trace || trace.On()}
+	s.span("session request (accepted to read)", accepted)
 	var master *os.File
 	var err error
 	stopping := false
-	spawnAt := trace.Mark()
+	spawnAt := trace.Now()
 	// onMain says whether this runs on the main thread, which may fork;
 	// elsewhere only the spawner may start the session, and retry says
 	// that it could not.
@@ -165,7 +168,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		if !onMain && errors.Is(err, errSpawnerGone) {
 			return true
 		}
-		trace.Since("session fork+exec", spawnAt)
+		s.span("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid
 			st.sessions[pid] = s
@@ -225,6 +228,10 @@ type session struct {
 	tty, stopped bool
 	// noStarted is a client that waits for Exit alone (Spawn.NoStarted).
 	noStarted bool
+	// traced records the session's start (spans) for Started: the
+	// client asked (Spawn.Trace), or init traces everything.
+	traced bool
+	spans  []trace.Span
 }
 
 // run confirms the start, forwards the client's signals, and reports the
@@ -253,7 +260,7 @@ func (s *session) run(master *os.File) {
 // that waits for Exit alone gets none: a message, and the client's wakeup
 // for it, less while the session runs.
 func (s *session) confirm(master *os.File) error {
-	spans := trace.Take()
+	spans := append(trace.Take(), s.spans...)
 	if master != nil {
 		defer master.Close()
 		return s.conn.Send(proto.Started{PID: s.pid, Trace: spans}, int(master.Fd()))
@@ -262,6 +269,14 @@ func (s *session) confirm(master *os.File) error {
 		return nil
 	}
 	return s.conn.Send(proto.Started{PID: s.pid, Trace: spans})
+}
+
+// span records a phase of the session's start, from start to now, when
+// it is traced.
+func (s *session) span(name string, start int64) {
+	if s.traced {
+		s.spans = append(s.spans, trace.Span{Proc: "init", Name: name, Start: start, End: trace.Now()})
+	}
 }
 
 func (s *session) relaySignals(gone chan struct{}) {

@@ -110,6 +110,7 @@ func sendPlain(c *proto.Conn, req proto.Spawn) (proto.Spawn, error) {
 	// Started would bring nothing but the pid: no relay master, and no
 	// trace of init's to print.
 	req.NoStarted = len(req.Relay) == 0 && !trace.On()
+	req.Trace = trace.On()
 	return req, c.Send(req, passedFDs(req.Relay)...)
 }
 

@@ -47,6 +47,10 @@ type Spawn struct {
 	// that predates it ignores it and sends Started, which the client
 	// then skips.
 	NoStarted bool `json:"no_started,omitempty"`
+	// Trace asks init for its phases of this session's start, in
+	// Started's trace, also when init's own tracing is off: a traced join
+	// into a sandbox started without --trace.
+	Trace bool `json:"trace,omitempty"`
 }
 
 // KeepID is the host uid and gid a session keeps inside.

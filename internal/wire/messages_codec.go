@@ -34,6 +34,7 @@ func (s Spawn) AppendJSON(b []byte) []byte {
 	}
 	w.Bool("filter_path", s.FilterPath)
 	w.Bool("no_started", s.NoStarted)
+	w.Bool("trace", s.Trace)
 	return append(w.B, '}')
 }
 
@@ -53,7 +54,7 @@ func (e Exit) AppendJSON(b []byte) []byte {
 // DecodeSpawn reads a Spawn body as Spawn.AppendJSON writes it.
 func DecodeSpawn(b []byte) (s Spawn, ok bool) {
 	r := Reader{B: b}
-	keys := []string{"argv", "shell", "shell_hint", "login", "env", "cwd", "default_cwd", "tty", "rows", "cols", "relay", "keep_id", "filter_path", "no_started"}
+	keys := []string{"argv", "shell", "shell_hint", "login", "env", "cwd", "default_cwd", "tty", "rows", "cols", "relay", "keep_id", "filter_path", "no_started", "trace"}
 	ok = r.Members(keys, func(k int) bool {
 		switch keys[k] {
 		case "argv":
@@ -84,6 +85,8 @@ func DecodeSpawn(b []byte) (s Spawn, ok bool) {
 			s.FilterPath = r.Bool()
 		case "no_started":
 			s.NoStarted = r.Bool()
+		case "trace":
+			s.Trace = r.Bool()
 		}
 		return !r.Bad
 	})

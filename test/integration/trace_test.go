@@ -65,3 +65,26 @@ func TestTrace_FastStartShowsEveryProcess(t *testing.T) {
 		}
 	}
 }
+
+// A traced join into a sandbox started without --trace shows init's
+// phases of the session's start too, which init records for that session
+// alone: the next join, untraced, gets none of them.
+func TestTrace_JoinShowsInitsPhases(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if r := e.run("run", "--", "true"); r.code != 0 {
+		t.Fatalf("start: %s", r)
+	}
+	r := e.run("run", "--trace", "--", "true")
+	if r.code != 0 {
+		t.Fatalf("traced join: %s", r)
+	}
+	for _, w := range []string{"client: session (join)", "init: session request (accepted to read)", "init: session fork+exec", "total"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("no %q phase in the join's trace:\n%s", w, r.stderr)
+		}
+	}
+	if r := e.run("run", "--", "true"); r.code != 0 || strings.Contains(r.stderr, "trace:") {
+		t.Errorf("untraced join after a traced one: %s", r)
+	}
+}
