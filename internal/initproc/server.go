@@ -164,7 +164,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 			return false
 		}
 		var pid int
-		pid, master, err = start(req, files, st.strict, st.spawner, onMain)
+		pid, master, err = start(req, files, st.strict, st.spawner, onMain, s.span)
 		if !onMain && errors.Is(err, errSpawnerGone) {
 			return true
 		}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +27,10 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // Only the main thread may fork a session itself (onMain); elsewhere start
 // returns errSpawnerGone, having started nothing, unless the spawner
 // starts it.
-func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, onMain bool) (int, *os.File, error) {
+//
+// mark records a traced phase of the start (session.span): the fork and
+// exec itself, inside the whole start.
+func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, onMain bool, mark func(string, int64)) (int, *os.File, error) {
 	if !onMain && !sp.usable(req.KeepID) {
 		return 0, nil, errSpawnerGone
 	}
@@ -76,6 +80,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 	default:
 		intoSessions(attr.Sys)
 	}
+	fork = timed(fork, mark, viaSpawner)
 	if stage != nil {
 		path, argv = stage.wrap(path, argv, attr)
 	}
@@ -101,6 +106,22 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 		return stage.finish(0, nil, execError(name, err))
 	}
 	return stage.finish(pid, master, nil)
+}
+
+// timed is fork, marked as a phase of the session's start: through the
+// spawner (its round trip included) or by init itself (for a session as
+// the user before the spawner runs, a full fork into a new user
+// namespace).
+func timed(fork forkFunc, mark func(string, int64), viaSpawner bool) forkFunc {
+	name := "fork and exec in init"
+	if viaSpawner {
+		name = "fork and exec through the spawner"
+	}
+	return func(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+		at := trace.Now()
+		defer mark(name, at)
+		return fork(path, argv, attr)
+	}
 }
 
 // keepIDSession sets attr up for a session as the invoking user: through

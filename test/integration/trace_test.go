@@ -19,6 +19,7 @@ func TestTrace_ColdStartShowsEveryProcess(t *testing.T) {
 		"supervisor: wait for the id maps",
 		"child: rootfs",
 		"init: session fork+exec",
+		"init: fork and exec in init",
 		"client: teardown",
 		"total",
 	}
@@ -79,7 +80,10 @@ func TestTrace_JoinShowsInitsPhases(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("traced join: %s", r)
 	}
-	for _, w := range []string{"client: session (join)", "init: session request (accepted to read)", "init: session fork+exec", "total"} {
+	// The fork and exec is through the spawner, or in init itself while
+	// the spawner starts.
+	for _, w := range []string{"client: session (join)", "init: session request (accepted to read)", "init: session fork+exec",
+		"init: fork and exec ", "total"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("no %q phase in the join's trace:\n%s", w, r.stderr)
 		}
