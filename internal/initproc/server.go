@@ -164,7 +164,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 			return false
 		}
 		var pid int
-		pid, master, err = start(req, files, st.strict, st.spawner, onMain, s.span)
+		pid, master, err = start(req, files, st.strict, st.spawner, onMain, s.marker())
 		if !onMain && errors.Is(err, errSpawnerGone) {
 			return true
 		}
@@ -269,6 +269,15 @@ func (s *session) confirm(master *os.File) error {
 		return nil
 	}
 	return s.conn.Send(proto.Started{PID: s.pid, Trace: spans})
+}
+
+// marker is span for a traced session, nil for another: start then times
+// nothing.
+func (s *session) marker() func(string, int64) {
+	if !s.traced {
+		return nil
+	}
+	return s.span
 }
 
 // span records a phase of the session's start, from start to now, when

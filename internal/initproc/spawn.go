@@ -28,8 +28,8 @@ func (e *notFoundError) Error() string { return e.name + ": command not found" }
 // returns errSpawnerGone, having started nothing, unless the spawner
 // starts it.
 //
-// mark records a traced phase of the start (session.span): the fork and
-// exec itself, inside the whole start.
+// mark, when not nil, records a traced phase of the start (session.span):
+// the fork and exec itself, inside the whole start.
 func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, onMain bool, mark func(string, int64)) (int, *os.File, error) {
 	if !onMain && !sp.usable(req.KeepID) {
 		return 0, nil, errSpawnerGone
@@ -80,7 +80,9 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 	default:
 		intoSessions(attr.Sys)
 	}
-	fork = timed(fork, mark, viaSpawner)
+	if mark != nil {
+		fork = timed(fork, mark, viaSpawner)
+	}
 	if stage != nil {
 		path, argv = stage.wrap(path, argv, attr)
 	}

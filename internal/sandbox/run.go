@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	osUser "os/user"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -474,8 +473,8 @@ func sessionExtra(c config.Config, user string) (extra, post []string, keep *pro
 	}
 	if session.KeepsID(user) {
 		keep = session.Self()
-		if u, err := osUser.Current(); err == nil {
-			post = append(post, "USER="+u.Username, "LOGNAME="+u.Username)
+		if name, ok := session.UserName(); ok {
+			post = append(post, "USER="+name, "LOGNAME="+name)
 		}
 	}
 	if c.Security == config.SecurityStrict {

@@ -33,6 +33,13 @@ var currentUser = sync.OnceValue(func() hostUser {
 	return hostUser{name: name, home: home, ok: name != "" && home != ""}
 })
 
+// UserName is the invoking user's name; ok is false when there is none
+// (not in /etc/passwd, and $USER or $HOME empty).
+func UserName() (name string, ok bool) {
+	u := currentUser()
+	return u.name, u.ok
+}
+
 // HostHome is the invoking user's home directory on the host.
 func HostHome() string {
 	if u := currentUser(); u.ok && u.home != "" && u.home != "/" {

@@ -159,8 +159,8 @@ func WithUser(req wire.Spawn, user string) wire.Spawn {
 	req.KeepID = nil
 	if KeepsID(user) {
 		req.KeepID = Self()
-		if u := currentUser(); u.ok {
-			name = u.name
+		if n, ok := UserName(); ok {
+			name = n
 		}
 	}
 	req.Env = OverlayEnv(req.Env, []string{"USER=" + name, "LOGNAME=" + name})
