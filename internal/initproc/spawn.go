@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"golang.org/x/sys/unix"
 )
@@ -80,6 +81,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 	default:
 		intoSessions(attr.Sys)
 	}
+	fork = usersSlack(fork)
 	if mark != nil {
 		fork = timed(fork, mark, viaSpawner)
 	}
@@ -141,6 +143,16 @@ func keepIDSession(attr *syscall.ProcAttr, k *proto.KeepID, strict bool) (*keepI
 
 // forkFunc starts a session's process: syscall.ForkExec, or the spawner's.
 type forkFunc func(path string, argv []string, attr *syscall.ProcAttr) (int, error)
+
+// usersSlack makes fork start the session with the user's timer slack,
+// not init's relaxed one (internal/timerslack). Through the spawner it
+// costs two system calls for nothing: the spawner does the same.
+func usersSlack(fork forkFunc) forkFunc {
+	return func(path string, argv []string, attr *syscall.ProcAttr) (pid int, err error) {
+		timerslack.AsUsers(func() { pid, err = fork(path, argv, attr) })
+		return pid, err
+	}
+}
 
 // directSelf starts a self session from init, in a user namespace of its
 // own (keepID): the fallback when the spawner is gone (never for strict

@@ -19,6 +19,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/strict"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"golang.org/x/sys/unix"
 )
 
@@ -105,10 +106,11 @@ func devNullFD() uintptr {
 // spawnerEnv is the spawner's environment: init's bounding set, the
 // strict policy when there is one, and init's one-P runtime
 // (proto.IdleRuntime): the spawner mostly waits, and a second P costs it
-// memory and, on every session it forks, the wakeups of spinning threads.
+// memory and, on every session it forks, the wakeups of spinning threads;
+// and the user's timer slack, for its sessions (internal/timerslack).
 // Its sessions get the environment of their request, not this.
 func spawnerEnv(policy *strict.Policy) ([]string, error) {
-	env := []string{envSpawner + "=" + boundingSet(), proto.IdleRuntime}
+	env := []string{envSpawner + "=" + boundingSet(), proto.IdleRuntime, timerslack.Env()}
 	if policy != nil {
 		b, err := json.Marshal(policy)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/fds"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/strict"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"golang.org/x/sys/unix"
 )
 
@@ -299,7 +300,9 @@ func (sp *spawnerProc) fork(req proto.Fork, files []*os.File) proto.Forked {
 	for _, f := range files {
 		attr.Files = append(attr.Files, f.Fd())
 	}
-	pid, err := syscall.ForkExec(req.Path, req.Argv, attr)
+	var pid int
+	var err error
+	timerslack.AsUsers(func() { pid, err = syscall.ForkExec(req.Path, req.Argv, attr) })
 	if err != nil {
 		errno, _ := err.(syscall.Errno)
 		return proto.Forked{Errno: int(errno), Err: err.Error()}

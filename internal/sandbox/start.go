@@ -20,6 +20,7 @@ import (
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"github.com/devbox-dev/devbox/userns"
@@ -360,13 +361,13 @@ func spawnSupervisor(dir, name string, image, scope bool, launch *os.File) (*exe
 	path, argv := supervisorArgv(self, name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), proto.EnvSupervise+"=1", proto.IdleRuntime)
+	cmd.Env = append(os.Environ(), proto.EnvSupervise+"=1", proto.IdleRuntime, timerslack.Env())
 	cmd.Stdout, cmd.Stderr = log, log
 	// A nil file is closed in the supervisor: fd 4 without a launch session.
 	cmd.ExtraFiles = []*os.File{readyW, launch, specR}
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	end := trace.Begin("fork+exec supervisor")
-	err = cmd.Start()
+	timerslack.Relax(func() { err = cmd.Start() })
 	end()
 	if err != nil {
 		readyR.Close()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devbox-dev/devbox/cgroupv2"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"github.com/devbox-dev/devbox/internal/trace"
 	"github.com/devbox-dev/devbox/internal/wire"
 	"golang.org/x/sys/unix"
@@ -103,10 +104,13 @@ func StartEarly(path string) (*Early, error) {
 	// syscall's fork, not os.StartProcess: this process has no use for a
 	// pidfd (Drop waits by pid), whose first use costs a probe's clone.
 	closed := ^uintptr(0)
-	pid, err := syscall.ForkExec(path, []string{"devbox-supervisor", "(run --rm)"}, &syscall.ProcAttr{
-		Env:   append(os.Environ(), wire.EnvSupervise+"="+wire.SuperviseOwnLog, wire.IdleRuntime),
-		Files: []uintptr{closed, closed, closed, readyW.Fd(), remote.Fd(), specR.Fd()},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+	var pid int
+	timerslack.Relax(func() {
+		pid, err = syscall.ForkExec(path, []string{"devbox-supervisor", "(run --rm)"}, &syscall.ProcAttr{
+			Env:   append(os.Environ(), wire.EnvSupervise+"="+wire.SuperviseOwnLog, wire.IdleRuntime, timerslack.Env()),
+			Files: []uintptr{closed, closed, closed, readyW.Fd(), remote.Fd(), specR.Fd()},
+			Sys:   &syscall.SysProcAttr{Setsid: true},
+		})
 	})
 	if err != nil {
 		local.Close()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/state"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"github.com/devbox-dev/devbox/slirpnet"
 	"golang.org/x/sys/unix"
 )
@@ -47,7 +48,11 @@ func (s *supervisor) attachNetwork() (proto.NetAttached, error) {
 	if s.net == nil {
 		return proto.NetAttached{}, nil
 	}
-	if err := s.net.AttachFromParent(s.cmd.Process.Pid); err != nil {
+	var err error
+	// The helper carries the sessions' traffic: it gets the user's timer
+	// slack, not the supervisor's relaxed one (internal/timerslack).
+	timerslack.AsUsers(func() { err = s.net.AttachFromParent(s.cmd.Process.Pid) })
+	if err != nil {
 		s.net.Close() // a helper that started and then failed
 		return proto.NetAttached{}, err
 	}
