@@ -37,12 +37,10 @@ func TestTimerSlack_SessionsGetTheUsers(t *testing.T) {
 			t.Errorf("devbox %s: timer slack %s, want the user's %s (the sandbox's starter)", strings.Join(args, " "), got, want)
 		}
 	}
+	// The supervisor and init are not dumpable, so their slack is not for
+	// this user to read; internal/timerslack's tests check what Relax
+	// hands on, and the benchmark what it buys.
 	p := e.only()
-	for what, pid := range map[string]int{"supervisor": p.Supervisor, "init": p.Init} {
-		if got := readSlack(t, pid); got != "2000000" {
-			t.Errorf("the %s's timer slack is %s, want devbox's relaxed 2000000", what, got)
-		}
-	}
 	helper := networkHelperOf(p.Init)
 	if helper == 0 {
 		t.Fatalf("no slirp4netns or pasta attached to init %d", p.Init)
