@@ -50,6 +50,22 @@ func TestTimerSlack_SessionsGetTheUsers(t *testing.T) {
 	}
 }
 
+// A strict sandbox's spawner confines itself (its own filter, Landlock)
+// before it forks a session: the user's slack must still reach them.
+func TestTimerSlack_StrictSessionsGetTheUsers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.writeConfig("security = \"strict\"\n")
+	const mine = 234567
+	withSlack(mine, func() string { return e.must("run", "--", "true") })
+	e.must("run", "--", "true") // the first join starts the spawner
+	for _, args := range [][]string{{"run", "--", "cat", "/proc/self/timerslack_ns"}, {"run", "--user", "root", "--", "cat", "/proc/self/timerslack_ns"}} {
+		if got := strings.TrimSpace(e.must(args...)); got != strconv.Itoa(mine) {
+			t.Errorf("strict sandbox, devbox %s: timer slack %s, want the user's %d", strings.Join(args, " "), got, mine)
+		}
+	}
+}
+
 // withSlack runs f, which starts devbox, on a thread with the timer slack
 // ns, which devbox inherits.
 func withSlack(ns int, f func() string) string {
