@@ -16,10 +16,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 
 	"github.com/devbox-dev/devbox/internal/fds"
+	_ "github.com/devbox-dev/devbox/internal/onep" // one P from the start
 	"github.com/devbox-dev/devbox/internal/prefault"
 	"github.com/devbox-dev/devbox/internal/session"
 	"github.com/devbox-dev/devbox/internal/state"
@@ -32,7 +32,6 @@ func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "run" {
 		prefault.Heap() // a fast join or start allocates most of its heap ahead
-		oneP()
 	}
 	if code, ok := session.FastJoin(args); ok {
 		os.Exit(code)
@@ -47,18 +46,6 @@ func main() {
 	fmt.Fprintf(os.Stderr, "Error: %v\nHint: %s\n", err, state.InstallHint(installDir()))
 	os.Exit(125)
 }
-
-// oneP runs a run line's client on one P, as the supervisor and init run
-// (proto.IdleRuntime), though not through GOMAXPROCS, which its sessions
-// would inherit. A client mostly waits in a blocking recvmsg for its
-// session's end; with a second, idle P the runtime leaves the waiting one
-// in its system call for 10 ms, and its monitor thread (sysmon) looks every
-// 20 µs meanwhile, a wakeup that costs 20-50 µs of CPU on a virtual machine
-// beside the sandbox's work on the same CPUs. With one P the monitor takes
-// the P back at its first look and sleeps until the call returns: a join
-// 0.95× and a cold run --rm 0.95× of the time (docs/architecture.md). An
-// exec of devbox-front starts with the default again.
-func oneP() { runtime.GOMAXPROCS(1) }
 
 // front replaces this process with devbox-front, same arguments and
 // environment; it returns only when that fails.
