@@ -12,6 +12,7 @@ import (
 	"github.com/devbox-dev/devbox/hint"
 	"github.com/devbox-dev/devbox/internal/asroot"
 	"github.com/devbox-dev/devbox/internal/proto"
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"golang.org/x/sys/unix"
 )
 
@@ -106,7 +107,11 @@ func fuseOverlayInNS(raw json.RawMessage) (any, error) {
 	// Its own session: the daemon outlives this helper, whose caller's
 	// terminal signals must not reach it.
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	if err := runWithOutput(cmd); err != nil {
+	// The daemon serves the sandbox's file system for its user: the
+	// user's timer slack, not this helper's relaxed one (internal/timerslack).
+	var err error
+	timerslack.AsUsers(func() { err = runWithOutput(cmd) })
+	if err != nil {
 		return nil, fmt.Errorf("run fuse-overlayfs: %w", err)
 	}
 	return nil, nil

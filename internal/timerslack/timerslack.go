@@ -20,11 +20,12 @@
 // is the runtime's first thread, made before any package init, so the
 // slack has to come from the parent.
 //
-// The relaxed slack stays with devbox's own processes. Sessions, and the
-// network helper that carries their traffic, get the slack of the devbox
-// command that started the sandbox (Users), which travels to the
-// supervisor, init and the spawner in Env. newuidmap and newgidmap keep
-// the relaxed one: they run for a few milliseconds and sleep on nothing.
+// The relaxed slack stays with devbox's own processes. Sessions, the
+// network helper that carries their traffic and fuse-overlayfs, which
+// serves their file system, get the slack of the devbox command that
+// started the sandbox (Users), which travels to the supervisor, its
+// helpers, init and the spawner in Env. newuidmap and newgidmap keep the
+// relaxed one: they run for a few milliseconds and sleep on nothing.
 package timerslack
 
 import (
@@ -44,8 +45,8 @@ const EnvName = "_DEVBOX_TIMER_SLACK"
 // users is the user's timer slack, as this process found it at its start.
 var users = usersSlack(os.Getenv(EnvName), current)
 
-// usersSlack is the slack env names (Env's value), or else the one this
-// thread has (a process that no devbox process started).
+// usersSlack is the slack in env (Env's value), or else the calling
+// thread's (in a process that no devbox process started).
 func usersSlack(env string, current func() uint64) uint64 {
 	if n, err := strconv.ParseUint(env, 10, 64); err == nil && n > 0 {
 		return n
