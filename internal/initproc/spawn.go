@@ -54,7 +54,7 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 	}
 	attr := &syscall.ProcAttr{Dir: sessionDir(req.Cwd, req.DefaultCwd), Env: req.Env, Sys: &syscall.SysProcAttr{Setsid: true}}
 	name := argv[0]
-	fork := syscall.ForkExec
+	fork := forkAsUser
 	var stage *keepIDStage
 	viaSpawner := sp.usable(req.KeepID)
 	switch {
@@ -81,7 +81,6 @@ func start(req proto.Spawn, files []*os.File, sc *strictSessions, sp *spawner, o
 	default:
 		intoSessions(attr.Sys)
 	}
-	fork = usersSlack(fork)
 	if mark != nil {
 		fork = timed(fork, mark, viaSpawner)
 	}
@@ -144,14 +143,12 @@ func keepIDSession(attr *syscall.ProcAttr, k *proto.KeepID, strict bool) (*keepI
 // forkFunc starts a session's process: syscall.ForkExec, or the spawner's.
 type forkFunc func(path string, argv []string, attr *syscall.ProcAttr) (int, error)
 
-// usersSlack makes fork start the session with the user's timer slack,
-// not init's relaxed one (internal/timerslack). Through the spawner it
-// costs two system calls for nothing: the spawner does the same.
-func usersSlack(fork forkFunc) forkFunc {
-	return func(path string, argv []string, attr *syscall.ProcAttr) (pid int, err error) {
-		timerslack.AsUsers(func() { pid, err = fork(path, argv, attr) })
-		return pid, err
-	}
+// forkAsUser is init's own fork of a session: syscall.ForkExec with the
+// user's timer slack, not init's relaxed one (internal/timerslack). The
+// spawner forks its sessions the same way.
+func forkAsUser(path string, argv []string, attr *syscall.ProcAttr) (pid int, err error) {
+	timerslack.AsUsers(func() { pid, err = syscall.ForkExec(path, argv, attr) })
+	return pid, err
 }
 
 // directSelf starts a self session from init, in a user namespace of its
@@ -163,7 +160,7 @@ func directSelf(k *proto.KeepID) forkFunc {
 		if err := keepID(attr.Sys, k); err != nil {
 			return 0, err
 		}
-		return syscall.ForkExec(path, argv, attr)
+		return forkAsUser(path, argv, attr)
 	}
 }
 

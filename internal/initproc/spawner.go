@@ -19,7 +19,6 @@ import (
 	"github.com/devbox-dev/devbox/internal/caps"
 	"github.com/devbox-dev/devbox/internal/proto"
 	"github.com/devbox-dev/devbox/internal/strict"
-	"github.com/devbox-dev/devbox/internal/timerslack"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,7 +109,7 @@ func devNullFD() uintptr {
 // and the user's timer slack, for its sessions (internal/timerslack).
 // Its sessions get the environment of their request, not this.
 func spawnerEnv(policy *strict.Policy) ([]string, error) {
-	env := []string{envSpawner + "=" + boundingSet(), proto.IdleRuntime, timerslack.Env()}
+	env := append([]string{envSpawner + "=" + boundingSet()}, proto.IdleEnv()...)
 	if policy != nil {
 		b, err := json.Marshal(policy)
 		if err != nil {

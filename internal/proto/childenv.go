@@ -3,7 +3,6 @@ package proto
 import (
 	"os"
 
-	"github.com/devbox-dev/devbox/internal/timerslack"
 	"github.com/devbox-dev/devbox/internal/wire"
 )
 
@@ -23,11 +22,15 @@ const (
 	IdleRuntime     = wire.IdleRuntime
 )
 
+// IdleEnv is wire's (see there).
+func IdleEnv() []string { return wire.IdleEnv() }
+
 // ChildEnv returns the environment for starting the child,
 // plus extra (the trace switch). It names devbox's own binary, which the
 // child's capability check compares with the host's, and the user's timer
 // slack, which init's sessions get (internal/timerslack).
 func ChildEnv(extra ...string) []string {
 	exe, _ := os.Executable()
-	return append([]string{EnvChild + "=1", EnvExe + "=" + exe, IdleRuntime, timerslack.Env()}, extra...)
+	env := append([]string{EnvChild + "=1", EnvExe + "=" + exe}, IdleEnv()...)
+	return append(env, extra...)
 }

@@ -361,7 +361,7 @@ func spawnSupervisor(dir, name string, image, scope bool, launch *os.File) (*exe
 	path, argv := supervisorArgv(self, name, scope)
 	cmd := exec.Command(path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(), proto.EnvSupervise+"=1", proto.IdleRuntime, timerslack.Env())
+	cmd.Env = append(append(os.Environ(), proto.EnvSupervise+"=1"), proto.IdleEnv()...)
 	cmd.Stdout, cmd.Stderr = log, log
 	// A nil file is closed in the supervisor: fd 4 without a launch session.
 	cmd.ExtraFiles = []*os.File{readyW, launch, specR}

@@ -107,7 +107,7 @@ func StartEarly(path string) (*Early, error) {
 	var pid int
 	timerslack.Relax(func() {
 		pid, err = syscall.ForkExec(path, []string{"devbox-supervisor", "(run --rm)"}, &syscall.ProcAttr{
-			Env:   append(os.Environ(), wire.EnvSupervise+"="+wire.SuperviseOwnLog, wire.IdleRuntime, timerslack.Env()),
+			Env:   append(append(os.Environ(), wire.EnvSupervise+"="+wire.SuperviseOwnLog), wire.IdleEnv()...),
 			Files: []uintptr{closed, closed, closed, readyW.Fd(), remote.Fd(), specR.Fd()},
 			Sys:   &syscall.SysProcAttr{Setsid: true},
 		})

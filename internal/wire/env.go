@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/devbox-dev/devbox/internal/timerslack"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,3 +38,9 @@ func Socketpair() (*os.File, *os.File, error) {
 	}
 	return os.NewFile(uintptr(fds[0]), "devbox-parent"), os.NewFile(uintptr(fds[1]), "devbox-child"), nil
 }
+
+// IdleEnv is what devbox's long-lived processes (the supervisor, the child
+// that becomes init, the spawner) get in their environment from whoever
+// starts them: IdleRuntime, and the user's timer slack, which they hand on
+// to what they start for the user (internal/timerslack).
+func IdleEnv() []string { return []string{IdleRuntime, timerslack.Env()} }
