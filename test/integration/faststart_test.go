@@ -3,8 +3,10 @@
 package integration
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,4 +285,46 @@ func fastStartOnly(t *testing.T, e *env, flags ...string) (devbox func(args ...s
 	}
 	front(false)
 	return devbox, dir
+}
+
+// A fast start forwards the client's signals to its session once the
+// session has run for armDelay (the trap's status passes through); a
+// signal sooner ends the client, and the throwaway sandbox with it. Either
+// way nothing is left.
+func TestFastStart_ForwardsSignals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, dir := fastStartOnly(t, e)
+	for _, wait := range []time.Duration{100 * time.Millisecond, 0} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--rm", "--", "sh", "-c",
+			"trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+		cmd.Dir, cmd.Env = e.project, e.environ()
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(out)
+		if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("session: %q, %v\n%s", line, err, stderr.String())
+		}
+		time.Sleep(wait)
+		cmd.Process.Signal(syscall.SIGTERM)
+		rest, _ := io.ReadAll(rd)
+		err = cmd.Wait()
+		cancel()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		switch {
+		case wait > 0 && (ws.ExitStatus() != 42 || string(rest) != "got-term\n"):
+			t.Errorf("SIGTERM %v after the session started: want its trap's output and status 42; %v, stdout %q, stderr %s", wait, err, rest, stderr.String())
+		case wait == 0 && ws.ExitStatus() != 42 && !(ws.Signaled() && ws.Signal() == syscall.SIGTERM):
+			t.Errorf("SIGTERM at the session's start: want status 42 or the client ended by it; %v, stderr %s", err, stderr.String())
+		}
+		eventuallyNothingLeft(t, e, fmt.Sprintf("a SIGTERM %v after the session started", wait))
+	}
 }
