@@ -62,9 +62,12 @@ func startHelpers(argvs ...[]string) (wait func() error) {
 		r := &run{cmd: exec.Command(argv[0], argv[1:]...)}
 		r.cmd.Stderr = &r.stderr
 		runs[i] = r
-		// Start returns once the helper has exec'd (a setuid exec, then
-		// its dynamic loading): the first on a goroutine of its own, so
-		// that the second does not wait for it.
+		// Start returns once the helper has exec'd (a setuid exec; its
+		// dynamic loading comes after): the first on a goroutine of its
+		// own, so that with two Ps the second does not wait for it. With
+		// one (the supervisor's) it runs once the second's Start has
+		// returned; one after the other took as long (1.000x of a cold
+		// start, docs/architecture.md).
 		if i == len(argvs)-1 {
 			r.err = r.cmd.Start()
 			continue
