@@ -287,15 +287,16 @@ func fastStartOnly(t *testing.T, e *env, flags ...string) (devbox func(args ...s
 	return devbox, dir
 }
 
-// A fast start forwards the client's signals to its session once the
-// session has run for armDelay (the trap's status passes through); a
-// signal sooner ends the client, and the throwaway sandbox with it. Either
-// way nothing is left.
+// A fast start forwards the client's signals to its session from
+// armDelay after Ready on (the trap's status passes through; the test
+// waits 500 ms, as Ready may follow the session's first output by the
+// supervisor's last steps on a loaded machine); a signal sooner ends the
+// client, and the throwaway sandbox with it. Either way nothing is left.
 func TestFastStart_ForwardsSignals(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	_, dir := fastStartOnly(t, e)
-	for _, wait := range []time.Duration{100 * time.Millisecond, 0} {
+	for _, wait := range []time.Duration{500 * time.Millisecond, 0} {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		cmd := exec.CommandContext(ctx, filepath.Join(dir, "devbox"), "run", "--rm", "--", "sh", "-c",
 			"trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done")
