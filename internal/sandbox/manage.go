@@ -40,7 +40,8 @@ type Info struct {
 }
 
 // List returns the running sandboxes and removes the state of dead ones,
-// and retired runtime dirs that no supervisor is deleting.
+// retired runtime dirs that no supervisor is deleting, and lock files
+// that killed clients left (state.SweepLocks).
 func List() ([]Info, error) {
 	root, err := state.RuntimeRoot()
 	if err != nil {
@@ -53,6 +54,7 @@ func List() ([]Info, error) {
 	if e, err := needEngine(); err == nil {
 		state.SweepRetired(root, e.RemoveTree)
 	}
+	defer state.SweepLocks(root) // after the dead sandboxes' dirs are gone
 	var out []Info
 	for _, e := range entries {
 		if !e.IsDir() || state.IsRetired(e.Name()) {
