@@ -20,6 +20,12 @@ func AwaitExit(pid int) {
 	if err != nil {
 		return
 	}
+	AwaitPidfd(fd)
+}
+
+// AwaitPidfd is AwaitExit on a non-blocking pidfd the caller opened,
+// which it closes.
+func AwaitPidfd(fd int) {
 	f := os.NewFile(uintptr(fd), "pidfd")
 	defer f.Close()
 	rc, err := f.SyscallConn()

@@ -153,6 +153,7 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 	var master *os.File
 	var err error
 	stopping := false
+	exitFD := -1
 	spawnAt := trace.Now()
 	// onMain says whether this runs on the main thread, which may fork;
 	// elsewhere only the spawner may start the session, and retry says
@@ -171,6 +172,9 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		s.span("session fork+exec", spawnAt)
 		if err == nil {
 			s.pid = pid
+			if onMain {
+				exitFD = exitWatch(pid)
+			}
 			st.sessions[pid] = s
 			// Under the lock: a session that ends at once is reaped (and
 			// the idle timer armed) only after this.
@@ -195,6 +199,9 @@ func (st *initState) spawnSession(c *proto.Conn, req proto.Spawn, files []*os.Fi
 		return
 	}
 	defer st.reports.Done()
+	if exitFD >= 0 {
+		go st.reapAtExit(exitFD)
+	}
 	if req.KeepID != nil && !st.spawnerServes(req.KeepID) {
 		go st.runOnMain(func() { st.wantSpawner(req) })
 	}
