@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // lockSuffixes end the names of the lock files in a runtime root; the
@@ -51,13 +49,12 @@ func lockedName(file string) (string, bool) {
 
 // sweepLock removes the lock file at path unless someone holds it.
 func sweepLock(path string) {
-	f, err := os.Open(path)
-	if err != nil {
+	f, ok := unheld(path)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil || !sameFile(f, path) {
-		return
+	if sameFile(f, path) {
+		os.Remove(path)
 	}
-	os.Remove(path)
 }

@@ -75,13 +75,24 @@ func SweepRetired(root string, remove func(string) error) {
 }
 
 func sweep(path string, remove func(string) error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	f, ok := unheld(path)
+	if !ok {
 		return // its supervisor is deleting it
 	}
+	defer f.Close()
 	remove(path)
+}
+
+// unheld opens path and locks it at once, unless another process holds
+// its lock: the caller removes what nobody holds, and closes f.
+func unheld(path string) (f *os.File, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }

@@ -32,7 +32,7 @@ func TestCopyFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := os.NewFile(uintptr(fd), "mem")
-		if err := copyFile(mem, src); err != nil {
+		if err := copyFile(mem, src, int64(size)); err != nil {
 			t.Fatalf("copy %d bytes: %v", size, err)
 		}
 		src.Close()
@@ -58,7 +58,11 @@ func TestCopyFileRefusedSource(t *testing.T) {
 	}
 	mem := os.NewFile(uintptr(fd), "mem")
 	defer mem.Close()
-	if err := copyFile(mem, dir); err == nil {
+	st, err := dir.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(mem, dir, st.Size()); err == nil {
 		t.Error("copy of a directory: no error")
 	}
 }
